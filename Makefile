@@ -1,0 +1,110 @@
+# hmdp-c: plain Makefile. `make` builds the release binaries into
+# build/rel; `make test` builds the ASan+UBSan binaries into build/test and
+# runs unit + integration tests against a private stack.
+
+CC      ?= cc
+PKGS    := hiredis json-c mysqlclient fcgi libsodium
+WARN    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra \
+           -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wwrite-strings -Wpointer-arith -Wcast-qual -Wformat=2 \
+           -fno-common -MMD -MP
+REL     := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+TESTF   := -O1 -g -fno-omit-frame-pointer -DARENA_DEBUG \
+           -fsanitize=address,undefined -fno-sanitize-recover=all
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+# Library code shared by the worker and the consumers: everything in app/
+# except mains, the SSE gateway and stream consumers' entry points.
+LIB_SRC  := $(sort $(wildcard app/core/*.c app/store/*.c app/stream/*.c) \
+            $(filter-out %_consumer.c,$(wildcard $(filter-out app/core/ app/store/ app/stream/ app/sse/,$(sort $(dir $(wildcard app/*/*.c))))*.c)))
+CONSUMER_SRC := $(wildcard app/*/*_consumer.c)
+SSE_SRC  := $(wildcard app/sse/*.c)
+
+BINS     := hmdp-worker $(patsubst app/%,hmdp-%,$(basename $(notdir $(CONSUMER_SRC)))) \
+            $(if $(SSE_SRC),hmdp-sse) noop-fcgi
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+INTEG_SRC := $(wildcard tests/integ/test_*.c)
+
+.PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench
+
+all: rel
+rel: $(addprefix build/rel/,$(BINS))
+testbin: $(addprefix build/test/,$(BINS)) \
+         $(patsubst tests/unit/%.c,build/test/unit/%,$(UNIT_SRC)) \
+         $(patsubst tests/integ/%.c,build/test/integ/%,$(INTEG_SRC))
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(REL) $(PKG_CFLAGS) -c $< -o $@
+build/test/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(TESTF) $(PKG_CFLAGS) -c $< -o $@
+
+LIB_REL  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
+LIB_TEST := $(patsubst %.c,build/test/%.o,$(LIB_SRC))
+
+build/rel/hmdp-worker: build/rel/app/main.o $(LIB_REL)
+	$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+build/test/hmdp-worker: build/test/app/main.o $(LIB_TEST)
+	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+
+# a consumer app/<f>/<f>_consumer.c becomes build/*/hmdp-<f>_consumer
+build/rel/hmdp-%_consumer: $(LIB_REL) build/rel/app/%_consumer.o
+	$(CC) $(REL) $(filter %.o,$^) $(PKG_LIBS) -o $@
+build/test/hmdp-%_consumer: $(LIB_TEST) build/test/app/%_consumer.o
+	$(CC) $(TESTF) $(filter %.o,$^) $(PKG_LIBS) -o $@
+build/rel/app/%_consumer.o: build/rel/app/$$(firstword $$(subst _, ,$$*))/$$*_consumer.o ; @cp $< $@
+build/test/app/%_consumer.o: build/test/app/$$(firstword $$(subst _, ,$$*))/$$*_consumer.o ; @cp $< $@
+
+build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC)) $(LIB_REL)
+	$(CC) $(REL) $^ $(PKG_LIBS) -levent -o $@
+build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC)) $(LIB_TEST)
+	$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
+
+build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
+	$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o
+	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+
+build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+build/test/integ/%: build/test/tests/integ/%.o build/test/tests/integ/h.o
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTF) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread -o $@
+
+.SECONDEXPANSION:
+
+deps:
+	@sh tests/deps.sh
+
+unit: deps testbin
+	@bash tests/run.sh unit
+
+test: deps
+	@$(MAKE) --no-print-directory testbin
+	@bash tests/run.sh all
+
+run: deps
+	@$(MAKE) --no-print-directory rel
+	@bash conf/stack.sh start $(CURDIR)/run
+
+stop:
+	@bash conf/stack.sh stop $(CURDIR)/run
+
+status:
+	@bash conf/stack.sh status $(CURDIR)/run
+
+bench: deps rel
+	@bash tests/bench/run.sh
+
+fmt:
+	clang-format -i $(wildcard app/*.c app/*/*.c app/*/*.h tests/*/*.c tests/*/*.h)
+fmt-check:
+	clang-format --dry-run --Werror $(wildcard app/*.c app/*/*.c app/*/*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/*
+ * cfg.h: process configuration, read once at startup from conf/hmdp.conf
+ * (path from $HMDP_CONF) with $HMDP_<KEY> environment overrides.
+ * The one struct is global and read-only after cfg_load().
+ */
+#ifndef HMDP_CFG_H
+#define HMDP_CFG_H
+
+struct cfg {
+    char *redis_host;
+    int redis_port;
+    char *mysql_host;
+    int mysql_port;
+    char *mysql_socket; /* "" = TCP */
+    char *mysql_user;
+    char *mysql_password;
+    char *mysql_db;
+    char *upload_dir;
+    char *admin_token_file;
+    char *admin_token; /* read from admin_token_file; "" = admin disabled */
+    int dev_mode;      /* mode = dev: codes are logged */
+    char *sms_hook;    /* "" = none */
+    long body_limit;
+    long upload_limit;
+    int page_size;
+    long feed_push_threshold;
+    long feed_cap;
+    char *log_file;
+    char *sse_addr;
+};
+
+extern struct cfg g_cfg;
+
+/* Loads defaults, then the file, then the environment. Returns 0 or -1
+ * after logging why (unreadable file given explicitly, bad number). */
+int cfg_load(void);
+void cfg_free(void);
+
+/* Pure helper, unit-tested: parses one "key = value" line into key/val
+ * (pointers into line, which is modified). Returns 1 for a pair, 0 for a
+ * blank or comment line, -1 for a malformed line. */
+int cfg_parse_line(char *line, char **key, char **val);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * fcgi.c: one process, one request at a time (spawn-fcgi + multiwatch run
+ * N of these). The loop is libfcgi's: accept, build a struct req from the
+ * params, dispatch, write the rendered reply, FCGX_Finish_r, arena_reset.
+ *
+ * nginx keeps FastCGI connections open (fastcgi_keep_conn), and a worker
+ * holding an idle kept connection cannot accept another one. When a new
+ * connection is waiting on the listen socket and ours is idle, we close
+ * ours so that no request waits in the backlog behind an idle connection.
+ */
+#include "fcgi.h"
+
+#include "cfg.h"
+#include "log.h"
+#include "reply.h"
+
+#include <fcgiapp.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t fcgi_stop;
+
+static void
+fcgi_on_term(int sig)
+{
+    (void)sig;
+    fcgi_stop = 1;
+}
+
+static enum http_method
+fcgi_method(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return HTTP_GET;
+    if (strcmp(m, "POST") == 0)
+        return HTTP_POST;
+    if (strcmp(m, "PUT") == 0)
+        return HTTP_PUT;
+    if (strcmp(m, "DELETE") == 0)
+        return HTTP_DELETE;
+    if (strcmp(m, "HEAD") == 0)
+        return HTTP_HEAD;
+    return HTTP_OTHER;
+}
+
+/* Constant-time comparison for the admin token. */
+static int
+fcgi_token_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = (unsigned char)(la != lb);
+    for (size_t i = 0; i < la && i < lb; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+res_t
+fcgi_dispatch(const struct route *const *tables,
+              const struct fcgi_hooks *hooks, struct req *rq,
+              long body_declared,
+              res_t (*read_body)(struct req *rq, size_t n, void *ctx),
+              void *ctx)
+{
+    const struct route *r = NULL;
+    res_t rc = route_match(tables, rq, &r);
+    if (rc == RES_NOT_FOUND)
+        return req_fail(rq, rc, "接口不存在: %s", rq->path);
+    if (rc == RES_METHOD)
+        return req_fail(rq, rc, "不支持的请求方法 %s", rq->method_str);
+
+    if (r->flags & ROUTE_ADMIN) {
+        if (g_cfg.admin_token == NULL || g_cfg.admin_token[0] == '\0' ||
+            rq->admin_header == NULL ||
+            !fcgi_token_eq(rq->admin_header, g_cfg.admin_token))
+            return req_fail(rq, RES_FORBIDDEN, "需要管理员权限");
+    }
+
+    long limit = (r->flags & ROUTE_UPLOAD) ? g_cfg.upload_limit
+                                           : g_cfg.body_limit;
+    if (body_declared < 0)
+        return req_fail(rq, RES_BAD_INPUT, "Content-Length 无效");
+    if (body_declared > limit)
+        return req_fail(rq, RES_TOO_LARGE, "请求体过大（上限 %ld 字节）",
+                        limit);
+    if (body_declared > 0 && read_body) {
+        if ((rc = read_body(rq, (size_t)body_declared, ctx)) != RES_OK)
+            return rc;
+    }
+
+    if (hooks && hooks->authenticate) {
+        rc = hooks->authenticate(rq, (r->flags & ROUTE_AUTH) != 0);
+        if (rc != RES_OK)
+            return rc;
+    }
+    if ((r->flags & ROUTE_AUTH) && !rq->has_user)
+        return req_fail(rq, RES_UNAUTH, "请先登录");
+    return r->fn(rq);
+}
+
+/* ---------------- libfcgi glue ---------------- */
+
+static const char *
+fcgi_param(FCGX_Request *fr, const char *name)
+{
+    const char *v = FCGX_GetParam(name, fr->envp);
+    return v ? v : "";
+}
+
+static res_t
+fcgi_read_body(struct req *rq, size_t n, void *ctx)
+{
+    FCGX_Request *fr = ctx;
+    char *buf = arena_alloc(rq->arena, n + 1);
+    size_t got = 0;
+    while (got < n) {
+        int k = FCGX_GetStr(buf + got, (int)(n - got), fr->in);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    if (got != n)
+        return req_fail(rq, RES_BAD_INPUT, "请求体不完整");
+    buf[n] = '\0';
+    rq->body = buf;
+    rq->body_len = n;
+    return RES_OK;
+}
+
+/* Path as routed: DOCUMENT_URI (nginx's $uri after the /api rewrite), else
+ * REQUEST_URI without the query and a leading /api. */
+static const char *
+fcgi_path(struct req *rq, FCGX_Request *fr)
+{
+    const char *p = fcgi_param(fr, "DOCUMENT_URI");
+    if (*p == '\0') {
+        p = fcgi_param(fr, "REQUEST_URI");
+        size_t n = strcspn(p, "?");
+        p = arena_strndup(rq->arena, p, n);
+    }
+    if (strncmp(p, "/api/", 5) == 0)
+        p += 4;
+    return p;
+}
+
+static double
+fcgi_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Before blocking on a kept connection: if it is idle while another
+ * connection waits to be accepted, release it. */
+static void
+fcgi_maybe_release(FCGX_Request *fr, int listen_fd)
+{
+    if (fr->ipcFd < 0)
+        return;
+    struct pollfd p[2] = {{fr->ipcFd, POLLIN, 0}, {listen_fd, POLLIN, 0}};
+    for (;;) {
+        int n = poll(p, 2, -1);
+        if (n < 0 && errno == EINTR) {
+            if (fcgi_stop)
+                return;
+            continue;
+        }
+        break;
+    }
+    if (p[0].revents)
+        return; /* next request (or EOF) on our connection */
+    if (p[1].revents & POLLIN)
+        FCGX_Free(fr, 1); /* closes ipcFd; Accept_r will accept anew */
+}
+
+int
+fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = fcgi_on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (FCGX_Init() != 0) {
+        log_error("FCGX_Init failed");
+        return -1;
+    }
+    FCGX_Request fr;
+    if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        log_error("FCGX_InitRequest failed");
+        return -1;
+    }
+    struct arena *a = arena_new();
+    unsigned long seq = 0;
+    log_info("worker ready");
+
+    while (!fcgi_stop) {
+        fcgi_maybe_release(&fr, 0);
+        if (fcgi_stop)
+            break;
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (fcgi_stop)
+                break;
+            continue;
+        }
+        double t0 = fcgi_now_ms();
+        if (hooks && hooks->begin)
+            hooks->begin();
+        struct req rq;
+        memset(&rq, 0, sizeof(rq));
+        rq.arena = a;
+        rq.seq = ++seq;
+        rq.method_str = fcgi_param(&fr, "REQUEST_METHOD");
+        rq.method = fcgi_method(rq.method_str);
+        rq.path = fcgi_path(&rq, &fr);
+        rq.query = fcgi_param(&fr, "QUERY_STRING");
+        rq.content_type = fcgi_param(&fr, "CONTENT_TYPE");
+        rq.client_addr = fcgi_param(&fr, "REMOTE_ADDR");
+        rq.request_id = fcgi_param(&fr, "REQUEST_ID");
+        if (*rq.request_id == '\0')
+            rq.request_id =
+                arena_printf(a, "%d-%lu", (int)getpid(), rq.seq);
+        const char *tok = fcgi_param(&fr, "HTTP_AUTHORIZATION");
+        rq.token = *tok ? tok : NULL;
+        const char *adm = fcgi_param(&fr, "HTTP_X_ADMIN_TOKEN");
+        rq.admin_header = *adm ? adm : NULL;
+
+        const char *cl = fcgi_param(&fr, "CONTENT_LENGTH");
+        long declared = 0;
+        if (*cl) {
+            int64_t v;
+            declared = parse_i64(cl, &v) == 0 && v >= 0 && v < (1L << 40)
+                           ? (long)v
+                           : -1;
+        }
+        res_t rc = fcgi_dispatch(tables, hooks, &rq, declared,
+                                 fcgi_read_body, &fr);
+        if (rc != RES_OK && rq.rc == RES_OK)
+            req_fail(&rq, rc, "unreported failure %d", (int)rc);
+
+        if (declared > 0 && rq.body == NULL) {
+            /* unread input would be taken for the next request's records
+             * on a kept connection: drain it */
+            char sink[8192];
+            while (FCGX_GetStr(sink, sizeof(sink), fr.in) > 0)
+                ;
+        }
+
+        size_t len;
+        char *out = reply_render(&rq, &len);
+        FCGX_PutStr(out, (int)len, fr.out);
+        FCGX_Finish_r(&fr);
+        int status = reply_status(rq.rc);
+        log_info("%s %s %s %d %.2fms uid=%lld", rq.request_id, rq.method_str,
+                 rq.path, status, fcgi_now_ms() - t0,
+                 (long long)req_uid(&rq));
+        if (hooks && hooks->finish)
+            hooks->finish(&rq);
+        arena_reset(a);
+    }
+    log_info("worker stopping");
+    FCGX_Free(&fr, 1);
+    arena_free(a);
+    return 0;
+}

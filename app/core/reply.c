@@ -1,0 +1,168 @@
+/*
+ * reply.c: the only place that maps res_t to an HTTP status and builds the
+ * envelope {success, errorMsg?, data?}. Nulls are omitted as the Java
+ * original does; `total` is never sent.
+ */
+#include "reply.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+reply_put(void *p)
+{
+    json_object_put(p);
+}
+
+struct json_object *
+reply_obj(struct req *rq)
+{
+    struct json_object *o = json_object_new_object();
+    arena_defer(rq->arena, reply_put, o);
+    return o;
+}
+
+struct json_object *
+reply_arr(struct req *rq)
+{
+    struct json_object *o = json_object_new_array();
+    arena_defer(rq->arena, reply_put, o);
+    return o;
+}
+
+res_t
+reply_ok(struct req *rq, struct json_object *o)
+{
+    if (o) {
+        json_object_get(o);
+        arena_defer(rq->arena, reply_put, o);
+    }
+    rq->data = o;
+    return RES_OK;
+}
+
+res_t
+reply_take(struct req *rq, struct json_object *o)
+{
+    if (o)
+        arena_defer(rq->arena, reply_put, o);
+    rq->data = o;
+    return RES_OK;
+}
+
+void
+reply_add_i64(struct json_object *o, const char *k, int64_t v)
+{
+    json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+void
+reply_add_str(struct json_object *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(o, k, json_object_new_string(v));
+}
+
+void
+reply_add_bool(struct json_object *o, const char *k, int v)
+{
+    json_object_object_add(o, k, json_object_new_boolean(v != 0));
+}
+
+void
+reply_add_dbl(struct json_object *o, const char *k, double v)
+{
+    json_object_object_add(o, k, json_object_new_double(v));
+}
+
+void
+reply_add_time(struct json_object *o, const char *k, const char *sqlts)
+{
+    if (sqlts == NULL)
+        return;
+    char buf[32];
+    size_t n = strlen(sqlts);
+    if (n >= sizeof(buf))
+        n = sizeof(buf) - 1;
+    memcpy(buf, sqlts, n);
+    buf[n] = '\0';
+    if (n > 10 && buf[10] == ' ')
+        buf[10] = 'T';
+    json_object_object_add(o, k, json_object_new_string(buf));
+}
+
+int
+reply_status(res_t rc)
+{
+    switch (rc) {
+    case RES_OK:
+    case RES_REFUSED: return 200;
+    case RES_BAD_INPUT: return 400;
+    case RES_UNAUTH: return 401;
+    case RES_FORBIDDEN: return 403;
+    case RES_NOT_FOUND: return 404;
+    case RES_METHOD: return 405;
+    case RES_CONFLICT: return 409;
+    case RES_TOO_LARGE: return 413;
+    case RES_DEP_DOWN: return 503;
+    case RES_INTERNAL: return 500;
+    }
+    return 500;
+}
+
+const char *
+reply_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+char *
+reply_render(struct req *rq, size_t *len)
+{
+    int status = reply_status(rq->rc);
+    struct json_object *env = json_object_new_object();
+    json_object_object_add(env, "success",
+                           json_object_new_boolean(rq->rc == RES_OK));
+    if (rq->rc != RES_OK) {
+        const char *msg = rq->errmsg;
+        if (msg == NULL)
+            msg = rq->rc == RES_NOT_FOUND ? "资源不存在" : "服务器异常";
+        json_object_object_add(env, "errorMsg", json_object_new_string(msg));
+    } else if (rq->data) {
+        json_object_object_add(env, "data", json_object_get(rq->data));
+    }
+    size_t blen;
+    const char *body = json_object_to_json_string_length(
+        env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &blen);
+    char head[256];
+    int hn = snprintf(head, sizeof(head),
+                      "Status: %d %s\r\n"
+                      "Content-Type: application/json;charset=UTF-8\r\n"
+                      "Cache-Control: no-store\r\n"
+                      "%s"
+                      "Content-Length: %zu\r\n\r\n",
+                      status, reply_status_text(status),
+                      rq->rc == RES_METHOD ? "Allow: GET, POST, PUT, DELETE\r\n"
+                                           : "",
+                      rq->method == HTTP_HEAD ? (size_t)0 : blen);
+    size_t total = (size_t)hn + (rq->method == HTTP_HEAD ? 0 : blen);
+    char *out = arena_alloc(rq->arena, total + 1);
+    memcpy(out, head, (size_t)hn);
+    if (rq->method != HTTP_HEAD)
+        memcpy(out + hn, body, blen);
+    out[total] = '\0';
+    json_object_put(env);
+    *len = total;
+    return out;
+}

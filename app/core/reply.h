@@ -1,0 +1,41 @@
+/*
+ * reply.h: building the JSON payload, and turning a finished request into
+ * the HTTP response. Objects from reply_obj()/reply_arr() are owned by the
+ * request (json_object_put deferred on its arena); fields added to them
+ * are owned by their parent as usual in json-c.
+ */
+#ifndef HMDP_REPLY_H
+#define HMDP_REPLY_H
+
+#include "req.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+struct json_object *reply_obj(struct req *rq);
+struct json_object *reply_arr(struct req *rq);
+
+/* Sets data (may be NULL for a bare success) and returns RES_OK. The
+ * request takes its own reference, so o may come from reply_obj(). */
+res_t reply_ok(struct req *rq, struct json_object *o);
+/* As reply_ok, but takes over the caller's reference: for a fresh value
+ * such as json_object_new_string(token). */
+res_t reply_take(struct req *rq, struct json_object *o);
+
+/* Field setters. A NULL string is omitted (the contract omits nulls). */
+void reply_add_i64(struct json_object *o, const char *k, int64_t v);
+void reply_add_str(struct json_object *o, const char *k, const char *v);
+void reply_add_bool(struct json_object *o, const char *k, int v);
+void reply_add_dbl(struct json_object *o, const char *k, double v);
+/* "YYYY-MM-DD HH:MM:SS" (MySQL) -> "YYYY-MM-DDTHH:MM:SS"; NULL omitted. */
+void reply_add_time(struct json_object *o, const char *k, const char *sqlts);
+
+/* HTTP status for a result code. */
+int reply_status(res_t rc);
+const char *reply_status_text(int status);
+
+/* Serialises the whole response (CGI headers + envelope body) for a
+ * finished request into an arena buffer. Pure; unit-tested. */
+char *reply_render(struct req *rq, size_t *len);
+
+#endif

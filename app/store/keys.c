@@ -1,0 +1,143 @@
+/*
+ * keys.c: Redis key builders. Keep every format here so a rename is one
+ * edit and grep finds all users of a key.
+ */
+#include "keys.h"
+
+char *
+key_login_code(struct arena *a, const char *phone)
+{
+    return arena_printf(a, "login:code:%s", phone);
+}
+
+char *
+key_login_code_fail(struct arena *a, const char *phone)
+{
+    return arena_printf(a, "login:code:fail:%s", phone);
+}
+
+char *
+key_login_code_gap(struct arena *a, const char *phone)
+{
+    return arena_printf(a, "login:code:gap:%s", phone);
+}
+
+char *
+key_login_code_day(struct arena *a, const char *phone, const char *yyyymmdd)
+{
+    return arena_printf(a, "login:code:day:%s:%s", yyyymmdd, phone);
+}
+
+char *
+key_login_pw_fail(struct arena *a, const char *phone)
+{
+    return arena_printf(a, "login:pwfail:%s", phone);
+}
+
+char *
+key_login_token(struct arena *a, const char *token)
+{
+    return arena_printf(a, "login:token:%s", token);
+}
+
+char *
+key_cache_shop(struct arena *a, int64_t id)
+{
+    return arena_printf(a, "cache:shop:%lld", (long long)id);
+}
+
+char *
+key_lock_shop(struct arena *a, int64_t id)
+{
+    return arena_printf(a, "lock:shop:%lld", (long long)id);
+}
+
+char *
+key_shop_geo(struct arena *a, int64_t type_id)
+{
+    return arena_printf(a, "shop:geo:%lld", (long long)type_id);
+}
+
+char *
+key_seckill_stock(struct arena *a, int64_t voucher_id)
+{
+    return arena_printf(a, "seckill:stock:%lld", (long long)voucher_id);
+}
+
+char *
+key_seckill_order(struct arena *a, int64_t voucher_id)
+{
+    return arena_printf(a, "seckill:order:%lld", (long long)voucher_id);
+}
+
+char *
+key_seckill_voucher(struct arena *a, int64_t voucher_id)
+{
+    return arena_printf(a, "seckill:voucher:%lld", (long long)voucher_id);
+}
+
+char *
+key_icr(struct arena *a, const char *prefix, const char *yyyymmdd)
+{
+    return arena_printf(a, "icr:%s:%s", prefix, yyyymmdd);
+}
+
+char *
+key_lock_order(struct arena *a, int64_t user_id)
+{
+    return arena_printf(a, "lock:order:%lld", (long long)user_id);
+}
+
+char *
+key_blog_liked(struct arena *a, int64_t blog_id)
+{
+    return arena_printf(a, "blog:liked:%lld", (long long)blog_id);
+}
+
+char *
+key_comment_liked(struct arena *a, int64_t comment_id)
+{
+    return arena_printf(a, "comment:liked:%lld", (long long)comment_id);
+}
+
+char *
+key_feed(struct arena *a, int64_t user_id)
+{
+    return arena_printf(a, "feed:%lld", (long long)user_id);
+}
+
+char *
+key_follows(struct arena *a, int64_t user_id)
+{
+    return arena_printf(a, "follows:%lld", (long long)user_id);
+}
+
+char *
+key_sign(struct arena *a, int64_t user_id, const char *yyyymm)
+{
+    return arena_printf(a, "sign:%lld:%s", (long long)user_id, yyyymm);
+}
+
+char *
+key_uv(struct arena *a, const char *yyyymmdd)
+{
+    return arena_printf(a, "uv:%s", yyyymmdd);
+}
+
+char *
+key_upload_owner(struct arena *a, const char *path)
+{
+    return arena_printf(a, "upload:owner:%s", path);
+}
+
+char *
+key_message_stream(struct arena *a, int64_t user_id)
+{
+    return arena_printf(a, "message.stream:%lld", (long long)user_id);
+}
+
+char *
+key_userdto(struct arena *a, int64_t user_id)
+{
+    return arena_printf(a, "userdto:%lld", (long long)user_id);
+}

@@ -1,0 +1,64 @@
+/*
+ * keys.h: every Redis key format and TTL in one place. Builders return
+ * arena strings. Formats follow API.md §5 (J's names unless noted).
+ */
+#ifndef HMDP_KEYS_H
+#define HMDP_KEYS_H
+
+#include "../core/arena.h"
+
+#include <stdint.h>
+
+/* TTLs in seconds */
+#define TTL_LOGIN_CODE     120   /* 2 min */
+#define TTL_LOGIN_TOKEN    1800  /* 30 min, sliding */
+#define TTL_CODE_GAP       60    /* one code per phone per minute */
+#define TTL_CODE_DAY       172800
+#define MAX_CODES_PER_DAY  10
+#define MAX_CODE_ATTEMPTS  5
+#define TTL_PW_FAIL        900
+#define MAX_PW_ATTEMPTS    5
+#define TTL_CACHE_SHOP     1800  /* plus 0..300 s jitter */
+#define TTL_CACHE_JITTER   300
+#define TTL_CACHE_NULL     120   /* null marker: 2 min (J used 2 s) */
+#define TTL_LOCK_SHOP      10
+#define TTL_UV             (60 * 86400)
+#define TTL_ICR            (2 * 86400)
+#define TTL_UPLOAD_OWNER   86400
+#define TTL_LOCK_ORDER     30
+
+char *key_login_code(struct arena *a, const char *phone);
+char *key_login_code_fail(struct arena *a, const char *phone);
+char *key_login_code_gap(struct arena *a, const char *phone);
+char *key_login_code_day(struct arena *a, const char *phone,
+                         const char *yyyymmdd);
+char *key_login_pw_fail(struct arena *a, const char *phone);
+char *key_login_token(struct arena *a, const char *token);
+
+char *key_cache_shop(struct arena *a, int64_t id);
+char *key_lock_shop(struct arena *a, int64_t id);
+#define KEY_CACHE_TYPE "cache:type"
+char *key_shop_geo(struct arena *a, int64_t type_id);
+
+char *key_seckill_stock(struct arena *a, int64_t voucher_id);
+char *key_seckill_order(struct arena *a, int64_t voucher_id);
+char *key_seckill_voucher(struct arena *a, int64_t voucher_id);
+#define KEY_STREAM_ORDERS "stream.orders"
+#define KEY_ORDERS_GROUP  "g1"
+char *key_icr(struct arena *a, const char *prefix, const char *yyyymmdd);
+char *key_lock_order(struct arena *a, int64_t user_id);
+
+char *key_blog_liked(struct arena *a, int64_t blog_id);
+char *key_comment_liked(struct arena *a, int64_t comment_id);
+char *key_feed(struct arena *a, int64_t user_id);
+char *key_follows(struct arena *a, int64_t user_id);
+
+char *key_sign(struct arena *a, int64_t user_id, const char *yyyymm);
+char *key_uv(struct arena *a, const char *yyyymmdd);
+char *key_upload_owner(struct arena *a, const char *path);
+
+char *key_message_stream(struct arena *a, int64_t user_id);
+#define KEY_MESSAGE_GROUP "stream.group:1"
+char *key_userdto(struct arena *a, int64_t user_id);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * rds.c: one hiredis context per process. `owed` counts replies the server
+ * will still send for commands whose replies nobody reads (rds_fire) or
+ * that a pipeline left behind; they are read and dropped, in order, before
+ * the next reply anyone waits for, so fire-and-forget commands ride along
+ * with the next round trip instead of costing one of their own.
+ */
+#include "rds.h"
+
+#include "../core/cfg.h"
+#include "../core/log.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static redisContext *rds_ctx;
+static int rds_owed;    /* replies to read and drop before the next one */
+static int rds_pending; /* replies queued with rds_append, not yet read */
+
+/* Per-connection cache of script SHA1s (reset on reconnect). */
+#define RDS_MAX_SCRIPTS 32
+static struct {
+    const struct rds_script *s;
+    char sha[41];
+} rds_shas[RDS_MAX_SCRIPTS];
+static int rds_nshas;
+
+static void
+rds_drop(const char *why)
+{
+    if (rds_ctx) {
+        log_warn("redis: dropping connection: %s", why);
+        redisFree(rds_ctx);
+    }
+    rds_ctx = NULL;
+    rds_owed = rds_pending = 0;
+    rds_nshas = 0;
+}
+
+void
+rds_close(void)
+{
+    if (rds_ctx)
+        redisFree(rds_ctx);
+    rds_ctx = NULL;
+    rds_owed = rds_pending = 0;
+    rds_nshas = 0;
+}
+
+static res_t
+rds_down(struct req *rq, const char *what)
+{
+    return req_fail(rq, RES_DEP_DOWN, "redis %s:%d unavailable: %s",
+                    g_cfg.redis_host, g_cfg.redis_port, what);
+}
+
+static res_t
+rds_connect(struct req *rq)
+{
+    if (rds_ctx)
+        return RES_OK;
+    struct timeval tv = {0, 500000};
+    redisContext *c =
+        redisConnectWithTimeout(g_cfg.redis_host, g_cfg.redis_port, tv);
+    if (c == NULL)
+        abort();
+    if (c->err) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "connect: %s", c->errstr);
+        redisFree(c);
+        return rds_down(rq, msg);
+    }
+    struct timeval io = {2, 0};
+    redisSetTimeout(c, io);
+    rds_ctx = c;
+    rds_owed = rds_pending = 0;
+    rds_nshas = 0;
+    return RES_OK;
+}
+
+static void
+rds_free_reply(void *p)
+{
+    freeReplyObject(p);
+}
+
+/* Reads one reply from the wire; drops the connection on I/O error. */
+static res_t
+rds_read_one(struct req *rq, redisReply **out)
+{
+    void *r = NULL;
+    if (redisGetReply(rds_ctx, &r) != REDIS_OK || r == NULL) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "%s",
+                 rds_ctx->errstr[0] ? rds_ctx->errstr : "no reply");
+        rds_drop(msg);
+        return rds_down(rq, msg);
+    }
+    *out = r;
+    return RES_OK;
+}
+
+/* Reads and drops the replies owed for fired commands. */
+static res_t
+rds_settle(struct req *rq)
+{
+    while (rds_owed > 0) {
+        redisReply *r;
+        res_t rc = rds_read_one(rq, &r);
+        if (rc != RES_OK)
+            return rc;
+        rds_owed--;
+        if (r->type == REDIS_REPLY_ERROR)
+            log_warn("redis: fired command failed: %s", r->str);
+        freeReplyObject(r);
+    }
+    return RES_OK;
+}
+
+static res_t
+rds_take(struct req *rq, redisReply *r, redisReply **out)
+{
+    arena_defer(rq->arena, rds_free_reply, r);
+    if (out)
+        *out = r;
+    if (r->type == REDIS_REPLY_ERROR)
+        return req_fail(rq, RES_INTERNAL, "redis error: %s", r->str);
+    return RES_OK;
+}
+
+static res_t
+rds_finish_cmd(struct req *rq, int appended, redisReply **out)
+{
+    if (appended != REDIS_OK) {
+        rds_drop("append failed");
+        return rds_down(rq, "append failed");
+    }
+    res_t rc = rds_settle(rq);
+    if (rc != RES_OK)
+        return rc;
+    /* replies of an abandoned pipeline come before ours */
+    while (rds_pending > 0) {
+        redisReply *r;
+        if ((rc = rds_read_one(rq, &r)) != RES_OK)
+            return rc;
+        rds_pending--;
+        freeReplyObject(r);
+    }
+    redisReply *r;
+    if ((rc = rds_read_one(rq, &r)) != RES_OK)
+        return rc;
+    return rds_take(rq, r, out);
+}
+
+res_t
+rds_cmd(struct req *rq, redisReply **out, const char *fmt, ...)
+{
+    res_t rc = rds_connect(rq);
+    if (rc != RES_OK)
+        return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    va_end(ap);
+    return rds_finish_cmd(rq, a, out);
+}
+
+res_t
+rds_cmdv(struct req *rq, redisReply **out, int argc, const char **argv,
+         const size_t *argvlen)
+{
+    res_t rc = rds_connect(rq);
+    if (rc != RES_OK)
+        return rc;
+    int a = redisAppendCommandArgv(rds_ctx, argc, argv, argvlen);
+    return rds_finish_cmd(rq, a, out);
+}
+
+res_t
+rds_append(struct req *rq, const char *fmt, ...)
+{
+    res_t rc = rds_connect(rq);
+    if (rc != RES_OK)
+        return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    va_end(ap);
+    if (a != REDIS_OK) {
+        rds_drop("append failed");
+        return rds_down(rq, "append failed");
+    }
+    rds_pending++;
+    return RES_OK;
+}
+
+res_t
+rds_appendv(struct req *rq, int argc, const char **argv,
+            const size_t *argvlen)
+{
+    res_t rc = rds_connect(rq);
+    if (rc != RES_OK)
+        return rc;
+    if (redisAppendCommandArgv(rds_ctx, argc, argv, argvlen) != REDIS_OK) {
+        rds_drop("append failed");
+        return rds_down(rq, "append failed");
+    }
+    rds_pending++;
+    return RES_OK;
+}
+
+res_t
+rds_reply(struct req *rq, redisReply **out)
+{
+    if (rds_ctx == NULL)
+        return rds_down(rq, "connection lost mid-pipeline");
+    if (rds_pending <= 0)
+        return req_fail(rq, RES_INTERNAL, "rds_reply without a command");
+    res_t rc = rds_settle(rq);
+    if (rc != RES_OK)
+        return rc;
+    redisReply *r;
+    if ((rc = rds_read_one(rq, &r)) != RES_OK)
+        return rc;
+    rds_pending--;
+    arena_defer(rq->arena, rds_free_reply, r);
+    *out = r;
+    if (r->type == REDIS_REPLY_ERROR) {
+        log_error("redis error in pipeline: %s", r->str);
+        return RES_INTERNAL; /* caller decides whether to req_fail */
+    }
+    return RES_OK;
+}
+
+void
+rds_fire(struct req *rq, const char *fmt, ...)
+{
+    res_t saved = rq->rc;
+    char *msg = rq->errmsg;
+    if (rds_connect(rq) != RES_OK) {
+        rq->rc = saved; /* a fired command never fails a request */
+        rq->errmsg = msg;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    va_end(ap);
+    if (a != REDIS_OK) {
+        rds_drop("append failed");
+        return;
+    }
+    /* fired commands are queued behind any pending pipeline replies */
+    if (rds_pending > 0) {
+        rds_drop("rds_fire inside an open pipeline");
+        return;
+    }
+    rds_owed++;
+}
+
+void
+rds_request_end(struct req *rq)
+{
+    (void)rq;
+    if (rds_ctx == NULL)
+        return;
+    if (rds_pending > 0) {
+        rds_drop("request ended with unread pipeline replies");
+        return;
+    }
+    /* send what was fired; the replies are read with the next command */
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK) {
+            rds_drop("flush failed");
+            return;
+        }
+}
+
+void
+rds_request_begin(void)
+{
+    if (rds_ctx == NULL)
+        return;
+    struct pollfd p = {rds_ctx->fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0)
+        return; /* nothing arrived: alive as far as we can tell */
+    /* replies to fired commands, or EOF from a restarted server */
+    if (redisBufferRead(rds_ctx) != REDIS_OK) {
+        rds_drop("connection closed by server");
+        return;
+    }
+    while (rds_owed > 0) {
+        void *r = NULL;
+        if (redisGetReplyFromReader(rds_ctx, &r) != REDIS_OK) {
+            rds_drop("protocol error");
+            return;
+        }
+        if (r == NULL)
+            break;
+        rds_owed--;
+        freeReplyObject(r);
+    }
+}
+
+/* ---------------- scripts ---------------- */
+
+static const char *
+rds_sha_of(const struct rds_script *s)
+{
+    for (int i = 0; i < rds_nshas; i++)
+        if (rds_shas[i].s == s)
+            return rds_shas[i].sha;
+    return NULL;
+}
+
+static res_t
+rds_load_script(struct req *rq, const struct rds_script *s, const char **sha)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "SCRIPT LOAD %s", s->src);
+    if (rc != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_STRING || r->len != 40)
+        return req_fail(rq, RES_INTERNAL, "SCRIPT LOAD %s: bad reply",
+                        s->name);
+    if (rds_nshas < RDS_MAX_SCRIPTS) {
+        rds_shas[rds_nshas].s = s;
+        memcpy(rds_shas[rds_nshas].sha, r->str, 40);
+        rds_shas[rds_nshas].sha[40] = '\0';
+        *sha = rds_shas[rds_nshas++].sha;
+    } else {
+        *sha = arena_strndup(rq->arena, r->str, 40);
+    }
+    return RES_OK;
+}
+
+res_t
+rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
+         int nkeys, const char *const *keys, int nargs,
+         const char *const *args)
+{
+    res_t rc = rds_connect(rq);
+    if (rc != RES_OK)
+        return rc;
+    const char *sha = rds_sha_of(s);
+    if (sha == NULL && (rc = rds_load_script(rq, s, &sha)) != RES_OK)
+        return rc;
+    int argc = 3 + nkeys + nargs;
+    const char **argv = arena_alloc(rq->arena, (size_t)argc * sizeof(*argv));
+    char *nk = arena_printf(rq->arena, "%d", nkeys);
+    argv[0] = "EVALSHA";
+    argv[1] = sha;
+    argv[2] = nk;
+    for (int i = 0; i < nkeys; i++)
+        argv[3 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[3 + nkeys + i] = args[i];
+
+    int a = redisAppendCommandArgv(rds_ctx, argc, argv, NULL);
+    if (a != REDIS_OK) {
+        rds_drop("append failed");
+        return rds_down(rq, "append failed");
+    }
+    if ((rc = rds_settle(rq)) != RES_OK)
+        return rc;
+    redisReply *r;
+    if ((rc = rds_read_one(rq, &r)) != RES_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        /* the server lost its script cache (restart, SCRIPT FLUSH) */
+        argv[0] = "EVAL";
+        argv[1] = s->src;
+        rds_nshas = 0;
+        return rds_cmdv(rq, out, argc, argv, NULL);
+    }
+    return rds_take(rq, r, out);
+}
+
+long long
+rds_int(const redisReply *r)
+{
+    if (r == NULL)
+        return 0;
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+        return strtoll(r->str, NULL, 10);
+    return 0;
+}
+
+const char *
+rds_str(struct req *rq, const redisReply *r)
+{
+    if (r == NULL || (r->type != REDIS_REPLY_STRING &&
+                      r->type != REDIS_REPLY_STATUS))
+        return NULL;
+    return arena_strndup(rq->arena, r->str, r->len);
+}

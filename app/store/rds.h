@@ -1,0 +1,62 @@
+/*
+ * rds.h: the worker's one Redis connection. It opens lazily, and after any
+ * I/O error it is dropped and reopened by the next call, so a Redis restart
+ * costs the requests made while it is down (503) and nothing else.
+ *
+ * Replies returned through `out` are owned by the request: their
+ * freeReplyObject is deferred on rq's arena. Pass user data as %s/%b
+ * arguments, never inside the format string.
+ */
+#ifndef HMDP_RDS_H
+#define HMDP_RDS_H
+
+#include "../core/req.h"
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+/* Runs one command. RES_DEP_DOWN when Redis is unreachable; RES_INTERNAL
+ * for an error reply (logged). out may be NULL. */
+res_t rds_cmd(struct req *rq, redisReply **out, const char *fmt, ...);
+res_t rds_cmdv(struct req *rq, redisReply **out, int argc,
+               const char **argv, const size_t *argvlen);
+
+/* Pipelining: queue commands with rds_append, then collect each reply in
+ * order with rds_reply. An error reply from rds_reply is returned as
+ * RES_INTERNAL with *out still set, so later replies stay in step. */
+res_t rds_append(struct req *rq, const char *fmt, ...);
+res_t rds_appendv(struct req *rq, int argc, const char **argv,
+                  const size_t *argvlen);
+res_t rds_reply(struct req *rq, redisReply **out);
+
+/* Queues a command whose reply nobody waits for; it travels with the next
+ * command (or is collected by rds_request_end). Errors are only logged. */
+void rds_fire(struct req *rq, const char *fmt, ...);
+
+/* A Lua script loaded once per connection and run with EVALSHA (falling
+ * back to EVAL on NOSCRIPT). Define as static const with the source. */
+struct rds_script {
+    const char *name;
+    const char *src;
+};
+/* keys and args are NUL-terminated strings. */
+res_t rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
+               int nkeys, const char *const *keys, int nargs,
+               const char *const *args);
+
+/* After each request: sends fired commands (their replies are read
+ * later) and drops a connection left mid-pipeline. */
+void rds_request_end(struct req *rq);
+/* Before each request: collects replies that have arrived and notices a
+ * connection the server closed, so a restarted Redis costs no request. */
+void rds_request_begin(void);
+
+/* Closes the connection (tests; orderly shutdown). */
+void rds_close(void);
+
+/* Reply helpers: integer value of an INTEGER or numeric STRING reply,
+ * 0 otherwise; string of a STRING/STATUS reply as an arena copy. */
+long long rds_int(const redisReply *r);
+const char *rds_str(struct req *rq, const redisReply *r);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * sql.h: the worker's one MySQL connection, prepared statements only.
+ *
+ * A statement is named by its SQL text. The first use on a connection
+ * prepares it and keeps the handle (keyed by the text), so each distinct
+ * statement is prepared once per connection. Parameters are bound from a
+ * type string: 'l' int64_t, 'd' double, 's' const char * (NULL binds SQL
+ * NULL). `IN (...)` lists use sql_placeholders() and the array form.
+ *
+ * Result cells are copied into the request's arena as NUL-terminated text
+ * (MySQL's own text rendering of each value); NULL cells are NULL.
+ * Connection errors drop the connection and return RES_DEP_DOWN; the next
+ * call reconnects.
+ */
+#ifndef HMDP_SQL_H
+#define HMDP_SQL_H
+
+#include "../core/req.h"
+
+#include <stdint.h>
+
+struct sql_rows {
+    unsigned nrows, ncols;
+    char **cells; /* nrows * ncols, row-major */
+};
+
+struct sql_param {
+    char type; /* 'l', 'd', 's' */
+    int64_t i;
+    double d;
+    const char *s;
+};
+
+res_t sql_query(struct req *rq, struct sql_rows *out, const char *sql,
+                const char *types, ...);
+res_t sql_queryv(struct req *rq, struct sql_rows *out, const char *sql,
+                 const struct sql_param *p, unsigned np);
+
+/* INSERT/UPDATE/DELETE. *affected may be NULL. A duplicate-key error
+ * returns RES_CONFLICT without calling req_fail (callers decide). */
+res_t sql_exec(struct req *rq, uint64_t *affected, const char *sql,
+               const char *types, ...);
+res_t sql_execv(struct req *rq, uint64_t *affected, const char *sql,
+                const struct sql_param *p, unsigned np);
+/* AUTO_INCREMENT id of the last INSERT on this connection. */
+uint64_t sql_insert_id(void);
+
+res_t sql_begin(struct req *rq);
+res_t sql_commit(struct req *rq);
+void sql_rollback(struct req *rq);
+
+/* "?,?,?" with n placeholders (n >= 1), from the arena. */
+char *sql_placeholders(struct req *rq, unsigned n);
+
+/* Cell accessors; r/c must be in range. */
+static inline const char *
+sql_str(const struct sql_rows *t, unsigned r, unsigned c)
+{
+    return t->cells[r * t->ncols + c];
+}
+int64_t sql_i64(const struct sql_rows *t, unsigned r, unsigned c);
+double sql_dbl(const struct sql_rows *t, unsigned r, unsigned c);
+
+void sql_close(void);
+/* Rolls back a transaction a request left open. */
+void sql_request_end(void);
+/* Drops the connection if the server closed it while we were idle. */
+void sql_request_begin(void);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * user.h: SMS-code and password login, sessions, profiles, sign-in, UV.
+ * Other features use user_dtos_load() to turn ids into {id,nickName,icon}.
+ */
+#ifndef HMDP_USER_H
+#define HMDP_USER_H
+
+#include "../core/fcgi.h"
+#include "../core/req.h"
+#include "../core/route.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+extern const struct route user_routes[];
+
+/* The auth hook for fcgi_serve: resolves the token, slides its TTL and
+ * counts the visitor for UV. */
+res_t user_authenticate(struct req *rq, int required);
+
+/* Loads users by id with one query; out[i] is the user of ids[i], with
+ * id = 0 where the user does not exist. out is an arena array of n. */
+res_t user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
+                     struct user_dto **out);
+/* {id, nickName, icon} as a new json-c object (caller owns it). */
+struct json_object *user_dto_json(const struct user_dto *u);
+
+/* ---- pure rules (user.c), unit-tested ---- */
+
+/* 1 when p is a mainland mobile number the contract accepts. */
+int user_phone_valid(const char *p);
+/* Number of consecutive 1 bits from the least significant bit. */
+int user_sign_streak(uint64_t bits);
+/* 1 when the token has the shape we issue (32 lowercase hex). */
+int user_token_shape_ok(const char *t);
+
+#endif

@@ -1,0 +1,390 @@
+/*
+ * user_data.c: the user module's SQL and Redis. Code sending and checking
+ * are Lua scripts so that the rate limits and the attempt counter are
+ * decided in one step however many requests race.
+ */
+#include "user_private.h"
+
+#include "../core/reply.h"
+#include "../core/util.h"
+#include "../store/keys.h"
+#include "../store/rds.h"
+#include "../store/sql.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* KEYS: gap, day counter, code, fail counter
+ * ARGV: code, code ttl, gap ttl, max per day, day ttl
+ * Returns {status, retry seconds}. */
+static const struct rds_script user_lua_send = {
+    "user_send_code",
+    "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+    "  return {1, redis.call('TTL', KEYS[1])}\n"
+    "end\n"
+    "local d = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+    "if d >= tonumber(ARGV[4]) then\n"
+    "  return {2, redis.call('TTL', KEYS[2])}\n"
+    "end\n"
+    "redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])\n"
+    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])\n"
+    "redis.call('INCR', KEYS[2])\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[5])\n"
+    "redis.call('DEL', KEYS[4])\n"
+    "return {0, 0}\n"};
+
+/* KEYS: code, fail counter; ARGV: code, max attempts, code ttl
+ * Returns 1 ok (code consumed), 0 wrong/missing, -1 locked (code gone). */
+static const struct rds_script user_lua_check = {
+    "user_check_code",
+    "local c = redis.call('GET', KEYS[1])\n"
+    "if not c then return 0 end\n"
+    "if c == ARGV[1] then\n"
+    "  redis.call('DEL', KEYS[1], KEYS[2])\n"
+    "  return 1\n"
+    "end\n"
+    "local n = redis.call('INCR', KEYS[2])\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
+    "if n >= tonumber(ARGV[2]) then\n"
+    "  redis.call('DEL', KEYS[1], KEYS[2])\n"
+    "  return -1\n"
+    "end\n"
+    "return 0\n"};
+
+res_t
+user_code_store(struct req *rq, const char *phone, const char *code,
+                int *status, long *retry_s)
+{
+    char ymd[16];
+    date_ymd(time(NULL), ymd);
+    struct arena *a = rq->arena;
+    const char *keys[4] = {key_login_code_gap(a, phone),
+                           key_login_code_day(a, phone, ymd),
+                           key_login_code(a, phone),
+                           key_login_code_fail(a, phone)};
+    const char *args[5] = {code, arena_printf(a, "%d", TTL_LOGIN_CODE),
+                           arena_printf(a, "%d", TTL_CODE_GAP),
+                           arena_printf(a, "%d", MAX_CODES_PER_DAY),
+                           arena_printf(a, "%d", TTL_CODE_DAY)};
+    redisReply *r;
+    res_t rc = rds_eval(rq, &user_lua_send, &r, 4, keys, 5, args);
+    if (rc != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return req_fail(rq, RES_INTERNAL, "send-code script: bad reply");
+    *status = (int)rds_int(r->element[0]);
+    *retry_s = (long)rds_int(r->element[1]);
+    return RES_OK;
+}
+
+res_t
+user_code_check(struct req *rq, const char *phone, const char *code,
+                int *result)
+{
+    struct arena *a = rq->arena;
+    const char *keys[2] = {key_login_code(a, phone),
+                           key_login_code_fail(a, phone)};
+    const char *args[3] = {code, arena_printf(a, "%d", MAX_CODE_ATTEMPTS),
+                           arena_printf(a, "%d", TTL_LOGIN_CODE)};
+    redisReply *r;
+    res_t rc = rds_eval(rq, &user_lua_check, &r, 2, keys, 3, args);
+    if (rc != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_INTEGER)
+        return req_fail(rq, RES_INTERNAL, "check-code script: bad reply");
+    *result = (int)r->integer;
+    return RES_OK;
+}
+
+res_t
+user_pw_failures(struct req *rq, const char *phone, long *n)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "GET %s", key_login_pw_fail(rq->arena, phone));
+    if (rc != RES_OK)
+        return rc;
+    *n = (long)rds_int(r);
+    return RES_OK;
+}
+
+void
+user_pw_failed(struct req *rq, const char *phone)
+{
+    const char *k = key_login_pw_fail(rq->arena, phone);
+    rds_fire(rq, "INCR %s", k);
+    rds_fire(rq, "EXPIRE %s %d", k, TTL_PW_FAIL);
+}
+
+/* ---------------- tb_user ---------------- */
+
+static void
+user_row_fill(struct user_row *u, const struct sql_rows *t)
+{
+    u->id = sql_i64(t, 0, 0);
+    u->phone = sql_str(t, 0, 1);
+    u->password = sql_str(t, 0, 2);
+    u->nick_name = sql_str(t, 0, 3);
+    u->icon = sql_str(t, 0, 4);
+}
+
+res_t
+user_find_by_phone(struct req *rq, const char *phone, struct user_row *u,
+                   int *found)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(rq, &t,
+                         "SELECT id, phone, password, nick_name, icon FROM "
+                         "tb_user WHERE phone = ?",
+                         "s", phone);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    if (*found)
+        user_row_fill(u, &t);
+    return RES_OK;
+}
+
+res_t
+user_create(struct req *rq, const char *phone, struct user_row *u)
+{
+    char nick[16] = "user_";
+    rand_chars(nick + 5, 10, "abcdefghijklmnopqrstuvwxyz0123456789");
+    res_t rc = sql_exec(rq, NULL,
+                        "INSERT INTO tb_user (phone, password, nick_name, "
+                        "icon) VALUES (?, '', ?, '')",
+                        "ss", phone, nick);
+    if (rc != RES_OK && rc != RES_CONFLICT)
+        return rc;
+    /* RES_CONFLICT: a concurrent login created the same phone first */
+    int found = 0;
+    if ((rc = user_find_by_phone(rq, phone, u, &found)) != RES_OK)
+        return rc;
+    if (!found)
+        return req_fail(rq, RES_INTERNAL, "user %s vanished after insert",
+                        phone);
+    return RES_OK;
+}
+
+res_t
+user_set_password(struct req *rq, int64_t uid, const char *hash)
+{
+    return sql_exec(rq, NULL, "UPDATE tb_user SET password = ? WHERE id = ?",
+                    "sl", hash, uid);
+}
+
+/* ---------------- sessions ---------------- */
+
+res_t
+user_session_open(struct req *rq, const struct user_row *u,
+                  const char **token)
+{
+    const char *t = rand_hex(rq->arena, 16);
+    const char *k = key_login_token(rq->arena, t);
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)u->id);
+    res_t rc;
+    if ((rc = rds_append(rq, "HSET %s id %s nickName %s icon %s", k, id,
+                         u->nick_name ? u->nick_name : "",
+                         u->icon ? u->icon : "")) != RES_OK ||
+        (rc = rds_append(rq, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN)) != RES_OK)
+        return rc;
+    redisReply *r1, *r2;
+    if ((rc = rds_reply(rq, &r1)) != RES_OK ||
+        (rc = rds_reply(rq, &r2)) != RES_OK)
+        return rc == RES_INTERNAL
+                   ? req_fail(rq, rc, "session store failed")
+                   : rc;
+    *token = t;
+    return RES_OK;
+}
+
+res_t
+user_session_close(struct req *rq, const char *token)
+{
+    return rds_cmd(rq, NULL, "DEL %s", key_login_token(rq->arena, token));
+}
+
+res_t
+user_authenticate(struct req *rq, int required)
+{
+    (void)required;
+    char ymd[16];
+    date_ymd(time(NULL), ymd);
+    const char *uvk = key_uv(rq->arena, ymd);
+
+    if (rq->token == NULL || !user_token_shape_ok(rq->token)) {
+        rds_fire(rq, "PFADD %s %s", uvk, rq->client_addr);
+        rds_fire(rq, "EXPIRE %s %d NX", uvk, TTL_UV);
+        return RES_OK;
+    }
+    const char *k = key_login_token(rq->arena, rq->token);
+    /* the sliding refresh rides in the same round trip as the lookup;
+     * EXPIRE of a missing key is a no-op */
+    rds_fire(rq, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN);
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "HGETALL %s", k);
+    if (rc != RES_OK)
+        return rc;
+    const char *id = NULL, *nick = "", *icon = "";
+    if (r->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            const char *f = r->element[i]->str;
+            const char *v = rds_str(rq, r->element[i + 1]);
+            if (f == NULL || v == NULL)
+                continue;
+            if (strcmp(f, "id") == 0)
+                id = v;
+            else if (strcmp(f, "nickName") == 0)
+                nick = v;
+            else if (strcmp(f, "icon") == 0)
+                icon = v;
+        }
+    }
+    int64_t uid;
+    if (id && parse_i64(id, &uid) == 0 && uid > 0) {
+        rq->has_user = 1;
+        rq->user.id = uid;
+        rq->user.nick_name = nick;
+        rq->user.icon = icon;
+        rds_fire(rq, "PFADD %s %s", uvk, id);
+    } else {
+        rds_fire(rq, "PFADD %s %s", uvk, rq->client_addr);
+    }
+    rds_fire(rq, "EXPIRE %s %d NX", uvk, TTL_UV);
+    return RES_OK;
+}
+
+/* ---------------- profiles ---------------- */
+
+res_t
+user_dto_get(struct req *rq, int64_t id, struct user_dto *u, int *found)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(
+        rq, &t, "SELECT id, nick_name, icon FROM tb_user WHERE id = ?", "l",
+        id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    if (*found) {
+        u->id = sql_i64(&t, 0, 0);
+        u->nick_name = sql_str(&t, 0, 1);
+        u->icon = sql_str(&t, 0, 2);
+    }
+    return RES_OK;
+}
+
+res_t
+user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
+               struct user_dto **out)
+{
+    struct user_dto *u = arena_calloc(rq->arena, (n ? n : 1) * sizeof(*u));
+    *out = u;
+    if (n == 0)
+        return RES_OK;
+    struct sql_param *p = arena_calloc(rq->arena, n * sizeof(*p));
+    for (unsigned i = 0; i < n; i++) {
+        p[i].type = 'l';
+        p[i].i = ids[i];
+    }
+    char *sql = arena_printf(
+        rq->arena, "SELECT id, nick_name, icon FROM tb_user WHERE id IN (%s)",
+        sql_placeholders(rq, n));
+    struct sql_rows t;
+    res_t rc = sql_queryv(rq, &t, sql, p, n);
+    if (rc != RES_OK)
+        return rc;
+    for (unsigned r = 0; r < t.nrows; r++) {
+        int64_t id = sql_i64(&t, r, 0);
+        for (unsigned i = 0; i < n; i++)
+            if (ids[i] == id) {
+                u[i].id = id;
+                u[i].nick_name = sql_str(&t, r, 1);
+                u[i].icon = sql_str(&t, r, 2);
+            }
+    }
+    return RES_OK;
+}
+
+struct json_object *
+user_dto_json(const struct user_dto *u)
+{
+    struct json_object *o = json_object_new_object();
+    reply_add_i64(o, "id", u->id);
+    reply_add_str(o, "nickName", u->nick_name ? u->nick_name : "");
+    reply_add_str(o, "icon", u->icon ? u->icon : "");
+    return o;
+}
+
+res_t
+user_info_get(struct req *rq, int64_t id, struct json_object **out)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(rq, &t,
+                         "SELECT user_id, city, introduce, fans, followee, "
+                         "gender, DATE_FORMAT(birthday, '%Y-%m-%d'), "
+                         "credits, level FROM tb_user_info WHERE user_id = ?",
+                         "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *out = NULL;
+    if (t.nrows == 0)
+        return RES_OK;
+    struct json_object *o = reply_obj(rq);
+    reply_add_i64(o, "userId", sql_i64(&t, 0, 0));
+    reply_add_str(o, "city", sql_str(&t, 0, 1));
+    reply_add_str(o, "introduce", sql_str(&t, 0, 2));
+    reply_add_i64(o, "fans", sql_i64(&t, 0, 3));
+    reply_add_i64(o, "followee", sql_i64(&t, 0, 4));
+    /* tinyint(1) columns are booleans in the Java original */
+    if (sql_str(&t, 0, 5))
+        reply_add_bool(o, "gender", sql_i64(&t, 0, 5) != 0);
+    reply_add_str(o, "birthday", sql_str(&t, 0, 6));
+    reply_add_i64(o, "credits", sql_i64(&t, 0, 7));
+    if (sql_str(&t, 0, 8))
+        reply_add_bool(o, "level", sql_i64(&t, 0, 8) != 0);
+    *out = o;
+    return RES_OK;
+}
+
+/* ---------------- sign-in and UV ---------------- */
+
+res_t
+user_sign_today(struct req *rq, int64_t uid)
+{
+    time_t now = time(NULL);
+    char ym[8];
+    date_ym(now, ym);
+    return rds_cmd(rq, NULL, "SETBIT %s %d 1", key_sign(rq->arena, uid, ym),
+                   date_mday(now) - 1);
+}
+
+res_t
+user_sign_bits(struct req *rq, int64_t uid, uint64_t *bits)
+{
+    time_t now = time(NULL);
+    char ym[8];
+    date_ym(now, ym);
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "BITFIELD %s GET u%d 0",
+                       key_sign(rq->arena, uid, ym), date_mday(now));
+    if (rc != RES_OK)
+        return rc;
+    *bits = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER)
+        *bits = (uint64_t)r->element[0]->integer;
+    return RES_OK;
+}
+
+res_t
+user_uv_count(struct req *rq, const char *yyyymmdd, long long *n)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "PFCOUNT %s", key_uv(rq->arena, yyyymmdd));
+    if (rc != RES_OK)
+        return rc;
+    *n = rds_int(r);
+    return RES_OK;
+}

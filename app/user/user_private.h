@@ -1,0 +1,41 @@
+/*
+ * user_private.h: what user_http.c needs from user_data.c.
+ */
+#ifndef HMDP_USER_PRIVATE_H
+#define HMDP_USER_PRIVATE_H
+
+#include "user.h"
+
+struct user_row {
+    int64_t id;
+    const char *phone, *password, *nick_name, *icon;
+};
+
+enum user_code_status { CODE_SENT = 0, CODE_TOO_SOON = 1, CODE_DAY_LIMIT = 2 };
+enum user_check { CHECK_WRONG = 0, CHECK_OK = 1, CHECK_LOCKED = -1 };
+
+res_t user_code_store(struct req *rq, const char *phone, const char *code,
+                      int *status, long *retry_s);
+res_t user_code_check(struct req *rq, const char *phone, const char *code,
+                      int *result);
+res_t user_pw_failures(struct req *rq, const char *phone, long *n);
+void user_pw_failed(struct req *rq, const char *phone);
+
+res_t user_find_by_phone(struct req *rq, const char *phone,
+                         struct user_row *u, int *found);
+res_t user_create(struct req *rq, const char *phone, struct user_row *u);
+res_t user_set_password(struct req *rq, int64_t uid, const char *hash);
+
+res_t user_session_open(struct req *rq, const struct user_row *u,
+                        const char **token);
+res_t user_session_close(struct req *rq, const char *token);
+
+res_t user_dto_get(struct req *rq, int64_t id, struct user_dto *u,
+                   int *found);
+res_t user_info_get(struct req *rq, int64_t id, struct json_object **out);
+
+res_t user_sign_today(struct req *rq, int64_t uid);
+res_t user_sign_bits(struct req *rq, int64_t uid, uint64_t *bits);
+res_t user_uv_count(struct req *rq, const char *yyyymmdd, long long *n);
+
+#endif

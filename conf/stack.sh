@@ -1,0 +1,601 @@
+#!/usr/bin/env bash
+# stack.sh: start, stop or inspect one private hmdp-c stack (MariaDB, Redis,
+# the FastCGI worker pool, the optional SSE gateway and stream consumers,
+# nginx), everything under one run directory and on loopback ports.
+#
+#   conf/stack.sh start  DIR
+#   conf/stack.sh stop   DIR
+#   conf/stack.sh status DIR
+#
+# Environment (inputs):
+#   HMDP_BIN        directory of hmdp-worker, hmdp-sse, hmdp-consumer
+#                   (default: build/rel under the repo root)
+#   HMDP_PORT_BASE  nginx = BASE, fcgi = +1, redis = +2, mysql = +3,
+#                   sse = +4, noop (benchmark responder) = +5 (default 8080)
+#   HMDP_WORKERS    FastCGI worker processes (default: workers in
+#                   conf/hmdp.conf, else 4)
+#   HMDP_MODE       dev or prod (default: mode in conf/hmdp.conf, else dev)
+#   HMDP_HTML_DIR   static frontend root (default DIR/html, created with a
+#                   placeholder index.html)
+#
+# Files in DIR: env (export lines for the app and tests), nginx.conf,
+# admin_token, db/ (MariaDB data, kept across stop/start), imgs/ (uploads),
+# bench/, html/, logs/*.log, *.pid, mysql.sock, nginx-temp/. Redis keeps
+# nothing on disk. Every step of start is idempotent: a service whose pid
+# file names a live process is left alone. stop kills only what the pid
+# files name, and is safe when nothing runs.
+#
+# Process notes (found by testing, Debian bookworm packages):
+#   * spawn-fcgi without -n points the child's stdout/stderr at /dev/null,
+#     which would hide sanitizer reports and crashes. So it runs with -n
+#     under setsid, exec'ing multiwatch, and this script writes the pid
+#     file: DIR/fcgi.pid is multiwatch's pid, its children are the workers.
+#   * multiwatch restarts a dead child (up to 3 quick deaths in a row, then
+#     gives up on it); on SIGTERM it sends its children SIGUSR1 (libfcgi
+#     treats that as "finish and exit") and exits about 1-2 s after them.
+#     Its -s option is off by one in 1.0.0 (-s TERM sends SIGQUIT), so it
+#     is not used: hmdp-sse and hmdp-consumer, which run under their own
+#     multiwatch -f 1, must stop cleanly on SIGUSR1 as on SIGTERM.
+#   * multiwatch does not search PATH: it gets absolute program paths.
+#   * As root, nginx workers would run as nobody; see start_nginx.
+set -euo pipefail
+
+# mariadbd and nginx live in /usr/sbin, which a normal user's PATH lacks.
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export PATH
+
+REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+CONF=$REPO/conf/hmdp.conf
+
+usage() {
+    echo "usage: $0 start|stop|status DIR" >&2
+    exit 2
+}
+
+die() {
+    echo "stack.sh: error: $*" >&2
+    exit 1
+}
+
+say() {
+    echo "stack.sh: $*"
+}
+
+# ---------------------------------------------------------------- helpers
+
+# conf_get KEY DEFAULT: the value of KEY in conf/hmdp.conf, else DEFAULT.
+conf_get() {
+    local v=""
+    if [[ -r $CONF ]]; then
+        v=$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CONF" |
+            tail -n 1 | sed 's/[[:space:]]*$//')
+    fi
+    echo "${v:-$2}"
+}
+
+# port_open PORT: true if something accepts TCP connections on it.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_port PORT [SECONDS]: wait (bounded, default 30 s) until PORT accepts.
+wait_port() {
+    local port=$1 tenths=$((${2:-30} * 10)) i
+    for ((i = 0; i < tenths; i++)); do
+        if port_open "$port"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# pid_from FILE: print the pid stored in FILE, fail if there is none.
+pid_from() {
+    local p=""
+    [[ -s $1 ]] || return 1
+    read -r p <"$1" || true
+    [[ $p =~ ^[0-9]+$ ]] || return 1
+    echo "$p"
+}
+
+# alive PIDFILE PATTERN: true if the pid file names a live process whose
+# command line contains PATTERN (guards against a recycled pid).
+alive() {
+    local p
+    p=$(pid_from "$1") || return 1
+    kill -0 "$p" 2>/dev/null || return 1
+    if [[ -r /proc/$p/cmdline ]]; then
+        tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF -- "$2" || return 1
+    fi
+    return 0
+}
+
+# wait_gone PID SECONDS: wait until PID has exited.
+wait_gone() {
+    local pid=$1 tenths=$(($2 * 10)) i
+    for ((i = 0; i < tenths; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# need_free_port PORT NAME: fail unless PORT is free (our own process for
+# NAME is known not to be running when this is called).
+need_free_port() {
+    if port_open "$1"; then
+        die "port $1 for $2 is already in use by another process" \
+            "(set HMDP_PORT_BASE)"
+    fi
+}
+
+log_tail() {
+    if [[ -s $1 ]]; then
+        echo "--- last lines of $1:" >&2
+        tail -n 15 "$1" >&2
+    fi
+}
+
+# detach PIDFILE LOG CMD...: run CMD in its own session, stdin /dev/null,
+# output appended to LOG, its pid (after exec) written to PIDFILE.
+detach() {
+    local pidfile=$1 logf=$2
+    shift 2
+    # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
+        </dev/null >>"$logf" 2>&1 &
+}
+
+mysql_cli() {
+    mariadb --no-defaults -S "$DIR/mysql.sock" -uroot "$@"
+}
+
+# ---------------------------------------------------------------- settings
+
+[[ $# -eq 2 ]] || usage
+CMD=$1
+case $CMD in start | stop | status) ;; *) usage ;; esac
+[[ -n $2 ]] || usage
+if [[ $CMD == start ]]; then
+    mkdir -p -- "$2"
+fi
+[[ -d $2 ]] || die "$2 is not a directory"
+DIR=$(cd -- "$2" && pwd -P)
+
+BASE=${HMDP_PORT_BASE:-8080}
+if ! [[ $BASE =~ ^[0-9]+$ ]] || ((BASE < 1024 || BASE > 65530)); then
+    die "HMDP_PORT_BASE must be a number from 1024 to 65530"
+fi
+NGINX_PORT=$BASE
+FCGI_PORT=$((BASE + 1))
+REDIS_PORT=$((BASE + 2))
+MYSQL_PORT=$((BASE + 3))
+SSE_PORT=$((BASE + 4))
+NOOP_PORT=$((BASE + 5))
+
+HMDP_BIN=${HMDP_BIN:-$REPO/build/rel}
+[[ $HMDP_BIN == /* ]] || HMDP_BIN=$PWD/$HMDP_BIN
+HMDP_WORKERS=${HMDP_WORKERS:-$(conf_get workers 4)}
+if ! [[ $HMDP_WORKERS =~ ^[0-9]+$ ]] || ((HMDP_WORKERS < 1 || HMDP_WORKERS > 256)); then
+    die "HMDP_WORKERS must be a number from 1 to 256"
+fi
+HMDP_MODE=${HMDP_MODE:-$(conf_get mode dev)}
+[[ $HMDP_MODE == dev || $HMDP_MODE == prod ]] ||
+    die "HMDP_MODE must be dev or prod"
+HTML_DIR=${HMDP_HTML_DIR:-$DIR/html}
+[[ $HTML_DIR == /* ]] || HTML_DIR=$PWD/$HTML_DIR
+UPLOAD_DIR=$DIR/imgs
+LOGS=$DIR/logs
+
+IS_ROOT=0
+[[ $(id -u) -eq 0 ]] && IS_ROOT=1
+RUN_USER=$(id -un)
+
+# The optional daemons, each under its own multiwatch -f 1.
+DAEMONS=(hmdp-sse hmdp-consumer)
+
+NGINX_ARGS=(-p "$DIR/" -c "$DIR/nginx.conf" -e "$LOGS/nginx-error.log")
+
+# ---------------------------------------------------------------- start
+
+start_mysql() {
+    local pidf=$DIR/mysqld.pid sock=$DIR/mysql.sock mpid i
+    if alive "$pidf" "--datadir=$DIR/db"; then
+        say "mariadb already running (pid $(pid_from "$pidf"))"
+    else
+        # The socket path must fit in sockaddr_un.sun_path.
+        ((${#sock} < 100)) || die "run dir path too long for a socket: $sock"
+        need_free_port "$MYSQL_PORT" mariadb
+        if [[ ! -d $DIR/db ]]; then
+            say "initialising MariaDB in $DIR/db"
+            if ! mariadb-install-db --no-defaults --datadir="$DIR/db" \
+                --auth-root-authentication-method=normal --skip-test-db \
+                --user="$RUN_USER" >"$LOGS/mysql-install.log" 2>&1; then
+                log_tail "$LOGS/mysql-install.log"
+                rm -rf -- "$DIR/db"
+                die "mariadb-install-db failed"
+            fi
+        fi
+        local -a args=(--no-defaults --datadir="$DIR/db" --socket="$sock"
+            --port="$MYSQL_PORT" --bind-address=127.0.0.1 --skip-log-bin
+            --pid-file="$pidf" --log-error="$LOGS/mysqld.log")
+        ((IS_ROOT)) && args+=(--user=root)
+        rm -f -- "$pidf"
+        detach "$DIR/mysqld.launch" "$LOGS/mysqld.log" \
+            "$(command -v mariadbd)" "${args[@]}"
+        for ((i = 0; i < 300; i++)); do
+            if mariadb-admin --no-defaults -S "$sock" -uroot \
+                --connect-timeout=1 ping >/dev/null 2>&1; then
+                break
+            fi
+            mpid=$(pid_from "$DIR/mysqld.launch" 2>/dev/null) || mpid=""
+            if [[ -n $mpid ]] && ! kill -0 "$mpid" 2>/dev/null; then
+                log_tail "$LOGS/mysqld.log"
+                die "mariadbd exited during startup"
+            fi
+            sleep 0.1
+        done
+        ((i < 300)) || {
+            log_tail "$LOGS/mysqld.log"
+            die "mariadbd did not answer within 30 s"
+        }
+        # mariadbd writes its own pid file; it is the pid we launched.
+        rm -f -- "$DIR/mysqld.launch"
+        say "mariadb up on 127.0.0.1:$MYSQL_PORT (socket $sock)"
+    fi
+    mysql_cli -e "CREATE DATABASE IF NOT EXISTS hmdp
+                  CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+    local f
+    for f in schema migrate seed; do
+        mysql_cli hmdp <"$REPO/sql/$f.sql" ||
+            die "loading sql/$f.sql failed"
+    done
+}
+
+start_redis() {
+    local pidf=$DIR/redis.pid i
+    if alive "$pidf" redis-server; then
+        say "redis already running (pid $(pid_from "$pidf"))"
+        return
+    fi
+    need_free_port "$REDIS_PORT" redis
+    rm -f -- "$pidf"
+    # shellcheck disable=SC2094 # --logfile is written by the daemon only
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DIR" \
+        --save '' --appendonly no --daemonize yes --pidfile "$pidf" \
+        --logfile "$LOGS/redis.log" </dev/null >>"$LOGS/redis.log" 2>&1 ||
+        die "redis-server failed to start"
+    for ((i = 0; i < 100; i++)); do
+        if [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; then
+            say "redis up on 127.0.0.1:$REDIS_PORT"
+            return
+        fi
+        sleep 0.1
+    done
+    log_tail "$LOGS/redis.log"
+    die "redis did not answer within 10 s"
+}
+
+make_admin_token() {
+    local f=$DIR/admin_token
+    [[ -s $f ]] && return
+    (
+        umask 077
+        od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$f.tmp"
+        echo >>"$f.tmp"
+        mv -f -- "$f.tmp" "$f"
+    )
+    chmod 600 -- "$f"
+    say "admin token written to $f"
+}
+
+make_dirs() {
+    mkdir -p -- "$LOGS" "$UPLOAD_DIR" "$DIR/bench" "$DIR/nginx-temp"
+    if [[ ! -d $HTML_DIR || $HTML_DIR == "$DIR/html" ]]; then
+        mkdir -p -- "$HTML_DIR"
+        if [[ ! -e $HTML_DIR/index.html ]]; then
+            cat >"$HTML_DIR/index.html" <<'EOF'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>hmdp</title></head>
+<body><p>hmdp-c is running. The API is under <code>/api/</code>;
+install the frontend here (or set HMDP_HTML_DIR) to use the app.</p></body>
+</html>
+EOF
+        fi
+    fi
+}
+
+write_env() {
+    local f=$DIR/env
+    {
+        echo "# written by conf/stack.sh start; source it to reach this stack"
+        printf 'export HMDP_URL=%q\n' "http://127.0.0.1:$NGINX_PORT"
+        printf 'export HMDP_NGINX_PORT=%q\n' "$NGINX_PORT"
+        printf 'export HMDP_FCGI_ADDR=%q\n' "127.0.0.1:$FCGI_PORT"
+        printf 'export HMDP_REDIS_HOST=%q\n' 127.0.0.1
+        printf 'export HMDP_REDIS_PORT=%q\n' "$REDIS_PORT"
+        printf 'export HMDP_MYSQL_HOST=%q\n' 127.0.0.1
+        printf 'export HMDP_MYSQL_PORT=%q\n' "$MYSQL_PORT"
+        printf 'export HMDP_MYSQL_SOCKET=%q\n' "$DIR/mysql.sock"
+        printf 'export HMDP_MYSQL_USER=%q\n' root
+        printf 'export HMDP_MYSQL_DB=%q\n' hmdp
+        printf 'export HMDP_UPLOAD_DIR=%q\n' "$UPLOAD_DIR"
+        printf 'export HMDP_ADMIN_TOKEN_FILE=%q\n' "$DIR/admin_token"
+        printf 'export HMDP_SSE_ADDR=%q\n' "127.0.0.1:$SSE_PORT"
+        printf 'export HMDP_NOOP_ADDR=%q\n' "127.0.0.1:$NOOP_PORT"
+        printf 'export HMDP_MODE=%q\n' "$HMDP_MODE"
+        printf 'export HMDP_WORKERS=%q\n' "$HMDP_WORKERS"
+        printf 'export HMDP_CONF=%q\n' "$CONF"
+        printf 'export HMDP_LOG_FILE=%q\n' "$LOGS/worker.log"
+        printf 'export HMDP_RUN_DIR=%q\n' "$DIR"
+    } >"$f.tmp"
+    mv -f -- "$f.tmp" "$f"
+}
+
+start_fcgi() {
+    local pidf=$DIR/fcgi.pid worker=$HMDP_BIN/hmdp-worker mw
+    if [[ ! -x $worker ]]; then
+        say "no $worker: FastCGI pool not started"
+        return
+    fi
+    if alive "$pidf" multiwatch; then
+        say "fcgi pool already running (multiwatch pid $(pid_from "$pidf"))"
+        return
+    fi
+    need_free_port "$FCGI_PORT" "the fcgi pool"
+    mw=$(command -v multiwatch) || die "multiwatch not found"
+    rm -f -- "$pidf"
+    # -n: spawn-fcgi binds the socket to fd 0 and execs multiwatch in place
+    # (so the pid is multiwatch's and stderr reaches spawn.log).
+    (
+        # shellcheck disable=SC1091
+        . "$DIR/env"
+        detach "$pidf" "$LOGS/spawn.log" "$(command -v spawn-fcgi)" -n \
+            -a 127.0.0.1 -p "$FCGI_PORT" -d "$REPO" -- \
+            "$mw" -f "$HMDP_WORKERS" -- "$worker"
+    )
+    if ! wait_port "$FCGI_PORT" 10; then
+        log_tail "$LOGS/spawn.log"
+        die "the fcgi pool did not open port $FCGI_PORT"
+    fi
+    sleep 0.3
+    alive "$pidf" multiwatch || {
+        log_tail "$LOGS/spawn.log"
+        die "the fcgi pool exited right after starting"
+    }
+    say "fcgi pool up on 127.0.0.1:$FCGI_PORT ($HMDP_WORKERS x $worker)"
+}
+
+start_daemon() {
+    local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid
+    if [[ ! -x $bin ]]; then
+        say "no $bin: $name not started"
+        return
+    fi
+    if alive "$pidf" "$bin"; then
+        say "$name already running (multiwatch pid $(pid_from "$pidf"))"
+        return
+    fi
+    rm -f -- "$pidf"
+    (
+        # shellcheck disable=SC1091
+        . "$DIR/env"
+        export HMDP_LOG_FILE=$LOGS/$name.log
+        cd -- "$REPO"
+        detach "$pidf" "$LOGS/$name.log" "$(command -v multiwatch)" -f 1 \
+            -- "$bin"
+    )
+    sleep 0.3
+    alive "$pidf" "$bin" || {
+        log_tail "$LOGS/$name.log"
+        die "$name exited right after starting"
+    }
+    say "$name up (multiwatch pid $(pid_from "$pidf"))"
+}
+
+# sed_escape STRING: STRING made safe as a sed replacement (delimiter |).
+sed_escape() {
+    printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
+}
+
+start_nginx() {
+    local pidf=$DIR/nginx.pid conf=$DIR/nginx.conf
+    if alive "$pidf" nginx; then
+        say "nginx already running (pid $(pid_from "$pidf"))"
+        return
+    fi
+    need_free_port "$NGINX_PORT" nginx
+    local d
+    for d in "$DIR" "$UPLOAD_DIR" "$HTML_DIR"; do
+        [[ $d != *'"'* ]] || die "path with a double quote not supported: $d"
+    done
+    sed -e "s|@DIR@|$(sed_escape "$DIR")|g" \
+        -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
+        -e "s|@FCGI_ADDR@|127.0.0.1:$FCGI_PORT|g" \
+        -e "s|@SSE_ADDR@|127.0.0.1:$SSE_PORT|g" \
+        -e "s|@NOOP_ADDR@|127.0.0.1:$NOOP_PORT|g" \
+        -e "s|@UPLOAD_DIR@|$(sed_escape "$UPLOAD_DIR")|g" \
+        -e "s|@HTML_DIR@|$(sed_escape "$HTML_DIR")|g" \
+        "$REPO/conf/nginx.conf.in" >"$conf.tmp"
+    mv -f -- "$conf.tmp" "$conf"
+
+    # Root: nginx's workers switch to an unprivileged user (nobody), which
+    # must be able to read the html and upload dirs and to write the temp
+    # dirs (the master chowns those). We open up the dirs we own; if a
+    # parent directory still shuts nobody out (a run dir under /root, or
+    # mktemp -d's mode 700 parent), the workers stay root instead, with a
+    # warning: this is a loopback-only development stack, and serving every
+    # static file as 403 would be worse.
+    local -a args=("${NGINX_ARGS[@]}")
+    if ((IS_ROOT)); then
+        local nuser=nobody ngroup
+        ngroup=$(id -gn "$nuser" 2>/dev/null) || ngroup=nogroup
+        chmod a+rx -- "$DIR" "$UPLOAD_DIR" "$DIR/bench" "$DIR/nginx-temp"
+        if [[ $HTML_DIR == "$DIR/html" ]]; then
+            chmod a+rx -- "$HTML_DIR"
+            chmod a+r -- "$HTML_DIR/index.html" 2>/dev/null || true
+        fi
+        if command -v setpriv >/dev/null &&
+            setpriv --reuid="$nuser" --regid="$ngroup" --clear-groups \
+                test -x "$UPLOAD_DIR" -a -x "$HTML_DIR" -a -x "$DIR/nginx-temp" \
+                2>/dev/null; then
+            args+=(-g "user $nuser $ngroup;")
+        else
+            say "warning: user $nuser cannot reach $DIR or $HTML_DIR;" \
+                "nginx workers run as root"
+            args+=(-g "user root root;")
+        fi
+    fi
+    if ! nginx "${args[@]}" -t -q 2>>"$LOGS/nginx-error.log"; then
+        log_tail "$LOGS/nginx-error.log"
+        die "nginx rejected $conf"
+    fi
+    rm -f -- "$pidf"
+    nginx "${args[@]}" </dev/null >>"$LOGS/nginx-error.log" 2>&1 || {
+        log_tail "$LOGS/nginx-error.log"
+        die "nginx failed to start"
+    }
+    wait_port "$NGINX_PORT" 10 || {
+        log_tail "$LOGS/nginx-error.log"
+        die "nginx did not open port $NGINX_PORT"
+    }
+    say "nginx up on 127.0.0.1:$NGINX_PORT"
+}
+
+do_start() {
+    # A running stack keeps the ports it was started with.
+    local old=""
+    if [[ -r $DIR/env ]]; then
+        old=$(sed -n 's/^export HMDP_NGINX_PORT=//p' "$DIR/env")
+    fi
+    if [[ -n $old && $old != "$NGINX_PORT" ]] &&
+        { alive "$DIR/mysqld.pid" mariadbd || alive "$DIR/redis.pid" redis-server ||
+            alive "$DIR/fcgi.pid" multiwatch || alive "$DIR/nginx.pid" nginx; }; then
+        die "the stack in $DIR runs with HMDP_PORT_BASE=$old; stop it first"
+    fi
+    make_dirs
+    start_mysql
+    start_redis
+    make_admin_token
+    write_env
+    start_fcgi
+    local n
+    for n in "${DAEMONS[@]}"; do
+        start_daemon "$n"
+    done
+    start_nginx
+    echo "hmdp is up at http://127.0.0.1:$NGINX_PORT/ (API under /api)"
+}
+
+# ---------------------------------------------------------------- stop
+
+# stop_pid NAME PIDFILE PATTERN SIGNAL SECONDS: signal the process the pid
+# file names, wait for it, then SIGKILL it (and, for a multiwatch, its
+# remaining children) if it is still there.
+stop_pid() {
+    local name=$1 pidf=$2 pat=$3 sig=$4 secs=$5 pid kids
+    if ! alive "$pidf" "$pat"; then
+        rm -f -- "$pidf"
+        return
+    fi
+    pid=$(pid_from "$pidf")
+    kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ') || kids=""
+    kill "-$sig" "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" "$secs"; then
+        say "$name (pid $pid) still running after ${secs}s: SIGKILL"
+        kids="$kids $(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ')" || true
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$pid" 5 || true
+    fi
+    # A multiwatch killed this way, or one that lost a race, can leave
+    # children behind: they were ours, so end them by pid.
+    local k
+    for k in $kids; do
+        if kill -0 "$k" 2>/dev/null; then
+            kill -TERM "$k" 2>/dev/null || true
+            wait_gone "$k" 5 || kill -KILL "$k" 2>/dev/null || true
+        fi
+    done
+    rm -f -- "$pidf"
+    say "$name stopped"
+}
+
+do_stop() {
+    local pid n
+    # nginx first (no new requests), graceful quit bounded by
+    # worker_shutdown_timeout, then TERM if it still hangs on.
+    if alive "$DIR/nginx.pid" nginx; then
+        pid=$(pid_from "$DIR/nginx.pid")
+        kill -QUIT "$pid" 2>/dev/null || true
+        if ! wait_gone "$pid" 10; then
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+    fi
+    stop_pid nginx "$DIR/nginx.pid" nginx TERM 5
+    stop_pid "fcgi pool" "$DIR/fcgi.pid" multiwatch TERM 10
+    for n in "${DAEMONS[@]}"; do
+        stop_pid "$n" "$DIR/$n.pid" multiwatch TERM 10
+    done
+    stop_pid redis "$DIR/redis.pid" redis-server TERM 10
+    stop_pid mariadb "$DIR/mysqld.pid" mariadbd TERM 60
+    rm -f -- "$DIR/mysqld.launch"
+}
+
+# ---------------------------------------------------------------- status
+
+do_status() {
+    local rc=0 n
+    line() { printf '%-14s %-5s %s\n' "$1" "$2" "$3"; }
+    if alive "$DIR/mysqld.pid" mariadbd; then
+        line mariadb up "pid $(pid_from "$DIR/mysqld.pid"), port $MYSQL_PORT"
+    else
+        line mariadb down ""
+        rc=1
+    fi
+    if alive "$DIR/redis.pid" redis-server; then
+        line redis up "pid $(pid_from "$DIR/redis.pid"), port $REDIS_PORT"
+    else
+        line redis down ""
+        rc=1
+    fi
+    if alive "$DIR/fcgi.pid" multiwatch; then
+        pid=$(pid_from "$DIR/fcgi.pid")
+        line fcgi up "multiwatch pid $pid, $(pgrep -c -P "$pid" || true) workers, port $FCGI_PORT"
+    else
+        line fcgi down ""
+        [[ -x $HMDP_BIN/hmdp-worker ]] && rc=1
+    fi
+    for n in "${DAEMONS[@]}"; do
+        if alive "$DIR/$n.pid" multiwatch; then
+            line "$n" up "multiwatch pid $(pid_from "$DIR/$n.pid")"
+        else
+            line "$n" down ""
+        fi
+    done
+    if alive "$DIR/nginx.pid" nginx; then
+        line nginx up "pid $(pid_from "$DIR/nginx.pid"), http://127.0.0.1:$NGINX_PORT/"
+    else
+        line nginx down ""
+        rc=1
+    fi
+    return $rc
+}
+
+# Ports of a running stack come from its env file when it has one, so
+# status and stop need not be given the same HMDP_PORT_BASE.
+if [[ $CMD != start && -r $DIR/env ]]; then
+    p=$(sed -n 's/^export HMDP_NGINX_PORT=//p' "$DIR/env")
+    if [[ $p =~ ^[0-9]+$ ]]; then
+        NGINX_PORT=$p
+        FCGI_PORT=$((p + 1))
+        REDIS_PORT=$((p + 2))
+        MYSQL_PORT=$((p + 3))
+    fi
+fi
+
+case $CMD in
+start) do_start ;;
+stop) do_stop ;;
+status) do_status ;;
+esac

@@ -1,0 +1,39 @@
+-- migrate.sql: brings a database loaded from the original dump
+-- (reference/hmdp.sql) up to sql/schema.sql: the extra keys and indexes,
+-- and tb_blog.comments written as 0 instead of NULL.
+--
+-- MariaDB only (ADD ... IF NOT EXISTS is a MariaDB extension). Idempotent:
+-- on a database built from schema.sql, or on a second run, every statement
+-- is a no-op (an existing index only raises a note). Index names must stay
+-- the same as in schema.sql, since IF NOT EXISTS compares names only.
+--
+-- Duplicate follow rows (the original had no unique key) are removed first,
+-- keeping the oldest, or the unique key could not be added. Duplicate
+-- orders are NOT removed: they are business records, so if the original
+-- sold one voucher twice to the same user, adding uk_order_user_voucher
+-- fails with "Duplicate entry" and a person decides what to do.
+
+SET NAMES utf8mb4;
+
+DELETE f FROM `tb_follow` f
+  JOIN `tb_follow` older
+    ON older.`user_id` = f.`user_id`
+   AND older.`follow_user_id` = f.`follow_user_id`
+   AND older.`id` < f.`id`;
+
+ALTER TABLE `tb_follow`
+  ADD UNIQUE INDEX IF NOT EXISTS `uk_follow_user_followee` (`user_id`, `follow_user_id`),
+  ADD INDEX IF NOT EXISTS `idx_follow_followee` (`follow_user_id`);
+
+ALTER TABLE `tb_voucher_order`
+  ADD UNIQUE INDEX IF NOT EXISTS `uk_order_user_voucher` (`user_id`, `voucher_id`);
+
+ALTER TABLE `tb_blog`
+  ADD INDEX IF NOT EXISTS `idx_blog_user` (`user_id`, `id`),
+  ADD INDEX IF NOT EXISTS `idx_blog_liked` (`liked`, `id`),
+  ALTER COLUMN `comments` SET DEFAULT 0;
+
+ALTER TABLE `tb_blog_comments`
+  ADD INDEX IF NOT EXISTS `idx_comments_blog` (`blog_id`);
+
+UPDATE `tb_blog` SET `comments` = 0, `update_time` = `update_time` WHERE `comments` IS NULL;
