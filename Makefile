@@ -16,13 +16,12 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # Library code shared by the worker and the consumers: everything in app/
 # except mains, the SSE gateway and stream consumers' entry points.
-LIB_SRC  := $(sort $(wildcard app/core/*.c app/store/*.c app/stream/*.c) \
-            $(filter-out %_consumer.c,$(wildcard $(filter-out app/core/ app/store/ app/stream/ app/sse/,$(sort $(dir $(wildcard app/*/*.c))))*.c)))
+LIB_SRC  := $(sort $(filter-out app/sse/% %_consumer.c,$(wildcard app/*/*.c)))
 CONSUMER_SRC := $(wildcard app/*/*_consumer.c)
 SSE_SRC  := $(wildcard app/sse/*.c)
 
-BINS     := hmdp-worker $(patsubst app/%,hmdp-%,$(basename $(notdir $(CONSUMER_SRC)))) \
-            $(if $(SSE_SRC),hmdp-sse) noop-fcgi
+CONSUMERS := $(foreach f,$(CONSUMER_SRC),$(word 2,$(subst /, ,$(f))))
+BINS     := hmdp-worker $(CONSUMERS:%=hmdp-%-consumer) $(if $(SSE_SRC),hmdp-sse) noop-fcgi
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
@@ -49,13 +48,14 @@ build/rel/hmdp-worker: build/rel/app/main.o $(LIB_REL)
 build/test/hmdp-worker: build/test/app/main.o $(LIB_TEST)
 	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 
-# a consumer app/<f>/<f>_consumer.c becomes build/*/hmdp-<f>_consumer
-build/rel/hmdp-%_consumer: $(LIB_REL) build/rel/app/%_consumer.o
-	$(CC) $(REL) $(filter %.o,$^) $(PKG_LIBS) -o $@
-build/test/hmdp-%_consumer: $(LIB_TEST) build/test/app/%_consumer.o
-	$(CC) $(TESTF) $(filter %.o,$^) $(PKG_LIBS) -o $@
-build/rel/app/%_consumer.o: build/rel/app/$$(firstword $$(subst _, ,$$*))/$$*_consumer.o ; @cp $< $@
-build/test/app/%_consumer.o: build/test/app/$$(firstword $$(subst _, ,$$*))/$$*_consumer.o ; @cp $< $@
+# a consumer app/<f>/<f>_consumer.c (its own main) becomes hmdp-<f>-consumer
+define CONSUMER_RULE
+build/rel/hmdp-$(1)-consumer: build/rel/app/$(1)/$(1)_consumer.o $$(LIB_REL)
+	$$(CC) $$(REL) $$^ $$(PKG_LIBS) -o $$@
+build/test/hmdp-$(1)-consumer: build/test/app/$(1)/$(1)_consumer.o $$(LIB_TEST)
+	$$(CC) $$(TESTF) $$^ $$(PKG_LIBS) -o $$@
+endef
+$(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,$(c))))
 
 build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC)) $(LIB_REL)
 	$(CC) $(REL) $^ $(PKG_LIBS) -levent -o $@
@@ -73,8 +73,6 @@ build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
 build/test/integ/%: build/test/tests/integ/%.o build/test/tests/integ/h.o
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTF) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread -o $@
-
-.SECONDEXPANSION:
 
 deps:
 	@sh tests/deps.sh

@@ -1,0 +1,368 @@
+/*
+ * h.c: integration test helpers (see h.h).
+ */
+#include "h.h"
+
+#include <curl/curl.h>
+#include <mysql.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static CURL *h_curl;
+static redisContext *h_rc;
+static MYSQL *h_my;
+static char h_admin[128];
+
+const char *
+h_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL) {
+        fprintf(stderr, "h: environment variable %s not set\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+void
+h_init(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    h_curl = curl_easy_init();
+}
+
+int64_t
+h_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+void
+h_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+struct h_buf {
+    char *p;
+    size_t n;
+};
+
+static size_t
+h_write(char *data, size_t sz, size_t nm, void *ud)
+{
+    struct h_buf *b = ud;
+    size_t n = sz * nm;
+    char *np = realloc(b->p, b->n + n + 1);
+    if (np == NULL)
+        abort();
+    b->p = np;
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return n;
+}
+
+int
+h_http(const char *method, const char *path, const char *token,
+       const char *header, const char *ctype, const char *body, size_t blen,
+       struct resp *out)
+{
+    memset(out, 0, sizeof(*out));
+    char url[4096];
+    snprintf(url, sizeof(url), "%s/api%s", h_env("HMDP_URL"), path);
+    CURL *c = h_curl;
+    curl_easy_reset(c);
+    struct h_buf b = {NULL, 0};
+    struct curl_slist *hd = NULL;
+    char line[512];
+    if (token) {
+        snprintf(line, sizeof(line), "authorization: %s", token);
+        hd = curl_slist_append(hd, line);
+    }
+    if (header)
+        hd = curl_slist_append(hd, header);
+    if (ctype) {
+        snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+        hd = curl_slist_append(hd, line);
+    }
+    hd = curl_slist_append(hd, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)blen);
+    } else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    CURLcode e = curl_easy_perform(c);
+    curl_slist_free_all(hd);
+    if (e != CURLE_OK) {
+        printf("  http %s %s: %s\n", method, path, curl_easy_strerror(e));
+        free(b.p);
+        return -1;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    char *ct = NULL;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    out->ctype = ct ? strdup(ct) : NULL;
+    out->body = b.p ? b.p : strdup("");
+    out->len = b.n;
+    out->json = json_tokener_parse(out->body);
+    return 0;
+}
+
+int
+h_get(const char *path, const char *token, struct resp *out)
+{
+    return h_http("GET", path, token, NULL, NULL, NULL, 0, out);
+}
+
+int
+h_post_json(const char *path, const char *token, const char *json,
+            struct resp *out)
+{
+    return h_http("POST", path, token, NULL,
+                  json ? "application/json;charset=utf-8" : NULL, json,
+                  json ? strlen(json) : 0, out);
+}
+
+int
+h_put(const char *path, const char *token, const char *json,
+      struct resp *out)
+{
+    return h_http("PUT", path, token, NULL,
+                  json ? "application/json;charset=utf-8" : NULL, json,
+                  json ? strlen(json) : 0, out);
+}
+
+int
+h_del(const char *path, const char *token, struct resp *out)
+{
+    return h_http("DELETE", path, token, NULL, NULL, NULL, 0, out);
+}
+
+void
+h_free(struct resp *r)
+{
+    free(r->body);
+    free(r->ctype);
+    if (r->json)
+        json_object_put(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+int
+h_success(const struct resp *r)
+{
+    struct json_object *v;
+    return r->json && json_object_object_get_ex(r->json, "success", &v) &&
+           json_object_get_boolean(v);
+}
+
+struct json_object *
+h_data(const struct resp *r)
+{
+    struct json_object *v;
+    if (r->json && json_object_object_get_ex(r->json, "data", &v))
+        return v;
+    return NULL;
+}
+
+const char *
+h_errmsg(const struct resp *r)
+{
+    struct json_object *v;
+    if (r->json && json_object_object_get_ex(r->json, "errorMsg", &v))
+        return json_object_get_string(v);
+    return NULL;
+}
+
+const char *
+h_phone(void)
+{
+    /* 1 + "3" + pid-derived and counter digits: unique per run */
+    static char buf[16];
+    static unsigned counter;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    unsigned long v = ((unsigned long)getpid() * 7919UL +
+                       (unsigned long)tv.tv_usec + counter++ * 104729UL) %
+                      1000000000UL;
+    snprintf(buf, sizeof(buf), "13%09lu", v);
+    return buf;
+}
+
+redisContext *
+h_redis(void)
+{
+    if (h_rc == NULL || h_rc->err) {
+        if (h_rc)
+            redisFree(h_rc);
+        h_rc = redisConnect("127.0.0.1", atoi(h_env("HMDP_REDIS_PORT")));
+    }
+    return h_rc;
+}
+
+long long
+h_redis_int(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(h_redis(), fmt, ap);
+    va_end(ap);
+    long long v = -1;
+    if (r) {
+        if (r->type == REDIS_REPLY_INTEGER)
+            v = r->integer;
+        else if (r->type == REDIS_REPLY_STRING)
+            v = strtoll(r->str, NULL, 10);
+        freeReplyObject(r);
+    } else {
+        redisFree(h_rc);
+        h_rc = NULL;
+    }
+    return v;
+}
+
+static MYSQL *
+h_mysql(void)
+{
+    if (h_my == NULL) {
+        h_my = mysql_init(NULL);
+        mysql_options(h_my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+        if (!mysql_real_connect(h_my, NULL, "root", "", "hmdp", 0,
+                                h_env("HMDP_MYSQL_SOCKET"), 0)) {
+            fprintf(stderr, "h: mysql: %s\n", mysql_error(h_my));
+            mysql_close(h_my);
+            h_my = NULL;
+        }
+    }
+    return h_my;
+}
+
+long long
+h_sql_int(const char *fmt, ...)
+{
+    char q[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    MYSQL *m = h_mysql();
+    if (m == NULL || mysql_query(m, q) != 0) {
+        if (m)
+            printf("  sql [%s]: %s\n", q, mysql_error(m));
+        return -1;
+    }
+    MYSQL_RES *res = mysql_store_result(m);
+    long long v = -1;
+    if (res) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (row && row[0])
+            v = strtoll(row[0], NULL, 10);
+        mysql_free_result(res);
+    }
+    return v;
+}
+
+int
+h_sql_exec(const char *fmt, ...)
+{
+    char q[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    MYSQL *m = h_mysql();
+    if (m == NULL || mysql_query(m, q) != 0) {
+        if (m)
+            printf("  sql [%s]: %s\n", q, mysql_error(m));
+        return -1;
+    }
+    MYSQL_RES *res = mysql_store_result(m);
+    if (res)
+        mysql_free_result(res);
+    return 0;
+}
+
+const char *
+h_admin_token(void)
+{
+    if (h_admin[0] == '\0') {
+        FILE *f = fopen(h_env("HMDP_ADMIN_TOKEN_FILE"), "r");
+        if (f) {
+            if (fgets(h_admin, sizeof(h_admin), f))
+                h_admin[strcspn(h_admin, "\r\n")] = '\0';
+            fclose(f);
+        }
+    }
+    return h_admin;
+}
+
+char *
+h_login_phone(const char *phone, int64_t *uid)
+{
+    char path[128];
+    struct resp r;
+    snprintf(path, sizeof(path), "/user/code?phone=%s", phone);
+    if (h_http("POST", path, NULL, NULL, NULL, NULL, 0, &r) != 0)
+        return NULL;
+    int ok = h_success(&r);
+    h_free(&r);
+    if (!ok) {
+        /* a code may already exist (rate limit): reuse it */
+    }
+    redisReply *rr = redisCommand(h_redis(), "GET login:code:%s", phone);
+    if (rr == NULL || rr->type != REDIS_REPLY_STRING) {
+        if (rr)
+            freeReplyObject(rr);
+        printf("  h_login: no code in redis for %s\n", phone);
+        return NULL;
+    }
+    char body[128];
+    snprintf(body, sizeof(body), "{\"phone\":\"%s\",\"code\":\"%s\"}", phone,
+             rr->str);
+    freeReplyObject(rr);
+    if (h_post_json("/user/login", NULL, body, &r) != 0)
+        return NULL;
+    char *token = NULL;
+    struct json_object *d = h_data(&r);
+    if (h_success(&r) && d && json_object_is_type(d, json_type_string))
+        token = strdup(json_object_get_string(d));
+    h_free(&r);
+    if (token && uid) {
+        *uid = 0;
+        if (h_get("/user/me", token, &r) == 0) {
+            struct json_object *me = h_data(&r), *id;
+            if (me && json_object_object_get_ex(me, "id", &id))
+                *uid = json_object_get_int64(id);
+            h_free(&r);
+        }
+    }
+    return token;
+}
+
+char *
+h_login(int64_t *uid)
+{
+    char phone[16];
+    snprintf(phone, sizeof(phone), "%s", h_phone());
+    return h_login_phone(phone, uid);
+}

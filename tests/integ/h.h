@@ -1,0 +1,80 @@
+/*
+ * h.h: helpers for integration tests. They talk HTTP to nginx (HMDP_URL)
+ * with libcurl, and look at the stores directly (HMDP_REDIS_PORT,
+ * HMDP_MYSQL_SOCKET) to check what the app wrote. Every test makes its own
+ * data (fresh phone numbers), so tests are order-independent.
+ *
+ * Use with tests/unit/t.h's CHECK/RUN/T_DONE.
+ */
+#ifndef HMDP_H_H
+#define HMDP_H_H
+
+#include "../unit/t.h"
+
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct resp {
+    long status;
+    char *body;               /* NUL-terminated, malloc'd */
+    size_t len;
+    struct json_object *json; /* parsed body or NULL */
+    char *ctype;
+};
+
+/* Sets up curl and connections; call first in main. */
+void h_init(void);
+
+/* method path (with /api prefix added; query allowed), optional token
+ * (NULL = none), optional extra header ("X-Admin-Token: ...", NULL),
+ * optional body with content type. Returns 0 when a response arrived. */
+int h_http(const char *method, const char *path, const char *token,
+           const char *header, const char *ctype, const char *body,
+           size_t blen, struct resp *out);
+/* Shorthands for JSON bodies. */
+int h_get(const char *path, const char *token, struct resp *out);
+int h_post_json(const char *path, const char *token, const char *json,
+                struct resp *out);
+int h_put(const char *path, const char *token, const char *json,
+          struct resp *out);
+int h_del(const char *path, const char *token, struct resp *out);
+void h_free(struct resp *r);
+
+/* Envelope accessors: success flag, data member (NULL when absent),
+ * errorMsg (NULL when absent). */
+int h_success(const struct resp *r);
+struct json_object *h_data(const struct resp *r);
+const char *h_errmsg(const struct resp *r);
+
+/* A fresh valid phone number, unique within this run. */
+const char *h_phone(void);
+/* Logs a new user in through /user/code + the code read from Redis +
+ * /user/login; returns a malloc'd token (NULL on failure) and the id. */
+char *h_login(int64_t *uid);
+char *h_login_phone(const char *phone, int64_t *uid);
+
+/* Redis connection of the stack under test (one per process). */
+redisContext *h_redis(void);
+/* Runs a Redis command and returns its integer (or numeric string)
+ * value, -1 on nil/error. */
+long long h_redis_int(const char *fmt, ...);
+
+/* First column of the first row of an SQL query, as an integer (-1 when
+ * no row or NULL). The query text is a fixed string built by the test. */
+long long h_sql_int(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Runs a statement; returns 0 on success. */
+int h_sql_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Admin token of the stack under test. */
+const char *h_admin_token(void);
+/* Value of an environment variable of the stack (run dir env). */
+const char *h_env(const char *name);
+/* Milliseconds since the epoch. */
+int64_t h_now_ms(void);
+/* Sleeps ms milliseconds. */
+void h_sleep_ms(int ms);
+
+#endif
