@@ -35,10 +35,12 @@ testbin: $(addprefix build/test/,$(BINS)) \
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(REL) $(PKG_CFLAGS) -c $< -o $@
+	@echo "  CC $<"
+	@$(CC) $(WARN) $(REL) $(PKG_CFLAGS) -c $< -o $@
 build/test/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(TESTF) $(PKG_CFLAGS) -c $< -o $@
+	@echo "  CC [test] $<"
+	@$(CC) $(WARN) $(TESTF) $(PKG_CFLAGS) -c $< -o $@
 
 LIB_REL  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
 LIB_TEST := $(patsubst %.c,build/test/%.o,$(LIB_SRC))
