@@ -15,16 +15,22 @@
 void
 log_msg(const char *level, const char *fmt, ...)
 {
+    /* the date part changes once a second: format it once a second */
+    static time_t last_sec = -1;
+    static char stamp[32];
+    static int pid;
     char buf[2048];
     struct timeval tv;
-    struct tm tm;
     gettimeofday(&tv, NULL);
-    localtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(buf, sizeof(buf),
-                     "%04d-%02d-%02dT%02d:%02d:%02d.%03d [%d] %s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000),
-                     (int)getpid(), level);
+    if (tv.tv_sec != last_sec) {
+        struct tm tm;
+        localtime_r(&tv.tv_sec, &tm);
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+        last_sec = tv.tv_sec;
+        pid = (int)getpid();
+    }
+    int n = snprintf(buf, sizeof(buf), "%s.%03d [%d] %s ", stamp,
+                     (int)(tv.tv_usec / 1000), pid, level);
     if (n < 0)
         return;
     va_list ap;
