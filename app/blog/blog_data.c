@@ -546,14 +546,15 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c,
         /* the parent is a top-level comment of this blog; the answered
          * comment is the parent or one of its replies */
         if ((rc = sql_query(rq, &t,
-                            "SELECT COUNT(*) FROM tb_blog_comments WHERE "
-                            "blog_id = ? AND ((id = ? AND parent_id = 0) OR "
-                            "(id = ? AND (id = ? OR parent_id = ?)))",
-                            "lllll", c->blog_id, c->parent_id, c->answer_id,
-                            c->parent_id, c->parent_id)) != RES_OK)
+                            "SELECT (SELECT COUNT(*) FROM tb_blog_comments "
+                            "WHERE id = ? AND blog_id = ? AND parent_id = 0), "
+                            "(SELECT COUNT(*) FROM tb_blog_comments WHERE "
+                            "id = ? AND blog_id = ? AND parent_id = ?)",
+                            "lllll", c->parent_id, c->blog_id, c->answer_id,
+                            c->blog_id, c->parent_id)) != RES_OK)
             goto rollback;
-        int64_t want = c->answer_id == c->parent_id ? 1 : 2;
-        if (sql_i64(&t, 0, 0) != want) {
+        if (sql_i64(&t, 0, 0) != 1 ||
+            (c->answer_id != c->parent_id && sql_i64(&t, 0, 1) != 1)) {
             *outcome = BLOG_COMMENT_NO_PARENT;
             sql_rollback(rq);
             return RES_OK;

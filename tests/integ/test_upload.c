@@ -423,7 +423,7 @@ test_delete_symlink(void)
     unsigned d1, d2;
     char hex[40];
     CHECK(sscanf(a, "/blogs/%u/%u/%32[0-9a-f]", &d1, &d2, hex) == 3);
-    char dir[1024], moved[1024], target[1024];
+    char dir[900], moved[1024], target[900];
     snprintf(dir, sizeof(dir), "%s/blogs/%u/%u", h_env("HMDP_UPLOAD_DIR"), d1,
              d2);
     snprintf(moved, sizeof(moved), "%s.moved-%d", dir, (int)getpid());
