@@ -22,7 +22,7 @@ extern const struct route blog_routes[];
 #define BLOG_IMAGE_LEN    255
 #define BLOG_COMMENT_MAX  255
 /* Largest accepted `current`: beyond it a page is certainly empty. */
-#define BLOG_PAGE_MAX     100000
+#define BLOG_PAGE_MAX 100000
 
 /* ---- pure rules (blog.c), unit-tested ---- */
 

@@ -73,8 +73,8 @@ res_t
 blog_shop_exists(struct req *rq, int64_t shop_id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT id FROM tb_shop WHERE id = ?", "l",
-                         shop_id);
+    res_t rc =
+        sql_query(rq, &t, "SELECT id FROM tb_shop WHERE id = ?", "l", shop_id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -84,11 +84,11 @@ blog_shop_exists(struct req *rq, int64_t shop_id, int *found)
 res_t
 blog_insert(struct req *rq, const struct blog *b, int64_t *id)
 {
-    res_t rc = sql_exec(rq, NULL,
-                        "INSERT INTO tb_blog (shop_id, user_id, title, images, "
-                        "content, liked, comments) VALUES (?, ?, ?, ?, ?, 0, 0)",
-                        "llsss", b->shop_id, b->user_id, b->title, b->images,
-                        b->content);
+    res_t rc = sql_exec(
+        rq, NULL,
+        "INSERT INTO tb_blog (shop_id, user_id, title, images, "
+        "content, liked, comments) VALUES (?, ?, ?, ?, ?, 0, 0)",
+        "llsss", b->shop_id, b->user_id, b->title, b->images, b->content);
     if (rc == RES_CONFLICT)
         return req_fail(rq, RES_INTERNAL, "blog insert: duplicate key");
     if (rc != RES_OK)
@@ -101,8 +101,9 @@ res_t
 blog_load(struct req *rq, int64_t id, struct blog *b, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT " BLOG_COLS " FROM tb_blog WHERE "
-                                 "id = ?",
+    res_t rc = sql_query(rq, &t,
+                         "SELECT " BLOG_COLS " FROM tb_blog WHERE "
+                         "id = ?",
                          "l", id);
     if (rc != RES_OK)
         return rc;
@@ -140,8 +141,8 @@ blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
 }
 
 res_t
-blog_like_flags(struct req *rq, int64_t uid, const struct blog *b,
-                unsigned n, int *flags)
+blog_like_flags(struct req *rq, int64_t uid, const struct blog *b, unsigned n,
+                int *flags)
 {
     memset(flags, 0, n * sizeof(*flags));
     if (uid == 0 || n == 0)
@@ -166,14 +167,13 @@ blog_like_flags(struct req *rq, int64_t uid, const struct blog *b,
 /* KEYS[1] like ZSET; ARGV member, score (ms).
  * Returns {delta, previous score or ""}: +1 after ZADD, -1 after ZREM. */
 static const struct rds_script blog_lua_toggle = {
-    "blog_like_toggle",
-    "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
-    "if old then\n"
-    "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
-    "  return {-1, old}\n"
-    "end\n"
-    "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
-    "return {1, ''}\n"};
+    "blog_like_toggle", "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+                        "if old then\n"
+                        "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
+                        "  return {-1, old}\n"
+                        "end\n"
+                        "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
+                        "return {1, ''}\n"};
 
 /* One toggle under the row lock of lock_sql (which selects the row FOR
  * UPDATE), applying the delta with update_sql (params: delta, id). */
@@ -195,9 +195,8 @@ blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
     const char *keys[1] = {key};
-    const char *args[2] = {member,
-                           arena_printf(rq->arena, "%lld",
-                                        (long long)now_ms())};
+    const char *args[2] = {
+        member, arena_printf(rq->arena, "%lld", (long long)now_ms())};
     redisReply *r;
     if ((rc = rds_eval(rq, &blog_lua_toggle, &r, 1, keys, 2, args)) != RES_OK)
         goto rollback;
@@ -332,8 +331,8 @@ blog_images_unshared(struct req *rq, int64_t author, const char *images,
                     shared = 1;
         }
         if (!shared)
-            keep = arena_printf(rq->arena, "%s%s%s", keep, *keep ? "," : "",
-                                v[i]);
+            keep =
+                arena_printf(rq->arena, "%s%s%s", keep, *keep ? "," : "", v[i]);
     }
     *out = keep;
     return RES_OK;
@@ -512,10 +511,9 @@ blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
                   int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
-                         "SELECT " COMMENT_COLS
-                         " FROM tb_blog_comments WHERE id = ?",
-                         "l", id);
+    res_t rc = sql_query(
+        rq, &t, "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE id = ?",
+        "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -525,17 +523,17 @@ blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
 }
 
 res_t
-blog_comment_insert(struct req *rq, const struct blog_comment *c,
-                    int64_t *id, enum blog_comment_post *outcome)
+blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
+                    enum blog_comment_post *outcome)
 {
     res_t rc = sql_begin(rq);
     if (rc != RES_OK)
         return rc;
     struct sql_rows t;
     /* the blog row's lock orders this against a delete of the blog */
-    if ((rc = sql_query(rq, &t,
-                        "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE", "l",
-                        c->blog_id)) != RES_OK)
+    if ((rc =
+             sql_query(rq, &t, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
+                       "l", c->blog_id)) != RES_OK)
         goto rollback;
     if (t.nrows == 0) {
         *outcome = BLOG_COMMENT_NO_BLOG;

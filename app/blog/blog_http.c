@@ -124,8 +124,8 @@ blog_http_publish(struct req *rq)
             RES_OK ||
         (rc = req_json_str(rq, body, "content", BLOG_CONTENT_MAX, 0,
                            &content)) != RES_OK ||
-        (rc = req_json_str(rq, body, "images", BLOG_IMAGES_MAX, 0,
-                           &images)) != RES_OK ||
+        (rc = req_json_str(rq, body, "images", BLOG_IMAGES_MAX, 0, &images)) !=
+            RES_OK ||
         (rc = req_json_i64(rq, body, "shopId", 1, INT64_MAX, 1, &shop_id)) !=
             RES_OK)
         return rc;
@@ -233,8 +233,7 @@ blog_http_like(struct req *rq)
     int delta, found;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_like_toggle(rq, id, rq->user.id, &delta, &found)) !=
-            RES_OK)
+        (rc = blog_like_toggle(rq, id, rq->user.id, &delta, &found)) != RES_OK)
         return rc;
     if (!found)
         return req_fail(rq, RES_REFUSED, "博客不存在");
@@ -343,8 +342,8 @@ blog_http_comment_post(struct req *rq)
     const char *content = NULL;
     res_t rc;
     if ((rc = req_json(rq, &body)) != RES_OK ||
-        (rc = req_json_i64(rq, body, "blogId", 1, INT64_MAX, 1,
-                           &c.blog_id)) != RES_OK ||
+        (rc = req_json_i64(rq, body, "blogId", 1, INT64_MAX, 1, &c.blog_id)) !=
+            RES_OK ||
         (rc = req_json_i64(rq, body, "parentId", 0, INT64_MAX, 0,
                            &c.parent_id)) != RES_OK ||
         (rc = req_json_i64(rq, body, "answerId", 0, INT64_MAX, 0,
@@ -389,8 +388,8 @@ blog_http_comment_like(struct req *rq)
     int delta, found;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_comment_like_toggle(rq, id, rq->user.id, &delta,
-                                       &found)) != RES_OK)
+        (rc = blog_comment_like_toggle(rq, id, rq->user.id, &delta, &found)) !=
+            RES_OK)
         return rc;
     if (!found)
         return req_fail(rq, RES_REFUSED, "评论不存在");

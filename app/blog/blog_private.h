@@ -45,15 +45,19 @@ res_t blog_remove(struct req *rq, int64_t id, int64_t uid,
 /* ---- comments ---- */
 /* A page of comments: blog_id 0 = hot over all blogs. */
 res_t blog_comment_list(struct req *rq, int64_t blog_id, int64_t offset,
-                   struct blog_comment **out, unsigned *n);
+                        struct blog_comment **out, unsigned *n);
 res_t blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
-                   int *found);
-enum blog_comment_post { BLOG_COMMENT_OK, BLOG_COMMENT_NO_BLOG, BLOG_COMMENT_NO_PARENT };
-res_t blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
-                     enum blog_comment_post *outcome);
+                        int *found);
+enum blog_comment_post {
+    BLOG_COMMENT_OK,
+    BLOG_COMMENT_NO_BLOG,
+    BLOG_COMMENT_NO_PARENT
+};
+res_t blog_comment_insert(struct req *rq, const struct blog_comment *c,
+                          int64_t *id, enum blog_comment_post *outcome);
 res_t blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid,
-                          int *delta, int *found);
+                               int *delta, int *found);
 res_t blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
-                     enum blog_del *outcome);
+                          enum blog_del *outcome);
 
 #endif

@@ -124,8 +124,8 @@ upload_find(const char *h, size_t hn, const char *needle, size_t nn)
  * token. Returns 1 and sets *v and *vn (quoted values are returned raw, without
  * the quotes; the field names we compare never contain escapes). */
 static int
-upload_disp_param(const char *p, const char *e, const char *key,
-                  const char **v, size_t *vn)
+upload_disp_param(const char *p, const char *e, const char *key, const char **v,
+                  size_t *vn)
 {
     size_t kl = strlen(key);
     /* skip the disposition type */
@@ -275,9 +275,8 @@ upload_multipart_find(const char *body, size_t len, const char *boundary,
                 window = UPLOAD_HEADER_MAX + 4;
             he = upload_find(p, window, "\r\n\r\n", 4);
             if (he == NULL)
-                return (size_t)(e - p) > UPLOAD_HEADER_MAX
-                           ? UPLOAD_E_HEADER
-                           : UPLOAD_E_TRUNCATED;
+                return (size_t)(e - p) > UPLOAD_HEADER_MAX ? UPLOAD_E_HEADER
+                                                           : UPLOAD_E_TRUNCATED;
             hn = (size_t)(he - hs);
             if (hn > UPLOAD_HEADER_MAX)
                 return UPLOAD_E_HEADER;
@@ -309,13 +308,20 @@ const char *
 upload_strerror(int e)
 {
     switch (e) {
-    case UPLOAD_OK: return "ok";
-    case UPLOAD_E_CTYPE: return "请使用 multipart/form-data 上传";
-    case UPLOAD_E_BOUNDARY: return "multipart 缺少有效的 boundary";
-    case UPLOAD_E_TRUNCATED: return "multipart 请求体不完整";
-    case UPLOAD_E_HEADER: return "multipart 头部过大";
-    case UPLOAD_E_NO_FIELD: return "缺少文件字段 file";
-    default: return "multipart 格式错误";
+    case UPLOAD_OK:
+        return "ok";
+    case UPLOAD_E_CTYPE:
+        return "请使用 multipart/form-data 上传";
+    case UPLOAD_E_BOUNDARY:
+        return "multipart 缺少有效的 boundary";
+    case UPLOAD_E_TRUNCATED:
+        return "multipart 请求体不完整";
+    case UPLOAD_E_HEADER:
+        return "multipart 头部过大";
+    case UPLOAD_E_NO_FIELD:
+        return "缺少文件字段 file";
+    default:
+        return "multipart 格式错误";
     }
 }
 
@@ -330,8 +336,7 @@ upload_sniff(const unsigned char *p, size_t n)
         return "png";
     if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
         return "jpg";
-    if (n >= 6 &&
-        (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
+    if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
         return "gif";
     if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
         return "webp";

@@ -45,9 +45,9 @@ enum upload_err {
     UPLOAD_E_NO_FIELD   /* well formed, but no part with that name */
 };
 
-#define UPLOAD_HEADER_MAX  8192 /* bytes of one part's header block */
-#define UPLOAD_MAX_PARTS   16
-#define UPLOAD_BOUNDARY_MAX 70  /* RFC 2046 */
+#define UPLOAD_HEADER_MAX   8192 /* bytes of one part's header block */
+#define UPLOAD_MAX_PARTS    16
+#define UPLOAD_BOUNDARY_MAX 70 /* RFC 2046 */
 
 /* Copies the boundary parameter of a multipart/form-data content type
  * (quoted or token form) into out (cap >= UPLOAD_BOUNDARY_MAX + 1).
@@ -59,8 +59,7 @@ int upload_boundary(const char *ctype, char *out, size_t cap);
  * Content-Disposition name is field. The whole body is validated up to
  * the closing delimiter. Returns an enum upload_err. */
 int upload_multipart_find(const char *body, size_t len, const char *boundary,
-                          const char *field, const char **data,
-                          size_t *dlen);
+                          const char *field, const char **data, size_t *dlen);
 
 /* File extension from the magic bytes ("png", "jpg", "gif", "webp"), or
  * NULL when p is not one of those images. */

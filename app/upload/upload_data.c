@@ -51,9 +51,9 @@ upload_dir_open(unsigned d1, unsigned d2, int create)
         if (create) {
             if (mkdirat(fd, comp[i], 0755) == 0) {
                 /* the umask may be stricter; nginx must read it */
-                int nd = openat(fd, comp[i],
-                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                    O_CLOEXEC);
+                int nd =
+                    openat(fd, comp[i],
+                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (nd >= 0) {
                     fchmod(nd, 0755);
                     close(nd);
@@ -150,8 +150,7 @@ upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
     const char *tmp = arena_printf(rq->arena, ".tmp-%s", name);
     const char *fin = arena_printf(rq->arena, "%s.%s", name, ext);
     int fd = openat(dfd, tmp,
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0644);
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
         close(dfd);
@@ -240,13 +239,12 @@ upload_names_of(struct req *rq, const char *images, const char ***out)
 /* KEYS: owner records; ARGV[1]: owner id. Records of that owner lose
  * their TTL; others are left alone. */
 static const struct rds_script upload_lua_claim = {
-    "upload_claim",
-    "for _, k in ipairs(KEYS) do\n"
-    "  if redis.call('GET', k) == ARGV[1] then\n"
-    "    redis.call('PERSIST', k)\n"
-    "  end\n"
-    "end\n"
-    "return 0\n"};
+    "upload_claim", "for _, k in ipairs(KEYS) do\n"
+                    "  if redis.call('GET', k) == ARGV[1] then\n"
+                    "    redis.call('PERSIST', k)\n"
+                    "  end\n"
+                    "end\n"
+                    "return 0\n"};
 
 res_t
 upload_claim(struct req *rq, int64_t owner, const char *images)
@@ -272,8 +270,7 @@ upload_release(struct req *rq, int64_t owner, const char *images)
     res_t rc;
     for (unsigned i = 0; i < n; i++)
         if ((rc = rds_append(rq, "GET %s",
-                             key_upload_owner(rq->arena, names[i]))) !=
-            RES_OK)
+                             key_upload_owner(rq->arena, names[i]))) != RES_OK)
             return rc;
     int *mine = arena_calloc(rq->arena, n * sizeof(*mine));
     for (unsigned i = 0; i < n; i++) {
@@ -292,8 +289,7 @@ upload_release(struct req *rq, int64_t owner, const char *images)
         /* a file we cannot remove is logged and left: retrying would not
          * help, and it must not block the rest of the blog's deletion */
         if (upload_unlink(names[i]) != 0) {
-            log_warn("upload: cannot delete %s: %s", names[i],
-                     strerror(errno));
+            log_warn("upload: cannot delete %s: %s", names[i], strerror(errno));
             continue;
         }
         if ((rc = rds_cmd(rq, NULL, "DEL %s",

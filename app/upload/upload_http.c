@@ -23,8 +23,8 @@ upload_http_blog(struct req *rq)
         return req_fail(rq, RES_BAD_INPUT, "%s", upload_strerror(e));
     const char *data = NULL;
     size_t n = 0;
-    e = upload_multipart_find(rq->body, rq->body_len, boundary, "file",
-                              &data, &n);
+    e = upload_multipart_find(rq->body, rq->body_len, boundary, "file", &data,
+                              &n);
     if (e != UPLOAD_OK)
         return req_fail(rq, RES_BAD_INPUT, "%s", upload_strerror(e));
     if (n == 0)

@@ -90,8 +90,8 @@ test_seed_blogs_authors(void)
         CHECK_STR(jstr(d, "name"), seed[i].name);
         CHECK(jstr(d, "icon") != NULL);
         CHECK(jbool(d, "isLike") == 0); /* anonymous */
-        CHECK(jstr(d, "images") && strncmp(jstr(d, "images"),
-                                           "/imgs/blogs/", 12) == 0);
+        CHECK(jstr(d, "images") &&
+              strncmp(jstr(d, "images"), "/imgs/blogs/", 12) == 0);
         CHECK(jint(d, "shopId") > 0);
         CHECK(jstr(d, "content") != NULL);
         const char *ct = jstr(d, "createTime");
@@ -192,8 +192,8 @@ test_publish_validation(void)
     expect_status(tok, body, 400, 0);
     /* unknown shop: a business outcome */
     struct resp r;
-    CHECK(h_post_json("/blog", tok,
-                      "{\"title\":\"t\",\"shopId\":999999999}", &r) == 0);
+    CHECK(h_post_json("/blog", tok, "{\"title\":\"t\",\"shopId\":999999999}",
+                      &r) == 0);
     CHECK(r.status == 200 && !h_success(&r));
     CHECK_STR(h_errmsg(&r), "店铺不存在");
     h_free(&r);
@@ -244,8 +244,8 @@ test_like_toggle(void)
     h_free(&r);
     CHECK(blog_liked(id) == 1);
     CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 1);
-    int64_t score = h_redis_int("ZSCORE blog:liked:%lld %lld",
-                                (long long)id, (long long)me);
+    int64_t score = h_redis_int("ZSCORE blog:liked:%lld %lld", (long long)id,
+                                (long long)me);
     CHECK(score > h_now_ms() - 60000 && score <= h_now_ms() + 1000);
     CHECK(h_get(dp, tok, &r) == 0);
     CHECK(jbool(h_data(&r), "isLike") == 1);
@@ -438,10 +438,9 @@ test_hot_list(void)
     CHECK(seen);
     CHECK(seen_anon);
 
-    const char *bad[] = {"/blog/hot?current=0", "/blog/hot?current=-1",
-                         "/blog/hot?current=abc",
-                         "/blog/hot?current=99999999999999",
-                         "/blog/hot?current=1.5"};
+    const char *bad[] = {
+        "/blog/hot?current=0", "/blog/hot?current=-1", "/blog/hot?current=abc",
+        "/blog/hot?current=99999999999999", "/blog/hot?current=1.5"};
     for (int i = 0; i < 5; i++) {
         CHECK(h_get(bad[i], NULL, &r) == 0);
         CHECK(r.status == 400 && r.json != NULL);
@@ -476,8 +475,7 @@ test_of_me_and_user(void)
     h_free(&r);
 
     char q[96];
-    snprintf(q, sizeof(q), "/blog/of/user?&id=%lld&current=1",
-             (long long)me);
+    snprintf(q, sizeof(q), "/blog/of/user?&id=%lld&current=1", (long long)me);
     CHECK(h_get(q, NULL, &r) == 0);
     d = h_data(&r);
     CHECK(h_success(&r) && d && json_object_array_length(d) == 2);
@@ -489,8 +487,7 @@ test_of_me_and_user(void)
     CHECK(h_success(&r) && h_data(&r) &&
           json_object_array_length(h_data(&r)) == 0);
     h_free(&r);
-    CHECK(h_get("/blog/of/user?current=1", NULL, &r) == 0 &&
-          r.status == 400);
+    CHECK(h_get("/blog/of/user?current=1", NULL, &r) == 0 && r.status == 400);
     h_free(&r);
     CHECK(h_get("/blog/of/user?id=2", NULL, &r) == 0);
     CHECK(h_success(&r) && h_data(&r) &&
@@ -592,8 +589,8 @@ test_delete_resumes_sweep(void)
     int64_t id = mk_blog(tok, "half", "");
     /* a sweep that died after the rows went: the record and a like set
      * are left behind */
-    redisReply *x = redisCommand(h_redis(), "ZADD blog:liked:%lld 1 42",
-                                 (long long)id);
+    redisReply *x =
+        redisCommand(h_redis(), "ZADD blog:liked:%lld 1 42", (long long)id);
     freeReplyObject(x);
     x = redisCommand(h_redis(),
                      "HSET blog:gone:%lld user %lld images %s comments %s",
@@ -673,8 +670,7 @@ test_comments(void)
     size_t k = strlen(longc);
     memset(longc + k, 'x', 256);
     strcpy(longc + k + 256, "\"}");
-    CHECK(h_post_json("/comment/post", c1, longc, &r) == 0 &&
-          r.status == 400);
+    CHECK(h_post_json("/comment/post", c1, longc, &r) == 0 && r.status == 400);
     h_free(&r);
     snprintf(body, sizeof(body), "{\"blogId\":%lld,\"content\":\"  \"}",
              (long long)blog);
@@ -682,8 +678,7 @@ test_comments(void)
     h_free(&r);
     snprintf(body, sizeof(body), "{\"blogId\":%lld,\"content\":\"x\"}",
              (long long)blog);
-    CHECK(h_post_json("/comment/post", NULL, body, &r) == 0 &&
-          r.status == 401);
+    CHECK(h_post_json("/comment/post", NULL, body, &r) == 0 && r.status == 401);
     h_free(&r);
     CHECK(blog_comments(blog) == 2);
 

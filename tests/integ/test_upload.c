@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const unsigned char PNG[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-                                    '\n', 0,    0,   0,   '\r', '\n', '-',
-                                    '-',  'x',  0,   0xff};
+static const unsigned char PNG[] = {0x89, 'P',  'N', 'G', '\r', '\n',
+                                    0x1a, '\n', 0,   0,   0,    '\r',
+                                    '\n', '-',  '-', 'x', 0,    0xff};
 
 /* POSTs data as the multipart field `field` named fname. */
 static int
@@ -176,8 +176,7 @@ test_upload_types(void)
     for (int i = 0; i < 3; i++) {
         char *name = upload(tok, ok[i].d, ok[i].n);
         CHECK(name && strlen(name) > 5 &&
-              strcmp(name + strlen(name) - strlen(ok[i].ext), ok[i].ext) ==
-                  0);
+              strcmp(name + strlen(name) - strlen(ok[i].ext), ok[i].ext) == 0);
         free(name);
     }
     /* a text file named .png, HTML, SVG, an empty file: refused, nothing
@@ -188,8 +187,8 @@ test_upload_types(void)
                          "<svg xmlns=\"http://www.w3.org/2000/svg\"/>"};
     struct resp r;
     for (int i = 0; i < 3; i++) {
-        CHECK(upload_raw(tok, "file", "evil.png", bad[i], strlen(bad[i]),
-                         &r) == 0);
+        CHECK(upload_raw(tok, "file", "evil.png", bad[i], strlen(bad[i]), &r) ==
+              0);
         CHECK(!h_success(&r));
         CHECK(r.status == 200 || r.status == 400);
         h_free(&r);
@@ -217,12 +216,12 @@ test_upload_rejects(void)
     /* no boundary, not multipart, truncated, no body */
     const char *body = "--X\r\nContent-Disposition: form-data; "
                        "name=\"file\"\r\n\r\n\x89PNG\r\n\x1a\n\r\n--X--\r\n";
-    CHECK(h_http("POST", "/upload/blog", tok, NULL, "multipart/form-data",
-                 body, strlen(body), &r) == 0);
+    CHECK(h_http("POST", "/upload/blog", tok, NULL, "multipart/form-data", body,
+                 strlen(body), &r) == 0);
     CHECK(r.status == 400 && r.json != NULL);
     h_free(&r);
-    CHECK(h_http("POST", "/upload/blog", tok, NULL, "application/json",
-                 "{}", 2, &r) == 0);
+    CHECK(h_http("POST", "/upload/blog", tok, NULL, "application/json", "{}", 2,
+                 &r) == 0);
     CHECK(r.status == 400);
     h_free(&r);
     CHECK(h_http("POST", "/upload/blog", tok, NULL,
@@ -377,8 +376,8 @@ test_delete_traversal(void)
     /* our own real upload, named with a traversal detour: refused too */
     char det[512];
     const char *tail = strchr(a + 7, '/'); /* "/d2/name" */
-    snprintf(det, sizeof(det), "/imgs/blogs/0/../%.*s%s",
-             (int)(tail - (a + 7)), a + 7, tail);
+    snprintf(det, sizeof(det), "/imgs/blogs/0/../%.*s%s", (int)(tail - (a + 7)),
+             a + 7, tail);
     CHECK(delete_name(tok, det, &r) == 400);
     h_free(&r);
     char *pa = disk_path(a);
@@ -427,8 +426,8 @@ test_delete_symlink(void)
     snprintf(dir, sizeof(dir), "%s/blogs/%u/%u", h_env("HMDP_UPLOAD_DIR"), d1,
              d2);
     snprintf(moved, sizeof(moved), "%s.moved-%d", dir, (int)getpid());
-    snprintf(target, sizeof(target), "%s/outside-%d",
-             h_env("HMDP_UPLOAD_DIR"), (int)getpid());
+    snprintf(target, sizeof(target), "%s/outside-%d", h_env("HMDP_UPLOAD_DIR"),
+             (int)getpid());
     CHECK(rename(dir, moved) == 0);
     CHECK(mkdir(target, 0755) == 0);
     char tfile[1200];
@@ -439,8 +438,8 @@ test_delete_symlink(void)
         fclose(f);
     }
     CHECK(symlink(target, dir) == 0);
-    redisReply *x = redisCommand(h_redis(), "SET upload:owner:%s %lld", a,
-                                 (long long)me);
+    redisReply *x =
+        redisCommand(h_redis(), "SET upload:owner:%s %lld", a, (long long)me);
     freeReplyObject(x);
     CHECK(delete_name(tok, a, &r) == 403);
     h_free(&r);

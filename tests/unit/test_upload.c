@@ -42,17 +42,15 @@ test_boundary(void)
           UPLOAD_E_BOUNDARY);
     CHECK(upload_boundary("multipart/form-data; boundary=\"abc", b,
                           sizeof(b)) == UPLOAD_E_BOUNDARY);
-    CHECK(upload_boundary("application/json", b, sizeof(b)) ==
-          UPLOAD_E_CTYPE);
+    CHECK(upload_boundary("application/json", b, sizeof(b)) == UPLOAD_E_CTYPE);
     CHECK(upload_boundary("", b, sizeof(b)) == UPLOAD_E_CTYPE);
     CHECK(upload_boundary(NULL, b, sizeof(b)) == UPLOAD_E_CTYPE);
-    CHECK(upload_boundary("multipart/form-dataX; boundary=a", b,
-                          sizeof(b)) == UPLOAD_E_CTYPE);
+    CHECK(upload_boundary("multipart/form-dataX; boundary=a", b, sizeof(b)) ==
+          UPLOAD_E_CTYPE);
     char longb[200] = "multipart/form-data; boundary=";
     memset(longb + strlen(longb), 'x', 71);
     CHECK(upload_boundary(longb, b, sizeof(b)) == UPLOAD_E_BOUNDARY);
 }
-
 
 static void
 test_multipart_valid(void)
@@ -64,15 +62,13 @@ test_multipart_valid(void)
                       "hello", 5);
     const char *d = NULL;
     size_t dl = 0;
-    CHECK(upload_multipart_find(body, n, "XyZ", "file", &d, &dl) ==
-          UPLOAD_OK);
+    CHECK(upload_multipart_find(body, n, "XyZ", "file", &d, &dl) == UPLOAD_OK);
     CHECK(dl == 5 && d && memcmp(d, "hello", 5) == 0);
     /* other field name */
     CHECK(upload_multipart_find(body, n, "XyZ", "other", &d, &dl) ==
           UPLOAD_E_NO_FIELD);
     /* token form of name; header name case-insensitive */
-    n = mp_one(body, "b", "content-disposition: form-data; name=file", "x",
-               1);
+    n = mp_one(body, "b", "content-disposition: form-data; name=file", "x", 1);
     CHECK(upload_multipart_find(body, n, "b", "file", &d, &dl) == UPLOAD_OK);
     CHECK(dl == 1 && d[0] == 'x');
     /* filename containing name="file" must not confuse the parser */
@@ -115,19 +111,17 @@ test_multipart_binary(void)
      * CRLF inside the content */
     char data[64];
     size_t dl = 0;
-    const unsigned char bin[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-                                 0, 0, '\r', '\n', '-', '-', 'Q', 0,
-                                 '-', '-', 'Q', 'Q', 'Z', '\r', '\n', 0xff};
+    const unsigned char bin[] = {0x89, 'P', 'N',  'G',  '\r', '\n', 0x1a, '\n',
+                                 0,    0,   '\r', '\n', '-',  '-',  'Q',  0,
+                                 '-',  '-', 'Q',  'Q',  'Z',  '\r', '\n', 0xff};
     memcpy(data, bin, sizeof(bin));
     dl = sizeof(bin);
     char body[512];
-    size_t n = mp_one(body, "QQZ",
-                      "Content-Disposition: form-data; name=\"file\"", data,
-                      dl);
+    size_t n = mp_one(
+        body, "QQZ", "Content-Disposition: form-data; name=\"file\"", data, dl);
     const char *d = NULL;
     size_t got = 0;
-    CHECK(upload_multipart_find(body, n, "QQZ", "file", &d, &got) ==
-          UPLOAD_OK);
+    CHECK(upload_multipart_find(body, n, "QQZ", "file", &d, &got) == UPLOAD_OK);
     CHECK(got == dl && memcmp(d, bin, dl) == 0);
 }
 
@@ -225,8 +219,8 @@ test_multipart_huge_header(void)
 static void
 test_sniff(void)
 {
-    const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-                                 0};
+    const unsigned char png[] = {0x89, 'P',  'N',  'G', '\r',
+                                 '\n', 0x1a, '\n', 0};
     const unsigned char jpg[] = {0xFF, 0xD8, 0xFF, 0xE0};
     CHECK_STR(upload_sniff(png, sizeof(png)), "png");
     CHECK(upload_sniff(png, 7) == NULL);
@@ -237,8 +231,7 @@ test_sniff(void)
     CHECK(upload_sniff((const unsigned char *)"GIF88a", 6) == NULL);
     CHECK_STR(upload_sniff((const unsigned char *)"RIFF\0\0\0\0WEBPVP8 ", 16),
               "webp");
-    CHECK(upload_sniff((const unsigned char *)"RIFF\0\0\0\0WAVE", 12) ==
-          NULL);
+    CHECK(upload_sniff((const unsigned char *)"RIFF\0\0\0\0WAVE", 12) == NULL);
     CHECK(upload_sniff((const unsigned char *)"<html><script>", 14) == NULL);
     CHECK(upload_sniff((const unsigned char *)"<svg xmlns=", 11) == NULL);
     CHECK(upload_sniff((const unsigned char *)"hello.png", 9) == NULL);
@@ -303,8 +296,7 @@ test_name_check(void)
     }
     CHECK(upload_name_check(NULL, out, sizeof(out)) != 0);
     /* right shape, wrong buckets */
-    snprintf(buf, sizeof(buf), "/blogs/%u/%u/%s.png", (d1 + 1) % 16, d2,
-             base);
+    snprintf(buf, sizeof(buf), "/blogs/%u/%u/%s.png", (d1 + 1) % 16, d2, base);
     CHECK(upload_name_check(buf, out, sizeof(out)) != 0);
     /* trailing NUL-separated junk cannot exist in a C string; a suffix
      * after the extension is refused */
