@@ -205,7 +205,8 @@ upload_part_name(const char *h, size_t hn, const char **name, size_t *nn)
             const char *v = colon + 1;
             while (v < le && (*v == ' ' || *v == '\t'))
                 v++;
-            if ((size_t)(le - v) < 9 || !upload_prefix_ci(v, "form-data"))
+            if ((size_t)(le - v) < 9 || !upload_prefix_ci(v, "form-data") ||
+                (v + 9 < le && v[9] != ';' && v[9] != ' ' && v[9] != '\t'))
                 return -1;
             int r = upload_disp_param(v, le, "name", name, nn);
             if (r < 0)

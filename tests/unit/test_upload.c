@@ -159,6 +159,10 @@ test_multipart_malformed(void)
     n = mp_one(body, "b", "Content-Type: text/plain", "x", 1);
     CHECK(upload_multipart_find(body, n, "b", "file", &d, &dl) ==
           UPLOAD_E_MALFORMED);
+    /* a disposition type that only starts like form-data */
+    n = mp_one(body, "b", "Content-Disposition: form-dataX; name=file", "x", 1);
+    CHECK(upload_multipart_find(body, n, "b", "file", &d, &dl) ==
+          UPLOAD_E_MALFORMED);
     /* unterminated quote */
     n = mp_one(body, "b", "Content-Disposition: form-data; name=\"file", "x",
                1);
