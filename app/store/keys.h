@@ -26,6 +26,7 @@
 #define TTL_ICR            (2 * 86400)
 #define TTL_UPLOAD_OWNER   86400
 #define TTL_LOCK_ORDER     30
+#define TTL_BLOG_GONE      (7 * 86400) /* a deleted blog's cleanup record */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);
@@ -50,6 +51,9 @@ char *key_lock_order(struct arena *a, int64_t user_id);
 
 char *key_blog_liked(struct arena *a, int64_t blog_id);
 char *key_comment_liked(struct arena *a, int64_t comment_id);
+/* HASH user, images, comments: what is left to clean up after a blog's
+ * row was deleted (see blog_data.c) */
+char *key_blog_gone(struct arena *a, int64_t blog_id);
 char *key_feed(struct arena *a, int64_t user_id);
 char *key_follows(struct arena *a, int64_t user_id);
 
