@@ -10,6 +10,8 @@
 #include "core/util.h"
 #include "store/rds.h"
 #include "store/sql.h"
+#include "feed/feed.h"
+#include "follow/follow.h"
 #include "user/user.h"
 
 #include <json-c/json.h>
@@ -19,6 +21,8 @@
 
 static const struct route *const main_tables[] = {
     user_routes,
+    follow_routes,
+    feed_routes,
     NULL,
 };
 
