@@ -69,9 +69,9 @@ feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
 {
     redisReply *r;
     res_t rc = rds_cmd(rq, &r,
-                       "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %zu",
+                       "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
                        key_feed(rq->arena, me), (long long)last_id,
-                       (long long)offset, count);
+                       (long long)offset, (long long)count);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
