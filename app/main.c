@@ -8,10 +8,10 @@
 #include "core/fcgi.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "store/rds.h"
-#include "store/sql.h"
 #include "feed/feed.h"
 #include "follow/follow.h"
+#include "store/rds.h"
+#include "store/sql.h"
 #include "user/user.h"
 
 #include <json-c/json.h>

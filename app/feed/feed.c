@@ -73,8 +73,7 @@ feed_id_cmp(const void *a, const void *b)
 
 size_t
 feed_merge(const struct feed_entry *inbox, size_t ni,
-           const struct feed_entry *pulled, size_t np,
-           struct feed_entry *out)
+           const struct feed_entry *pulled, size_t np, struct feed_entry *out)
 {
     size_t n = 0;
     if (ni)
@@ -90,8 +89,8 @@ feed_merge(const struct feed_entry *inbox, size_t ni,
         qsort(by_id, ni, sizeof(*by_id), feed_id_cmp);
     }
     for (size_t i = 0; i < np; i++) {
-        if (by_id && bsearch(&pulled[i], by_id, ni, sizeof(*by_id),
-                             feed_id_cmp) != NULL)
+        if (by_id &&
+            bsearch(&pulled[i], by_id, ni, sizeof(*by_id), feed_id_cmp) != NULL)
             continue;
         out[n++] = pulled[i];
     }

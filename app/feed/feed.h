@@ -82,7 +82,6 @@ size_t feed_merge(const struct feed_entry *inbox, size_t ni,
  * min_time == last_id (the whole page shares the previous cursor's score,
  * so those already skipped must stay skipped). */
 void feed_cursor_next(const struct feed_entry *e, size_t n, int64_t last_id,
-                      int64_t offset, int64_t *min_time,
-                      int64_t *next_offset);
+                      int64_t offset, int64_t *min_time, int64_t *next_offset);
 
 #endif

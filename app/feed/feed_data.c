@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_PULL_CHUNK 32     /* authors per pull statement */
+#define FEED_PULL_CHUNK 32           /* authors per pull statement */
 #define FEED_MAX_TS     2147483647LL /* TIMESTAMP's upper end, in seconds */
 
 res_t
-feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id,
-               int64_t *score, long *fans, int *found)
+feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
+               long *fans, int *found)
 {
     struct sql_rows t;
     res_t rc = sql_query(rq, &t,
@@ -68,10 +68,10 @@ feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
                  size_t count, struct feed_entry **out, size_t *n)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r,
-                       "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
-                       key_feed(rq->arena, me), (long long)last_id,
-                       (long long)offset, (long long)count);
+    res_t rc =
+        rds_cmd(rq, &r, "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
+                key_feed(rq->arena, me), (long long)last_id, (long long)offset,
+                (long long)count);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
@@ -139,8 +139,8 @@ feed_pull(struct req *rq, const struct follow_followee *big, unsigned nbig,
             int64_t since = big[i].since_s;
             if (since > upto)
                 continue; /* followed after the cursor's time */
-            int64_t v[8] = {big[i].user_id, since, upto, big[i].user_id,
-                            since, upto, k - 1, since};
+            int64_t v[8] = {big[i].user_id, since, upto,  big[i].user_id,
+                            since,          upto,  k - 1, since};
             for (int j = 0; j < 8; j++) {
                 p[8 * m + j].type = 'l';
                 p[8 * m + j].i = v[j];

@@ -43,8 +43,8 @@ feed_collect(struct req *rq, unsigned queued)
 /* For each follower of author: ZADD blog_id with score ms and trim
  * (add = 1), or ZREM blog_id (add = 0). */
 static res_t
-feed_for_followers(struct req *rq, int64_t author, int64_t blog_id,
-                   int64_t ms, int add)
+feed_for_followers(struct req *rq, int64_t author, int64_t blog_id, int64_t ms,
+                   int add)
 {
     int64_t cursor = 0;
     char idbuf[24];
@@ -53,8 +53,8 @@ feed_for_followers(struct req *rq, int64_t author, int64_t blog_id,
     for (;;) {
         int64_t *users;
         unsigned n;
-        res_t rc = follow_fans_page(rq, author, &cursor, FEED_SQL_PAGE,
-                                    &users, &n);
+        res_t rc =
+            follow_fans_page(rq, author, &cursor, FEED_SQL_PAGE, &users, &n);
         if (rc != RES_OK)
             return rc;
         for (unsigned i = 0; i < n;) {
@@ -72,8 +72,7 @@ feed_for_followers(struct req *rq, int64_t author, int64_t blog_id,
                         return rc;
                     queued++;
                 } else {
-                    if ((rc = rds_append(rq, "ZREM %s %s", k, idbuf)) !=
-                        RES_OK)
+                    if ((rc = rds_append(rq, "ZREM %s %s", k, idbuf)) != RES_OK)
                         return rc;
                     queued++;
                 }

@@ -26,8 +26,8 @@ feed_http_follow(struct req *rq)
     int64_t last_id, offset;
     res_t rc;
 
-    if ((rc = req_query_i64(rq, "lastId", FEED_TOP, 0, FEED_TOP,
-                            &last_id)) != RES_OK ||
+    if ((rc = req_query_i64(rq, "lastId", FEED_TOP, 0, FEED_TOP, &last_id)) !=
+            RES_OK ||
         (rc = req_query_i64(rq, "offset", 0, 0, FEED_MAX_OFFSET, &offset)) !=
             RES_OK)
         return rc;
@@ -36,8 +36,8 @@ feed_http_follow(struct req *rq)
 
     struct follow_followee *big;
     unsigned nbig;
-    if ((rc = follow_big_followees(rq, me, g_cfg.feed_push_threshold / 2,
-                                   &big, &nbig)) != RES_OK)
+    if ((rc = follow_big_followees(rq, me, g_cfg.feed_push_threshold / 2, &big,
+                                   &nbig)) != RES_OK)
         return rc;
 
     struct json_object *list = reply_arr(rq);

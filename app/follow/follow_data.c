@@ -53,8 +53,8 @@ res_t
 follow_user_exists(struct req *rq, int64_t id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT id FROM tb_user WHERE id = ?", "l",
-                         id);
+    res_t rc =
+        sql_query(rq, &t, "SELECT id FROM tb_user WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -102,8 +102,7 @@ follow_counts(struct req *rq, int64_t me, int64_t target, int delta)
 /* ---------------- follow / unfollow ---------------- */
 
 res_t
-follow_change(struct req *rq, int64_t me, int64_t target, int add,
-              int *changed)
+follow_change(struct req *rq, int64_t me, int64_t target, int add, int *changed)
 {
     struct sql_rows t;
     uint64_t affected = 0;
@@ -145,8 +144,7 @@ follow_change(struct req *rq, int64_t me, int64_t target, int add,
         goto rollback;
     const char *keys[1] = {key_follows(rq->arena, me)};
     const char *args[3] = {KEY_FOLLOWS_SENTINEL, add ? "1" : "0",
-                           arena_printf(rq->arena, "%lld",
-                                        (long long)target)};
+                           arena_printf(rq->arena, "%lld", (long long)target)};
     redis_touched = 1;
     if ((rc = rds_eval(rq, &follow_lua_apply, NULL, 1, keys, 3, args)) !=
         RES_OK)
@@ -236,9 +234,9 @@ res_t
 follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "SMISMEMBER %s %s %lld",
-                       key_follows(rq->arena, me), KEY_FOLLOWS_SENTINEL,
-                       (long long)target);
+    res_t rc =
+        rds_cmd(rq, &r, "SMISMEMBER %s %s %lld", key_follows(rq->arena, me),
+                KEY_FOLLOWS_SENTINEL, (long long)target);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
@@ -259,8 +257,7 @@ follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes)
 }
 
 res_t
-follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids,
-              size_t *n)
+follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids, size_t *n)
 {
     const char *ka = key_follows(rq->arena, a);
     const char *kb = key_follows(rq->arena, b);
@@ -279,8 +276,8 @@ follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids,
                    : req_fail(rq, RES_INTERNAL, "SISMEMBER failed");
     int64_t *tmp;
     size_t tn;
-    if (rds_int(ra) != 1 && (rc = follow_set_rebuild(rq, a, &tmp, &tn)) !=
-                                RES_OK)
+    if (rds_int(ra) != 1 &&
+        (rc = follow_set_rebuild(rq, a, &tmp, &tn)) != RES_OK)
         return rc;
     if (b != a && rds_int(rb) != 1 &&
         (rc = follow_set_rebuild(rq, b, &tmp, &tn)) != RES_OK)
@@ -322,12 +319,13 @@ follow_big_followees(struct req *rq, int64_t me, long min_fans,
                      struct follow_followee **out, unsigned *n)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
-                         "SELECT f.follow_user_id, UNIX_TIMESTAMP(f.create_time) "
-                         "FROM tb_follow f JOIN tb_user_info i ON i.user_id = "
-                         "f.follow_user_id WHERE f.user_id = ? AND i.fans > ? "
-                         "ORDER BY f.follow_user_id",
-                         "ll", me, (int64_t)min_fans);
+    res_t rc =
+        sql_query(rq, &t,
+                  "SELECT f.follow_user_id, UNIX_TIMESTAMP(f.create_time) "
+                  "FROM tb_follow f JOIN tb_user_info i ON i.user_id = "
+                  "f.follow_user_id WHERE f.user_id = ? AND i.fans > ? "
+                  "ORDER BY f.follow_user_id",
+                  "ll", me, (int64_t)min_fans);
     if (rc != RES_OK)
         return rc;
     struct follow_followee *f =

@@ -30,8 +30,7 @@ follow_http_set(struct req *rq)
         return rc;
     if (!found)
         return req_fail(rq, RES_NOT_FOUND, "用户不存在");
-    if ((rc = follow_change(rq, rq->user.id, target, add, &changed)) !=
-        RES_OK)
+    if ((rc = follow_change(rq, rq->user.id, target, add, &changed)) != RES_OK)
         return rc;
     return reply_ok(rq, NULL);
 }

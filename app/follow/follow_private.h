@@ -19,8 +19,7 @@ res_t follow_change(struct req *rq, int64_t me, int64_t target, int add,
                     int *changed);
 
 /* *yes = 1 when me follows target (follows:{me}, rebuilt if missing). */
-res_t follow_is_following(struct req *rq, int64_t me, int64_t target,
-                          int *yes);
+res_t follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes);
 
 /* Ids followed by both a and b (SINTER of their sets, rebuilding a
  * missing set first), ascending. *ids is an arena array. */

@@ -146,8 +146,8 @@ main(int argc, char **argv)
     int64_t score = sql_i64(&t, 0, 0) * 1000;
     printf("author %lld, %ld follower rows inserted in %.2f s, blog %lld\n",
            (long long)author, n, t_rows, (long long)blog);
-    printf("feed_push_threshold %ld, feed_cap %ld\n",
-           g_cfg.feed_push_threshold, g_cfg.feed_cap);
+    printf("feed_push_threshold %ld, feed_cap %ld\n", g_cfg.feed_push_threshold,
+           g_cfg.feed_cap);
 
     /* the measurement */
     bench_req(&rq, a);
@@ -161,8 +161,8 @@ main(int argc, char **argv)
 
     bench_req(&rq, a);
     long good = bench_verify(&rq, n, blog, score);
-    printf("verify: %ld of %ld inboxes hold blog %lld with score %lld\n",
-           good, n, (long long)blog, (long long)score);
+    printf("verify: %ld of %ld inboxes hold blog %lld with score %lld\n", good,
+           n, (long long)blog, (long long)score);
     if (good != n)
         fails++;
 

@@ -124,8 +124,9 @@ scroll(const struct user *me, int64_t *ids, int max, int *pages)
     for (int guard = 0; guard < 100; guard++) {
         char path[160];
         if (off)
-            snprintf(path, sizeof(path), "/blog/of/follow?&offset=%lld&lastId=%lld",
-                     (long long)off, (long long)last);
+            snprintf(path, sizeof(path),
+                     "/blog/of/follow?&offset=%lld&lastId=%lld", (long long)off,
+                     (long long)last);
         else
             snprintf(path, sizeof(path), "/blog/of/follow?&lastId=%lld",
                      (long long)last);
@@ -381,8 +382,7 @@ test_hybrid_same_as_push(void)
 
     /* big again, but the pushed copies gone: still the same */
     for (int i = 0; i < 27; i += 3)
-        h_redis_int("ZREM feed:%lld %lld", (long long)f.id,
-                    (long long)b[i].id);
+        h_redis_int("ZREM feed:%lld %lld", (long long)f.id, (long long)b[i].id);
     set_fans(big.id, T + 1);
     CHECK(same(sorted, 27, got, scroll(&f, got, MAXB, &pages)));
     struct user *all[] = {&f, &big, &s1, &s2};

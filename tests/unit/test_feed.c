@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define TOP ((int64_t)9007199254740991LL)
+#define TOP  ((int64_t)9007199254740991LL)
 #define MAXN 600
 
 /* Scrolls seq (n entries in feed order) with page size p the way the page
@@ -34,8 +34,7 @@ scroll(const struct feed_entry *seq, size_t n, size_t p, int64_t *got)
 }
 
 static int
-same_ids(const struct feed_entry *seq, size_t n, const int64_t *got,
-         size_t k)
+same_ids(const struct feed_entry *seq, size_t n, const int64_t *got, size_t k)
 {
     if (n != k)
         return 0;
@@ -260,8 +259,7 @@ test_merge_dedupes(void)
     struct feed_entry out[7];
     size_t n = feed_merge(inbox, 3, pulled, 4, out);
     CHECK(n == 4);
-    CHECK(out[0].id == 5 && out[1].id == 7 && out[2].id == 4 &&
-          out[3].id == 2);
+    CHECK(out[0].id == 5 && out[1].id == 7 && out[2].id == 4 && out[3].id == 2);
     /* the inbox's score wins for an id in both */
     struct feed_entry in2[1] = {{9, 5000}}, pl2[1] = {{9, 4000}};
     n = feed_merge(in2, 1, pl2, 1, out);
