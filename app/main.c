@@ -4,13 +4,15 @@
  * multiwatch runs N copies and restarts any that die. The only file that
  * knows every feature.
  */
+#include "blog/blog.h"
 #include "core/cfg.h"
 #include "core/fcgi.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "feed/feed.h"
+#include "follow/follow.h"
 #include "store/rds.h"
 #include "store/sql.h"
-#include "blog/blog.h"
 #include "upload/upload.h"
 #include "user/user.h"
 
@@ -23,6 +25,8 @@ static const struct route *const main_tables[] = {
     user_routes,
     blog_routes,
     upload_routes,
+    follow_routes,
+    feed_routes,
     NULL,
 };
 

@@ -55,7 +55,12 @@ char *key_comment_liked(struct arena *a, int64_t comment_id);
  * row was deleted (see blog_data.c) */
 char *key_blog_gone(struct arena *a, int64_t blog_id);
 char *key_feed(struct arena *a, int64_t user_id);
+/* follows:{id} holds the ids followed by {id} plus the sentinel member
+ * KEY_FOLLOWS_SENTINEL, present whenever the set was built from MySQL: a
+ * set without it is "missing" (flushed, or never built) and is rebuilt,
+ * while {sentinel} alone means "follows nobody". */
 char *key_follows(struct arena *a, int64_t user_id);
+#define KEY_FOLLOWS_SENTINEL "0"
 
 char *key_sign(struct arena *a, int64_t user_id, const char *yyyymm);
 char *key_uv(struct arena *a, const char *yyyymmdd);
