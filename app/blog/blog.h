@@ -13,6 +13,16 @@
 
 extern const struct route blog_routes[];
 
+struct json_object;
+
+/* Appends to arr (a json-c array) the blogs with the given ids, in that
+ * order, as Blog JSON with the author's name/icon and the caller's
+ * isLike; ids that no longer have a blog are skipped. One query for the
+ * blogs, one for the authors, one Redis pipeline for the likes. *live =
+ * how many were appended. Used by the follow feed. */
+res_t blog_cards_append(struct req *rq, const int64_t *ids, unsigned n,
+                        struct json_object *arr, unsigned *live);
+
 /* Column limits of tb_blog / tb_blog_comments, in characters, applied to
  * the stored (escaped) text. */
 #define BLOG_TITLE_MAX    255

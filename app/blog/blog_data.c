@@ -114,6 +114,38 @@ blog_load(struct req *rq, int64_t id, struct blog *b, int *found)
 }
 
 res_t
+blog_load_ids(struct req *rq, const int64_t *ids, unsigned n,
+              struct blog **out, unsigned *nout)
+{
+    struct blog *b = arena_calloc(rq->arena, (n + 1) * sizeof(*b));
+    *out = b;
+    *nout = 0;
+    if (n == 0)
+        return RES_OK;
+    struct sql_param *p = arena_calloc(rq->arena, n * sizeof(*p));
+    for (unsigned i = 0; i < n; i++) {
+        p[i].type = 'l';
+        p[i].i = ids[i];
+    }
+    char *sql = arena_printf(rq->arena,
+                             "SELECT " BLOG_COLS " FROM tb_blog WHERE id IN "
+                             "(%s)",
+                             sql_placeholders(rq, n));
+    struct sql_rows t;
+    res_t rc = sql_queryv(rq, &t, sql, p, n);
+    if (rc != RES_OK)
+        return rc;
+    /* in the callers' order; ids without a row are skipped */
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned r = 0; r < t.nrows; r++)
+            if (sql_i64(&t, r, 0) == ids[i]) {
+                blog_row(&t, r, &b[(*nout)++]);
+                break;
+            }
+    return RES_OK;
+}
+
+res_t
 blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
           int64_t offset, struct blog **out, unsigned *n)
 {

@@ -100,6 +100,26 @@ blog_reply_list(struct req *rq, const struct blog *b, unsigned n)
     return reply_ok(rq, arr);
 }
 
+res_t
+blog_cards_append(struct req *rq, const int64_t *ids, unsigned n,
+                  struct json_object *arr, unsigned *live)
+{
+    struct blog *b;
+    unsigned nb;
+    struct user_dto *authors;
+    int *likes;
+    *live = 0;
+    res_t rc = blog_load_ids(rq, ids, n, &b, &nb);
+    if (rc != RES_OK || nb == 0)
+        return rc;
+    if ((rc = blog_decorate(rq, b, nb, &authors, &likes)) != RES_OK)
+        return rc;
+    for (unsigned i = 0; i < nb; i++)
+        json_object_array_add(arr, blog_json(&b[i], &authors[i], likes[i]));
+    *live = nb;
+    return RES_OK;
+}
+
 /* Plain blog rows (of/me, of/user). */
 static res_t
 blog_reply_rows(struct req *rq, const struct blog *b, unsigned n)

@@ -24,6 +24,10 @@ enum blog_list_kind { BLOG_LIST_HOT, BLOG_LIST_USER };
 res_t blog_shop_exists(struct req *rq, int64_t shop_id, int *found);
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
 res_t blog_load(struct req *rq, int64_t id, struct blog *b, int *found);
+/* The blogs with the given ids, in that order; missing ids are skipped
+ * (*nout <= n). One query. */
+res_t blog_load_ids(struct req *rq, const int64_t *ids, unsigned n,
+                    struct blog **out, unsigned *nout);
 /* A page of blogs: hot (liked DESC, id DESC) or one user's (id DESC). */
 res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
                 int64_t offset, struct blog **out, unsigned *n);

@@ -14,11 +14,11 @@
  */
 #include "feed_private.h"
 
+#include "../blog/blog.h"
 #include "../core/reply.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
-#include "../user/user.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -201,118 +201,15 @@ feed_page(struct req *rq, int64_t me, const struct follow_followee *big,
 
 /* ---------------- blogs ---------------- */
 
-enum {
-    FB_ID,
-    FB_SHOP,
-    FB_USER,
-    FB_TITLE,
-    FB_IMAGES,
-    FB_CONTENT,
-    FB_LIKED,
-    FB_COMMENTS,
-    FB_CTIME,
-    FB_UTIME,
-};
-
 res_t
-feed_blogs_append(struct req *rq, int64_t me, const struct feed_entry *e,
-                  size_t n, struct json_object *arr, size_t *live)
+feed_blogs_append(struct req *rq, const struct feed_entry *e, size_t n,
+                  struct json_object *arr, size_t *live)
 {
-    *live = 0;
-    if (n == 0)
-        return RES_OK;
-    struct sql_param *p = arena_calloc(rq->arena, n * sizeof(*p));
-    for (size_t i = 0; i < n; i++) {
-        p[i].type = 'l';
-        p[i].i = e[i].id;
-    }
-    char *sql = arena_printf(rq->arena,
-                             "SELECT id, shop_id, user_id, title, images, "
-                             "content, liked, comments, create_time, "
-                             "update_time FROM tb_blog WHERE id IN (%s)",
-                             sql_placeholders(rq, (unsigned)n));
-    struct sql_rows t;
-    res_t rc = sql_queryv(rq, &t, sql, p, (unsigned)n);
-    if (rc != RES_OK)
-        return rc;
-
-    /* row of each entry, in page order; -1 for a deleted blog */
-    int *row = arena_alloc(rq->arena, n * sizeof(*row));
-    int64_t *authors = arena_alloc(rq->arena, n * sizeof(*authors));
-    unsigned na = 0;
-    for (size_t i = 0; i < n; i++) {
-        row[i] = -1;
-        for (unsigned r = 0; r < t.nrows; r++)
-            if (sql_i64(&t, r, FB_ID) == e[i].id)
-                row[i] = (int)r;
-        if (row[i] < 0)
-            continue;
-        int64_t a = sql_i64(&t, (unsigned)row[i], FB_USER);
-        unsigned j = 0;
-        while (j < na && authors[j] != a)
-            j++;
-        if (j == na)
-            authors[na++] = a;
-    }
-    if (na == 0)
-        return RES_OK;
-    struct user_dto *u;
-    if ((rc = user_dtos_load(rq, authors, na, &u)) != RES_OK)
-        return rc;
-
-    /* isLike: one pipeline of ZSCOREs */
-    for (size_t i = 0; i < n; i++) {
-        if (row[i] < 0)
-            continue;
-        if ((rc = rds_append(rq, "ZSCORE %s %lld",
-                             key_blog_liked(rq->arena, e[i].id),
-                             (long long)me)) != RES_OK)
-            return rc;
-    }
-    int *liked = arena_calloc(rq->arena, n * sizeof(*liked));
-    res_t bad = RES_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (row[i] < 0)
-            continue;
-        redisReply *r;
-        rc = rds_reply(rq, &r);
-        if (rc == RES_DEP_DOWN)
-            return rc;
-        if (rc != RES_OK)
-            bad = rc; /* keep reading so the connection stays in step */
-        else
-            liked[i] = r->type == REDIS_REPLY_STRING; /* nil: not liked */
-    }
-    if (bad != RES_OK)
-        return req_fail(rq, bad, "feed: ZSCORE failed");
-
-    for (size_t i = 0; i < n; i++) {
-        if (row[i] < 0)
-            continue;
-        unsigned r = (unsigned)row[i];
-        int64_t a = sql_i64(&t, r, FB_USER);
-        const struct user_dto *au = NULL;
-        for (unsigned j = 0; j < na; j++)
-            if (u[j].id == a)
-                au = &u[j];
-        struct json_object *o = json_object_new_object();
-        reply_add_i64(o, "id", sql_i64(&t, r, FB_ID));
-        reply_add_i64(o, "shopId", sql_i64(&t, r, FB_SHOP));
-        reply_add_i64(o, "userId", a);
-        reply_add_str(o, "title", sql_str(&t, r, FB_TITLE));
-        reply_add_str(o, "images", sql_str(&t, r, FB_IMAGES));
-        reply_add_str(o, "content", sql_str(&t, r, FB_CONTENT));
-        reply_add_i64(o, "liked", sql_i64(&t, r, FB_LIKED));
-        reply_add_i64(o, "comments", sql_i64(&t, r, FB_COMMENTS));
-        reply_add_time(o, "createTime", sql_str(&t, r, FB_CTIME));
-        reply_add_time(o, "updateTime", sql_str(&t, r, FB_UTIME));
-        if (au) {
-            reply_add_str(o, "name", au->nick_name ? au->nick_name : "");
-            reply_add_str(o, "icon", au->icon ? au->icon : "");
-        }
-        reply_add_bool(o, "isLike", liked[i]);
-        json_object_array_add(arr, o);
-        (*live)++;
-    }
-    return RES_OK;
+    int64_t *ids = arena_alloc(rq->arena, (n ? n : 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = e[i].id;
+    unsigned got = 0;
+    res_t rc = blog_cards_append(rq, ids, (unsigned)n, arr, &got);
+    *live = got;
+    return rc;
 }

@@ -51,7 +51,7 @@ feed_http_follow(struct req *rq)
         if (n == 0)
             return reply_ok(rq, NULL); /* exhausted: the page stops */
         feed_cursor_next(e, n, last_id, offset, &min_time, &next);
-        if ((rc = feed_blogs_append(rq, me, e, n, list, &live)) != RES_OK)
+        if ((rc = feed_blogs_append(rq, e, n, list, &live)) != RES_OK)
             return rc;
         if (live > 0)
             break;
