@@ -10,7 +10,9 @@
 #include "core/util.h"
 #include "store/rds.h"
 #include "store/sql.h"
+#include "shop/shop.h"
 #include "user/user.h"
+#include "voucher/voucher.h"
 
 #include <json-c/json.h>
 #include <signal.h>
@@ -19,6 +21,8 @@
 
 static const struct route *const main_tables[] = {
     user_routes,
+    shop_routes,
+    voucher_routes,
     NULL,
 };
 
