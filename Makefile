@@ -35,44 +35,56 @@ testbin: $(addprefix build/test/,$(BINS)) \
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(REL) $(PKG_CFLAGS) -c $< -o $@
+	@echo "  CC $<"
+	@$(CC) $(WARN) $(REL) $(PKG_CFLAGS) -c $< -o $@
 build/test/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(TESTF) $(PKG_CFLAGS) -c $< -o $@
+	@echo "  CC [test] $<"
+	@$(CC) $(WARN) $(TESTF) $(PKG_CFLAGS) -c $< -o $@
 
 LIB_REL  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
 LIB_TEST := $(patsubst %.c,build/test/%.o,$(LIB_SRC))
 
 build/rel/hmdp-worker: build/rel/app/main.o $(LIB_REL)
-	$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
 build/test/hmdp-worker: build/test/app/main.o $(LIB_TEST)
-	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 
 # a consumer app/<f>/<f>_consumer.c (its own main) becomes hmdp-<f>-consumer
 define CONSUMER_RULE
 build/rel/hmdp-$(1)-consumer: build/rel/app/$(1)/$(1)_consumer.o $$(LIB_REL)
-	$$(CC) $$(REL) $$^ $$(PKG_LIBS) -o $$@
+	@echo "  LD $$@"
+	@$$(CC) $$(REL) $$^ $$(PKG_LIBS) -o $$@
 build/test/hmdp-$(1)-consumer: build/test/app/$(1)/$(1)_consumer.o $$(LIB_TEST)
-	$$(CC) $$(TESTF) $$^ $$(PKG_LIBS) -o $$@
+	@echo "  LD $$@"
+	@$$(CC) $$(TESTF) $$^ $$(PKG_LIBS) -o $$@
 endef
 $(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,$(c))))
 
 build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC)) $(LIB_REL)
-	$(CC) $(REL) $^ $(PKG_LIBS) -levent -o $@
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(PKG_LIBS) -levent -o $@
 build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC)) $(LIB_TEST)
-	$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
 
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
-	$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
 build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o
-	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 
 build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
 	@mkdir -p $(dir $@)
-	$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 build/test/integ/%: build/test/tests/integ/%.o build/test/tests/integ/h.o
 	@mkdir -p $(dir $@)
-	$(CC) $(TESTF) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread -o $@
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread -o $@
 
 deps:
 	@sh tests/deps.sh

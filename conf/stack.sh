@@ -30,9 +30,11 @@
 #     which would hide sanitizer reports and crashes. So it runs with -n
 #     under setsid, exec'ing multiwatch, and this script writes the pid
 #     file: DIR/fcgi.pid is multiwatch's pid, its children are the workers.
-#   * multiwatch restarts a dead child (up to 3 quick deaths in a row, then
-#     gives up on it); on SIGTERM it sends its children SIGUSR1 (libfcgi
-#     treats that as "finish and exit") and exits about 1-2 s after them.
+#   * multiwatch restarts a dead child at once, but gives up on a child
+#     slot for good after its 4th death within 10 s of (re)spawning (-r 3
+#     -t 10000), so the pool can shrink (status shows N/M workers). On
+#     SIGTERM it sends its children SIGUSR1 (libfcgi treats that as "finish
+#     and exit"), does not respawn, and exits 1-2 s after they are gone.
 #     Its -s option is off by one in 1.0.0 (-s TERM sends SIGQUIT), so it
 #     is not used: hmdp-sse and hmdp-consumer, which run under their own
 #     multiwatch -f 1, must stop cleanly on SIGUSR1 as on SIGTERM.
@@ -159,6 +161,10 @@ case $CMD in start | stop | status) ;; *) usage ;; esac
 [[ -n $2 ]] || usage
 if [[ $CMD == start ]]; then
     mkdir -p -- "$2"
+elif [[ ! -e $2 ]]; then
+    say "$2 does not exist: nothing runs there"
+    [[ $CMD == stop ]] && exit 0
+    exit 1
 fi
 [[ -d $2 ]] || die "$2 is not a directory"
 DIR=$(cd -- "$2" && pwd -P)
@@ -189,7 +195,9 @@ UPLOAD_DIR=$DIR/imgs
 LOGS=$DIR/logs
 
 IS_ROOT=0
-[[ $(id -u) -eq 0 ]] && IS_ROOT=1
+if [[ $(id -u) -eq 0 ]]; then
+    IS_ROOT=1
+fi
 RUN_USER=$(id -un)
 
 # The optional daemons, each under its own multiwatch -f 1.
@@ -220,7 +228,9 @@ start_mysql() {
         local -a args=(--no-defaults --datadir="$DIR/db" --socket="$sock"
             --port="$MYSQL_PORT" --bind-address=127.0.0.1 --skip-log-bin
             --pid-file="$pidf" --log-error="$LOGS/mysqld.log")
-        ((IS_ROOT)) && args+=(--user=root)
+        if ((IS_ROOT)); then
+            args+=(--user=root)
+        fi
         rm -f -- "$pidf"
         detach "$DIR/mysqld.launch" "$LOGS/mysqld.log" \
             "$(command -v mariadbd)" "${args[@]}"
@@ -377,6 +387,9 @@ start_daemon() {
         say "$name already running (multiwatch pid $(pid_from "$pidf"))"
         return
     fi
+    if [[ $name == hmdp-sse ]]; then
+        need_free_port "$SSE_PORT" hmdp-sse
+    fi
     rm -f -- "$pidf"
     (
         # shellcheck disable=SC1091
@@ -386,6 +399,9 @@ start_daemon() {
         detach "$pidf" "$LOGS/$name.log" "$(command -v multiwatch)" -f 1 \
             -- "$bin"
     )
+    if [[ $name == hmdp-sse ]] && ! wait_port "$SSE_PORT" 10; then
+        say "warning: hmdp-sse does not answer on port $SSE_PORT yet"
+    fi
     sleep 0.3
     alive "$pidf" "$bin" || {
         log_tail "$LOGS/$name.log"
@@ -475,10 +491,10 @@ do_start() {
         die "the stack in $DIR runs with HMDP_PORT_BASE=$old; stop it first"
     fi
     make_dirs
+    write_env
     start_mysql
     start_redis
     make_admin_token
-    write_env
     start_fcgi
     local n
     for n in "${DAEMONS[@]}"; do
@@ -490,6 +506,23 @@ do_start() {
 
 # ---------------------------------------------------------------- stop
 
+# proc_id PID: "PID:STARTTIME", which names one process even if PID is
+# later reused (field 22 of /proc/PID/stat, counted after the ")").
+proc_id() {
+    local st f
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    read -r -a f <<<"${st##*) }" # f[0] is field 3 (state)
+    echo "$1:${f[19]}"
+}
+
+# kids_of PID: proc_id of each child of PID.
+kids_of() {
+    local k
+    for k in $(pgrep -P "$1" 2>/dev/null); do
+        proc_id "$k" || true
+    done
+}
+
 # stop_pid NAME PIDFILE PATTERN SIGNAL SECONDS: signal the process the pid
 # file names, wait for it, then SIGKILL it (and, for a multiwatch, its
 # remaining children) if it is still there.
@@ -500,21 +533,22 @@ stop_pid() {
         return
     fi
     pid=$(pid_from "$pidf")
-    kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ') || kids=""
+    kids=$(kids_of "$pid")
     kill "-$sig" "$pid" 2>/dev/null || true
     if ! wait_gone "$pid" "$secs"; then
         say "$name (pid $pid) still running after ${secs}s: SIGKILL"
-        kids="$kids $(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ')" || true
+        kids="$kids $(kids_of "$pid")"
         kill -KILL "$pid" 2>/dev/null || true
         wait_gone "$pid" 5 || true
     fi
     # A multiwatch killed this way, or one that lost a race, can leave
-    # children behind: they were ours, so end them by pid.
+    # children behind: they were ours, so end each one that is still the
+    # same process (same pid and start time).
     local k
     for k in $kids; do
-        if kill -0 "$k" 2>/dev/null; then
-            kill -TERM "$k" 2>/dev/null || true
-            wait_gone "$k" 5 || kill -KILL "$k" 2>/dev/null || true
+        if [[ $(proc_id "${k%%:*}" 2>/dev/null) == "$k" ]]; then
+            kill -TERM "${k%%:*}" 2>/dev/null || true
+            wait_gone "${k%%:*}" 5 || kill -KILL "${k%%:*}" 2>/dev/null || true
         fi
     done
     rm -f -- "$pidf"
@@ -528,17 +562,21 @@ do_stop() {
     if alive "$DIR/nginx.pid" nginx; then
         pid=$(pid_from "$DIR/nginx.pid")
         kill -QUIT "$pid" 2>/dev/null || true
-        if ! wait_gone "$pid" 10; then
-            kill -TERM "$pid" 2>/dev/null || true
+        if wait_gone "$pid" 10; then
+            rm -f -- "$DIR/nginx.pid"
+            say "nginx stopped"
         fi
     fi
     stop_pid nginx "$DIR/nginx.pid" nginx TERM 5
-    stop_pid "fcgi pool" "$DIR/fcgi.pid" multiwatch TERM 10
+    # Then everything else in parallel (multiwatch and redis each take a
+    # second or two to exit; the app copes with its stores going away).
+    stop_pid "fcgi pool" "$DIR/fcgi.pid" multiwatch TERM 10 &
     for n in "${DAEMONS[@]}"; do
-        stop_pid "$n" "$DIR/$n.pid" multiwatch TERM 10
+        stop_pid "$n" "$DIR/$n.pid" multiwatch TERM 10 &
     done
-    stop_pid redis "$DIR/redis.pid" redis-server TERM 10
-    stop_pid mariadb "$DIR/mysqld.pid" mariadbd TERM 60
+    stop_pid redis "$DIR/redis.pid" redis-server TERM 10 &
+    stop_pid mariadb "$DIR/mysqld.pid" mariadbd TERM 60 &
+    wait
     rm -f -- "$DIR/mysqld.launch"
 }
 
@@ -561,7 +599,9 @@ do_status() {
     fi
     if alive "$DIR/fcgi.pid" multiwatch; then
         pid=$(pid_from "$DIR/fcgi.pid")
-        line fcgi up "multiwatch pid $pid, $(pgrep -c -P "$pid" || true) workers, port $FCGI_PORT"
+        # multiwatch gives up on a worker slot that died 4 times in a row
+        # within 10 s of its start: the pool can shrink.
+        line fcgi up "multiwatch pid $pid, $(pgrep -c -P "$pid" || true)/$HMDP_WORKERS workers, port $FCGI_PORT"
     else
         line fcgi down ""
         [[ -x $HMDP_BIN/hmdp-worker ]] && rc=1
@@ -591,6 +631,10 @@ if [[ $CMD != start && -r $DIR/env ]]; then
         FCGI_PORT=$((p + 1))
         REDIS_PORT=$((p + 2))
         MYSQL_PORT=$((p + 3))
+    fi
+    p=$(sed -n 's/^export HMDP_WORKERS=//p' "$DIR/env")
+    if [[ $p =~ ^[0-9]+$ ]]; then
+        HMDP_WORKERS=$p
     fi
 fi
 

@@ -27,6 +27,7 @@ struct cfg {
     long feed_cap;
     char *log_file;
     char *sse_addr;
+    int workers;
 };
 
 extern struct cfg g_cfg;

@@ -105,11 +105,15 @@ fcgi_dispatch(const struct route *const *tables,
 
 /* ---------------- libfcgi glue ---------------- */
 
+/* Params die at FCGX_Finish_r, and the request is logged after it: every
+ * value is copied into the request's arena. */
+static struct arena *fcgi_arena;
+
 static const char *
 fcgi_param(FCGX_Request *fr, const char *name)
 {
     const char *v = FCGX_GetParam(name, fr->envp);
-    return v ? v : "";
+    return v ? arena_strdup(fcgi_arena, v) : "";
 }
 
 static res_t
@@ -193,12 +197,16 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         log_error("FCGX_Init failed");
         return -1;
     }
+    /* multiwatch stops its children with SIGUSR1; libfcgi's own handler
+     * would only make every later accept fail, so take it over */
+    sigaction(SIGUSR1, &sa, NULL);
     FCGX_Request fr;
     if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
         log_error("FCGX_InitRequest failed");
         return -1;
     }
     struct arena *a = arena_new();
+    fcgi_arena = a;
     unsigned long seq = 0;
     log_info("worker ready");
 
@@ -209,7 +217,10 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         if (FCGX_Accept_r(&fr) < 0) {
             if (fcgi_stop)
                 break;
-            continue;
+            if (errno == EINTR)
+                continue;
+            log_error("FCGX_Accept_r failed: %s", strerror(errno));
+            break; /* multiwatch starts a fresh worker */
         }
         double t0 = fcgi_now_ms();
         if (hooks && hooks->begin)

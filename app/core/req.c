@@ -393,10 +393,10 @@ req_json_i64(struct req *rq, struct json_object *o, const char *key,
     }
     int64_t x;
     if (json_object_is_type(v, json_type_int)) {
-        errno = 0;
         x = json_object_get_int64(v);
-        /* json-c clamps out-of-range literals and sets errno */
-        if (errno == ERANGE)
+        /* json-c clamps out-of-range literals to the int64 limits, so the
+         * limits themselves are treated as overflow */
+        if (x == INT64_MAX || x == INT64_MIN)
             return req_fail(rq, RES_BAD_INPUT, "字段 %s 超出范围", key);
     } else if (json_object_is_type(v, json_type_string)) {
         /* the Java original accepted numeric strings too */

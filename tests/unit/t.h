@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int t_pass, t_fail, t_cur_failed;
+static int t_pass __attribute__((unused)), t_fail __attribute__((unused)),
+    t_cur_failed __attribute__((unused));
 
 #define CHECK(cond)                                                            \
     do {                                                                       \

@@ -1,0 +1,429 @@
+/*
+ * test_core.c: router matching, query and JSON parsing edge cases, the
+ * envelope, config lines, arena, and the dispatch pipeline's gates.
+ */
+#include "../../app/core/arena.h"
+#include "../../app/core/cfg.h"
+#include "../../app/core/fcgi.h"
+#include "../../app/core/reply.h"
+#include "../../app/core/req.h"
+#include "../../app/core/route.h"
+#include "../../app/core/util.h"
+#include "t.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static struct arena *A;
+
+static void
+req_setup(struct req *rq, enum http_method m, const char *path,
+          const char *query)
+{
+    memset(rq, 0, sizeof(*rq));
+    rq->arena = A;
+    rq->method = m;
+    rq->method_str = m == HTTP_GET ? "GET" : m == HTTP_POST ? "POST" : "PUT";
+    rq->path = path;
+    rq->query = query;
+    rq->content_type = "";
+}
+
+static res_t
+h_one(struct req *rq)
+{
+    (void)rq;
+    return RES_OK;
+}
+static res_t
+h_two(struct req *rq)
+{
+    (void)rq;
+    return RES_OK;
+}
+static res_t
+h_three(struct req *rq)
+{
+    (void)rq;
+    return RES_OK;
+}
+
+static const struct route tbl_a[] = {
+    {HTTP_GET, "/blog/{id}", h_one, 0},
+    {HTTP_GET, "/blog/hot", h_two, 0},
+    {HTTP_PUT, "/follow/{id}/{isFollow}", h_three, ROUTE_AUTH},
+    {HTTP_GET | HTTP_POST, "/user/me", h_two, ROUTE_AUTH},
+    {0, NULL, NULL, 0},
+};
+static const struct route tbl_b[] = {
+    {HTTP_DELETE, "/blog/{id}", h_three, ROUTE_AUTH},
+    {HTTP_POST, "/shop", h_one, ROUTE_ADMIN},
+    {0, NULL, NULL, 0},
+};
+static const struct route *const tables[] = {tbl_a, tbl_b, NULL};
+
+static void
+test_route_literal_beats_param(void)
+{
+    struct req rq;
+    const struct route *r = NULL;
+    req_setup(&rq, HTTP_GET, "/blog/hot", "");
+    CHECK(route_match(tables, &rq, &r) == RES_OK);
+    CHECK(r && r->fn == h_two);
+    req_setup(&rq, HTTP_GET, "/blog/42", "");
+    CHECK(route_match(tables, &rq, &r) == RES_OK);
+    CHECK(r && r->fn == h_one);
+    CHECK(rq.nparams == 1);
+    CHECK_STR(req_path_str(&rq, "id"), "42");
+    arena_reset(A);
+}
+
+static void
+test_route_params_and_methods(void)
+{
+    struct req rq;
+    const struct route *r = NULL;
+    req_setup(&rq, HTTP_PUT, "/follow/7/true", "");
+    CHECK(route_match(tables, &rq, &r) == RES_OK);
+    CHECK_STR(req_path_str(&rq, "id"), "7");
+    CHECK_STR(req_path_str(&rq, "isFollow"), "true");
+    req_setup(&rq, HTTP_DELETE, "/blog/9", "");
+    CHECK(route_match(tables, &rq, &r) == RES_OK && r->fn == h_three);
+    req_setup(&rq, HTTP_PUT, "/blog/9", "");
+    CHECK(route_match(tables, &rq, &r) == RES_METHOD);
+    req_setup(&rq, HTTP_GET, "/nope", "");
+    CHECK(route_match(tables, &rq, &r) == RES_NOT_FOUND);
+    req_setup(&rq, HTTP_GET, "/blog/", "");
+    CHECK(route_match(tables, &rq, &r) == RES_NOT_FOUND);
+    req_setup(&rq, HTTP_GET, "/blog//x", "");
+    CHECK(route_match(tables, &rq, &r) == RES_NOT_FOUND);
+    req_setup(&rq, HTTP_GET, "/user/me/", "");
+    CHECK(route_match(tables, &rq, &r) == RES_NOT_FOUND);
+    req_setup(&rq, HTTP_GET, "", "");
+    CHECK(route_match(tables, &rq, &r) == RES_NOT_FOUND);
+    req_setup(&rq, HTTP_POST, "/user/me", "");
+    CHECK(route_match(tables, &rq, &r) == RES_OK);
+    arena_reset(A);
+}
+
+static void
+test_qs_parse(void)
+{
+    struct qs_pair *p;
+    size_t n;
+    CHECK(qs_parse(A, "&typeId=1&&current=2&x=120.1&name=a+b%E7%BE%8E", &p,
+                   &n) == 0);
+    CHECK(n == 4);
+    CHECK_STR(p[0].key, "typeId");
+    CHECK_STR(p[0].val, "1");
+    CHECK_STR(p[1].key, "current");
+    CHECK_STR(p[3].val, "a b\xE7\xBE\x8E");
+    CHECK(qs_parse(A, "", &p, &n) == 0 && n == 0);
+    CHECK(qs_parse(A, "flag&=x&k=", &p, &n) == 0 && n == 2);
+    CHECK_STR(p[0].key, "flag");
+    CHECK_STR(p[0].val, "");
+    CHECK_STR(p[1].val, "");
+    /* invalid escapes are kept literally; NUL is refused */
+    CHECK(qs_parse(A, "a=%zz%4&b=100%", &p, &n) == 0 && n == 2);
+    CHECK_STR(p[0].val, "%zz%4");
+    CHECK_STR(p[1].val, "100%");
+    CHECK(qs_parse(A, "a=x%00y", &p, &n) == -1);
+    arena_reset(A);
+}
+
+static void
+test_query_numbers(void)
+{
+    struct req rq;
+    int64_t v = 0;
+    req_setup(&rq, HTTP_GET, "/x", "&current=3&bad=3x&neg=-1&big=99999999999999999999");
+    CHECK(req_query_i64(&rq, "current", 1, 1, 1000, &v) == RES_OK && v == 3);
+    CHECK(req_query_i64(&rq, "missing", 1, 1, 1000, &v) == RES_OK && v == 1);
+    CHECK(req_query_i64(&rq, "bad", 1, 1, 1000, &v) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_query_i64(&rq, "neg", 1, 1, 1000, &v) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_query_i64(&rq, "big", 1, 1, INT64_MAX, &v) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_query_i64_req(&rq, "missing", 1, 10, &v) == RES_BAD_INPUT);
+    CHECK(rq.errmsg && strstr(rq.errmsg, "missing"));
+    double d;
+    int present;
+    req_setup(&rq, HTTP_GET, "/x", "x=120.149993&y=abc&z=nan");
+    CHECK(req_query_dbl(&rq, "x", -180, 180, &d, &present) == RES_OK &&
+          present && d > 120.14 && d < 120.15);
+    CHECK(req_query_dbl(&rq, "w", -180, 180, &d, &present) == RES_OK &&
+          !present);
+    CHECK(req_query_dbl(&rq, "y", -90, 90, &d, &present) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_query_dbl(&rq, "z", -90, 90, &d, &present) == RES_BAD_INPUT);
+    arena_reset(A);
+}
+
+static void
+test_path_ids(void)
+{
+    struct req rq;
+    int64_t v;
+    const char *bad[] = {"0", "-1", "abc", "1e3", "", "9223372036854775808",
+                         " 1", "1 ", "+1", "0x10"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        req_setup(&rq, HTTP_GET, "/x", "");
+        rq.nparams = 1;
+        rq.params[0].name = "id";
+        rq.params[0].val = bad[i];
+        CHECK(req_path_i64(&rq, "id", &v) == RES_BAD_INPUT);
+    }
+    req_setup(&rq, HTTP_GET, "/x", "");
+    rq.nparams = 1;
+    rq.params[0].name = "id";
+    rq.params[0].val = "9223372036854775807";
+    CHECK(req_path_i64(&rq, "id", &v) == RES_OK && v == INT64_MAX);
+    arena_reset(A);
+}
+
+static void
+test_json_body(void)
+{
+    struct req rq;
+    struct json_object *o;
+    const char *s = NULL;
+    int64_t i = 0;
+    req_setup(&rq, HTTP_POST, "/x", "");
+    rq.body = "{\"phone\":\"13800000000\",\"n\":\"12\",\"m\":1.5,\"t\":true}";
+    rq.body_len = strlen(rq.body);
+    CHECK(req_json(&rq, &o) == RES_OK);
+    CHECK(req_json_str(&rq, o, "phone", 11, 1, &s) == RES_OK);
+    CHECK_STR(s, "13800000000");
+    CHECK(req_json_i64(&rq, o, "n", 0, 100, 1, &i) == RES_OK && i == 12);
+    CHECK(req_json_i64(&rq, o, "m", 0, 100, 1, &i) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_json_str(&rq, o, "phone", 5, 1, &s) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_json_str(&rq, o, "t", 5, 1, &s) == RES_BAD_INPUT);
+    rq.rc = RES_OK;
+    CHECK(req_json_str(&rq, o, "absent", 5, 0, &s) == RES_OK);
+    CHECK(req_json_str(&rq, o, "absent", 5, 1, &s) == RES_BAD_INPUT);
+
+    const char *bad[] = {"", "{", "[1,2]", "{\"a\":1} x", "nul", "\"str\"",
+                         "{\"a\":1}{\"b\":2}"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        req_setup(&rq, HTTP_POST, "/x", "");
+        rq.body = bad[k];
+        rq.body_len = strlen(bad[k]);
+        CHECK(req_json(&rq, &o) == RES_BAD_INPUT);
+    }
+    /* embedded NUL in the body: rejected, not truncated */
+    req_setup(&rq, HTTP_POST, "/x", "");
+    rq.body = "{\"a\":1}\0{";
+    rq.body_len = 9;
+    CHECK(req_json(&rq, &o) == RES_BAD_INPUT);
+    /* out-of-range integer literal */
+    req_setup(&rq, HTTP_POST, "/x", "");
+    rq.body = "{\"n\":123456789012345678901234567890}";
+    rq.body_len = strlen(rq.body);
+    CHECK(req_json(&rq, &o) == RES_OK);
+    CHECK(req_json_i64(&rq, o, "n", 0, INT64_MAX, 1, &i) == RES_BAD_INPUT);
+    arena_reset(A);
+}
+
+static void
+test_utf8_and_escape(void)
+{
+    CHECK(utf8_len("abc", 3) == 3);
+    CHECK(utf8_len("\xE7\xBE\x8E\xE9\xA3\x9F", 6) == 2);
+    CHECK(utf8_len("\xF0\x9F\x8D\xB7", 4) == 1);
+    CHECK(utf8_len("\xC0\xAF", 2) == -1);     /* overlong */
+    CHECK(utf8_len("\xED\xA0\x80", 3) == -1); /* surrogate */
+    CHECK(utf8_len("\xE7\xBE", 2) == -1);     /* truncated */
+    CHECK(utf8_len("a\0b", 3) == -1);
+    CHECK_STR(html_escape(A, "<b>\"Tom\" & 'Jerry'</b>"),
+              "&lt;b&gt;&#34;Tom&#34; &amp; &#39;Jerry&#39;&lt;/b&gt;");
+    arena_reset(A);
+}
+
+static void
+test_envelope(void)
+{
+    struct req rq;
+    size_t len;
+    req_setup(&rq, HTTP_GET, "/x", "");
+    reply_ok(&rq, NULL);
+    char *out = reply_render(&rq, &len);
+    CHECK(strncmp(out, "Status: 200 OK\r\n", 16) == 0);
+    CHECK(strstr(out, "Content-Type: application/json;charset=UTF-8\r\n"));
+    CHECK(strstr(out, "\r\n\r\n{\"success\":true}"));
+    CHECK(strstr(out, "total") == NULL);
+
+    req_setup(&rq, HTTP_GET, "/x", "");
+    struct json_object *o = reply_obj(&rq);
+    reply_add_i64(o, "id", 5);
+    reply_add_str(o, "icon", NULL); /* omitted */
+    reply_add_str(o, "path", "/imgs/a.jpg");
+    reply_add_time(o, "createTime", "2021-12-28 19:50:01");
+    reply_ok(&rq, o);
+    out = reply_render(&rq, &len);
+    CHECK(strstr(out, "{\"success\":true,\"data\":{\"id\":5,\"path\":\"/imgs/"
+                      "a.jpg\",\"createTime\":\"2021-12-28T19:50:01\"}}"));
+
+    req_setup(&rq, HTTP_GET, "/x", "");
+    reply_take(&rq, json_object_new_string("tok"));
+    out = reply_render(&rq, &len);
+    CHECK(strstr(out, "{\"success\":true,\"data\":\"tok\"}"));
+
+    req_setup(&rq, HTTP_GET, "/x", "");
+    CHECK(req_fail(&rq, RES_REFUSED, "库存不足") == RES_REFUSED);
+    req_fail(&rq, RES_BAD_INPUT, "second failure is ignored");
+    out = reply_render(&rq, &len);
+    CHECK(strncmp(out, "Status: 200", 11) == 0);
+    CHECK(strstr(out, "{\"success\":false,\"errorMsg\":\"库存不足\"}"));
+
+    struct {
+        res_t rc;
+        int status;
+    } map[] = {{RES_BAD_INPUT, 400}, {RES_UNAUTH, 401},  {RES_FORBIDDEN, 403},
+               {RES_NOT_FOUND, 404}, {RES_METHOD, 405},  {RES_TOO_LARGE, 413},
+               {RES_DEP_DOWN, 503},  {RES_INTERNAL, 500}};
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        req_setup(&rq, HTTP_GET, "/x", "");
+        req_fail(&rq, map[i].rc, "detail");
+        out = reply_render(&rq, &len);
+        char want[32];
+        snprintf(want, sizeof(want), "Status: %d ", map[i].status);
+        CHECK(strncmp(out, want, strlen(want)) == 0);
+        CHECK(strstr(out, "\"success\":false"));
+        CHECK(strstr(out, "\"errorMsg\":\""));
+        /* internal details never reach the client */
+        if (map[i].rc == RES_DEP_DOWN || map[i].rc == RES_INTERNAL)
+            CHECK(strstr(out, "detail") == NULL);
+    }
+    arena_reset(A);
+}
+
+static int auth_calls;
+static res_t
+fake_auth(struct req *rq, int required)
+{
+    (void)required;
+    auth_calls++;
+    if (rq->token && strcmp(rq->token, "good") == 0) {
+        rq->has_user = 1;
+        rq->user.id = 1;
+    }
+    return RES_OK;
+}
+
+static void
+test_dispatch_gates(void)
+{
+    static const struct fcgi_hooks hooks = {NULL, fake_auth, NULL};
+    struct req rq;
+    g_cfg.body_limit = 100;
+    g_cfg.upload_limit = 1000;
+    char admin[] = "0123456789abcdef0123";
+    g_cfg.admin_token = admin;
+
+    req_setup(&rq, HTTP_GET, "/user/me", "");
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_UNAUTH);
+    req_setup(&rq, HTTP_GET, "/user/me", "");
+    rq.token = "good";
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    req_setup(&rq, HTTP_GET, "/blog/hot", "");
+    rq.token = "expired";
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    req_setup(&rq, HTTP_POST, "/shop", "");
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
+    req_setup(&rq, HTTP_POST, "/shop", "");
+    rq.admin_header = "0123456789abcdef012";
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
+    req_setup(&rq, HTTP_POST, "/shop", "");
+    rq.admin_header = "0123456789abcdef0123";
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    req_setup(&rq, HTTP_POST, "/user/me", "");
+    rq.token = "good";
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 101, NULL, NULL) ==
+          RES_TOO_LARGE);
+    req_setup(&rq, HTTP_POST, "/user/me", "");
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, -1, NULL, NULL) ==
+          RES_BAD_INPUT);
+    req_setup(&rq, HTTP_GET, "/nothing", "");
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) ==
+          RES_NOT_FOUND);
+    CHECK(rq.errmsg != NULL);
+    g_cfg.admin_token = NULL;
+    arena_reset(A);
+}
+
+static void
+test_cfg_line(void)
+{
+    char l1[] = "  redis_port = 6380  ";
+    char l2[] = "# comment";
+    char l3[] = "novalue";
+    char l4[] = "empty =";
+    char *k, *v;
+    CHECK(cfg_parse_line(l1, &k, &v) == 1);
+    CHECK_STR(k, "redis_port");
+    CHECK_STR(v, "6380");
+    CHECK(cfg_parse_line(l2, &k, &v) == 0);
+    CHECK(cfg_parse_line(l3, &k, &v) == -1);
+    CHECK(cfg_parse_line(l4, &k, &v) == 1);
+    CHECK_STR(v, "");
+}
+
+static void
+test_arena_defer_order(void)
+{
+    struct arena *a = arena_new();
+    arena_defer(a, (arena_cleanup_fn)free, malloc(10));
+    char *s = arena_printf(a, "%s-%d", "x", 42);
+    CHECK_STR(s, "x-42");
+    char *big = arena_alloc(a, 100000);
+    memset(big, 1, 100000);
+    CHECK(arena_used(a) >= 100000);
+    arena_reset(a);
+    CHECK(arena_used(a) == 0);
+    arena_free(a);
+}
+
+static void
+test_dates(void)
+{
+    time_t t;
+    CHECK(date_parse_local("2026-01-31T10:00:00", &t) == 0);
+    char buf[32];
+    date_sql(t, buf);
+    CHECK_STR(buf, "2026-01-31 10:00:00");
+    CHECK(date_parse_local("2026-02-31T10:00:00", &t) == -1);
+    CHECK(date_parse_local("2026-01-31 10:00:00", &t) == 0);
+    CHECK(date_parse_local("2026-01-31T10:00", &t) == -1);
+    CHECK(date_parse_local("2026-01-31T25:00:00", &t) == -1);
+    CHECK(date_parse_local(NULL, &t) == -1);
+    date_ymd(t, buf);
+    CHECK_STR(buf, "20260131");
+    date_ym(t, buf);
+    CHECK_STR(buf, "202601");
+    CHECK(date_mday(t) == 31);
+}
+
+int
+main(void)
+{
+    A = arena_new();
+    rand_init();
+    RUN(test_route_literal_beats_param);
+    RUN(test_route_params_and_methods);
+    RUN(test_qs_parse);
+    RUN(test_query_numbers);
+    RUN(test_path_ids);
+    RUN(test_json_body);
+    RUN(test_utf8_and_escape);
+    RUN(test_envelope);
+    RUN(test_dispatch_gates);
+    RUN(test_cfg_line);
+    RUN(test_arena_defer_order);
+    RUN(test_dates);
+    arena_free(A);
+    T_DONE();
+}
