@@ -41,33 +41,30 @@
 
 /* KEYS: lock; ARGV: owner token. Deletes the lock only if we own it. */
 static const struct rds_script shop_lua_unlock = {
-    "shop_unlock",
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  return redis.call('DEL', KEYS[1])\n"
-    "end\n"
-    "return 0\n"};
+    "shop_unlock", "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+                   "  return redis.call('DEL', KEYS[1])\n"
+                   "end\n"
+                   "return 0\n"};
 
 /* KEYS: max id; ARGV: candidate, ttl. The cached maximum only grows, so a
  * slow reload cannot hide a shop created meanwhile. Returns the max. */
 static const struct rds_script shop_lua_raise_max = {
-    "shop_raise_max",
-    "local c = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
-    "local v = tonumber(ARGV[1])\n"
-    "if v > c then\n"
-    "  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
-    "  return v\n"
-    "end\n"
-    "return c\n"};
+    "shop_raise_max", "local c = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
+                      "local v = tonumber(ARGV[1])\n"
+                      "if v > c then\n"
+                      "  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
+                      "  return v\n"
+                      "end\n"
+                      "return c\n"};
 
 /* KEYS: cache:type; ARGV: type JSON strings. Fills the list only when it
  * is still empty, so two concurrent rebuilds cannot double it. */
 static const struct rds_script shop_lua_types = {
-    "shop_types_fill",
-    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
-    "  redis.call('RPUSH', KEYS[1], unpack(ARGV))\n"
-    "  return 1\n"
-    "end\n"
-    "return 0\n"};
+    "shop_types_fill", "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+                       "  redis.call('RPUSH', KEYS[1], unpack(ARGV))\n"
+                       "  return 1\n"
+                       "end\n"
+                       "return 0\n"};
 
 static void
 shop_json_put(void *p)
@@ -145,8 +142,8 @@ static res_t
 shop_max_id_reload(struct req *rq, long long *max)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT COALESCE(MAX(id), 0) FROM tb_shop",
-                         "");
+    res_t rc =
+        sql_query(rq, &t, "SELECT COALESCE(MAX(id), 0) FROM tb_shop", "");
     if (rc != RES_OK)
         return rc;
     const char *keys[1] = {KEY_SHOP_MAX_ID};
@@ -165,8 +162,8 @@ static res_t
 shop_db_row(struct req *rq, int64_t id, struct json_object **out)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT " SHOP_COLS
-                         " FROM tb_shop WHERE id = ?", "l", id);
+    res_t rc = sql_query(
+        rq, &t, "SELECT " SHOP_COLS " FROM tb_shop WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *out = NULL;
@@ -203,8 +200,8 @@ shop_rebuild(struct req *rq, int64_t id, const char *ck,
             return rc;
         return shop_not_found(rq);
     }
-    const char *js = json_object_to_json_string_ext(*out,
-                                                    JSON_C_TO_STRING_PLAIN);
+    const char *js =
+        json_object_to_json_string_ext(*out, JSON_C_TO_STRING_PLAIN);
     return rds_cmd(rq, NULL, "SET %s %s EX %d", ck, js,
                    shop_cache_ttl(rand_below(UINT32_MAX)));
 }
@@ -254,8 +251,7 @@ shop_get(struct req *rq, int64_t id, struct json_object **out)
         const char *args[1] = {owner};
         res_t saved = rq->rc;
         char *msg = rq->errmsg;
-        if (rds_eval(rq, &shop_lua_unlock, NULL, 1, keys, 1, args) !=
-            RES_OK) {
+        if (rds_eval(rq, &shop_lua_unlock, NULL, 1, keys, 1, args) != RES_OK) {
             /* the lock expires by itself in TTL_LOCK_SHOP */
             shop_soft(rq, saved, msg, "unlock");
         }
@@ -296,8 +292,7 @@ shop_types(struct req *rq, struct json_object **out)
         int ok = 1;
         for (size_t i = 0; i < r->elements && ok; i++) {
             struct json_object *o = r->element[i]->type == REDIS_REPLY_STRING
-                                        ? json_tokener_parse(
-                                              r->element[i]->str)
+                                        ? json_tokener_parse(r->element[i]->str)
                                         : NULL;
             if (o == NULL)
                 ok = 0;
@@ -328,9 +323,8 @@ shop_types(struct req *rq, struct json_object **out)
         reply_add_str(o, "icon", sql_str(&t, i, 2));
         if (sql_str(&t, i, 3))
             reply_add_i64(o, "sort", sql_i64(&t, i, 3));
-        args[i] = arena_strdup(
-            rq->arena, json_object_to_json_string_ext(o,
-                                                      JSON_C_TO_STRING_PLAIN));
+        args[i] = arena_strdup(rq->arena, json_object_to_json_string_ext(
+                                              o, JSON_C_TO_STRING_PLAIN));
         json_object_array_add(arr, o);
     }
     const char *keys[1] = {KEY_CACHE_TYPE};
@@ -356,11 +350,13 @@ shop_page_by_name(struct req *rq, const char *name, int64_t current,
     struct sql_rows t;
     res_t rc;
     if (name == NULL || *name == '\0')
-        rc = sql_query(rq, &t, "SELECT " SHOP_COLS
+        rc = sql_query(rq, &t,
+                       "SELECT " SHOP_COLS
                        " FROM tb_shop ORDER BY id LIMIT ? OFFSET ?",
                        "ll", size, off);
     else
-        rc = sql_query(rq, &t, "SELECT " SHOP_COLS
+        rc = sql_query(rq, &t,
+                       "SELECT " SHOP_COLS
                        " FROM tb_shop WHERE name LIKE ? ESCAPE '!' "
                        "ORDER BY id LIMIT ? OFFSET ?",
                        "sll", shop_like_pattern(rq->arena, name), size, off);
@@ -377,12 +373,12 @@ shop_page_by_type(struct req *rq, int64_t type_id, int64_t current,
     static const char *const sql[] = {
         [SHOP_SORT_ID] = "SELECT " SHOP_COLS " FROM tb_shop WHERE type_id = ?"
                          " ORDER BY id LIMIT ? OFFSET ?",
-        [SHOP_SORT_COMMENTS] = "SELECT " SHOP_COLS
-                               " FROM tb_shop WHERE type_id = ?"
-                               " ORDER BY comments DESC, id LIMIT ? OFFSET ?",
-        [SHOP_SORT_SCORE] = "SELECT " SHOP_COLS
-                            " FROM tb_shop WHERE type_id = ?"
-                            " ORDER BY score DESC, id LIMIT ? OFFSET ?",
+        [SHOP_SORT_COMMENTS] =
+            "SELECT " SHOP_COLS " FROM tb_shop WHERE type_id = ?"
+            " ORDER BY comments DESC, id LIMIT ? OFFSET ?",
+        [SHOP_SORT_SCORE] =
+            "SELECT " SHOP_COLS " FROM tb_shop WHERE type_id = ?"
+            " ORDER BY score DESC, id LIMIT ? OFFSET ?",
     };
     int64_t size = g_cfg.page_size, off = (current - 1) * size;
     struct sql_rows t;
@@ -406,8 +402,10 @@ shop_geo_ensure(struct req *rq, int64_t type_id, const char *gk)
     if (rds_int(r) == 1)
         return RES_OK;
     struct sql_rows t;
-    if ((rc = sql_query(rq, &t, "SELECT id, x, y FROM tb_shop WHERE "
-                        "type_id = ?", "l", type_id)) != RES_OK)
+    if ((rc = sql_query(rq, &t,
+                        "SELECT id, x, y FROM tb_shop WHERE "
+                        "type_id = ?",
+                        "l", type_id)) != RES_OK)
         return rc;
     if (t.nrows > 0) {
         int argc = 2 + 3 * (int)t.nrows;
@@ -470,7 +468,8 @@ shop_page_near(struct req *rq, int64_t type_id, double x, double y,
     p[n].type = 'l';
     p[n].i = type_id;
     /* type_id again: a member left behind by a type change is skipped */
-    char *sql = arena_printf(a, "SELECT " SHOP_COLS " FROM tb_shop WHERE "
+    char *sql = arena_printf(a,
+                             "SELECT " SHOP_COLS " FROM tb_shop WHERE "
                              "id IN (%s) AND type_id = ?",
                              sql_placeholders(rq, n));
     struct sql_rows t;
@@ -495,8 +494,8 @@ res_t
 shop_type_exists(struct req *rq, int64_t type_id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_shop_type WHERE id = ?",
-                         "l", type_id);
+    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_shop_type WHERE id = ?", "l",
+                         type_id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -516,8 +515,7 @@ shop_dbl(struct req *rq, int has, double v)
 }
 
 static void
-shop_geo_put(struct req *rq, int64_t type_id, double x, double y,
-             int64_t id)
+shop_geo_put(struct req *rq, int64_t type_id, double x, double y, int64_t id)
 {
     res_t saved = rq->rc;
     char *msg = rq->errmsg;
@@ -564,9 +562,8 @@ res_t
 shop_update(struct req *rq, const struct shop_in *in, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
-                         "SELECT type_id, x, y FROM tb_shop WHERE id = ?",
-                         "l", in->id);
+    res_t rc = sql_query(
+        rq, &t, "SELECT type_id, x, y FROM tb_shop WHERE id = ?", "l", in->id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;

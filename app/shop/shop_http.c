@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define SHOP_U32_MAX 4294967295LL
-#define SHOP_ID_MAX 9007199254740991LL /* 2^53-1: exact in JSON */
+#define SHOP_ID_MAX  9007199254740991LL /* 2^53-1: exact in JSON */
 
 /* GET /shop/{id}: one shop, through the cache. */
 static res_t
@@ -69,8 +69,8 @@ shop_http_by_type(struct req *rq)
     res_t rc;
     if ((rc = req_query_i64_req(rq, "typeId", 1, SHOP_ID_MAX, &type_id)) !=
             RES_OK ||
-        (rc = req_query_i64(rq, "current", 1, 1, SHOP_CURRENT_MAX,
-                            &current)) != RES_OK ||
+        (rc = req_query_i64(rq, "current", 1, 1, SHOP_CURRENT_MAX, &current)) !=
+            RES_OK ||
         (rc = req_query_dbl(rq, "x", -180, 180, &x, &hx)) != RES_OK ||
         (rc = req_query_dbl(rq, "y", -SHOP_LAT_MAX, SHOP_LAT_MAX, &y, &hy)) !=
             RES_OK)
@@ -84,8 +84,8 @@ shop_http_by_type(struct req *rq)
     if (hx)
         rc = shop_page_near(rq, type_id, x, y, current, &arr);
     else
-        rc = shop_page_by_type(rq, type_id, current, (enum shop_sort)sort,
-                               &arr);
+        rc =
+            shop_page_by_type(rq, type_id, current, (enum shop_sort)sort, &arr);
     if (rc != RES_OK)
         return rc;
     return reply_ok(rq, arr);
@@ -99,8 +99,7 @@ shop_read_in(struct req *rq, struct json_object *b, int create,
 {
     res_t rc;
     memset(in, 0, sizeof(*in));
-    if ((rc = req_json_str(rq, b, "name", 128, create, &in->name)) !=
-            RES_OK ||
+    if ((rc = req_json_str(rq, b, "name", 128, create, &in->name)) != RES_OK ||
         (rc = req_json_str(rq, b, "images", 1024, create, &in->images)) !=
             RES_OK ||
         (rc = req_json_str(rq, b, "area", 128, 0, &in->area)) != RES_OK ||

@@ -14,14 +14,14 @@
 
 /* Columns every shop query selects, in the order shop_row_json reads. */
 #define SHOP_COLS                                                              \
-    "id, name, type_id, images, area, address, x, y, avg_price, sold, "       \
+    "id, name, type_id, images, area, address, x, y, avg_price, sold, "        \
     "comments, score, open_hours, create_time, update_time"
 
 /* Longitude/latitude accepted for a shop (the columns are UNSIGNED) and
  * for a search point (Redis GEO's limits). */
-#define SHOP_LAT_MAX 85.05112878
+#define SHOP_LAT_MAX      85.05112878
 #define SHOP_GEO_RADIUS_M 5000
-#define SHOP_CURRENT_MAX 10000 /* deepest page we serve */
+#define SHOP_CURRENT_MAX  10000 /* deepest page we serve */
 
 /* A shop write. Absent string fields are NULL; absent numbers have their
  * has_ flag clear. */

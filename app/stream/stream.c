@@ -61,8 +61,8 @@ stream_group_ensure(struct req *rq, const char *key, const char *group,
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_INTEGER)
-        return req_fail(rq, RES_INTERNAL, "XGROUP CREATE %s %s: bad reply",
-                        key, group);
+        return req_fail(rq, RES_INTERNAL, "XGROUP CREATE %s %s: bad reply", key,
+                        group);
     return RES_OK;
 }
 
@@ -108,11 +108,10 @@ stream_read(struct req *rq, const char *key, const char *group,
 
 res_t
 stream_read_pending(struct req *rq, const char *key, const char *group,
-                    const char *consumer, long count,
-                    struct stream_entry **out, size_t *n)
+                    const char *consumer, long count, struct stream_entry **out,
+                    size_t *n)
 {
-    return stream_readgroup(rq, key, group, consumer, count, -1, "0", out,
-                            n);
+    return stream_readgroup(rq, key, group, consumer, count, -1, "0", out, n);
 }
 
 res_t

@@ -30,9 +30,9 @@ struct stream_entry {
 
 /* XADD key MAXLEN ~ maxlen * f1 v1 ...: appends one entry. *id_out (may be
  * NULL) receives the new entry id. RES_DEP_DOWN / RES_INTERNAL described. */
-res_t stream_add(struct req *rq, const char *key, long maxlen,
-                 size_t nfields, const char *const *fields,
-                 const char *const *values, const char **id_out);
+res_t stream_add(struct req *rq, const char *key, long maxlen, size_t nfields,
+                 const char *const *fields, const char *const *values,
+                 const char **id_out);
 
 /* XGROUP CREATE key group start MKSTREAM. A group that already exists
  * (BUSYGROUP) is success. start is "0" (deliver what the stream already

@@ -29,18 +29,23 @@ const char *
 voucher_seckill_msg(int code)
 {
     switch (code) {
-    case SECKILL_SOLD_OUT: return "库存不足";
-    case SECKILL_DUPLICATE: return "禁止重复下单";
-    case SECKILL_UNKNOWN: return "优惠券不存在";
-    case SECKILL_NOT_STARTED: return "秒杀尚未开始";
-    case SECKILL_ENDED: return "秒杀已经结束";
-    default: return NULL;
+    case SECKILL_SOLD_OUT:
+        return "库存不足";
+    case SECKILL_DUPLICATE:
+        return "禁止重复下单";
+    case SECKILL_UNKNOWN:
+        return "优惠券不存在";
+    case SECKILL_NOT_STARTED:
+        return "秒杀尚未开始";
+    case SECKILL_ENDED:
+        return "秒杀已经结束";
+    default:
+        return NULL;
     }
 }
 
 static int
-voucher_field_id(const struct stream_entry *e, const char *name,
-                 int64_t *out)
+voucher_field_id(const struct stream_entry *e, const char *name, int64_t *out)
 {
     const char *v = stream_entry_get(e, name);
     return v && parse_i64(v, out) == 0 && *out > 0 ? 0 : -1;

@@ -37,9 +37,9 @@
 #include <string.h>
 #include <time.h>
 
-#define VC_BATCH 100
-#define VC_BLOCK_MS 2000
-#define VC_IO_TIMEOUT_MS 5000 /* > VC_BLOCK_MS */
+#define VC_BATCH          100
+#define VC_BLOCK_MS       2000
+#define VC_IO_TIMEOUT_MS  5000 /* > VC_BLOCK_MS */
 #define VC_BACKOFF_MAX_MS 1000
 
 static volatile sig_atomic_t vc_stop;
@@ -100,13 +100,11 @@ vc_handle(struct req *rq, const struct stream_entry *e, size_t n)
             if ((rc = voucher_orders_persist(rq, &o[i], 1, &d1)) != RES_OK)
                 return rc;
             if (d1)
-                log_info("order %lld already persisted",
-                         (long long)o[i].id);
+                log_info("order %lld already persisted", (long long)o[i].id);
         }
     }
     long long acked;
-    return stream_ack(rq, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, ids, n,
-                      &acked);
+    return stream_ack(rq, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, ids, n, &acked);
 }
 
 static res_t

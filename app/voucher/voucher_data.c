@@ -43,8 +43,8 @@ res_t
 voucher_shop_exists(struct req *rq, int64_t shop_id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l",
-                         shop_id);
+    res_t rc =
+        sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", shop_id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -55,13 +55,13 @@ static res_t
 voucher_insert(struct req *rq, const struct voucher_in *in, int type,
                int64_t *id)
 {
-    res_t rc = sql_exec(rq, NULL,
-                        "INSERT INTO tb_voucher (shop_id, title, sub_title, "
-                        "rules, pay_value, actual_value, type, status) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                        "lssslll", in->shop_id, in->title, in->sub_title,
-                        in->rules, in->pay_value, in->actual_value,
-                        (int64_t)type);
+    res_t rc =
+        sql_exec(rq, NULL,
+                 "INSERT INTO tb_voucher (shop_id, title, sub_title, "
+                 "rules, pay_value, actual_value, type, status) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                 "lssslll", in->shop_id, in->title, in->sub_title, in->rules,
+                 in->pay_value, in->actual_value, (int64_t)type);
     if (rc == RES_CONFLICT)
         return req_fail(rq, RES_INTERNAL, "voucher insert: duplicate key");
     if (rc != RES_OK)
@@ -77,8 +77,7 @@ voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id)
 }
 
 res_t
-voucher_create_seckill(struct req *rq, const struct voucher_in *in,
-                       int64_t *id)
+voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
 {
     struct arena *a = rq->arena;
     char b[24], e[24];
@@ -102,10 +101,10 @@ voucher_create_seckill(struct req *rq, const struct voucher_in *in,
     /* Redis inside the transaction: if it cannot take the stock, the
      * voucher is not created. The window hash goes first, so whoever sees
      * the stock key also sees the window. */
-    const char *sk = key_seckill_stock(a, *id), *hk = key_seckill_voucher(a, *id);
+    const char *sk = key_seckill_stock(a, *id),
+               *hk = key_seckill_voucher(a, *id);
     if ((rc = rds_append(rq, "HSET %s begin %lld end %lld", hk,
-                         (long long)in->begin, (long long)in->end)) !=
-            RES_OK ||
+                         (long long)in->begin, (long long)in->end)) != RES_OK ||
         (rc = rds_append(rq, "SET %s %lld", sk, (long long)in->stock)) !=
             RES_OK)
         goto rollback;
@@ -208,10 +207,9 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
         return req_fail(rq, RES_INTERNAL, "order id out of range (seq %lld)",
                         rds_int(r));
 
-    const char *keys[4] = {key_seckill_stock(a, voucher_id),
-                           key_seckill_order(a, voucher_id),
-                           key_seckill_voucher(a, voucher_id),
-                           KEY_STREAM_ORDERS};
+    const char *keys[4] = {
+        key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
+        key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS};
     const char *args[5] = {arena_printf(a, "%lld", (long long)uid),
                            arena_printf(a, "%lld", (long long)voucher_id),
                            arena_printf(a, "%lld", (long long)*order_id),
@@ -227,8 +225,8 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
 }
 
 res_t
-voucher_orders_persist(struct req *rq, const struct voucher_order *o,
-                       size_t n, int *dup)
+voucher_orders_persist(struct req *rq, const struct voucher_order *o, size_t n,
+                       int *dup)
 {
     *dup = 0;
     res_t rc = sql_begin(rq);

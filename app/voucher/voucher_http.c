@@ -38,8 +38,8 @@ voucher_read_in(struct req *rq, struct json_object *b, int type,
     res_t rc;
     int64_t t = type;
     memset(in, 0, sizeof(*in));
-    if ((rc = req_json_i64(rq, b, "shopId", 1, INT64_MAX, 1,
-                           &in->shop_id)) != RES_OK ||
+    if ((rc = req_json_i64(rq, b, "shopId", 1, INT64_MAX, 1, &in->shop_id)) !=
+            RES_OK ||
         (rc = req_json_str(rq, b, "title", 255, 1, &in->title)) != RES_OK ||
         (rc = req_json_str(rq, b, "subTitle", 255, 0, &in->sub_title)) !=
             RES_OK ||
@@ -97,8 +97,8 @@ voucher_read_time(struct req *rq, struct json_object *b, const char *key,
     if (rc != RES_OK)
         return rc;
     if (date_parse_local(s, out) < 0)
-        return req_fail(rq, RES_BAD_INPUT,
-                        "%s 格式应为 YYYY-MM-DDTHH:MM:SS", key);
+        return req_fail(rq, RES_BAD_INPUT, "%s 格式应为 YYYY-MM-DDTHH:MM:SS",
+                        key);
     return RES_OK;
 }
 
@@ -134,9 +134,8 @@ voucher_http_seckill(struct req *rq)
     int64_t vid, order_id = 0;
     int code;
     res_t rc = req_path_i64(rq, "id", &vid);
-    if (rc != RES_OK ||
-        (rc = voucher_seckill(rq, rq->user.id, vid, &code, &order_id)) !=
-            RES_OK)
+    if (rc != RES_OK || (rc = voucher_seckill(rq, rq->user.id, vid, &code,
+                                              &order_id)) != RES_OK)
         return rc;
     if (code != SECKILL_OK) {
         const char *msg = voucher_seckill_msg(code);

@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <time.h>
 
-#define VOUCHER_STOCK_MAX 1000000
+#define VOUCHER_STOCK_MAX     1000000
 #define VOUCHER_STREAM_MAXLEN 1000000L
-#define VOUCHER_CONSUMER "c1"
-#define VOUCHER_ICR_PREFIX "order"
+#define VOUCHER_CONSUMER      "c1"
+#define VOUCHER_ICR_PREFIX    "order"
 
 /* Outcomes of the seckill script (its integer reply). */
 enum seckill_code {
@@ -34,8 +34,8 @@ struct voucher_in {
     int64_t shop_id;
     const char *title, *sub_title, *rules;
     int64_t pay_value, actual_value;
-    int64_t stock;      /* seckill only */
-    time_t begin, end;  /* seckill only */
+    int64_t stock;     /* seckill only */
+    time_t begin, end; /* seckill only */
 };
 
 /* One order as the stream carries it. */
@@ -57,8 +57,7 @@ int voucher_order_parse(const struct stream_entry *e, struct voucher_order *o);
 /* 1 in *found when the shop exists. */
 res_t voucher_shop_exists(struct req *rq, int64_t shop_id, int *found);
 /* Inserts an ordinary voucher (type 0); *id = its id. */
-res_t voucher_create(struct req *rq, const struct voucher_in *in,
-                     int64_t *id);
+res_t voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id);
 /* Inserts a seckill voucher and its tb_seckill_voucher row in one
  * transaction and preloads seckill:stock:{id} and seckill:voucher:{id};
  * if Redis cannot be written nothing is committed. */

@@ -21,10 +21,10 @@ struct hm_req {
 };
 
 struct hm_res {
-    long status;          /* 0 when no response arrived */
-    char *body;           /* malloc'd, NUL-terminated */
+    long status; /* 0 when no response arrived */
+    char *body;  /* malloc'd, NUL-terminated */
     size_t len;
-    double secs;          /* total time of this request */
+    double secs; /* total time of this request */
     struct json_object *json;
 };
 
@@ -115,8 +115,7 @@ hm_run(const struct hm_req *q, struct hm_res *out, int n, int inflight)
     free(hd);
 }
 
-static void __attribute__((unused))
-hm_free(struct hm_res *r, int n)
+static void __attribute__((unused)) hm_free(struct hm_res *r, int n)
 {
     for (int i = 0; i < n; i++) {
         free(r[i].body);
@@ -126,8 +125,7 @@ hm_free(struct hm_res *r, int n)
 }
 
 /* success flag / errorMsg of one answer (NULL when absent) */
-static int __attribute__((unused))
-hm_success(const struct hm_res *r)
+static int __attribute__((unused)) hm_success(const struct hm_res *r)
 {
     struct json_object *v;
     return r->json && json_object_object_get_ex(r->json, "success", &v) &&
@@ -141,8 +139,7 @@ hm_success(const struct hm_res *r)
  * methods, so a POST gets 502 without having reached the app. Returns
  * how many requests were retried (tests print it). */
 static int __attribute__((unused))
-hm_run_retry502(const struct hm_req *q, struct hm_res *out, int n,
-                int inflight)
+hm_run_retry502(const struct hm_req *q, struct hm_res *out, int n, int inflight)
 {
     hm_run(q, out, n, inflight);
     int retried = 0;

@@ -105,8 +105,9 @@ make_users(int n, int64_t *uids, char (*tokens)[33])
     long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
     char q[4096];
     for (int i = 0; i < n;) {
-        int w = snprintf(q, sizeof(q), "INSERT IGNORE INTO tb_user (id, phone, "
-                                       "nick_name) VALUES ");
+        int w = snprintf(q, sizeof(q),
+                         "INSERT IGNORE INTO tb_user (id, phone, "
+                         "nick_name) VALUES ");
         for (int k = 0; k < 100 && i < n; k++, i++) {
             uids[i] = base + i;
             w += snprintf(q + w, sizeof(q) - (size_t)w,
@@ -218,10 +219,9 @@ test_voucher_create_and_list(void)
     h_free(&r);
     /* preloaded into Redis, window as epochs */
     CHECK(h_redis_int("GET seckill:stock:%lld", (long long)v2) == 77);
-    long long begin = h_redis_int("HGET seckill:voucher:%lld begin",
-                                  (long long)v2);
-    long long end = h_redis_int("HGET seckill:voucher:%lld end",
-                                (long long)v2);
+    long long begin =
+        h_redis_int("HGET seckill:voucher:%lld begin", (long long)v2);
+    long long end = h_redis_int("HGET seckill:voucher:%lld end", (long long)v2);
     long long now = (long long)time(NULL);
     CHECK(begin >= now - 62 && begin <= now - 58);
     CHECK(end - begin == 3660);
@@ -242,13 +242,13 @@ test_voucher_create_and_list(void)
         const char *stock, *b, *e;
         int64_t shop;
     } bad[] = {
-        {"10", b, e, shop},                           /* end before begin */
-        {"10", b, b, shop},                           /* end == begin */
-        {"0", e, b, shop},                            /* stock 0 */
-        {"1000001", e, b, shop},                      /* stock too large */
-        {"10", "2024/01/01 00:00:00", b, shop},       /* bad format */
-        {"10", "2024-02-30T00:00:00", b, shop},       /* no such day */
-        {"10", e, b, 900000000},                      /* unknown shop */
+        {"10", b, e, shop},                     /* end before begin */
+        {"10", b, b, shop},                     /* end == begin */
+        {"0", e, b, shop},                      /* stock 0 */
+        {"1000001", e, b, shop},                /* stock too large */
+        {"10", "2024/01/01 00:00:00", b, shop}, /* bad format */
+        {"10", "2024-02-30T00:00:00", b, shop}, /* no such day */
+        {"10", e, b, 900000000},                /* unknown shop */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(body, sizeof(body), BAD_FMT, (long long)bad[i].shop,
@@ -285,8 +285,7 @@ expect_refusal(int64_t vid, const char *token, const char *msg)
 {
     struct resp r;
     char path[64];
-    snprintf(path, sizeof(path), "/voucher-order/seckill/%lld",
-             (long long)vid);
+    snprintf(path, sizeof(path), "/voucher-order/seckill/%lld", (long long)vid);
     CHECK(h_http("POST", path, token, NULL, NULL, NULL, 0, &r) == 0);
     if (r.status != 200 || h_success(&r) || h_errmsg(&r) == NULL ||
         strcmp(h_errmsg(&r), msg) != 0)
@@ -372,8 +371,8 @@ test_messages(void)
 /* Runs one attempt per token (inflight at a time); returns the number of
  * successes and prints timing. Order ids go to ids (successes only). */
 static int
-burst(int64_t vid, char (*tokens)[33], int n, int inflight,
-      long long *ids, int *refused_sold_out, double *secs)
+burst(int64_t vid, char (*tokens)[33], int n, int inflight, long long *ids,
+      int *refused_sold_out, double *secs)
 {
     struct hm_req *q = calloc((size_t)n, sizeof(*q));
     struct hm_res *res = calloc((size_t)n, sizeof(*res));

@@ -54,8 +54,8 @@ static int
 admin_json(const char *method, const char *path, const char *json,
            struct resp *r)
 {
-    return h_http(method, path, NULL, admin(),
-                  "application/json;charset=utf-8", json, strlen(json), r);
+    return h_http(method, path, NULL, admin(), "application/json;charset=utf-8",
+                  json, strlen(json), r);
 }
 
 /* Percent-encodes s (UTF-8 bytes and anything but unreserved). */
@@ -198,13 +198,13 @@ test_admin_only(void)
                               {"POST", "/voucher"},
                               {"POST", "/voucher/seckill"}};
     for (int i = 0; i < 4; i++) {
-        CHECK(h_http(paths[i][0], paths[i][1], NULL, NULL,
-                     "application/json", body, strlen(body), &r) == 0);
+        CHECK(h_http(paths[i][0], paths[i][1], NULL, NULL, "application/json",
+                     body, strlen(body), &r) == 0);
         CHECK(r.status == 403 && !h_success(&r));
         h_free(&r);
         CHECK(h_http(paths[i][0], paths[i][1], NULL,
-                     "X-Admin-Token: wrongwrongwrong", "application/json",
-                     body, strlen(body), &r) == 0);
+                     "X-Admin-Token: wrongwrongwrong", "application/json", body,
+                     strlen(body), &r) == 0);
         CHECK(r.status == 403);
         h_free(&r);
     }
@@ -238,9 +238,8 @@ test_create_update(void)
 
     /* update: MySQL first, then the cache entry is dropped */
     CHECK(h_redis_int("EXISTS cache:shop:%lld", (long long)id) == 1);
-    snprintf(body, sizeof(body),
-             "{\"id\":%lld,\"name\":\"%s改\",\"score\":33}", (long long)id,
-             name);
+    snprintf(body, sizeof(body), "{\"id\":%lld,\"name\":\"%s改\",\"score\":33}",
+             (long long)id, name);
     CHECK(admin_json("PUT", "/shop", body, &r) == 0);
     CHECK(r.status == 200 && h_success(&r));
     h_free(&r);
@@ -265,8 +264,7 @@ test_create_update(void)
     CHECK(h_redis_int("ZSCORE shop:geo:4 %lld", (long long)id) > 0);
     CHECK(h_get(path, NULL, &r) == 0);
     CHECK(jint(h_data(&r), "typeId") == 4);
-    CHECK(fabs(json_object_get_double(jget(h_data(&r), "x")) - 120.16) <
-          1e-9);
+    CHECK(fabs(json_object_get_double(jget(h_data(&r), "x")) - 120.16) < 1e-9);
     h_free(&r);
 
     /* refusals */
@@ -280,12 +278,18 @@ test_create_update(void)
         {"PUT", "{\"id\":1,\"typeId\":99999}", 400, NULL},
         {"PUT", "{\"id\":1,\"score\":51}", 400, NULL},
         {"PUT", "{\"id\":1,\"name\":\"\"}", 400, NULL},
-        {"POST", "{\"typeId\":3,\"images\":\"i\",\"address\":\"a\","
-                 "\"x\":120.1,\"y\":30.3}", 400, NULL},
-        {"POST", "{\"name\":\"n\",\"typeId\":3,\"images\":\"i\","
-                 "\"address\":\"a\",\"x\":200,\"y\":30.3}", 400, NULL},
-        {"POST", "{\"name\":\"n\",\"typeId\":3,\"images\":\"i\","
-                 "\"address\":\"a\",\"x\":120,\"y\":-1}", 400, NULL},
+        {"POST",
+         "{\"typeId\":3,\"images\":\"i\",\"address\":\"a\","
+         "\"x\":120.1,\"y\":30.3}",
+         400, NULL},
+        {"POST",
+         "{\"name\":\"n\",\"typeId\":3,\"images\":\"i\","
+         "\"address\":\"a\",\"x\":200,\"y\":30.3}",
+         400, NULL},
+        {"POST",
+         "{\"name\":\"n\",\"typeId\":3,\"images\":\"i\","
+         "\"address\":\"a\",\"x\":120,\"y\":-1}",
+         400, NULL},
         {"POST", "not json", 400, NULL},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -500,8 +504,8 @@ test_by_type_geo(void)
     struct resp r;
     /* loaded lazily from MySQL */
     h_redis_int("DEL shop:geo:2 shop:geo:loaded:2");
-    CHECK(h_get("/shop/of/type?&typeId=2&current=1&x=" TX "&y=" TY, NULL,
-                &r) == 0);
+    CHECK(h_get("/shop/of/type?&typeId=2&current=1&x=" TX "&y=" TY, NULL, &r) ==
+          0);
     struct json_object *d = h_data(&r);
     CHECK(r.status == 200 && h_success(&r) && d);
     size_t n = d ? json_object_array_length(d) : 0;
@@ -521,14 +525,13 @@ test_by_type_geo(void)
     CHECK(h_redis_int("ZCARD shop:geo:2") == 5);
     CHECK(h_redis_int("EXISTS shop:geo:loaded:2") == 1);
     /* exactly `from` results: page 2 has no data (no empty IN) */
-    CHECK(h_get("/shop/of/type?typeId=2&current=2&x=" TX "&y=" TY, NULL,
-                &r) == 0);
+    CHECK(h_get("/shop/of/type?typeId=2&current=2&x=" TX "&y=" TY, NULL, &r) ==
+          0);
     CHECK(r.status == 200 && h_success(&r) && h_data(&r) == NULL);
     h_free(&r);
 
     /* type 1: nearest first, with the seed's 103茶餐厅 about 2 km away */
-    CHECK(h_get("/shop/of/type?typeId=1&current=1&sortBy=score&x=" TX
-                "&y=" TY,
+    CHECK(h_get("/shop/of/type?typeId=1&current=1&sortBy=score&x=" TX "&y=" TY,
                 NULL, &r) == 0);
     d = h_data(&r);
     CHECK(d && json_object_array_length(d) >= 9);
@@ -543,8 +546,8 @@ test_by_type_geo(void)
         }
         if (i > 0)
             CHECK(json_object_get_double(jget(s, "distance")) >=
-                  json_object_get_double(jget(
-                      json_object_array_get_idx(d, i - 1), "distance")));
+                  json_object_get_double(
+                      jget(json_object_array_get_idx(d, i - 1), "distance")));
     }
     CHECK(found);
     h_free(&r);

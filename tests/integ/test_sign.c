@@ -50,8 +50,7 @@ test_sign_twice(void)
     CHECK(sign_count(tok) == 0);
     struct resp r;
     for (int i = 0; i < 2; i++) {
-        CHECK(h_http("POST", "/user/sign", tok, NULL, NULL, NULL, 0, &r) ==
-              0);
+        CHECK(h_http("POST", "/user/sign", tok, NULL, NULL, NULL, 0, &r) == 0);
         CHECK(r.status == 200 && h_success(&r));
         h_free(&r);
         CHECK(h_redis_int("BITCOUNT %s", key) == 1);
@@ -134,8 +133,8 @@ test_uv(void)
     CHECK(h_get("/admin/uv", NULL, &r) == 0);
     CHECK(r.status == 403 && !h_success(&r));
     h_free(&r);
-    CHECK(h_http("GET", "/admin/uv", NULL, "X-Admin-Token: nope", NULL, NULL,
-                 0, &r) == 0);
+    CHECK(h_http("GET", "/admin/uv", NULL, "X-Admin-Token: nope", NULL, NULL, 0,
+                 &r) == 0);
     CHECK(r.status == 403);
     h_free(&r);
     char hdr[256];
@@ -186,8 +185,7 @@ test_uv(void)
     CHECK(uv_now(today) == u1);
     /* each of them is in today's HLL (PFADD adds nothing new) */
     for (int i = 0; i < N; i++)
-        CHECK(h_redis_int("PFADD uv:%s %lld", today, (long long)fresh[i]) ==
-              0);
+        CHECK(h_redis_int("PFADD uv:%s %lld", today, (long long)fresh[i]) == 0);
     for (int i = 0; i < N; i++) {
         free(tok[i]);
         free(ftok[i]);

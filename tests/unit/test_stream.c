@@ -110,15 +110,16 @@ test_malformed(void)
     CHECK(parse(a, ":1\r\n", &e, &n) == -1);
     CHECK(parse(a, "-NOGROUP no such group\r\n", &e, &n) == -1);
     /* two streams where we read one */
-    CHECK(parse(a, "*2\r\n*2\r\n$1\r\ns\r\n*0\r\n*2\r\n$1\r\nt\r\n*0\r\n",
-                &e, &n) == -1);
+    CHECK(parse(a, "*2\r\n*2\r\n$1\r\ns\r\n*0\r\n*2\r\n$1\r\nt\r\n*0\r\n", &e,
+                &n) == -1);
     /* odd number of field/value items */
-    CHECK(parse(a, "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n"
-                   "*1\r\n$1\r\na\r\n",
+    CHECK(parse(a,
+                "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-0\r\n"
+                "*1\r\n$1\r\na\r\n",
                 &e, &n) == -1);
     /* entry id not a string */
-    CHECK(parse(a, "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n:1\r\n*0\r\n", &e,
-                &n) == -1);
+    CHECK(parse(a, "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n:1\r\n*0\r\n", &e, &n) ==
+          -1);
     CHECK(stream_parse_read(a, NULL, &e, &n) == -1);
     arena_free(a);
 }
