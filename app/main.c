@@ -8,9 +8,9 @@
 #include "core/fcgi.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
-#include "shop/shop.h"
 #include "user/user.h"
 #include "voucher/voucher.h"
 

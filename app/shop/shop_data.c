@@ -7,12 +7,15 @@
  *                ever raised) is "not found" without MySQL; a missing id
  *                below it is cached as "" for TTL_CACHE_NULL;
  *   breakdown    on a miss, one request wins SET lock:shop:{id} <random>
- *                NX EX 10 and rebuilds; the others poll the cache every
- *                SHOP_POLL_MS for at most SHOP_WAIT_MS, and if the winner
- *                is still not done they read MySQL themselves without
- *                writing the cache. The lock is released by a Lua
- *                compare-and-delete, so a late winner cannot free a lock
- *                that expired and was taken by someone else;
+ *                NX EX 10 and rebuilds; the others poll the cache (and
+ *                retry the lock) every SHOP_POLL_MS for at most
+ *                SHOP_WAIT_MS, and if the winner is still not done they
+ *                read MySQL themselves without writing the cache. The lock
+ *                is released by a Lua compare-and-delete, so a late winner
+ *                cannot free a lock that expired and was taken by someone
+ *                else. PUT /shop holds the same lock across its UPDATE and
+ *                DEL, so a rebuild that read the old row cannot write it
+ *                back after the DEL;
  *   avalanche    TTL_CACHE_SHOP plus 0..TTL_CACHE_JITTER s of jitter.
  * Every MySQL rebuild increments cache:rebuilds:shop:{id} (cheap
  * observability; the stampede test reads it).
@@ -174,6 +177,30 @@ shop_db_row(struct req *rq, int64_t id, struct json_object **out)
     return RES_OK;
 }
 
+/* SET lock NX EX: *won = 1 when we now own it. */
+static res_t
+shop_lock(struct req *rq, const char *lk, const char *owner, int *won)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "SET %s %s NX EX %d", lk, owner, TTL_LOCK_SHOP);
+    if (rc != RES_OK)
+        return rc;
+    *won = r->type == REDIS_REPLY_STATUS;
+    return RES_OK;
+}
+
+/* Compare-and-delete; a failure only means the lock lives out its TTL. */
+static void
+shop_unlock(struct req *rq, const char *lk, const char *owner)
+{
+    const char *keys[1] = {lk};
+    const char *args[1] = {owner};
+    res_t saved = rq->rc;
+    char *msg = rq->errmsg;
+    if (rds_eval(rq, &shop_lua_unlock, NULL, 1, keys, 1, args) != RES_OK)
+        shop_soft(rq, saved, msg, "unlock");
+}
+
 /* We hold the lock: rebuild cache:shop:{id} from MySQL. */
 static res_t
 shop_rebuild(struct req *rq, int64_t id, const char *ck,
@@ -241,25 +268,19 @@ shop_get(struct req *rq, int64_t id, struct json_object **out)
 
     const char *lk = key_lock_shop(a, id);
     const char *owner = rand_hex(a, 16);
-    redisReply *r;
-    if ((rc = rds_cmd(rq, &r, "SET %s %s NX EX %d", lk, owner,
-                      TTL_LOCK_SHOP)) != RES_OK)
-        return rc;
-    if (r->type == REDIS_REPLY_STATUS) {
-        rc = shop_rebuild(rq, id, ck, out);
-        const char *keys[1] = {lk};
-        const char *args[1] = {owner};
-        res_t saved = rq->rc;
-        char *msg = rq->errmsg;
-        if (rds_eval(rq, &shop_lua_unlock, NULL, 1, keys, 1, args) != RES_OK) {
-            /* the lock expires by itself in TTL_LOCK_SHOP */
-            shop_soft(rq, saved, msg, "unlock");
+    for (int waited = 0;; waited += SHOP_POLL_MS) {
+        int won;
+        if ((rc = shop_lock(rq, lk, owner, &won)) != RES_OK)
+            return rc;
+        if (won) {
+            rc = shop_rebuild(rq, id, ck, out);
+            shop_unlock(rq, lk, owner);
+            return rc;
         }
-        return rc;
-    }
-
-    /* someone else is rebuilding: wait for the value, bounded */
-    for (int waited = 0; waited < SHOP_WAIT_MS; waited += SHOP_POLL_MS) {
+        if (waited >= SHOP_WAIT_MS)
+            break;
+        /* someone else is rebuilding (or PUT /shop is writing): wait for
+         * the value, and take over if the lock goes away without one */
         shop_sleep_ms(SHOP_POLL_MS);
         if ((rc = shop_cache_read(rq, ck, &state, out)) != RES_OK)
             return rc;
@@ -572,6 +593,20 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
     int64_t old_type = sql_i64(&t, 0, 0);
     double old_x = sql_dbl(&t, 0, 1), old_y = sql_dbl(&t, 0, 2);
 
+    /* Hold the rebuild lock across UPDATE + DEL, so that no rebuild that
+     * read the old row can write it back after our DEL. If a holder does
+     * not let go within SHOP_WAIT_MS, write anyway. */
+    const char *lk = key_lock_shop(rq->arena, in->id);
+    const char *owner = rand_hex(rq->arena, 16);
+    int won = 0;
+    for (int waited = 0;; waited += SHOP_POLL_MS) {
+        if ((rc = shop_lock(rq, lk, owner, &won)) != RES_OK)
+            return rc;
+        if (won || waited >= SHOP_WAIT_MS)
+            break;
+        shop_sleep_ms(SHOP_POLL_MS);
+    }
+
     /* one statement text for every subset of fields: an absent field
      * binds NULL and COALESCE keeps the column */
     rc = sql_exec(
@@ -590,14 +625,19 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
         shop_num(rq, in->has_sold, in->sold),
         shop_num(rq, in->has_comments, in->comments),
         shop_num(rq, in->has_score, in->score), in->open_hours, in->id);
-    if (rc != RES_OK)
+    if (rc != RES_OK) {
+        if (won)
+            shop_unlock(rq, lk, owner);
         return rc;
+    }
 
     res_t saved = rq->rc;
     char *msg = rq->errmsg;
     if (rds_cmd(rq, NULL, "DEL %s", key_cache_shop(rq->arena, in->id)) !=
         RES_OK)
         shop_soft(rq, saved, msg, "cache invalidation");
+    if (won)
+        shop_unlock(rq, lk, owner);
     int64_t new_type = in->has_type_id ? in->type_id : old_type;
     double nx = in->has_x ? in->x : old_x, ny = in->has_y ? in->y : old_y;
     if (new_type != old_type) {
