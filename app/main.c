@@ -4,13 +4,17 @@
  * multiwatch runs N copies and restarts any that die. The only file that
  * knows every feature.
  */
+#include "blog/blog.h"
 #include "core/cfg.h"
 #include "core/fcgi.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "feed/feed.h"
+#include "follow/follow.h"
 #include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
+#include "upload/upload.h"
 #include "user/user.h"
 #include "voucher/voucher.h"
 
@@ -21,6 +25,10 @@
 
 static const struct route *const main_tables[] = {
     user_routes,
+    blog_routes,
+    upload_routes,
+    follow_routes,
+    feed_routes,
     shop_routes,
     voucher_routes,
     NULL,

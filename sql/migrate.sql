@@ -30,6 +30,7 @@ ALTER TABLE `tb_voucher_order`
 
 ALTER TABLE `tb_blog`
   ADD INDEX IF NOT EXISTS `idx_blog_user` (`user_id`, `id`),
+  ADD INDEX IF NOT EXISTS `idx_blog_user_time` (`user_id`, `create_time`),
   ADD INDEX IF NOT EXISTS `idx_blog_liked` (`liked`, `id`),
   ALTER COLUMN `comments` SET DEFAULT 0;
 

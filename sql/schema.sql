@@ -11,6 +11,7 @@
 --                        INDEX  idx_follow_followee (follow_user_id)
 --       tb_voucher_order UNIQUE uk_order_user_voucher (user_id, voucher_id)
 --       tb_blog          INDEX  idx_blog_user (user_id, id)
+--                        INDEX  idx_blog_user_time (user_id, create_time)
 --                        INDEX  idx_blog_liked (liked, id)
 --       tb_blog_comments INDEX  idx_comments_blog (blog_id)
 --   * tb_blog.comments defaults to 0 instead of NULL;
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS `tb_blog` (
   `update_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP COMMENT '更新时间',
   PRIMARY KEY (`id`) USING BTREE,
   INDEX `idx_blog_user` (`user_id`, `id`),
+  INDEX `idx_blog_user_time` (`user_id`, `create_time`),
   INDEX `idx_blog_liked` (`liked`, `id`)
 ) ENGINE = InnoDB AUTO_INCREMENT = 23 CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
 

@@ -165,9 +165,16 @@ fcgi_now_ms(void)
 static void
 fcgi_maybe_release(FCGX_Request *fr, int listen_fd)
 {
-    if (fr->ipcFd < 0)
-        return;
     struct pollfd p[2] = {{fr->ipcFd, POLLIN, 0}, {listen_fd, POLLIN, 0}};
+    /* about to wait: write the buffered request lines first, unless more
+     * work is already waiting */
+    if (fr->ipcFd < 0) {
+        if (poll(&p[1], 1, 0) <= 0)
+            log_flush();
+        return;
+    }
+    if (poll(p, 2, 0) <= 0)
+        log_flush();
     for (;;) {
         int n = poll(p, 2, -1);
         if (n < 0 && errno == EINTR) {
@@ -270,13 +277,14 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         FCGX_PutStr(out, (int)len, fr.out);
         FCGX_Finish_r(&fr);
         int status = reply_status(rq.rc);
-        log_info("%s %s %s %d %.2fms uid=%lld", rq.request_id, rq.method_str,
+        log_request("%s %s %s %d %.2fms uid=%lld", rq.request_id, rq.method_str,
                  rq.path, status, fcgi_now_ms() - t0,
                  (long long)req_uid(&rq));
         if (hooks && hooks->finish)
             hooks->finish(&rq);
         arena_reset(a);
     }
+    log_flush();
     log_info("worker stopping");
     FCGX_Free(&fr, 1);
     arena_free(a);

@@ -11,6 +11,11 @@ void log_msg(const char *level, const char *fmt, ...)
 #define log_warn(...)  log_msg("warn", __VA_ARGS__)
 #define log_error(...) log_msg("error", __VA_ARGS__)
 
+/* One line per request, buffered until log_flush() (the worker calls it
+ * before it waits for the next request) or until the buffer fills. */
+void log_request(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_flush(void);
+
 /* Reopens stderr onto path (append). Returns 0, or -1 with errno set. */
 int log_open_file(const char *path);
 

@@ -54,9 +54,16 @@ now_ms(void)
 void
 date_ymd(time_t t, char *buf)
 {
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, 9, "%Y%m%d", &tm);
+    /* called on every request (UV): remember the last second's answer */
+    static time_t last = -1;
+    static char cached[9];
+    if (t != last) {
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(cached, sizeof(cached), "%Y%m%d", &tm);
+        last = t;
+    }
+    memcpy(buf, cached, sizeof(cached));
 }
 
 void

@@ -1,65 +1,86 @@
 /*
- * feed_fanout.c: push model. On publish the blog id goes into every
- * follower's inbox ZSET `feed:{follower}`; followers are read from MySQL
- * (the source of truth) in pages, and each page is one Redis pipeline.
- * Each inbox is trimmed to the newest feed_cap entries as it grows.
+ * feed_fanout.c: the push side. On publish the blog id goes into every
+ * follower's inbox ZSET `feed:{follower}`. Followers are read from MySQL
+ * (the source of truth) FEED_SQL_PAGE at a time along the followee index,
+ * and each FEED_BATCH of them is one Redis pipeline: ZADD plus a trim to
+ * the newest feed_cap entries per inbox. 100,000 followers cost 10 SQL
+ * pages and 100 round trips, not 100,000.
+ *
+ * Big authors (fans > feed_push_threshold) are not pushed at all; their
+ * followers pull (feed_data.c). See feed.h for the score and the rule.
  */
 #include "feed.h"
+#include "feed_private.h"
 
 #include "../core/cfg.h"
+#include "../follow/follow.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
 
-#define FEED_BATCH 1000
+#include <stdio.h>
 
-/* Runs fn over author's followers, FEED_BATCH at a time, pipelining the
- * commands each call queues. */
+#define FEED_SQL_PAGE 10000
+#define FEED_BATCH    1000
+
+/* Sends the queued commands of one batch and checks every reply. */
 static res_t
-feed_for_followers(struct req *rq, int64_t author, int64_t blog_id,
-                   int64_t ms, int add)
+feed_collect(struct req *rq, unsigned queued)
 {
-    int64_t after = 0;
+    res_t first = RES_OK;
+    for (unsigned i = 0; i < queued; i++) {
+        redisReply *r;
+        res_t rc = rds_reply(rq, &r);
+        if (rc == RES_DEP_DOWN)
+            return rc;
+        if (rc != RES_OK && first == RES_OK)
+            first = req_fail(rq, rc, "feed fan-out: %s",
+                             r && r->str ? r->str : "redis error");
+    }
+    return first;
+}
+
+/* For each follower of author: ZADD blog_id with score ms and trim
+ * (add = 1), or ZREM blog_id (add = 0). */
+static res_t
+feed_for_followers(struct req *rq, int64_t author, int64_t blog_id, int64_t ms,
+                   int add)
+{
+    int64_t cursor = 0;
+    char idbuf[24];
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)blog_id);
+    long keep = g_cfg.feed_cap > 0 ? g_cfg.feed_cap : 1;
     for (;;) {
-        struct sql_rows t;
-        res_t rc = sql_query(rq, &t,
-                             "SELECT user_id FROM tb_follow WHERE "
-                             "follow_user_id = ? AND user_id > ? ORDER BY "
-                             "user_id LIMIT 1000",
-                             "ll", author, after);
+        int64_t *users;
+        unsigned n;
+        res_t rc =
+            follow_fans_page(rq, author, &cursor, FEED_SQL_PAGE, &users, &n);
         if (rc != RES_OK)
             return rc;
-        if (t.nrows == 0)
-            return RES_OK;
-        unsigned queued = 0;
-        for (unsigned i = 0; i < t.nrows; i++) {
-            const char *k = key_feed(rq->arena, sql_i64(&t, i, 0));
-            if (add) {
-                rc = rds_append(rq, "ZADD %s %lld %lld", k, (long long)ms,
-                                (long long)blog_id);
-                if (rc == RES_OK) {
+        for (unsigned i = 0; i < n;) {
+            unsigned queued = 0;
+            for (unsigned j = 0; j < FEED_BATCH && i < n; j++, i++) {
+                const char *k = key_feed(rq->arena, users[i]);
+                if (add) {
+                    if ((rc = rds_append(rq, "ZADD %s %lld %s", k,
+                                         (long long)ms, idbuf)) != RES_OK)
+                        return rc;
                     queued++;
-                    rc = rds_append(rq, "ZREMRANGEBYRANK %s 0 %ld", k,
-                                    -(g_cfg.feed_cap + 1));
+                    /* newest `keep` survive; a no-op below the cap */
+                    if ((rc = rds_append(rq, "ZREMRANGEBYRANK %s 0 %ld", k,
+                                         -(keep + 1))) != RES_OK)
+                        return rc;
+                    queued++;
+                } else {
+                    if ((rc = rds_append(rq, "ZREM %s %s", k, idbuf)) != RES_OK)
+                        return rc;
+                    queued++;
                 }
-            } else {
-                rc = rds_append(rq, "ZREM %s %lld", k, (long long)blog_id);
             }
-            if (rc != RES_OK)
+            if ((rc = feed_collect(rq, queued)) != RES_OK)
                 return rc;
-            queued++;
         }
-        for (unsigned i = 0; i < queued; i++) {
-            redisReply *r;
-            rc = rds_reply(rq, &r);
-            if (rc == RES_DEP_DOWN)
-                return rc;
-            if (rc != RES_OK)
-                return req_fail(rq, rc, "feed fan-out: %s",
-                                r && r->str ? r->str : "redis error");
-        }
-        after = sql_i64(&t, t.nrows - 1, 0);
-        if (t.nrows < FEED_BATCH)
+        if (n < FEED_SQL_PAGE)
             return RES_OK;
     }
 }
@@ -68,11 +89,26 @@ res_t
 feed_on_publish(struct req *rq, int64_t author, int64_t blog_id,
                 int64_t published_ms)
 {
-    return feed_for_followers(rq, author, blog_id, published_ms, 1);
+    (void)published_ms; /* the row's create_time is the score (feed.h) */
+    int64_t score;
+    long fans;
+    int found;
+    res_t rc = feed_blog_meta(rq, author, blog_id, &score, &fans, &found);
+    if (rc != RES_OK)
+        return rc;
+    if (!found || fans > g_cfg.feed_push_threshold)
+        return RES_OK;
+    return feed_for_followers(rq, author, blog_id, score, 1);
 }
 
 res_t
 feed_on_delete(struct req *rq, int64_t author, int64_t blog_id)
 {
+    long fans;
+    res_t rc = feed_author_fans(rq, author, &fans);
+    if (rc != RES_OK)
+        return rc;
+    if (fans > g_cfg.feed_push_threshold)
+        return RES_OK;
     return feed_for_followers(rq, author, blog_id, 0, 0);
 }

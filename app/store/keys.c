@@ -107,6 +107,12 @@ key_blog_liked(struct arena *a, int64_t blog_id)
 }
 
 char *
+key_blog_gone(struct arena *a, int64_t blog_id)
+{
+    return arena_printf(a, "blog:gone:%lld", (long long)blog_id);
+}
+
+char *
 key_comment_liked(struct arena *a, int64_t comment_id)
 {
     return arena_printf(a, "comment:liked:%lld", (long long)comment_id);

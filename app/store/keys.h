@@ -26,6 +26,7 @@
 #define TTL_ICR            (2 * 86400)
 #define TTL_UPLOAD_OWNER   86400
 #define TTL_LOCK_ORDER     30
+#define TTL_BLOG_GONE      (7 * 86400) /* a deleted blog's cleanup record */
 #define TTL_SHOP_MAX_ID    300   /* cached MAX(tb_shop.id) */
 #define TTL_SHOP_REBUILDS  3600  /* rebuild counter (observability) */
 
@@ -60,8 +61,16 @@ char *key_lock_order(struct arena *a, int64_t user_id);
 
 char *key_blog_liked(struct arena *a, int64_t blog_id);
 char *key_comment_liked(struct arena *a, int64_t comment_id);
+/* HASH user, images, comments: what is left to clean up after a blog's
+ * row was deleted (see blog_data.c) */
+char *key_blog_gone(struct arena *a, int64_t blog_id);
 char *key_feed(struct arena *a, int64_t user_id);
+/* follows:{id} holds the ids followed by {id} plus the sentinel member
+ * KEY_FOLLOWS_SENTINEL, present whenever the set was built from MySQL: a
+ * set without it is "missing" (flushed, or never built) and is rebuilt,
+ * while {sentinel} alone means "follows nobody". */
 char *key_follows(struct arena *a, int64_t user_id);
+#define KEY_FOLLOWS_SENTINEL "0"
 
 char *key_sign(struct arena *a, int64_t user_id, const char *yyyymm);
 char *key_uv(struct arena *a, const char *yyyymmdd);

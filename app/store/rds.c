@@ -20,6 +20,9 @@ static redisContext *rds_ctx;
 static int rds_owed;    /* replies to read and drop before the next one */
 static int rds_pending; /* replies queued with rds_append, not yet read */
 static int rds_io_ms = 2000;
+static int rds_checked; /* liveness checked during this request */
+
+static void rds_check_alive(void);
 
 /* Per-connection cache of script SHA1s (reset on reconnect). */
 #define RDS_MAX_SCRIPTS 32
@@ -71,6 +74,10 @@ rds_down(struct req *rq, const char *what)
 static res_t
 rds_connect(struct req *rq)
 {
+    if (rds_ctx && !rds_checked) {
+        rds_checked = 1;
+        rds_check_alive();
+    }
     if (rds_ctx)
         return RES_OK;
     struct timeval tv = {0, 500000};
@@ -293,6 +300,15 @@ rds_request_end(struct req *rq)
 
 void
 rds_request_begin(void)
+{
+    rds_checked = 0; /* checked lazily, by the request's first command */
+}
+
+/* Collects replies to fired commands that have arrived, and notices a
+ * connection the server closed while we were idle (a restarted Redis), so
+ * the request reconnects instead of failing. */
+static void
+rds_check_alive(void)
 {
     if (rds_ctx == NULL)
         return;

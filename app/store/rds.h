@@ -47,8 +47,9 @@ res_t rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
 /* After each request: sends fired commands (their replies are read
  * later) and drops a connection left mid-pipeline. */
 void rds_request_end(struct req *rq);
-/* Before each request: collects replies that have arrived and notices a
- * connection the server closed, so a restarted Redis costs no request. */
+/* Before each request: the first command of the request will first check
+ * that the server has not closed the connection, so a restarted Redis
+ * costs no request. */
 void rds_request_begin(void);
 
 /* Socket read/write timeout of the connection (default 2000 ms), applied

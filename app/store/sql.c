@@ -69,12 +69,21 @@ sql_close(void)
     sql_drop();
 }
 
+static int sql_checked; /* liveness checked during this request */
+
 void
 sql_request_begin(void)
 {
+    sql_checked = 0; /* checked lazily, by the request's first statement */
+}
+
+/* An idle connection has nothing to read unless the server closed it
+ * (a restarted MariaDB): then reconnect instead of failing the request. */
+static void
+sql_check_alive(void)
+{
     if (sql_conn == NULL)
         return;
-    /* an idle connection has nothing to read unless the server closed it */
     struct pollfd p = {(int)mysql_get_socket(sql_conn), POLLIN, 0};
     if (poll(&p, 1, 0) > 0) {
         log_warn("mysql: connection closed by server; reconnecting");
@@ -108,6 +117,10 @@ sql_down(struct req *rq, const char *what)
 static res_t
 sql_connect(struct req *rq)
 {
+    if (sql_conn && !sql_checked) {
+        sql_checked = 1;
+        sql_check_alive();
+    }
     if (sql_conn)
         return RES_OK;
     MYSQL *m = mysql_init(NULL);

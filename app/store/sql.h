@@ -64,7 +64,8 @@ double sql_dbl(const struct sql_rows *t, unsigned r, unsigned c);
 void sql_close(void);
 /* Rolls back a transaction a request left open. */
 void sql_request_end(void);
-/* Drops the connection if the server closed it while we were idle. */
+/* Before each request: the first statement of the request will first
+ * check that the server has not closed the connection. */
 void sql_request_begin(void);
 
 #endif

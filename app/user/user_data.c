@@ -205,17 +205,57 @@ user_session_close(struct req *rq, const char *token)
     return rds_cmd(rq, NULL, "DEL %s", key_login_token(rq->arena, token));
 }
 
+/* UV: each worker remembers the visitors it has already counted today, so
+ * a returning visitor costs no PFADD. The table is process-level (like the
+ * connections), bounded, and starts over when the day changes or it fills. */
+#define UV_SEEN 4096
+static char uv_day[16];
+static uint64_t uv_seen[UV_SEEN];
+static unsigned uv_nseen;
+
+static uint64_t
+uv_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h | 1; /* 0 marks an empty slot */
+}
+
+static void
+user_count_visit(struct req *rq, const char *visitor)
+{
+    char ymd[16];
+    date_ymd(time(NULL), ymd);
+    const char *k = key_uv(rq->arena, ymd);
+    int new_day = strcmp(ymd, uv_day) != 0;
+    if (new_day || uv_nseen >= UV_SEEN / 2) {
+        memset(uv_seen, 0, sizeof(uv_seen));
+        uv_nseen = 0;
+        memcpy(uv_day, ymd, sizeof(uv_day));
+    }
+    uint64_t h = uv_hash(visitor);
+    unsigned i = (unsigned)h & (UV_SEEN - 1);
+    while (uv_seen[i] != 0) {
+        if (uv_seen[i] == h)
+            return; /* already counted by this worker today */
+        i = (i + 1) & (UV_SEEN - 1);
+    }
+    uv_seen[i] = h;
+    uv_nseen++;
+    rds_fire(rq, "PFADD %s %s", k, visitor);
+    if (new_day || uv_nseen == 1)
+        rds_fire(rq, "EXPIRE %s %d NX", k, TTL_UV);
+}
+
 res_t
 user_authenticate(struct req *rq, int required)
 {
     (void)required;
-    char ymd[16];
-    date_ymd(time(NULL), ymd);
-    const char *uvk = key_uv(rq->arena, ymd);
-
     if (rq->token == NULL || !user_token_shape_ok(rq->token)) {
-        rds_fire(rq, "PFADD %s %s", uvk, rq->client_addr);
-        rds_fire(rq, "EXPIRE %s %d NX", uvk, TTL_UV);
+        user_count_visit(rq, rq->client_addr);
         return RES_OK;
     }
     const char *k = key_login_token(rq->arena, rq->token);
@@ -247,11 +287,10 @@ user_authenticate(struct req *rq, int required)
         rq->user.id = uid;
         rq->user.nick_name = nick;
         rq->user.icon = icon;
-        rds_fire(rq, "PFADD %s %s", uvk, id);
+        user_count_visit(rq, id);
     } else {
-        rds_fire(rq, "PFADD %s %s", uvk, rq->client_addr);
+        user_count_visit(rq, rq->client_addr);
     }
-    rds_fire(rq, "EXPIRE %s %d NX", uvk, TTL_UV);
     return RES_OK;
 }
 

@@ -1,0 +1,641 @@
+/*
+ * blog_data.c: the blog module's SQL and Redis.
+ *
+ * Likes. `blog:liked:{id}` (member userId, score ms) and tb_blog.liked
+ * must agree however clicks race. One Lua script decides the toggle
+ * (ZSCORE, then ZADD or ZREM; it returns the delta), and the delta is
+ * applied in SQL as one arithmetic UPDATE. Both run while the request
+ * holds the blog row's lock (SELECT ... FOR UPDATE), so the toggles of
+ * one blog reach MySQL in the order the script decided them: without
+ * that, a -1 could be applied before the +1 it undoes, hit the zero clamp
+ * and leave the counter one too high. The same lock orders likes against
+ * a concurrent delete. If the UPDATE or the COMMIT fails after the script
+ * ran, the ZSET change is reverted (the lock still keeps everyone else
+ * out), so the two stores never disagree. Comments' likes work the same
+ * on tb_blog_comments with `comment:liked:{id}`.
+ *
+ * Delete ("mark, then sweep"). The blog row and its comments go in one
+ * transaction, so the blog disappears at once and completely. What lives
+ * outside MySQL (the like ZSETs, the followers' feed entries, the
+ * uploaded image files) is listed first in a cleanup record
+ * `blog:gone:{id}` written inside that transaction, before the DELETEs.
+ * The sweep then removes each piece, idempotently, and drops the record
+ * last. If the sweep fails part-way (Redis down, say), the request fails;
+ * repeating DELETE /blog/{id} finds no row but the author's record, and
+ * finishes the sweep.
+ */
+#include "blog_private.h"
+
+#include "../core/cfg.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../feed/feed.h"
+#include "../store/keys.h"
+#include "../store/rds.h"
+#include "../store/sql.h"
+#include "../upload/upload.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define BLOG_COLS                                                              \
+    "id, shop_id, user_id, title, images, content, IFNULL(liked, 0), "         \
+    "IFNULL(comments, 0), create_time, update_time"
+#define COMMENT_COLS                                                           \
+    "id, blog_id, user_id, parent_id, answer_id, content, IFNULL(liked, 0), "  \
+    "IFNULL(status, 0), create_time, update_time"
+
+/* Pipeline replies that are Redis errors are described here. */
+static res_t
+blog_pipe_fail(struct req *rq, res_t rc, const char *what)
+{
+    if (rc == RES_INTERNAL)
+        return req_fail(rq, rc, "redis pipeline (%s) failed", what);
+    return rc;
+}
+
+static void
+blog_row(const struct sql_rows *t, unsigned r, struct blog *b)
+{
+    b->id = sql_i64(t, r, 0);
+    b->shop_id = sql_i64(t, r, 1);
+    b->user_id = sql_i64(t, r, 2);
+    b->title = sql_str(t, r, 3);
+    b->images = sql_str(t, r, 4);
+    b->content = sql_str(t, r, 5);
+    b->liked = sql_i64(t, r, 6);
+    b->comments = sql_i64(t, r, 7);
+    b->create_time = sql_str(t, r, 8);
+    b->update_time = sql_str(t, r, 9);
+}
+
+res_t
+blog_shop_exists(struct req *rq, int64_t shop_id, int *found)
+{
+    struct sql_rows t;
+    res_t rc =
+        sql_query(rq, &t, "SELECT id FROM tb_shop WHERE id = ?", "l", shop_id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    return RES_OK;
+}
+
+res_t
+blog_insert(struct req *rq, const struct blog *b, int64_t *id)
+{
+    res_t rc = sql_exec(
+        rq, NULL,
+        "INSERT INTO tb_blog (shop_id, user_id, title, images, "
+        "content, liked, comments) VALUES (?, ?, ?, ?, ?, 0, 0)",
+        "llsss", b->shop_id, b->user_id, b->title, b->images, b->content);
+    if (rc == RES_CONFLICT)
+        return req_fail(rq, RES_INTERNAL, "blog insert: duplicate key");
+    if (rc != RES_OK)
+        return rc;
+    *id = (int64_t)sql_insert_id();
+    return RES_OK;
+}
+
+res_t
+blog_load(struct req *rq, int64_t id, struct blog *b, int *found)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(rq, &t,
+                         "SELECT " BLOG_COLS " FROM tb_blog WHERE "
+                         "id = ?",
+                         "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    if (*found)
+        blog_row(&t, 0, b);
+    return RES_OK;
+}
+
+res_t
+blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
+          int64_t offset, struct blog **out, unsigned *n)
+{
+    struct sql_rows t;
+    res_t rc;
+    int64_t size = g_cfg.page_size;
+    if (kind == BLOG_LIST_HOT)
+        rc = sql_query(rq, &t,
+                       "SELECT " BLOG_COLS " FROM tb_blog ORDER BY liked DESC, "
+                       "id DESC LIMIT ? OFFSET ?",
+                       "ll", size, offset);
+    else
+        rc = sql_query(rq, &t,
+                       "SELECT " BLOG_COLS " FROM tb_blog WHERE user_id = ? "
+                       "ORDER BY id DESC LIMIT ? OFFSET ?",
+                       "lll", user_id, size, offset);
+    if (rc != RES_OK)
+        return rc;
+    struct blog *b = arena_calloc(rq->arena, (t.nrows + 1) * sizeof(*b));
+    for (unsigned i = 0; i < t.nrows; i++)
+        blog_row(&t, i, &b[i]);
+    *out = b;
+    *n = t.nrows;
+    return RES_OK;
+}
+
+res_t
+blog_like_flags(struct req *rq, int64_t uid, const struct blog *b, unsigned n,
+                int *flags)
+{
+    memset(flags, 0, n * sizeof(*flags));
+    if (uid == 0 || n == 0)
+        return RES_OK;
+    res_t rc;
+    for (unsigned i = 0; i < n; i++)
+        if ((rc = rds_append(rq, "ZSCORE %s %lld",
+                             key_blog_liked(rq->arena, b[i].id),
+                             (long long)uid)) != RES_OK)
+            return rc;
+    for (unsigned i = 0; i < n; i++) {
+        redisReply *r;
+        if ((rc = rds_reply(rq, &r)) != RES_OK)
+            return blog_pipe_fail(rq, rc, "isLike");
+        flags[i] = r->type != REDIS_REPLY_NIL;
+    }
+    return RES_OK;
+}
+
+/* ---------------- like toggles ---------------- */
+
+/* KEYS[1] like ZSET; ARGV member, score (ms).
+ * Returns {delta, previous score or ""}: +1 after ZADD, -1 after ZREM. */
+static const struct rds_script blog_lua_toggle = {
+    "blog_like_toggle", "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+                        "if old then\n"
+                        "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
+                        "  return {-1, old}\n"
+                        "end\n"
+                        "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
+                        "return {1, ''}\n"};
+
+/* One toggle under the row lock of lock_sql (which selects the row FOR
+ * UPDATE), applying the delta with update_sql (params: delta, id). */
+static res_t
+blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
+            const char *key, int64_t id, int64_t uid, int *delta, int *found)
+{
+    res_t rc = sql_begin(rq);
+    if (rc != RES_OK)
+        return rc;
+    struct sql_rows t;
+    if ((rc = sql_query(rq, &t, lock_sql, "l", id)) != RES_OK)
+        goto rollback;
+    *found = t.nrows > 0;
+    if (!*found) {
+        sql_rollback(rq);
+        return RES_OK;
+    }
+    char member[24];
+    snprintf(member, sizeof(member), "%lld", (long long)uid);
+    const char *keys[1] = {key};
+    const char *args[2] = {
+        member, arena_printf(rq->arena, "%lld", (long long)now_ms())};
+    redisReply *r;
+    if ((rc = rds_eval(rq, &blog_lua_toggle, &r, 1, keys, 2, args)) != RES_OK)
+        goto rollback;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        rc = req_fail(rq, RES_INTERNAL, "like script: bad reply");
+        goto rollback;
+    }
+    *delta = rds_int(r->element[0]) > 0 ? 1 : -1;
+    const char *old = rds_str(rq, r->element[1]);
+
+    if ((rc = sql_exec(rq, NULL, update_sql, "ll", (int64_t)*delta, id)) !=
+            RES_OK ||
+        (rc = sql_commit(rq)) != RES_OK) {
+        /* MySQL did not take the change: take it back from the ZSET now,
+         * before the rollback lets the next toggle of this row in. Its
+         * own failure cannot be reported better than the first one. */
+        if (*delta > 0)
+            rds_cmd(rq, NULL, "ZREM %s %s", key, member);
+        else
+            rds_cmd(rq, NULL, "ZADD %s %s %s", key, old ? old : args[1],
+                    member);
+        if (rc == RES_CONFLICT)
+            rc = req_fail(rq, RES_INTERNAL, "like update: conflict");
+        goto rollback;
+    }
+    return RES_OK;
+
+rollback:
+    sql_rollback(rq);
+    return rc;
+}
+
+res_t
+blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
+                 int *found)
+{
+    return blog_toggle(
+        rq, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
+        "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) "
+        "+ ?, 0) WHERE id = ?",
+        key_blog_liked(rq->arena, id), id, uid, delta, found);
+}
+
+res_t
+blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
+                         int *found)
+{
+    return blog_toggle(
+        rq, "SELECT id FROM tb_blog_comments WHERE id = ? FOR UPDATE",
+        "UPDATE tb_blog_comments SET liked = GREATEST(CAST(IFNULL(liked, 0) "
+        "AS SIGNED) + ?, 0) WHERE id = ?",
+        key_comment_liked(rq->arena, id), id, uid, delta, found);
+}
+
+res_t
+blog_likers(struct req *rq, int64_t id, int64_t **ids, unsigned *n)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "ZRANGE %s 0 4", key_blog_liked(rq->arena, id));
+    if (rc != RES_OK)
+        return rc;
+    unsigned cnt = 0;
+    int64_t *v = arena_calloc(rq->arena, 6 * sizeof(*v));
+    if (r->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < r->elements && cnt < 5; i++) {
+            int64_t x;
+            const char *s = rds_str(rq, r->element[i]);
+            if (s && parse_i64(s, &x) == 0 && x > 0)
+                v[cnt++] = x;
+        }
+    *ids = v;
+    *n = cnt;
+    return RES_OK;
+}
+
+/* ---------------- delete ---------------- */
+
+/* Deletes keys (DEL in batches). */
+static res_t
+blog_del_keys(struct req *rq, const char **keys, unsigned n)
+{
+    for (unsigned i = 0; i < n; i += 256) {
+        unsigned m = n - i < 256 ? n - i : 256;
+        const char **argv = arena_alloc(rq->arena, (m + 1) * sizeof(*argv));
+        argv[0] = "DEL";
+        memcpy(argv + 1, keys + i, m * sizeof(*argv));
+        res_t rc = rds_cmdv(rq, NULL, (int)m + 1, argv, NULL);
+        if (rc != RES_OK)
+            return rc;
+    }
+    return RES_OK;
+}
+
+/* The images of a deleted blog that no other blog of the author names:
+ * only those files may go. One query over the author's blogs. */
+static res_t
+blog_images_unshared(struct req *rq, int64_t author, const char *images,
+                     const char **out)
+{
+    const char **v;
+    unsigned n = blog_split_csv(rq->arena, images, &v);
+    *out = "";
+    if (n == 0)
+        return RES_OK;
+    struct sql_param *p = arena_calloc(rq->arena, (n + 1) * sizeof(*p));
+    p[0].type = 'l';
+    p[0].i = author;
+    char *cond = arena_strdup(rq->arena, "");
+    for (unsigned i = 0; i < n; i++) {
+        p[i + 1].type = 's';
+        p[i + 1].s = v[i];
+        cond = arena_printf(rq->arena, "%s%sFIND_IN_SET(?, images) > 0", cond,
+                            i ? " OR " : "");
+    }
+    struct sql_rows t;
+    res_t rc = sql_queryv(rq, &t,
+                          arena_printf(rq->arena,
+                                       "SELECT images FROM tb_blog WHERE "
+                                       "user_id = ? AND (%s)",
+                                       cond),
+                          p, n + 1);
+    if (rc != RES_OK)
+        return rc;
+    char *keep = arena_strdup(rq->arena, "");
+    for (unsigned i = 0; i < n; i++) {
+        int shared = 0;
+        for (unsigned r = 0; r < t.nrows && !shared; r++) {
+            const char **w;
+            unsigned m = blog_split_csv(rq->arena, sql_str(&t, r, 0), &w);
+            for (unsigned j = 0; j < m; j++)
+                if (strcmp(w[j], v[i]) == 0)
+                    shared = 1;
+        }
+        if (!shared)
+            keep =
+                arena_printf(rq->arena, "%s%s%s", keep, *keep ? "," : "", v[i]);
+    }
+    *out = keep;
+    return RES_OK;
+}
+
+/* The sweep: everything outside MySQL that belonged to the blog. Each
+ * step is idempotent; the record goes last. */
+static res_t
+blog_sweep(struct req *rq, int64_t id, int64_t author, const char *images,
+           const char *comment_ids)
+{
+    const char **cids;
+    unsigned nc = blog_split_csv(rq->arena, comment_ids, &cids);
+    const char **keys = arena_alloc(rq->arena, (nc + 1) * sizeof(*keys));
+    keys[0] = key_blog_liked(rq->arena, id);
+    for (unsigned i = 0; i < nc; i++) {
+        int64_t cid = 0;
+        parse_i64(cids[i], &cid);
+        keys[i + 1] = key_comment_liked(rq->arena, cid);
+    }
+    const char *mine;
+    res_t rc;
+    if ((rc = blog_del_keys(rq, keys, nc + 1)) != RES_OK ||
+        (rc = feed_on_delete(rq, author, id)) != RES_OK ||
+        (rc = blog_images_unshared(rq, author, images, &mine)) != RES_OK ||
+        (rc = upload_release(rq, author, mine)) != RES_OK)
+        return rc;
+    return rds_cmd(rq, NULL, "DEL %s", key_blog_gone(rq->arena, id));
+}
+
+/* A retry after a failed sweep: the row is gone, the record is not. */
+static res_t
+blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "HMGET %s user images comments",
+                       key_blog_gone(rq->arena, id));
+    if (rc != RES_OK)
+        return rc;
+    *outcome = BLOG_DEL_MISSING;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+        return RES_OK;
+    const char *user = rds_str(rq, r->element[0]);
+    const char *images = rds_str(rq, r->element[1]);
+    const char *comments = rds_str(rq, r->element[2]);
+    int64_t author;
+    if (user == NULL || parse_i64(user, &author) < 0)
+        return RES_OK;
+    if (author != uid) {
+        *outcome = BLOG_DEL_NOT_OWNER;
+        return RES_OK;
+    }
+    if ((rc = blog_sweep(rq, id, author, images ? images : "",
+                         comments ? comments : "")) != RES_OK)
+        return rc;
+    *outcome = BLOG_DEL_OK;
+    return RES_OK;
+}
+
+res_t
+blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
+{
+    res_t rc = sql_begin(rq);
+    if (rc != RES_OK)
+        return rc;
+    struct sql_rows t, c;
+    if ((rc = sql_query(rq, &t,
+                        "SELECT user_id, images FROM tb_blog WHERE id = ? "
+                        "FOR UPDATE",
+                        "l", id)) != RES_OK)
+        goto rollback;
+    if (t.nrows == 0) {
+        sql_rollback(rq);
+        return blog_resume(rq, id, uid, outcome);
+    }
+    int64_t author = sql_i64(&t, 0, 0);
+    const char *images = sql_str(&t, 0, 1) ? sql_str(&t, 0, 1) : "";
+    if (author != uid) {
+        sql_rollback(rq);
+        *outcome = BLOG_DEL_NOT_OWNER;
+        return RES_OK;
+    }
+    /* comment posts lock the blog row too, so this list is complete */
+    if ((rc = sql_query(rq, &c,
+                        "SELECT id FROM tb_blog_comments WHERE blog_id = ?",
+                        "l", id)) != RES_OK)
+        goto rollback;
+    char *cids = arena_strdup(rq->arena, "");
+    for (unsigned i = 0; i < c.nrows; i++)
+        cids = arena_printf(rq->arena, "%s%s%s", cids, i ? "," : "",
+                            sql_str(&c, i, 0));
+
+    /* the cleanup record, before the row goes */
+    const char *gone = key_blog_gone(rq->arena, id);
+    if ((rc = rds_append(rq, "HSET %s user %lld images %s comments %s", gone,
+                         (long long)author, images, cids)) != RES_OK ||
+        (rc = rds_append(rq, "EXPIRE %s %d", gone, TTL_BLOG_GONE)) != RES_OK)
+        goto rollback;
+    for (int i = 0; i < 2; i++) {
+        redisReply *r;
+        if ((rc = rds_reply(rq, &r)) != RES_OK) {
+            rc = blog_pipe_fail(rq, rc, "cleanup record");
+            goto rollback;
+        }
+    }
+
+    if ((rc = sql_exec(rq, NULL,
+                       "DELETE FROM tb_blog_comments WHERE blog_id = ?", "l",
+                       id)) != RES_OK ||
+        (rc = sql_exec(rq, NULL, "DELETE FROM tb_blog WHERE id = ?", "l",
+                       id)) != RES_OK ||
+        (rc = sql_commit(rq)) != RES_OK)
+        goto rollback;
+
+    if ((rc = blog_sweep(rq, id, author, images, cids)) != RES_OK)
+        return rc;
+    *outcome = BLOG_DEL_OK;
+    return RES_OK;
+
+rollback:
+    sql_rollback(rq);
+    if (rc == RES_CONFLICT)
+        rc = req_fail(rq, RES_INTERNAL, "blog delete: conflict");
+    return rc;
+}
+
+/* ---------------- comments ---------------- */
+
+static void
+blog_comment_row(const struct sql_rows *t, unsigned r, struct blog_comment *c)
+{
+    c->id = sql_i64(t, r, 0);
+    c->blog_id = sql_i64(t, r, 1);
+    c->user_id = sql_i64(t, r, 2);
+    c->parent_id = sql_i64(t, r, 3);
+    c->answer_id = sql_i64(t, r, 4);
+    c->content = sql_str(t, r, 5);
+    c->liked = sql_i64(t, r, 6);
+    c->status = sql_i64(t, r, 7);
+    c->create_time = sql_str(t, r, 8);
+    c->update_time = sql_str(t, r, 9);
+}
+
+res_t
+blog_comment_list(struct req *rq, int64_t blog_id, int64_t offset,
+                  struct blog_comment **out, unsigned *n)
+{
+    struct sql_rows t;
+    res_t rc;
+    int64_t size = g_cfg.page_size;
+    if (blog_id == 0)
+        rc = sql_query(rq, &t,
+                       "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE "
+                       "IFNULL(status, 0) = 0 ORDER BY liked DESC, id DESC "
+                       "LIMIT ? OFFSET ?",
+                       "ll", size, offset);
+    else
+        rc = sql_query(rq, &t,
+                       "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE "
+                       "blog_id = ? AND IFNULL(status, 0) = 0 ORDER BY "
+                       "create_time DESC, id DESC LIMIT ? OFFSET ?",
+                       "lll", blog_id, size, offset);
+    if (rc != RES_OK)
+        return rc;
+    struct blog_comment *c =
+        arena_calloc(rq->arena, (t.nrows + 1) * sizeof(*c));
+    for (unsigned i = 0; i < t.nrows; i++)
+        blog_comment_row(&t, i, &c[i]);
+    *out = c;
+    *n = t.nrows;
+    return RES_OK;
+}
+
+res_t
+blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
+                  int *found)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(
+        rq, &t, "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE id = ?",
+        "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    if (*found)
+        blog_comment_row(&t, 0, c);
+    return RES_OK;
+}
+
+res_t
+blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
+                    enum blog_comment_post *outcome)
+{
+    res_t rc = sql_begin(rq);
+    if (rc != RES_OK)
+        return rc;
+    struct sql_rows t;
+    /* the blog row's lock orders this against a delete of the blog */
+    if ((rc =
+             sql_query(rq, &t, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
+                       "l", c->blog_id)) != RES_OK)
+        goto rollback;
+    if (t.nrows == 0) {
+        *outcome = BLOG_COMMENT_NO_BLOG;
+        sql_rollback(rq);
+        return RES_OK;
+    }
+    if (c->parent_id > 0) {
+        /* the parent is a top-level comment of this blog; the answered
+         * comment is the parent or one of its replies */
+        if ((rc = sql_query(rq, &t,
+                            "SELECT (SELECT COUNT(*) FROM tb_blog_comments "
+                            "WHERE id = ? AND blog_id = ? AND parent_id = 0), "
+                            "(SELECT COUNT(*) FROM tb_blog_comments WHERE "
+                            "id = ? AND blog_id = ? AND parent_id = ?)",
+                            "lllll", c->parent_id, c->blog_id, c->answer_id,
+                            c->blog_id, c->parent_id)) != RES_OK)
+            goto rollback;
+        if (sql_i64(&t, 0, 0) != 1 ||
+            (c->answer_id != c->parent_id && sql_i64(&t, 0, 1) != 1)) {
+            *outcome = BLOG_COMMENT_NO_PARENT;
+            sql_rollback(rq);
+            return RES_OK;
+        }
+    }
+    if ((rc = sql_exec(rq, NULL,
+                       "INSERT INTO tb_blog_comments (user_id, blog_id, "
+                       "parent_id, answer_id, content, liked, status) VALUES "
+                       "(?, ?, ?, ?, ?, 0, 0)",
+                       "lllls", c->user_id, c->blog_id, c->parent_id,
+                       c->answer_id, c->content)) != RES_OK)
+        goto rollback;
+    *id = (int64_t)sql_insert_id();
+    if ((rc = sql_exec(rq, NULL,
+                       "UPDATE tb_blog SET comments = IFNULL(comments, 0) + 1 "
+                       "WHERE id = ?",
+                       "l", c->blog_id)) != RES_OK ||
+        (rc = sql_commit(rq)) != RES_OK)
+        goto rollback;
+    *outcome = BLOG_COMMENT_OK;
+    return RES_OK;
+
+rollback:
+    sql_rollback(rq);
+    if (rc == RES_CONFLICT)
+        rc = req_fail(rq, RES_INTERNAL, "comment insert: conflict");
+    return rc;
+}
+
+res_t
+blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
+                    enum blog_del *outcome)
+{
+    res_t rc = sql_begin(rq);
+    if (rc != RES_OK)
+        return rc;
+    struct sql_rows t, ids;
+    if ((rc = sql_query(rq, &t,
+                        "SELECT c.user_id, c.blog_id, b.user_id FROM "
+                        "tb_blog_comments c LEFT JOIN tb_blog b ON b.id = "
+                        "c.blog_id WHERE c.id = ? FOR UPDATE",
+                        "l", id)) != RES_OK)
+        goto rollback;
+    if (t.nrows == 0) {
+        *outcome = BLOG_DEL_MISSING;
+        sql_rollback(rq);
+        return RES_OK;
+    }
+    int64_t blog_id = sql_i64(&t, 0, 1);
+    if (sql_i64(&t, 0, 0) != uid &&
+        (sql_str(&t, 0, 2) == NULL || sql_i64(&t, 0, 2) != uid)) {
+        *outcome = BLOG_DEL_NOT_OWNER;
+        sql_rollback(rq);
+        return RES_OK;
+    }
+    /* a top-level comment takes its replies with it */
+    if ((rc = sql_query(rq, &ids,
+                        "SELECT id FROM tb_blog_comments WHERE id = ? OR "
+                        "parent_id = ?",
+                        "ll", id, id)) != RES_OK)
+        goto rollback;
+    uint64_t n = 0;
+    if ((rc = sql_exec(rq, &n,
+                       "DELETE FROM tb_blog_comments WHERE id = ? OR "
+                       "parent_id = ?",
+                       "ll", id, id)) != RES_OK ||
+        (rc = sql_exec(rq, NULL,
+                       "UPDATE tb_blog SET comments = GREATEST(CAST(IFNULL("
+                       "comments, 0) AS SIGNED) - ?, 0) WHERE id = ?",
+                       "ll", (int64_t)n, blog_id)) != RES_OK ||
+        (rc = sql_commit(rq)) != RES_OK)
+        goto rollback;
+    /* the likes of deleted comments: stale keys are harmless, so a
+     * failure here is only logged */
+    for (unsigned i = 0; i < ids.nrows; i++)
+        rds_fire(rq, "DEL %s",
+                 key_comment_liked(rq->arena, sql_i64(&ids, i, 0)));
+    *outcome = BLOG_DEL_OK;
+    return RES_OK;
+
+rollback:
+    sql_rollback(rq);
+    if (rc == RES_CONFLICT)
+        rc = req_fail(rq, RES_INTERNAL, "comment delete: conflict");
+    return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * feed_private.h: what the feed's own files share (feed_data.c provides,
+ * feed_fanout.c and feed_http.c use).
+ */
+#ifndef HMDP_FEED_PRIVATE_H
+#define HMDP_FEED_PRIVATE_H
+
+#include "feed.h"
+
+#include "../follow/follow.h"
+
+#include <json-c/json.h>
+
+/* Largest cursor: "from the newest" (2^53 - 1, exact as a double score). */
+#define FEED_TOP ((int64_t)9007199254740991LL)
+
+/* Score (feed.h) of blog_id if author wrote it (*found), and author's
+ * fans count (0 without a tb_user_info row). */
+res_t feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id,
+                     int64_t *score, long *fans, int *found);
+res_t feed_author_fans(struct req *rq, int64_t author, long *fans);
+
+/* The page for (last_id, offset) of me's feed, in feed ORDER: the inbox
+ * alone, or merged with the blogs pulled from the nbig followees in big
+ * (from follow_big_followees). *out is an arena array of *n <= limit
+ * entries. */
+res_t feed_page(struct req *rq, int64_t me, const struct follow_followee *big,
+                unsigned nbig, int64_t last_id, int64_t offset, size_t limit,
+                struct feed_entry **out, size_t *n);
+
+/* Appends the Blogs of e[0..n-1] that still exist to arr, in that order,
+ * with name, icon and isLike (one SQL for blogs, one for authors, one
+ * Redis pipeline for likes). *live = how many were appended. */
+res_t feed_blogs_append(struct req *rq, int64_t me, const struct feed_entry *e,
+                        size_t n, struct json_object *arr, size_t *live);
+
+#endif

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmarks through nginx with wrk. For each endpoint, three targets are
+# measured in one run, serving the same bytes:
+#   static - nginx serving the response body as a file (the ceiling)
+#   noop   - tests/bench/noop_fcgi.c, a do-nothing libfcgi responder behind
+#            the same nginx, same worker count (the floor of this shape)
+#   app    - the real endpoint (nginx -> FastCGI pool -> Redis/MySQL)
+# Usage: tests/bench/run.sh [endpoint-name ...]   (default: all)
+# Env: BENCH_SECONDS (10), BENCH_CONNS (64), BENCH_WORKERS (4), TEST_KEEP=1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNS:-64}
+workers=${BENCH_WORKERS:-4}
+
+make --no-print-directory rel >/dev/null
+T=$(mktemp -d /tmp/hmdp-bench.XXXXXX)
+base=$((24000 + (RANDOM % 300) * 10))
+cleanup() {
+    [ -f "$T/noop.pid" ] && kill "$(cat "$T/noop.pid")" 2>/dev/null || true
+    HMDP_BIN=$PWD/build/rel bash conf/stack.sh stop "$T" >/dev/null 2>&1 || true
+    if [ "${TEST_KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+HMDP_BIN=$PWD/build/rel HMDP_PORT_BASE=$base HMDP_WORKERS=$workers HMDP_MODE=prod \
+    bash conf/stack.sh start "$T" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
+set -a; . "$T/env"; set +a
+api=$HMDP_URL/api
+rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
+sql() { mariadb --no-defaults -S "$HMDP_MYSQL_SOCKET" -uroot hmdp -N -e "$1"; }
+
+# a logged-in user
+phone=13900000001
+curl -s -XPOST "$api/user/code?phone=$phone" >/dev/null
+code=$(rcli get "login:code:$phone")
+token=$(curl -s -XPOST -H 'Content-Type: application/json' \
+    -d "{\"phone\":\"$phone\",\"code\":\"$code\"}" "$api/user/login" |
+    sed -n 's/.*"data":"\([0-9a-f]*\)".*/\1/p')
+[ ${#token} = 32 ] || { echo "login failed"; exit 1; }
+# keep the session alive for the whole run
+rcli expire "login:token:$token" 86400 >/dev/null
+
+# optional per-endpoint data set-up (follows + feed entries)
+uid=$(curl -s -H "authorization: $token" "$api/user/me" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+setup_feed() {
+    # follow the two seed authors; their blogs go into the inbox
+    curl -s -XPUT -H "authorization: $token" "$api/follow/1/true" >/dev/null || true
+    curl -s -XPUT -H "authorization: $token" "$api/follow/2/true" >/dev/null || true
+    for b in 4 5 6 7; do rcli zadd "feed:$uid" "$((1700000000000 + b))" "$b" >/dev/null; done
+}
+
+# name|path|auth
+ENDPOINTS=(
+    "user_me|/user/me|1"
+    "blog_hot|/blog/hot?current=1|1"
+    "blog_detail|/blog/4|1"
+    "shop_cached|/shop/1|0"
+    "feed|/blog/of/follow?lastId=1800000000000|1"
+)
+want=("$@")
+
+cat >"$T/bench/auth.lua" <<LUA
+wrk.headers["authorization"] = "$token"
+LUA
+noop_start() { # body-file
+    setsid spawn-fcgi -n -a 127.0.0.1 -p "${HMDP_NOOP_ADDR##*:}" -- \
+        "$(command -v multiwatch)" -f "$workers" -- "$PWD/build/rel/noop-fcgi" "$1" \
+        >"$T/logs/noop.log" 2>&1 &
+    echo $! >"$T/noop.pid"
+    for _ in $(seq 1 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "noop responder did not start"; exit 1
+}
+noop_stop() {
+    kill "$(cat "$T/noop.pid")" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$T/noop.pid"
+}
+run_wrk() { # url auth -> "rps p99ms"
+    local extra=()
+    [ "$2" = 1 ] && extra=(-s "$T/bench/auth.lua")
+    wrk -t2 -c"$conns" -d"${secs}s" --latency "${extra[@]}" "$1" >"$T/wrk.out" 2>&1
+    local rps p99 non2xx
+    rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
+    p99=$(awk '$1=="99%" {print $2}' "$T/wrk.out")
+    non2xx=$(awk '/Non-2xx/ {print $4}' "$T/wrk.out")
+    # wrk prints latency with its unit (us, ms, s): convert to ms
+    p99=$(echo "$p99" | awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}')
+    echo "$rps $p99 ${non2xx:-0}"
+}
+
+printf '| endpoint | static req/s | noop req/s | app req/s | app/noop | app/static | p99 static | p99 noop | p99 app | non-2xx app |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
+for e in "${ENDPOINTS[@]}"; do
+    IFS='|' read -r name path auth <<<"$e"
+    if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then continue; fi
+    [ "$name" = feed ] && setup_feed
+    hdr=()
+    [ "$auth" = 1 ] && hdr=(-H "authorization: $token")
+    body=$(curl -s "${hdr[@]}" "$api$path")
+    case "$body" in
+    '{"success":true'*) ;;
+    *) echo "| $name | skipped: $path answered ${body:0:80} |"; continue ;;
+    esac
+    # warm the app (cache fill) before copying the bytes
+    curl -s "${hdr[@]}" "$api$path" -o "$T/bench/static.json"
+    noop_start "$T/bench/static.json"
+    read -r s_rps s_p99 _ < <(run_wrk "$HMDP_URL/bench/static.json" 0)
+    read -r n_rps n_p99 _ < <(run_wrk "$HMDP_URL/bench-noop/" 0)
+    noop_stop
+    read -r a_rps a_p99 a_bad < <(run_wrk "$api$path" "$auth")
+    r_noop=$(awk -v a="$a_rps" -v b="$n_rps" 'BEGIN{printf "%.0f%%", 100*a/b}')
+    r_static=$(awk -v a="$a_rps" -v b="$s_rps" 'BEGIN{printf "%.0f%%", 100*a/b}')
+    printf '| %s `%s` | %.0f | %.0f | %.0f | %s | %s | %s ms | %s ms | %s ms | %s |\n' \
+        "$name" "$path" "$s_rps" "$n_rps" "$a_rps" "$r_noop" "$r_static" "$s_p99" "$n_p99" "$a_p99" "$a_bad"
+done
+echo
+echo "bytes per response: $(wc -c <"$T/bench/static.json") (last endpoint); wrk -t2 -c$conns -d${secs}s; $workers FastCGI workers; $(nproc) cores"

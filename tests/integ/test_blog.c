@@ -1,0 +1,793 @@
+/*
+ * test_blog.c: blogs, likes and comments through nginx: publishing with
+ * validation and escaping, reading (seed data, authors, isLike), paging,
+ * like toggles under concurrency, the top-5 likers, deletion (ownership,
+ * everything that hangs on a blog, resuming a failed sweep) and comments.
+ */
+#include "h.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct json_object *
+jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (o && json_object_object_get_ex(o, k, &v))
+        return v;
+    return NULL;
+}
+
+static int64_t
+jint(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    return v ? json_object_get_int64(v) : -1;
+}
+
+static const char *
+jstr(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    return v && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+static int
+jbool(struct json_object *o, const char *k)
+{
+    struct json_object *v = jget(o, k);
+    if (v == NULL || !json_object_is_type(v, json_type_boolean))
+        return -1;
+    return json_object_get_boolean(v);
+}
+
+/* Publishes a blog of tok on shop 1; returns its id or -1. */
+static int64_t
+mk_blog(const char *tok, const char *title, const char *images)
+{
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"title\":\"%s\",\"content\":\"c\",\"images\":\"%s\","
+             "\"shopId\":1}",
+             title, images);
+    struct resp r;
+    if (h_post_json("/blog", tok, body, &r) != 0)
+        return -1;
+    int64_t id = -1;
+    if (r.status == 200 && h_success(&r) && h_data(&r))
+        id = json_object_get_int64(h_data(&r));
+    else
+        printf("  mk_blog: %ld %s\n", r.status, r.body);
+    h_free(&r);
+    return id;
+}
+
+static void
+test_seed_blogs_authors(void)
+{
+    struct {
+        int id;
+        int uid;
+        const char *name;
+    } seed[] = {{4, 2, "可可今天不吃肉"},
+                {5, 2, "可可今天不吃肉"},
+                {6, 1, "小鱼同学"},
+                {7, 1, "小鱼同学"}};
+    for (int i = 0; i < 4; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/blog/%d", seed[i].id);
+        struct resp r;
+        CHECK(h_get(p, NULL, &r) == 0);
+        CHECK(r.status == 200 && h_success(&r));
+        struct json_object *d = h_data(&r);
+        CHECK(jint(d, "id") == seed[i].id);
+        CHECK(jint(d, "userId") == seed[i].uid);
+        CHECK_STR(jstr(d, "name"), seed[i].name);
+        CHECK(jstr(d, "icon") != NULL);
+        CHECK(jbool(d, "isLike") == 0); /* anonymous */
+        CHECK(jstr(d, "images") &&
+              strncmp(jstr(d, "images"), "/imgs/blogs/", 12) == 0);
+        CHECK(jint(d, "shopId") > 0);
+        CHECK(jstr(d, "content") != NULL);
+        const char *ct = jstr(d, "createTime");
+        CHECK(ct && strlen(ct) == 19 && ct[10] == 'T');
+        h_free(&r);
+    }
+    struct resp r;
+    CHECK(h_get("/blog/4", NULL, &r) == 0);
+    CHECK_STR(jstr(h_data(&r), "createTime"), "2021-12-28T19:50:01");
+    h_free(&r);
+}
+
+static void
+test_publish_and_read(void)
+{
+    int64_t me;
+    char *tok = h_login(&me);
+    CHECK(tok != NULL);
+    struct resp r;
+    const char *body =
+        "{\"title\":\"<script>alert(1)</script>T\",\"content\":\"a\\nb&c\","
+        "\"images\":\"/imgs/blogs/blog1.jpg\",\"shopId\":2,\"id\":1,"
+        "\"userId\":1,\"liked\":999,\"comments\":77,"
+        "\"createTime\":\"2000-01-01T00:00:00\"}";
+    CHECK(h_post_json("/blog", tok, body, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    int64_t id = h_data(&r) ? json_object_get_int64(h_data(&r)) : 0;
+    CHECK(id > 7);
+    h_free(&r);
+
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/%lld", (long long)id);
+    CHECK(h_get(p, tok, &r) == 0);
+    struct json_object *d = h_data(&r);
+    CHECK(h_success(&r));
+    CHECK(jint(d, "id") == id);
+    CHECK(jint(d, "userId") == me);
+    CHECK(jint(d, "shopId") == 2);
+    CHECK(jint(d, "liked") == 0);
+    CHECK(jint(d, "comments") == 0);
+    CHECK_STR(jstr(d, "title"), "&lt;script&gt;alert(1)&lt;/script&gt;T");
+    CHECK_STR(jstr(d, "content"), "a<br/>b&amp;c");
+    CHECK_STR(jstr(d, "images"), "/imgs/blogs/blog1.jpg");
+    CHECK(jbool(d, "isLike") == 0);
+    CHECK(jstr(d, "name") && strncmp(jstr(d, "name"), "user_", 5) == 0);
+    CHECK(jstr(d, "createTime") && strncmp(jstr(d, "createTime"), "2000", 4));
+    h_free(&r);
+    CHECK(h_sql_int("SELECT user_id FROM tb_blog WHERE id = %lld",
+                    (long long)id) == me);
+    free(tok);
+}
+
+static void
+expect_status(const char *tok, const char *body, long status, int success)
+{
+    struct resp r;
+    CHECK(h_post_json("/blog", tok, body, &r) == 0);
+    if (r.status != status || h_success(&r) != success)
+        printf("  body %s -> %ld %s\n", body, r.status, r.body);
+    CHECK(r.status == status);
+    CHECK(h_success(&r) == success);
+    CHECK(r.json != NULL);
+    h_free(&r);
+}
+
+static void
+test_publish_validation(void)
+{
+    char *tok = h_login(NULL);
+    long long before = h_sql_int("SELECT COUNT(*) FROM tb_blog");
+    expect_status(NULL, "{\"title\":\"t\",\"shopId\":1}", 401, 0);
+    expect_status(tok, "{\"shopId\":1}", 400, 0);
+    expect_status(tok, "{\"title\":\"  \",\"shopId\":1}", 400, 0);
+    expect_status(tok, "{\"title\":\"t\"}", 400, 0);
+    expect_status(tok, "{\"title\":\"t\",\"shopId\":0}", 400, 0);
+    expect_status(tok, "{\"title\":1,\"shopId\":1}", 400, 0);
+    expect_status(tok, "not json", 400, 0);
+    expect_status(tok, "[1]", 400, 0);
+    expect_status(tok,
+                  "{\"title\":\"t\",\"shopId\":1,\"images\":"
+                  "\"/imgs/blogs/../../etc/passwd\"}",
+                  400, 0);
+    expect_status(tok,
+                  "{\"title\":\"t\",\"shopId\":1,\"images\":"
+                  "\"http://x/imgs/blogs/a.jpg\"}",
+                  400, 0);
+    char body[2048];
+    strcpy(body, "{\"title\":\"t\",\"shopId\":1,\"images\":\"");
+    for (int i = 0; i < 10; i++)
+        sprintf(body + strlen(body), "%s/imgs/blogs/%d.jpg", i ? "," : "", i);
+    strcat(body, "\"}");
+    expect_status(tok, body, 400, 0);
+    /* 255 '&' is within the input limit but not once escaped */
+    strcpy(body, "{\"shopId\":1,\"title\":\"");
+    memset(body + strlen(body), '&', 255);
+    body[21 + 255] = '\0';
+    strcat(body, "\"}");
+    expect_status(tok, body, 400, 0);
+    /* unknown shop: a business outcome */
+    struct resp r;
+    CHECK(h_post_json("/blog", tok, "{\"title\":\"t\",\"shopId\":999999999}",
+                      &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "店铺不存在");
+    h_free(&r);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog") == before);
+    free(tok);
+}
+
+static void
+test_get_missing_and_bad_ids(void)
+{
+    struct resp r;
+    CHECK(h_get("/blog/999999999", NULL, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    const char *bad[] = {"/blog/0", "/blog/-1", "/blog/abc",
+                         "/blog/99999999999999999999", "/blog/1e3"};
+    for (int i = 0; i < 5; i++) {
+        CHECK(h_get(bad[i], NULL, &r) == 0);
+        CHECK(r.status == 400 && !h_success(&r));
+        h_free(&r);
+    }
+}
+
+static int64_t
+blog_liked(int64_t id)
+{
+    return h_sql_int("SELECT liked FROM tb_blog WHERE id = %lld",
+                     (long long)id);
+}
+
+static void
+test_like_toggle(void)
+{
+    int64_t me;
+    char *tok = h_login(&me);
+    int64_t id = mk_blog(tok, "like me", "");
+    char p[64], dp[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    snprintf(dp, sizeof(dp), "/blog/%lld", (long long)id);
+    struct resp r;
+    CHECK(h_put(p, NULL, NULL, &r) == 0);
+    CHECK(r.status == 401);
+    h_free(&r);
+
+    CHECK(h_put(p, tok, NULL, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    h_free(&r);
+    CHECK(blog_liked(id) == 1);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 1);
+    int64_t score = h_redis_int("ZSCORE blog:liked:%lld %lld", (long long)id,
+                                (long long)me);
+    CHECK(score > h_now_ms() - 60000 && score <= h_now_ms() + 1000);
+    CHECK(h_get(dp, tok, &r) == 0);
+    CHECK(jbool(h_data(&r), "isLike") == 1);
+    CHECK(jint(h_data(&r), "liked") == 1);
+    h_free(&r);
+    CHECK(h_get(dp, NULL, &r) == 0);
+    CHECK(jbool(h_data(&r), "isLike") == 0);
+    h_free(&r);
+
+    CHECK(h_put(p, tok, NULL, &r) == 0);
+    CHECK(h_success(&r));
+    h_free(&r);
+    CHECK(blog_liked(id) == 0);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 0);
+    CHECK(h_get(dp, tok, &r) == 0);
+    CHECK(jbool(h_data(&r), "isLike") == 0);
+    h_free(&r);
+
+    CHECK(h_put("/blog/like/999999999", tok, NULL, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS blog:liked:999999999") == 0);
+    CHECK(h_put("/blog/like/0", tok, NULL, &r) == 0);
+    CHECK(r.status == 400);
+    h_free(&r);
+    free(tok);
+}
+
+/* n children each PUT path with their token; returns how many failed. */
+static int
+run_parallel(int n, char **toks, const char *path)
+{
+    pid_t *pids = calloc((size_t)n, sizeof(*pids));
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            h_init();
+            struct resp r;
+            int ok = h_put(path, toks[i], NULL, &r) == 0 && r.status == 200 &&
+                     h_success(&r);
+            _exit(ok ? 0 : 1);
+        }
+    }
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        int st = 0;
+        if (pids[i] < 0 || waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0)
+            failed++;
+    }
+    free(pids);
+    return failed;
+}
+
+static void
+test_like_concurrent_same_user(void)
+{
+    char *tok = h_login(NULL);
+    int64_t id = mk_blog(tok, "race", "");
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    char *toks[51];
+    for (int i = 0; i < 51; i++)
+        toks[i] = tok;
+    /* 50 toggles: however they interleave, they cancel out */
+    CHECK(run_parallel(50, toks, p) == 0);
+    long long card = h_redis_int("ZCARD blog:liked:%lld", (long long)id);
+    CHECK(card == 0);
+    CHECK(blog_liked(id) == card);
+    /* 51 toggles: one like remains */
+    CHECK(run_parallel(51, toks, p) == 0);
+    card = h_redis_int("ZCARD blog:liked:%lld", (long long)id);
+    CHECK(card == 1);
+    CHECK(blog_liked(id) == card);
+    free(tok);
+}
+
+static void
+test_like_concurrent_many_users(void)
+{
+    char *tok = h_login(NULL);
+    int64_t id = mk_blog(tok, "popular", "");
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    char *toks[20];
+    for (int i = 0; i < 20; i++)
+        toks[i] = h_login(NULL);
+    CHECK(run_parallel(20, toks, p) == 0);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 20);
+    CHECK(blog_liked(id) == 20);
+    for (int i = 0; i < 20; i++)
+        free(toks[i]);
+    free(tok);
+}
+
+static void
+test_likes_top5(void)
+{
+    char *tok = h_login(NULL);
+    int64_t id = mk_blog(tok, "top5", "");
+    char p[64], lp[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    snprintf(lp, sizeof(lp), "/blog/likes/%lld", (long long)id);
+    struct resp r;
+    CHECK(h_get(lp, NULL, &r) == 0);
+    CHECK(h_success(&r) && h_data(&r) &&
+          json_object_is_type(h_data(&r), json_type_array) &&
+          json_object_array_length(h_data(&r)) == 0);
+    h_free(&r);
+
+    int64_t uids[7];
+    for (int i = 0; i < 7; i++) {
+        char *t = h_login(&uids[i]);
+        CHECK(h_put(p, t, NULL, &r) == 0 && h_success(&r));
+        h_free(&r);
+        free(t);
+        h_sleep_ms(3); /* distinct millisecond scores */
+    }
+    CHECK(h_get(lp, NULL, &r) == 0);
+    struct json_object *d = h_data(&r);
+    CHECK(d && json_object_array_length(d) == 5);
+    for (size_t i = 0; d && i < json_object_array_length(d) && i < 5; i++) {
+        struct json_object *u = json_object_array_get_idx(d, i);
+        CHECK(jint(u, "id") == uids[i]);
+        CHECK(jstr(u, "nickName") != NULL);
+        CHECK(jstr(u, "icon") != NULL);
+        CHECK(jget(u, "phone") == NULL && jget(u, "password") == NULL);
+    }
+    h_free(&r);
+    CHECK(h_get("/blog/likes/abc", NULL, &r) == 0 && r.status == 400);
+    h_free(&r);
+    free(tok);
+}
+
+static void
+test_hot_list(void)
+{
+    int64_t liker;
+    char *author = h_login(NULL), *tok = h_login(&liker);
+    int64_t id = mk_blog(author, "hot one", "/imgs/blogs/blog1.jpg");
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    struct resp r;
+    CHECK(h_put(p, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+
+    int seen = 0, seen_anon = 0;
+    int64_t prev_liked = -1, prev_id = -1;
+    for (int page = 1; page <= 200 && !seen; page++) {
+        char q[64];
+        snprintf(q, sizeof(q), "/blog/hot?current=%d", page);
+        CHECK(h_get(q, tok, &r) == 0);
+        CHECK(r.status == 200 && h_success(&r));
+        struct json_object *d = h_data(&r);
+        size_t n = d ? json_object_array_length(d) : 0;
+        CHECK(n <= 10);
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *b = json_object_array_get_idx(d, i);
+            int64_t l = jint(b, "liked"), bid = jint(b, "id");
+            /* liked DESC, id DESC */
+            if (prev_id >= 0)
+                CHECK(l < prev_liked || (l == prev_liked && bid < prev_id));
+            prev_liked = l;
+            prev_id = bid;
+            CHECK(jstr(b, "name") != NULL && jstr(b, "icon") != NULL);
+            CHECK(jstr(b, "images") != NULL);
+            CHECK(jbool(b, "isLike") >= 0);
+            if (bid == id) {
+                seen = 1;
+                CHECK(jbool(b, "isLike") == 1);
+                CHECK(jint(b, "liked") == 1);
+            }
+        }
+        h_free(&r);
+        if (n == 0)
+            break;
+        if (seen) {
+            CHECK(h_get(q, NULL, &r) == 0);
+            struct json_object *d2 = h_data(&r);
+            for (size_t i = 0; d2 && i < json_object_array_length(d2); i++) {
+                struct json_object *b = json_object_array_get_idx(d2, i);
+                CHECK(jbool(b, "isLike") == 0);
+                if (jint(b, "id") == id)
+                    seen_anon = 1;
+            }
+            h_free(&r);
+        }
+    }
+    CHECK(seen);
+    CHECK(seen_anon);
+
+    const char *bad[] = {
+        "/blog/hot?current=0", "/blog/hot?current=-1", "/blog/hot?current=abc",
+        "/blog/hot?current=99999999999999", "/blog/hot?current=1.5"};
+    for (int i = 0; i < 5; i++) {
+        CHECK(h_get(bad[i], NULL, &r) == 0);
+        CHECK(r.status == 400 && r.json != NULL);
+        h_free(&r);
+    }
+    CHECK(h_get("/blog/hot?current=100000", NULL, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r) && h_data(&r) &&
+          json_object_array_length(h_data(&r)) == 0);
+    h_free(&r);
+    CHECK(h_get("/blog/hot?&current=", NULL, &r) == 0); /* page default */
+    CHECK(r.status == 200 && h_success(&r));
+    h_free(&r);
+    free(author);
+    free(tok);
+}
+
+static void
+test_of_me_and_user(void)
+{
+    int64_t me;
+    char *tok = h_login(&me);
+    int64_t a = mk_blog(tok, "first", ""), b = mk_blog(tok, "second", "");
+    struct resp r;
+    CHECK(h_get("/blog/of/me?current=1", tok, &r) == 0);
+    struct json_object *d = h_data(&r);
+    CHECK(h_success(&r) && d && json_object_array_length(d) == 2);
+    CHECK(jint(json_object_array_get_idx(d, 0), "id") == b);
+    CHECK(jint(json_object_array_get_idx(d, 1), "id") == a);
+    CHECK(jint(json_object_array_get_idx(d, 0), "comments") == 0);
+    h_free(&r);
+    CHECK(h_get("/blog/of/me", NULL, &r) == 0 && r.status == 401);
+    h_free(&r);
+
+    char q[96];
+    snprintf(q, sizeof(q), "/blog/of/user?&id=%lld&current=1", (long long)me);
+    CHECK(h_get(q, NULL, &r) == 0);
+    d = h_data(&r);
+    CHECK(h_success(&r) && d && json_object_array_length(d) == 2);
+    CHECK(jint(json_object_array_get_idx(d, 0), "id") == b);
+    CHECK_STR(jstr(json_object_array_get_idx(d, 0), "title"), "second");
+    h_free(&r);
+    snprintf(q, sizeof(q), "/blog/of/user?id=%lld&current=2", (long long)me);
+    CHECK(h_get(q, NULL, &r) == 0);
+    CHECK(h_success(&r) && h_data(&r) &&
+          json_object_array_length(h_data(&r)) == 0);
+    h_free(&r);
+    CHECK(h_get("/blog/of/user?current=1", NULL, &r) == 0 && r.status == 400);
+    h_free(&r);
+    CHECK(h_get("/blog/of/user?id=2", NULL, &r) == 0);
+    CHECK(h_success(&r) && h_data(&r) &&
+          json_object_array_length(h_data(&r)) >= 2);
+    h_free(&r);
+    free(tok);
+}
+
+/* Posts a comment; returns its id or -1. */
+static int64_t
+mk_comment(const char *tok, int64_t blog, int64_t parent, const char *text)
+{
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"parentId\":%lld,\"answerId\":%lld,"
+             "\"content\":\"%s\"}",
+             (long long)blog, (long long)parent, (long long)parent, text);
+    struct resp r;
+    if (h_post_json("/comment/post", tok, body, &r) != 0)
+        return -1;
+    int64_t id = h_success(&r) ? jint(h_data(&r), "id") : -1;
+    if (id < 0)
+        printf("  mk_comment: %ld %s\n", r.status, r.body);
+    h_free(&r);
+    return id;
+}
+
+static void
+test_delete(void)
+{
+    int64_t author_id, follower_id;
+    char *author = h_login(&author_id), *other = h_login(NULL);
+    char *follower = h_login(&follower_id);
+    CHECK(h_sql_exec("INSERT INTO tb_follow (user_id, follow_user_id) "
+                     "VALUES (%lld, %lld)",
+                     (long long)follower_id, (long long)author_id) == 0);
+    int64_t id = mk_blog(author, "doomed", "");
+    CHECK(h_redis_int("ZSCORE feed:%lld %lld", (long long)follower_id,
+                      (long long)id) > 0);
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    struct resp r;
+    CHECK(h_put(p, other, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    int64_t cid = mk_comment(other, id, 0, "hi");
+    CHECK(cid > 0);
+    snprintf(p, sizeof(p), "/comment/like/%lld", (long long)cid);
+    CHECK(h_put(p, other, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS comment:liked:%lld", (long long)cid) == 1);
+
+    snprintf(p, sizeof(p), "/blog/%lld", (long long)id);
+    CHECK(h_del(p, NULL, &r) == 0 && r.status == 401);
+    h_free(&r);
+    CHECK(h_del(p, other, &r) == 0);
+    CHECK(r.status == 403 && !h_success(&r));
+    h_free(&r);
+    /* nothing removed */
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog WHERE id = %lld",
+                    (long long)id) == 1);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog_comments WHERE blog_id = "
+                    "%lld",
+                    (long long)id) == 1);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 1);
+    CHECK(h_redis_int("ZSCORE feed:%lld %lld", (long long)follower_id,
+                      (long long)id) > 0);
+    CHECK(h_redis_int("EXISTS blog:gone:%lld", (long long)id) == 0);
+
+    CHECK(h_del(p, author, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    h_free(&r);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog WHERE id = %lld",
+                    (long long)id) == 0);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog_comments WHERE blog_id = "
+                    "%lld",
+                    (long long)id) == 0);
+    CHECK(h_redis_int("EXISTS blog:liked:%lld", (long long)id) == 0);
+    CHECK(h_redis_int("EXISTS comment:liked:%lld", (long long)cid) == 0);
+    CHECK(h_redis_int("ZSCORE feed:%lld %lld", (long long)follower_id,
+                      (long long)id) == -1);
+    CHECK(h_redis_int("EXISTS blog:gone:%lld", (long long)id) == 0);
+    CHECK(h_get(p, NULL, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    h_free(&r);
+    CHECK(h_del(p, author, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    free(author);
+    free(other);
+    free(follower);
+}
+
+static void
+test_delete_resumes_sweep(void)
+{
+    int64_t me;
+    char *tok = h_login(&me), *other = h_login(NULL);
+    int64_t id = mk_blog(tok, "half", "");
+    /* a sweep that died after the rows went: the record and a like set
+     * are left behind */
+    redisReply *x =
+        redisCommand(h_redis(), "ZADD blog:liked:%lld 1 42", (long long)id);
+    freeReplyObject(x);
+    x = redisCommand(h_redis(),
+                     "HSET blog:gone:%lld user %lld images %s comments %s",
+                     (long long)id, (long long)me, "", "");
+    freeReplyObject(x);
+    CHECK(h_sql_exec("DELETE FROM tb_blog WHERE id = %lld", (long long)id) ==
+          0);
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/%lld", (long long)id);
+    struct resp r;
+    CHECK(h_del(p, other, &r) == 0 && r.status == 403);
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS blog:liked:%lld", (long long)id) == 1);
+    CHECK(h_del(p, tok, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS blog:liked:%lld", (long long)id) == 0);
+    CHECK(h_redis_int("EXISTS blog:gone:%lld", (long long)id) == 0);
+    free(tok);
+    free(other);
+}
+
+static int64_t
+blog_comments(int64_t id)
+{
+    return h_sql_int("SELECT comments FROM tb_blog WHERE id = %lld",
+                     (long long)id);
+}
+
+static void
+test_comments(void)
+{
+    int64_t aid, cid_user;
+    char *author = h_login(&aid), *c1 = h_login(&cid_user);
+    char *stranger = h_login(NULL);
+    int64_t blog = mk_blog(author, "talk", "");
+    struct resp r;
+    char body[512];
+
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"content\":\"<b>hi</b>\",\"id\":5,"
+             "\"userId\":1,\"liked\":9}",
+             (long long)blog);
+    CHECK(h_post_json("/comment/post", c1, body, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    struct json_object *d = h_data(&r);
+    int64_t top = jint(d, "id");
+    CHECK(top > 0);
+    CHECK(jint(d, "blogId") == blog);
+    CHECK(jint(d, "userId") == cid_user);
+    CHECK(jint(d, "parentId") == 0 && jint(d, "answerId") == 0);
+    CHECK_STR(jstr(d, "content"), "&lt;b&gt;hi&lt;/b&gt;");
+    CHECK(jint(d, "liked") == 0 && jint(d, "status") == 0);
+    CHECK(jstr(d, "createTime") && jstr(d, "updateTime"));
+    h_free(&r);
+    CHECK(blog_comments(blog) == 1);
+
+    int64_t reply = mk_comment(author, blog, top, "thanks");
+    CHECK(reply > 0);
+    CHECK(blog_comments(blog) == 2);
+
+    /* refusals and bad input; the counter does not move */
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"parentId\":%lld,\"content\":\"x\"}",
+             (long long)blog, (long long)reply); /* reply is not top-level */
+    CHECK(h_post_json("/comment/post", c1, body, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    h_free(&r);
+    CHECK(h_post_json("/comment/post", c1,
+                      "{\"blogId\":999999999,\"content\":\"x\"}", &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    char longc[600];
+    snprintf(longc, sizeof(longc), "{\"blogId\":%lld,\"content\":\"",
+             (long long)blog);
+    size_t k = strlen(longc);
+    memset(longc + k, 'x', 256);
+    strcpy(longc + k + 256, "\"}");
+    CHECK(h_post_json("/comment/post", c1, longc, &r) == 0 && r.status == 400);
+    h_free(&r);
+    snprintf(body, sizeof(body), "{\"blogId\":%lld,\"content\":\"  \"}",
+             (long long)blog);
+    CHECK(h_post_json("/comment/post", c1, body, &r) == 0 && r.status == 400);
+    h_free(&r);
+    snprintf(body, sizeof(body), "{\"blogId\":%lld,\"content\":\"x\"}",
+             (long long)blog);
+    CHECK(h_post_json("/comment/post", NULL, body, &r) == 0 && r.status == 401);
+    h_free(&r);
+    CHECK(blog_comments(blog) == 2);
+
+    /* list: newest first */
+    char p[96];
+    snprintf(p, sizeof(p), "/comment/%lld?current=1", (long long)blog);
+    CHECK(h_get(p, NULL, &r) == 0);
+    d = h_data(&r);
+    CHECK(h_success(&r) && d && json_object_array_length(d) == 2);
+    CHECK(jint(json_object_array_get_idx(d, 0), "id") == reply);
+    CHECK(jint(json_object_array_get_idx(d, 0), "parentId") == top);
+    CHECK(jint(json_object_array_get_idx(d, 1), "id") == top);
+    h_free(&r);
+    CHECK(h_get("/comment/hot?current=1", NULL, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r) && h_data(&r) &&
+          json_object_is_type(h_data(&r), json_type_array));
+    h_free(&r);
+    CHECK(h_get("/comment/hot?current=0", NULL, &r) == 0 && r.status == 400);
+    h_free(&r);
+
+    /* a reply to a reply names the thread and the answered comment */
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"parentId\":%lld,\"answerId\":%lld,"
+             "\"content\":\"nested\"}",
+             (long long)blog, (long long)top, (long long)reply);
+    CHECK(h_post_json("/comment/post", stranger, body, &r) == 0);
+    CHECK(h_success(&r) && jint(h_data(&r), "answerId") == reply &&
+          jint(h_data(&r), "parentId") == top);
+    h_free(&r);
+    CHECK(blog_comments(blog) == 3);
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"parentId\":%lld,\"answerId\":999999999,"
+             "\"content\":\"lost\"}",
+             (long long)blog, (long long)top);
+    CHECK(h_post_json("/comment/post", stranger, body, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    h_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"answerId\":%lld,\"content\":\"x\"}",
+             (long long)blog, (long long)top);
+    CHECK(h_post_json("/comment/post", stranger, body, &r) == 0);
+    CHECK(r.status == 400);
+    h_free(&r);
+    CHECK(blog_comments(blog) == 3);
+
+    /* like toggle */
+    snprintf(p, sizeof(p), "/comment/like/%lld", (long long)top);
+    CHECK(h_put(p, stranger, NULL, &r) == 0);
+    CHECK(h_success(&r) && jbool(h_data(&r), "isLiked") == 1);
+    h_free(&r);
+    CHECK(h_sql_int("SELECT liked FROM tb_blog_comments WHERE id = %lld",
+                    (long long)top) == 1);
+    CHECK(h_redis_int("ZCARD comment:liked:%lld", (long long)top) == 1);
+    CHECK(h_put(p, stranger, NULL, &r) == 0);
+    CHECK(h_success(&r) && jbool(h_data(&r), "isLiked") == 0);
+    h_free(&r);
+    CHECK(h_sql_int("SELECT liked FROM tb_blog_comments WHERE id = %lld",
+                    (long long)top) == 0);
+    CHECK(h_put("/comment/like/999999999", stranger, NULL, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    h_free(&r);
+
+    /* delete: a stranger may not; the blog's author may delete the
+     * commenter's top-level comment, which takes the reply along */
+    snprintf(p, sizeof(p), "/comment/%lld", (long long)top);
+    CHECK(h_del(p, stranger, &r) == 0 && r.status == 403);
+    h_free(&r);
+    CHECK(blog_comments(blog) == 3);
+    CHECK(h_del(p, author, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    h_free(&r);
+    CHECK(blog_comments(blog) == 0);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog_comments WHERE blog_id = "
+                    "%lld",
+                    (long long)blog) == 0);
+    CHECK(h_del(p, author, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    h_free(&r);
+
+    /* the writer deletes their own; the counter never goes below 0 */
+    int64_t c2 = mk_comment(c1, blog, 0, "again");
+    CHECK(blog_comments(blog) == 1);
+    CHECK(h_sql_exec("UPDATE tb_blog SET comments = 0 WHERE id = %lld",
+                     (long long)blog) == 0);
+    snprintf(p, sizeof(p), "/comment/%lld", (long long)c2);
+    CHECK(h_del(p, c1, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(blog_comments(blog) == 0);
+    free(author);
+    free(c1);
+    free(stranger);
+}
+
+int
+main(void)
+{
+    h_init();
+    RUN(test_seed_blogs_authors);
+    RUN(test_publish_and_read);
+    RUN(test_publish_validation);
+    RUN(test_get_missing_and_bad_ids);
+    RUN(test_like_toggle);
+    RUN(test_like_concurrent_same_user);
+    RUN(test_like_concurrent_many_users);
+    RUN(test_likes_top5);
+    RUN(test_hot_list);
+    RUN(test_of_me_and_user);
+    RUN(test_delete);
+    RUN(test_delete_resumes_sweep);
+    RUN(test_comments);
+    T_DONE();
+}
