@@ -11,10 +11,12 @@
 #include "core/util.h"
 #include "feed/feed.h"
 #include "follow/follow.h"
+#include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
 #include "upload/upload.h"
 #include "user/user.h"
+#include "voucher/voucher.h"
 
 #include <json-c/json.h>
 #include <signal.h>
@@ -27,6 +29,8 @@ static const struct route *const main_tables[] = {
     upload_routes,
     follow_routes,
     feed_routes,
+    shop_routes,
+    voucher_routes,
     NULL,
 };
 

@@ -200,8 +200,17 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 RUN_USER=$(id -un)
 
-# The optional daemons, each under its own multiwatch -f 1.
+# The optional daemons, each under its own multiwatch -f 1: the SSE
+# gateway and every stream consumer (the Makefile builds each
+# app/<f>/<f>_consumer.c as hmdp-<f>-consumer). Consumers are found in
+# HMDP_BIN, and by their pid files so stop finds what start started.
 DAEMONS=(hmdp-sse hmdp-consumer)
+for f in "$HMDP_BIN"/hmdp-*-consumer "$DIR"/hmdp-*-consumer.pid; do
+    n=$(basename -- "$f" .pid)
+    if [[ -e $f && " ${DAEMONS[*]} " != *" $n "* ]]; then
+        DAEMONS+=("$n")
+    fi
+done
 
 NGINX_ARGS=(-p "$DIR/" -c "$DIR/nginx.conf" -e "$LOGS/nginx-error.log")
 

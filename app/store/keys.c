@@ -59,6 +59,18 @@ key_shop_geo(struct arena *a, int64_t type_id)
 }
 
 char *
+key_shop_geo_loaded(struct arena *a, int64_t type_id)
+{
+    return arena_printf(a, "shop:geo:loaded:%lld", (long long)type_id);
+}
+
+char *
+key_shop_rebuilds(struct arena *a, int64_t id)
+{
+    return arena_printf(a, "cache:rebuilds:shop:%lld", (long long)id);
+}
+
+char *
 key_seckill_stock(struct arena *a, int64_t voucher_id)
 {
     return arena_printf(a, "seckill:stock:%lld", (long long)voucher_id);

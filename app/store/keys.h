@@ -27,6 +27,8 @@
 #define TTL_UPLOAD_OWNER   86400
 #define TTL_LOCK_ORDER     30
 #define TTL_BLOG_GONE      (7 * 86400) /* a deleted blog's cleanup record */
+#define TTL_SHOP_MAX_ID    300   /* cached MAX(tb_shop.id) */
+#define TTL_SHOP_REBUILDS  3600  /* rebuild counter (observability) */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);
@@ -40,6 +42,14 @@ char *key_cache_shop(struct arena *a, int64_t id);
 char *key_lock_shop(struct arena *a, int64_t id);
 #define KEY_CACHE_TYPE "cache:type"
 char *key_shop_geo(struct arena *a, int64_t type_id);
+/* Set once shop:geo:{typeId} was loaded from MySQL (a GEO key cannot
+ * exist empty, so "loaded" needs its own marker). */
+char *key_shop_geo_loaded(struct arena *a, int64_t type_id);
+/* Highest shop id known: GET /shop/{id} above it is "not found" without
+ * touching MySQL or writing a null marker. */
+#define KEY_SHOP_MAX_ID "cache:shop:maxid"
+/* Counts MySQL rebuilds of cache:shop:{id} (one per lock won). */
+char *key_shop_rebuilds(struct arena *a, int64_t id);
 
 char *key_seckill_stock(struct arena *a, int64_t voucher_id);
 char *key_seckill_order(struct arena *a, int64_t voucher_id);

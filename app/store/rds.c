@@ -19,6 +19,7 @@
 static redisContext *rds_ctx;
 static int rds_owed;    /* replies to read and drop before the next one */
 static int rds_pending; /* replies queued with rds_append, not yet read */
+static int rds_io_ms = 2000;
 static int rds_checked; /* liveness checked during this request */
 
 static void rds_check_alive(void);
@@ -41,6 +42,16 @@ rds_drop(const char *why)
     rds_ctx = NULL;
     rds_owed = rds_pending = 0;
     rds_nshas = 0;
+}
+
+void
+rds_set_io_timeout(int ms)
+{
+    rds_io_ms = ms > 0 ? ms : 2000;
+    if (rds_ctx) {
+        struct timeval io = {rds_io_ms / 1000, (rds_io_ms % 1000) * 1000};
+        redisSetTimeout(rds_ctx, io);
+    }
 }
 
 void
@@ -80,7 +91,7 @@ rds_connect(struct req *rq)
         redisFree(c);
         return rds_down(rq, msg);
     }
-    struct timeval io = {2, 0};
+    struct timeval io = {rds_io_ms / 1000, (rds_io_ms % 1000) * 1000};
     redisSetTimeout(c, io);
     rds_ctx = c;
     rds_owed = rds_pending = 0;

@@ -52,6 +52,11 @@ void rds_request_end(struct req *rq);
  * costs no request. */
 void rds_request_begin(void);
 
+/* Socket read/write timeout of the connection (default 2000 ms), applied
+ * now and on every reconnect. A process that issues blocking commands
+ * (XREADGROUP BLOCK) sets it above the longest block. */
+void rds_set_io_timeout(int ms);
+
 /* Closes the connection (tests; orderly shutdown). */
 void rds_close(void);
 

@@ -1,0 +1,13 @@
+/*
+ * shop.h: shops and shop types (API.md §4.2): the cached shop read, the
+ * lists by name, by type and by distance (Redis GEO), and the admin
+ * writes that keep MySQL, the cache and the GEO sets in step.
+ */
+#ifndef HMDP_SHOP_H
+#define HMDP_SHOP_H
+
+#include "../core/route.h"
+
+extern const struct route shop_routes[];
+
+#endif

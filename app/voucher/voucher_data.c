@@ -1,0 +1,269 @@
+/*
+ * voucher_data.c: the voucher module's SQL and Redis.
+ *
+ * The flash sale is decided in Redis by one Lua script (window, one order
+ * per user, stock, then the order appended to stream.orders), so however
+ * many requests race, stock never goes below zero and no user gets two
+ * orders. MySQL follows asynchronously through hmdp-voucher-consumer,
+ * which uses voucher_orders_persist(); the order id (primary key) and
+ * UNIQUE(user_id, voucher_id) make a re-delivered order a no-op.
+ */
+#include "voucher_private.h"
+
+#include "../core/log.h"
+#include "../core/reply.h"
+#include "../core/util.h"
+#include "../store/keys.h"
+#include "../store/rds.h"
+#include "../store/sql.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* KEYS: stock, buyers set, voucher hash {begin, end}, stream.orders
+ * ARGV: userId, voucherId, orderId, now (epoch s), stream maxlen
+ * Returns a seckill_code. */
+static const struct rds_script voucher_lua_seckill = {
+    "voucher_seckill",
+    "local s = redis.call('GET', KEYS[1])\n"
+    "if not s then return 3 end\n"
+    "local w = redis.call('HMGET', KEYS[3], 'begin', 'end')\n"
+    "local now = tonumber(ARGV[4])\n"
+    "if w[1] and now < tonumber(w[1]) then return 4 end\n"
+    "if w[2] and now > tonumber(w[2]) then return 5 end\n"
+    "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end\n"
+    "if tonumber(s) <= 0 then return 1 end\n"
+    "redis.call('DECR', KEYS[1])\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*',"
+    " 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', ARGV[3])\n"
+    "return 0\n"};
+
+res_t
+voucher_shop_exists(struct req *rq, int64_t shop_id, int *found)
+{
+    struct sql_rows t;
+    res_t rc =
+        sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", shop_id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    return RES_OK;
+}
+
+static res_t
+voucher_insert(struct req *rq, const struct voucher_in *in, int type,
+               int64_t *id)
+{
+    res_t rc =
+        sql_exec(rq, NULL,
+                 "INSERT INTO tb_voucher (shop_id, title, sub_title, "
+                 "rules, pay_value, actual_value, type, status) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                 "lssslll", in->shop_id, in->title, in->sub_title, in->rules,
+                 in->pay_value, in->actual_value, (int64_t)type);
+    if (rc == RES_CONFLICT)
+        return req_fail(rq, RES_INTERNAL, "voucher insert: duplicate key");
+    if (rc != RES_OK)
+        return rc;
+    *id = (int64_t)sql_insert_id();
+    return RES_OK;
+}
+
+res_t
+voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id)
+{
+    return voucher_insert(rq, in, 0, id);
+}
+
+res_t
+voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
+{
+    struct arena *a = rq->arena;
+    char b[24], e[24];
+    date_sql(in->begin, b);
+    date_sql(in->end, e);
+    res_t rc = sql_begin(rq);
+    if (rc != RES_OK)
+        return rc;
+    if ((rc = voucher_insert(rq, in, 1, id)) != RES_OK)
+        goto rollback;
+    rc = sql_exec(rq, NULL,
+                  "INSERT INTO tb_seckill_voucher (voucher_id, stock, "
+                  "begin_time, end_time) VALUES (?, ?, ?, ?)",
+                  "llss", *id, in->stock, b, e);
+    if (rc != RES_OK) {
+        if (rc == RES_CONFLICT)
+            rc = req_fail(rq, RES_INTERNAL, "seckill row exists");
+        goto rollback;
+    }
+
+    /* Redis inside the transaction: if it cannot take the stock, the
+     * voucher is not created. The window hash goes first, so whoever sees
+     * the stock key also sees the window. */
+    const char *sk = key_seckill_stock(a, *id),
+               *hk = key_seckill_voucher(a, *id);
+    if ((rc = rds_append(rq, "HSET %s begin %lld end %lld", hk,
+                         (long long)in->begin, (long long)in->end)) != RES_OK ||
+        (rc = rds_append(rq, "SET %s %lld", sk, (long long)in->stock)) !=
+            RES_OK)
+        goto rollback;
+    redisReply *r1, *r2;
+    res_t x1 = rds_reply(rq, &r1), x2 = RES_OK;
+    if (x1 != RES_DEP_DOWN)
+        x2 = rds_reply(rq, &r2);
+    if (x1 != RES_OK || x2 != RES_OK) {
+        rc = (x1 == RES_DEP_DOWN || x2 == RES_DEP_DOWN)
+                 ? RES_DEP_DOWN
+                 : req_fail(rq, RES_INTERNAL, "seckill preload failed");
+        goto rollback;
+    }
+    if ((rc = sql_commit(rq)) != RES_OK) {
+        rds_fire(rq, "DEL %s %s", sk, hk);
+        return rc;
+    }
+    return RES_OK;
+
+rollback:
+    sql_rollback(rq);
+    return rc;
+}
+
+res_t
+voucher_list(struct req *rq, int64_t shop_id, struct json_object **out)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(
+        rq, &t,
+        "SELECT v.id, v.shop_id, v.title, v.sub_title, v.rules, v.pay_value, "
+        "v.actual_value, v.type, sv.stock, sv.begin_time, sv.end_time "
+        "FROM tb_voucher v LEFT JOIN tb_seckill_voucher sv "
+        "ON sv.voucher_id = v.id WHERE v.shop_id = ? AND v.status = 1 "
+        "ORDER BY v.id",
+        "l", shop_id);
+    if (rc != RES_OK)
+        return rc;
+
+    /* the live stock of every seckill voucher in one MGET */
+    unsigned nsk = 0;
+    for (unsigned i = 0; i < t.nrows; i++)
+        nsk += sql_str(&t, i, 8) != NULL;
+    redisReply *live = NULL;
+    if (nsk > 0) {
+        const char **argv = arena_alloc(rq->arena, (nsk + 1) * sizeof(*argv));
+        argv[0] = "MGET";
+        for (unsigned i = 0, k = 1; i < t.nrows; i++)
+            if (sql_str(&t, i, 8))
+                argv[k++] = key_seckill_stock(rq->arena, sql_i64(&t, i, 0));
+        if ((rc = rds_cmdv(rq, &live, (int)nsk + 1, argv, NULL)) != RES_OK)
+            return rc;
+        if (live->type != REDIS_REPLY_ARRAY || live->elements != nsk)
+            live = NULL;
+    }
+
+    struct json_object *arr = reply_arr(rq);
+    for (unsigned i = 0, k = 0; i < t.nrows; i++) {
+        struct json_object *o = json_object_new_object();
+        reply_add_i64(o, "id", sql_i64(&t, i, 0));
+        if (sql_str(&t, i, 1))
+            reply_add_i64(o, "shopId", sql_i64(&t, i, 1));
+        reply_add_str(o, "title", sql_str(&t, i, 2));
+        reply_add_str(o, "subTitle", sql_str(&t, i, 3));
+        reply_add_str(o, "rules", sql_str(&t, i, 4));
+        reply_add_i64(o, "payValue", sql_i64(&t, i, 5));
+        reply_add_i64(o, "actualValue", sql_i64(&t, i, 6));
+        reply_add_i64(o, "type", sql_i64(&t, i, 7));
+        if (sql_str(&t, i, 8)) {
+            int64_t stock = sql_i64(&t, i, 8);
+            if (live && live->element[k]->type == REDIS_REPLY_STRING)
+                stock = rds_int(live->element[k]);
+            k++;
+            reply_add_i64(o, "stock", stock);
+        }
+        reply_add_time(o, "beginTime", sql_str(&t, i, 9));
+        reply_add_time(o, "endTime", sql_str(&t, i, 10));
+        json_object_array_add(arr, o);
+    }
+    *out = arr;
+    return RES_OK;
+}
+
+res_t
+voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
+                int64_t *order_id)
+{
+    struct arena *a = rq->arena;
+    time_t now = time(NULL);
+    char ymd[16];
+    date_ymd(now, ymd);
+    const char *icr = key_icr(a, VOUCHER_ICR_PREFIX, ymd);
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "INCR %s", icr);
+    if (rc != RES_OK)
+        return rc;
+    /* rides along with the script call */
+    rds_fire(rq, "EXPIRE %s %d", icr, TTL_ICR);
+    if (voucher_order_id((int64_t)now, rds_int(r), order_id) < 0)
+        return req_fail(rq, RES_INTERNAL, "order id out of range (seq %lld)",
+                        rds_int(r));
+
+    const char *keys[4] = {
+        key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
+        key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS};
+    const char *args[5] = {arena_printf(a, "%lld", (long long)uid),
+                           arena_printf(a, "%lld", (long long)voucher_id),
+                           arena_printf(a, "%lld", (long long)*order_id),
+                           arena_printf(a, "%lld", (long long)now),
+                           arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN)};
+    if ((rc = rds_eval(rq, &voucher_lua_seckill, &r, 4, keys, 5, args)) !=
+        RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_INTEGER)
+        return req_fail(rq, RES_INTERNAL, "seckill script: bad reply");
+    *code = (int)r->integer;
+    return RES_OK;
+}
+
+res_t
+voucher_orders_persist(struct req *rq, const struct voucher_order *o, size_t n,
+                       int *dup)
+{
+    *dup = 0;
+    res_t rc = sql_begin(rq);
+    if (rc != RES_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t hit = 0;
+        rc = sql_exec(rq, &hit,
+                      "UPDATE tb_seckill_voucher SET stock = stock - 1 "
+                      "WHERE voucher_id = ? AND stock > 0",
+                      "l", o[i].voucher_id);
+        if (rc != RES_OK)
+            goto rollback;
+        if (hit == 0) {
+            /* no MySQL stock left (or no such voucher): Redis sold more
+             * than MySQL holds, which only a hand-edited row can cause */
+            log_warn("order %lld (user %lld, voucher %lld): no stock row "
+                     "to take from; skipped",
+                     (long long)o[i].id, (long long)o[i].user_id,
+                     (long long)o[i].voucher_id);
+            continue;
+        }
+        rc = sql_exec(rq, NULL,
+                      "INSERT INTO tb_voucher_order (id, user_id, voucher_id) "
+                      "VALUES (?, ?, ?)",
+                      "lll", o[i].id, o[i].user_id, o[i].voucher_id);
+        if (rc == RES_CONFLICT) {
+            *dup = 1;
+            sql_rollback(rq);
+            return RES_OK;
+        }
+        if (rc != RES_OK)
+            goto rollback;
+    }
+    return sql_commit(rq);
+
+rollback:
+    sql_rollback(rq);
+    return rc;
+}
