@@ -435,7 +435,14 @@ start_nginx() {
     for d in "$DIR" "$UPLOAD_DIR" "$HTML_DIR"; do
         [[ $d != *'"'* ]] || die "path with a double quote not supported: $d"
     done
+    # Idle kept FastCGI connections pin a worker each (a libfcgi process
+    # serves one connection at a time), so nginx may cache at most
+    # (workers - 1) of them over its 2 worker processes: at least one
+    # worker is always free to accept a new connection.
+    local keep=$(((HMDP_WORKERS - 1) / 2)) keepline
+    if [ "$keep" -ge 1 ]; then keepline="keepalive $keep;"; else keepline=""; fi
     sed -e "s|@DIR@|$(sed_escape "$DIR")|g" \
+        -e "s|@FCGI_KEEPALIVE@|$keepline|g" \
         -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
         -e "s|@FCGI_ADDR@|127.0.0.1:$FCGI_PORT|g" \
         -e "s|@SSE_ADDR@|127.0.0.1:$SSE_PORT|g" \

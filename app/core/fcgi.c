@@ -3,10 +3,10 @@
  * N of these). The loop is libfcgi's: accept, build a struct req from the
  * params, dispatch, write the rendered reply, FCGX_Finish_r, arena_reset.
  *
- * nginx keeps FastCGI connections open (fastcgi_keep_conn), and a worker
- * holding an idle kept connection cannot accept another one. When a new
- * connection is waiting on the listen socket and ours is idle, we close
- * ours so that no request waits in the backlog behind an idle connection.
+ * nginx keeps FastCGI connections open (fastcgi_keep_conn): after a
+ * request on a kept connection, FCGX_Accept_r waits for the next request
+ * on the same connection. nginx caches fewer idle connections than there
+ * are workers (conf/stack.sh), so some worker is always free to accept.
  */
 #include "fcgi.h"
 
@@ -160,34 +160,14 @@ fcgi_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Before blocking on a kept connection: if it is idle while another
- * connection waits to be accepted, release it. */
+/* Before waiting for the next request: write the buffered request log
+ * lines, unless more work is already waiting. */
 static void
-fcgi_maybe_release(FCGX_Request *fr, int listen_fd)
+fcgi_before_wait(FCGX_Request *fr, int listen_fd)
 {
-    struct pollfd p[2] = {{fr->ipcFd, POLLIN, 0}, {listen_fd, POLLIN, 0}};
-    /* about to wait: write the buffered request lines first, unless more
-     * work is already waiting */
-    if (fr->ipcFd < 0) {
-        if (poll(&p[1], 1, 0) <= 0)
-            log_flush();
-        return;
-    }
-    if (poll(p, 2, 0) <= 0)
+    struct pollfd p = {fr->ipcFd >= 0 ? fr->ipcFd : listen_fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0)
         log_flush();
-    for (;;) {
-        int n = poll(p, 2, -1);
-        if (n < 0 && errno == EINTR) {
-            if (fcgi_stop)
-                return;
-            continue;
-        }
-        break;
-    }
-    if (p[0].revents)
-        return; /* next request (or EOF) on our connection */
-    if (p[1].revents & POLLIN)
-        FCGX_Free(fr, 1); /* closes ipcFd; Accept_r will accept anew */
 }
 
 int
@@ -218,9 +198,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
     log_info("worker ready");
 
     while (!fcgi_stop) {
-        fcgi_maybe_release(&fr, 0);
-        if (fcgi_stop)
-            break;
+        fcgi_before_wait(&fr, 0);
         if (FCGX_Accept_r(&fr) < 0) {
             if (fcgi_stop)
                 break;

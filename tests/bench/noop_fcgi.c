@@ -11,7 +11,6 @@
  * request ends.
  */
 #include <fcgiapp.h>
-#include <poll.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -89,14 +88,6 @@ main(int argc, char **argv)
         return 1;
     }
     for (;;) {
-        /* same connection policy as app/core/fcgi.c: give up an idle
-         * kept connection when another one is waiting to be accepted */
-        if (r.ipcFd >= 0) {
-            struct pollfd p[2] = {{r.ipcFd, POLLIN, 0}, {0, POLLIN, 0}};
-            if (poll(p, 2, -1) > 0 && !p[0].revents &&
-                (p[1].revents & POLLIN))
-                FCGX_Free(&r, 1);
-        }
         if (FCGX_Accept_r(&r) < 0)
             break;
         FCGX_PutStr(noop_head, (int)(sizeof(noop_head) - 1), r.out);

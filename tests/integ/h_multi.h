@@ -132,42 +132,15 @@ static int __attribute__((unused)) hm_success(const struct hm_res *r)
            json_object_get_boolean(v);
 }
 
-/* As hm_run, then runs again (up to 3 rounds) the requests answered 502.
- * Why: the worker pool closes an idle kept FastCGI connection when
- * another connection waits (app/core/fcgi.c), and nginx may have just
- * written a request on it; nginx retries that only for idempotent
- * methods, so a POST gets 502 without having reached the app. Returns
- * how many requests were retried (tests print it). */
+/* How many of out[0..n-1] were answered 502 (nginx could not get an
+ * answer from the pool: a request lost, which must never happen). */
 static int __attribute__((unused))
-hm_run_retry502(const struct hm_req *q, struct hm_res *out, int n, int inflight)
+hm_count_502(const struct hm_res *out, int n)
 {
-    hm_run(q, out, n, inflight);
-    int retried = 0;
-    for (int round = 0; round < 3; round++) {
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            m += out[i].status == 502;
-        if (m == 0)
-            break;
-        struct hm_req *q2 = calloc((size_t)m, sizeof(*q2));
-        struct hm_res *r2 = calloc((size_t)m, sizeof(*r2));
-        int *map = calloc((size_t)m, sizeof(*map));
-        for (int i = 0, k = 0; i < n; i++)
-            if (out[i].status == 502) {
-                q2[k] = q[i];
-                map[k++] = i;
-            }
-        hm_run(q2, r2, m, inflight);
-        for (int k = 0; k < m; k++) {
-            hm_free(&out[map[k]], 1);
-            out[map[k]] = r2[k];
-        }
-        retried += m;
-        free(q2);
-        free(r2);
-        free(map);
-    }
-    return retried;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        m += out[i].status == 502;
+    return m;
 }
 
 __attribute__((unused)) static const char *
