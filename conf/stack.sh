@@ -8,7 +8,7 @@
 #   conf/stack.sh status DIR
 #
 # Environment (inputs):
-#   HMDP_BIN        directory of hmdp-worker, hmdp-sse, hmdp-consumer
+#   HMDP_BIN        directory of hmdp-worker, hmdp-sse, hmdp-*-consumer
 #                   (default: build/rel under the repo root)
 #   HMDP_PORT_BASE  nginx = BASE, fcgi = +1, redis = +2, mysql = +3,
 #                   sse = +4, noop (benchmark responder) = +5 (default 8080)
@@ -36,7 +36,7 @@
 #     SIGTERM it sends its children SIGUSR1 (libfcgi treats that as "finish
 #     and exit"), does not respawn, and exits 1-2 s after they are gone.
 #     Its -s option is off by one in 1.0.0 (-s TERM sends SIGQUIT), so it
-#     is not used: hmdp-sse and hmdp-consumer, which run under their own
+#     is not used: hmdp-sse and the hmdp-*-consumer daemons, which run under their own
 #     multiwatch -f 1, must stop cleanly on SIGUSR1 as on SIGTERM.
 #   * multiwatch does not search PATH: it gets absolute program paths.
 #   * As root, nginx workers would run as nobody; see start_nginx.
@@ -204,7 +204,7 @@ RUN_USER=$(id -un)
 # gateway and every stream consumer (the Makefile builds each
 # app/<f>/<f>_consumer.c as hmdp-<f>-consumer). Consumers are found in
 # HMDP_BIN, and by their pid files so stop finds what start started.
-DAEMONS=(hmdp-sse hmdp-consumer)
+DAEMONS=(hmdp-sse)
 for f in "$HMDP_BIN"/hmdp-*-consumer "$DIR"/hmdp-*-consumer.pid; do
     n=$(basename -- "$f" .pid)
     if [[ -e $f && " ${DAEMONS[*]} " != *" $n "* ]]; then
