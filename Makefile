@@ -77,6 +77,11 @@ build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
 	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 
+# benchmark driver for the feed fan-out (tests/bench/feed_fanout.sh)
+build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o $(LIB_REL)
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+
 build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"

@@ -20,24 +20,43 @@
 #include <stdio.h>
 #include <string.h>
 
-/* KEYS: stock, buyers set, voucher hash {begin, end}, stream.orders
- * ARGV: userId, voucherId, orderId, now (epoch s), stream maxlen
- * Returns a seckill_code. */
+/* KEYS: stock, buyers set, voucher hash {begin, end}, stream.orders,
+ *       the day's order counter icr:order:{yyyyMMdd}
+ * ARGV: userId, voucherId, now (epoch s), stream maxlen, counter ttl,
+ *       id epoch
+ * Returns {seckill_code} or, on success, {0, order id as decimal text,
+ * seq}. The order id is (now - epoch) << 32 | seq, where seq comes from
+ * the counter, taken only for a successful order, in the same step. Lua
+ * numbers are doubles (exact to 2^53) and the id is larger, so it is
+ * written out from two exact parts: 2^32 = 4294 * 10^6 + 967296. */
 static const struct rds_script voucher_lua_seckill = {
     "voucher_seckill",
     "local s = redis.call('GET', KEYS[1])\n"
-    "if not s then return 3 end\n"
+    "if not s then return {3} end\n"
     "local w = redis.call('HMGET', KEYS[3], 'begin', 'end')\n"
-    "local now = tonumber(ARGV[4])\n"
-    "if w[1] and now < tonumber(w[1]) then return 4 end\n"
-    "if w[2] and now > tonumber(w[2]) then return 5 end\n"
-    "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end\n"
-    "if tonumber(s) <= 0 then return 1 end\n"
+    "local now = tonumber(ARGV[3])\n"
+    "if w[1] and now < tonumber(w[1]) then return {4} end\n"
+    "if w[2] and now > tonumber(w[2]) then return {5} end\n"
+    "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {2} end\n"
+    "if tonumber(s) <= 0 then return {1} end\n"
+    "local seq = redis.call('INCR', KEYS[5])\n"
+    "if seq == 1 then redis.call('EXPIRE', KEYS[5], ARGV[5]) end\n"
+    "local t = now - tonumber(ARGV[6])\n"
+    "if t < 0 or t > 2147483647 or seq > 4294967295 then\n"
+    "  return redis.error_reply('order id out of range')\n"
+    "end\n"
+    "local lo = t * 967296 + seq\n"
+    "local carry = math.floor(lo / 1000000)\n"
+    "lo = lo - carry * 1000000\n"
+    "local hi = t * 4294 + carry\n"
+    "local id\n"
+    "if hi > 0 then id = string.format('%d%06d', hi, lo)\n"
+    "else id = string.format('%d', lo) end\n"
     "redis.call('DECR', KEYS[1])\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
-    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*',"
-    " 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', ARGV[3])\n"
-    "return 0\n"};
+    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*',"
+    " 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', id)\n"
+    "return {0, id, seq}\n"};
 
 res_t
 voucher_shop_exists(struct req *rq, int64_t shop_id, int *found)
@@ -196,31 +215,35 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
     time_t now = time(NULL);
     char ymd[16];
     date_ymd(now, ymd);
-    const char *icr = key_icr(a, VOUCHER_ICR_PREFIX, ymd);
+    const char *keys[5] = {
+        key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
+        key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS,
+        key_icr(a, VOUCHER_ICR_PREFIX, ymd)};
+    const char *args[6] = {arena_printf(a, "%lld", (long long)uid),
+                           arena_printf(a, "%lld", (long long)voucher_id),
+                           arena_printf(a, "%lld", (long long)now),
+                           arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN),
+                           arena_printf(a, "%d", TTL_ICR),
+                           arena_printf(a, "%lld",
+                                        (long long)VOUCHER_ID_EPOCH)};
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "INCR %s", icr);
+    res_t rc = rds_eval(rq, &voucher_lua_seckill, &r, 5, keys, 6, args);
     if (rc != RES_OK)
         return rc;
-    /* rides along with the script call */
-    rds_fire(rq, "EXPIRE %s %d", icr, TTL_ICR);
-    if (voucher_order_id((int64_t)now, rds_int(r), order_id) < 0)
-        return req_fail(rq, RES_INTERNAL, "order id out of range (seq %lld)",
-                        rds_int(r));
-
-    const char *keys[4] = {
-        key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
-        key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS};
-    const char *args[5] = {arena_printf(a, "%lld", (long long)uid),
-                           arena_printf(a, "%lld", (long long)voucher_id),
-                           arena_printf(a, "%lld", (long long)*order_id),
-                           arena_printf(a, "%lld", (long long)now),
-                           arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN)};
-    if ((rc = rds_eval(rq, &voucher_lua_seckill, &r, 4, keys, 5, args)) !=
-        RES_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_INTEGER)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
         return req_fail(rq, RES_INTERNAL, "seckill script: bad reply");
-    *code = (int)r->integer;
+    *code = (int)r->element[0]->integer;
+    if (*code != SECKILL_OK)
+        return RES_OK;
+    /* the script's decimal id must be the one C composes from its parts */
+    int64_t id, want;
+    if (r->elements != 3 || r->element[1]->type != REDIS_REPLY_STRING ||
+        parse_i64(r->element[1]->str, &id) < 0 ||
+        voucher_order_id((int64_t)now, rds_int(r->element[2]), &want) < 0 ||
+        id != want)
+        return req_fail(rq, RES_INTERNAL, "seckill script: bad order id");
+    *order_id = id;
     return RES_OK;
 }
 

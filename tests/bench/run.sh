@@ -13,29 +13,14 @@ secs=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNS:-64}
 workers=${BENCH_WORKERS:-4}
 
-make --no-print-directory rel >/dev/null
-T=$(mktemp -d /tmp/hmdp-bench.XXXXXX)
-base=$((24000 + (RANDOM % 300) * 10))
-cleanup() {
-    [ -f "$T/noop.pid" ] && kill "$(cat "$T/noop.pid")" 2>/dev/null || true
-    HMDP_BIN=$PWD/build/rel bash conf/stack.sh stop "$T" >/dev/null 2>&1 || true
-    if [ "${TEST_KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-HMDP_BIN=$PWD/build/rel HMDP_PORT_BASE=$base HMDP_WORKERS=$workers HMDP_MODE=prod \
-    bash conf/stack.sh start "$T" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
-set -a; . "$T/env"; set +a
+. tests/bench/lib.sh
+bench_stack "$workers"
+T=$BENCH_DIR
 api=$HMDP_URL/api
 rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
-sql() { mariadb --no-defaults -S "$HMDP_MYSQL_SOCKET" -uroot hmdp -N -e "$1"; }
 
 # a logged-in user
-phone=13900000001
-curl -s -XPOST "$api/user/code?phone=$phone" >/dev/null
-code=$(rcli get "login:code:$phone")
-token=$(curl -s -XPOST -H 'Content-Type: application/json' \
-    -d "{\"phone\":\"$phone\",\"code\":\"$code\"}" "$api/user/login" |
-    sed -n 's/.*"data":"\([0-9a-f]*\)".*/\1/p')
+token=$(bench_login 13900000001)
 [ ${#token} = 32 ] || { echo "login failed"; exit 1; }
 # keep the session alive for the whole run
 rcli expire "login:token:$token" 86400 >/dev/null
