@@ -160,6 +160,21 @@ fcgi_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Drops the idle kept connection. libfcgi's own close (FCGX_Free(fr, 1))
+ * half-closes and then waits, up to 2 s, for nginx to close its side:
+ * one more sleep and wake-up per released connection, at a time when a
+ * connection is already waiting in the backlog. The connection is idle
+ * (our last reply was fully written, nothing unread), so a plain close()
+ * sends a FIN and loses nothing; a request nginx sends in the same instant
+ * fails on a cached connection either way, and nginx retries those. */
+static void
+fcgi_release(FCGX_Request *fr)
+{
+    close(fr->ipcFd);
+    fr->ipcFd = -1;
+    FCGX_Free(fr, 0); /* anything libfcgi still holds for the request */
+}
+
 /* Before blocking on a kept connection: if it is idle while another
  * connection waits to be accepted, release it. */
 static void
@@ -167,27 +182,30 @@ fcgi_maybe_release(FCGX_Request *fr, int listen_fd)
 {
     struct pollfd p[2] = {{fr->ipcFd, POLLIN, 0}, {listen_fd, POLLIN, 0}};
     /* about to wait: write the buffered request lines first, unless more
-     * work is already waiting */
+     * work is already waiting (then that poll already answers the
+     * question, and a busy worker makes one poll per request, not two) */
     if (fr->ipcFd < 0) {
         if (poll(&p[1], 1, 0) <= 0)
             log_flush();
         return;
     }
-    if (poll(p, 2, 0) <= 0)
+    int n = poll(p, 2, 0);
+    if (n <= 0) {
         log_flush();
-    for (;;) {
-        int n = poll(p, 2, -1);
-        if (n < 0 && errno == EINTR) {
-            if (fcgi_stop)
-                return;
-            continue;
+        for (;;) {
+            n = poll(p, 2, -1);
+            if (n < 0 && errno == EINTR) {
+                if (fcgi_stop)
+                    return;
+                continue;
+            }
+            break;
         }
-        break;
     }
     if (p[0].revents)
         return; /* next request (or EOF) on our connection */
     if (p[1].revents & POLLIN)
-        FCGX_Free(fr, 1); /* closes ipcFd; Accept_r will accept anew */
+        fcgi_release(fr); /* Accept_r will accept anew */
 }
 
 int

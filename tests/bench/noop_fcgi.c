@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char noop_head[] =
     "Status: 200 OK\r\n"
@@ -90,12 +91,16 @@ main(int argc, char **argv)
     }
     for (;;) {
         /* same connection policy as app/core/fcgi.c: give up an idle
-         * kept connection when another one is waiting to be accepted */
+         * kept connection when another one is waiting to be accepted,
+         * with a plain close() as fcgi_release() does there */
         if (r.ipcFd >= 0) {
             struct pollfd p[2] = {{r.ipcFd, POLLIN, 0}, {0, POLLIN, 0}};
             if (poll(p, 2, -1) > 0 && !p[0].revents &&
-                (p[1].revents & POLLIN))
-                FCGX_Free(&r, 1);
+                (p[1].revents & POLLIN)) {
+                close(r.ipcFd);
+                r.ipcFd = -1;
+                FCGX_Free(&r, 0);
+            }
         }
         if (FCGX_Accept_r(&r) < 0)
             break;
