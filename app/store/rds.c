@@ -253,20 +253,25 @@ rds_reply(struct req *rq, redisReply **out)
     return RES_OK;
 }
 
-void
-rds_fire(struct req *rq, const char *fmt, ...)
+/* Connects for a fired command; a fired command never fails a request,
+ * so a connect failure leaves the request's status as it was. */
+static int
+rds_fire_connect(struct req *rq)
 {
     res_t saved = rq->rc;
     char *msg = rq->errmsg;
     if (rds_connect(rq) != RES_OK) {
-        rq->rc = saved; /* a fired command never fails a request */
+        rq->rc = saved;
         rq->errmsg = msg;
-        return;
+        return -1;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    int a = redisvAppendCommand(rds_ctx, fmt, ap);
-    va_end(ap);
+    return 0;
+}
+
+/* Counts a fired command appended with status a. */
+static void
+rds_fire_queued(int a)
+{
     if (a != REDIS_OK) {
         rds_drop("append failed");
         return;
@@ -277,6 +282,26 @@ rds_fire(struct req *rq, const char *fmt, ...)
         return;
     }
     rds_owed++;
+}
+
+void
+rds_fire(struct req *rq, const char *fmt, ...)
+{
+    if (rds_fire_connect(rq) != 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    va_end(ap);
+    rds_fire_queued(a);
+}
+
+void
+rds_firev(struct req *rq, int argc, const char **argv, const size_t *argvlen)
+{
+    if (rds_fire_connect(rq) != 0)
+        return;
+    rds_fire_queued(redisAppendCommandArgv(rds_ctx, argc, argv, argvlen));
 }
 
 void

@@ -32,6 +32,11 @@ res_t rds_reply(struct req *rq, redisReply **out);
 /* Queues a command whose reply nobody waits for; it travels with the next
  * command (or is collected by rds_request_end). Errors are only logged. */
 void rds_fire(struct req *rq, const char *fmt, ...);
+/* rds_fire with argv (argvlen NULL: strlen of each). Cheaper than the
+ * format string on hot paths: hiredis builds a format-string command
+ * piece by piece, an argv one in a single allocation. */
+void rds_firev(struct req *rq, int argc, const char **argv,
+               const size_t *argvlen);
 
 /* A Lua script loaded once per connection and run with EVALSHA (falling
  * back to EVAL on NOSCRIPT). Define as static const with the source. */
