@@ -102,7 +102,7 @@ LIB_FUZZ  := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
 build/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC [fuzz] $<"
-	@$(FUZZ_CC) $(filter-out -Werror,$(WARN)) $(FUZZF) \
+	@$(FUZZ_CC) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral $(FUZZF) \
 	    -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
 build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(LIB_FUZZ)
 	@echo "  LD $@"

@@ -324,8 +324,8 @@ req_json_put(void *p)
 static size_t
 req_json_ws(const char *s, size_t n, size_t i)
 {
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-                     s[i] == '\r'))
+    while (i < n &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
         i++;
     return i;
 }
@@ -478,8 +478,8 @@ req_json(struct req *rq, struct json_object **out)
     struct json_tokener *tok = json_tokener_new_ex(REQ_JSON_DEPTH + 1);
     if (tok == NULL)
         abort();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_VALIDATE_UTF8);
+    json_tokener_set_flags(tok,
+                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     struct json_object *o =
         json_tokener_parse_ex(tok, rq->body, (int)rq->body_len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);

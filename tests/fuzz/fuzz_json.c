@@ -86,15 +86,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_req(&rq, body, size);
     res_t rc = req_json(&rq, &o);
     if (rc != RES_OK) {
-        if (rc != RES_BAD_INPUT || rq.rc != RES_BAD_INPUT ||
-            rq.errmsg == NULL)
+        if (rc != RES_BAD_INPUT || rq.rc != RES_BAD_INPUT || rq.errmsg == NULL)
             abort();
     } else {
         if (o == NULL || !json_object_is_type(o, json_type_object))
             abort();
-        static const char *const names[] = {"phone", "code", "password",
-                                            "title", "shopId", "blogId",
-                                            "x", ""};
+        static const char *const names[] = {
+            "phone", "code", "password", "title", "shopId", "blogId", "x", ""};
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
             fz_fields(&rq, o, names[k]);
         json_object_object_foreach(o, key, val)

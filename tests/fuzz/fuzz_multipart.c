@@ -44,8 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         e = upload_boundary(ctype, boundary, sizeof(boundary));
         if (e != UPLOAD_OK && e != UPLOAD_E_CTYPE && e != UPLOAD_E_BOUNDARY)
             abort();
-        if (e == UPLOAD_OK && (boundary[0] == '\0' ||
-                               strlen(boundary) > UPLOAD_BOUNDARY_MAX))
+        if (e == UPLOAD_OK &&
+            (boundary[0] == '\0' || strlen(boundary) > UPLOAD_BOUNDARY_MAX))
             abort();
         in += nl ? cl + 1 : cl;
         n -= nl ? cl + 1 : cl;

@@ -103,8 +103,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (parse_i64(s, &v) == 0) {
         /* strict: an optional '-' and digits only, and no overflow */
-        if (s[strspn(s, "-0123456789")] != '\0' ||
-            strchr(s + 1, '-') != NULL || strtoll(s, NULL, 10) != v)
+        if (s[strspn(s, "-0123456789")] != '\0' || strchr(s + 1, '-') != NULL ||
+            strtoll(s, NULL, 10) != v)
             abort();
     }
     (void)utf8_len((const char *)data, size);

@@ -55,15 +55,24 @@ static unsigned
 hx_bit(long status)
 {
     switch (status) {
-    case 200: return S200;
-    case 400: return S400;
-    case 401: return S401;
-    case 403: return S403;
-    case 404: return S404;
-    case 405: return S405;
-    case 413: return S413;
-    case 414: return S414;
-    default: return 0;
+    case 200:
+        return S200;
+    case 400:
+        return S400;
+    case 401:
+        return S401;
+    case 403:
+        return S403;
+    case 404:
+        return S404;
+    case 405:
+        return S405;
+    case 413:
+        return S413;
+    case 414:
+        return S414;
+    default:
+        return 0;
     }
 }
 
@@ -222,9 +231,9 @@ hx_raw(const char *req, size_t n, struct hx *out)
 /* ================= checking ================= */
 
 struct hx_expect {
-    unsigned want;  /* status bits that are acceptable; 0 = any allowed */
-    int must_fail;  /* success:true would accept bad input */
-    int head;       /* HEAD: no body to check */
+    unsigned want; /* status bits that are acceptable; 0 = any allowed */
+    int must_fail; /* success:true would accept bad input */
+    int head;      /* HEAD: no body to check */
 };
 
 static void
@@ -252,7 +261,7 @@ hx_utf8_ok(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     while (p < e) {
         unsigned c = *p;
-        int extra = c < 0x80                  ? 0
+        int extra = c < 0x80                 ? 0
                     : c >= 0xC2 && c <= 0xDF ? 1
                     : c >= 0xE0 && c <= 0xEF ? 2
                     : c >= 0xF0 && c <= 0xF4 ? 3
@@ -415,8 +424,7 @@ hx_has_param(const char *pattern)
 
 /* path?query, or path when the query is "" (query NULL: row's). */
 static char *
-hx_target(const struct h_route *row, const char *path_value,
-          const char *query)
+hx_target(const struct h_route *row, const char *path_value, const char *query)
 {
     char *p = hx_path(row->pattern, path_value);
     const char *q = query ? query : row->query;
@@ -554,8 +562,7 @@ hx_sweep_ids(const struct h_route *row, struct ident *id)
         return;
     const char *body = row->body;
     const char *ctype = body ? "application/json" : NULL;
-    for (size_t i = 0; i < sizeof(hostile_ids) / sizeof(hostile_ids[0]);
-         i++) {
+    for (size_t i = 0; i < sizeof(hostile_ids) / sizeof(hostile_ids[0]); i++) {
         const struct hostile_id *h = &hostile_ids[i];
         char *t = hx_target(row, h->v, NULL);
         struct hx_expect ex =
@@ -626,8 +633,8 @@ static char *
 hx_query_with(const struct h_route *row, const char *name, const char *v,
               int dup)
 {
-    size_t cap = strlen(row->query) + strlen(name) * 2 +
-                 (v ? strlen(v) : 0) + 64;
+    size_t cap =
+        strlen(row->query) + strlen(name) * 2 + (v ? strlen(v) : 0) + 64;
     char *out = malloc(cap);
     out[0] = '\0';
     char *q = strdup(row->query), *save = NULL;
@@ -720,8 +727,8 @@ hx_sweep_query(const struct h_route *row, struct ident *id)
         free(big);
     }
     /* whole-query garbage */
-    static const char *const junk[] = {"&&&", "=", "==&=1", "%", "&=&",
-                                       "a=%00&b=%00", "current"};
+    static const char *const junk[] = {"&&&", "=",           "==&=1",  "%",
+                                       "&=&", "a=%00&b=%00", "current"};
     for (size_t k = 0; k < sizeof(junk) / sizeof(junk[0]); k++) {
         char *t = hx_target(row, NULL, junk[k]);
         hx_do(row, id, row->method, t, NULL, ctype, body,
@@ -823,8 +830,8 @@ hx_sweep_bodies(const struct h_route *row, struct ident *id)
             ex = hx_expect_for(row, id, 0, 0);
         char what[64];
         snprintf(what, sizeof(what), "body %s", b->what);
-        hx_do(row, id, row->method, t, NULL, "application/json", b->v, n,
-              what, ex);
+        hx_do(row, id, row->method, t, NULL, "application/json", b->v, n, what,
+              ex);
     }
     /* over nginx's client_max_body_size for /api/ (1 MiB) */
     if (!multipart) {
@@ -835,10 +842,13 @@ hx_sweep_bodies(const struct h_route *row, struct ident *id)
         free(big);
     }
     /* wrong or missing content types around a plausible body */
-    static const char *const ctypes[] = {
-        NULL, "text/plain", "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=zz", "application/json; charset=gbk",
-        "application/xml", "*/*"};
+    static const char *const ctypes[] = {NULL,
+                                         "text/plain",
+                                         "application/x-www-form-urlencoded",
+                                         "multipart/form-data; boundary=zz",
+                                         "application/json; charset=gbk",
+                                         "application/xml",
+                                         "*/*"};
     const char *pb = row->body ? row->body : "{}";
     for (size_t k = 0; k < sizeof(ctypes) / sizeof(ctypes[0]); k++) {
         hx_do(row, id, row->method, t, NULL, ctypes[k], pb, strlen(pb),
@@ -905,10 +915,10 @@ hx_fields(size_t *n)
             {"\"\xFF\xFE\"", BAD_ALL},
             {"\"\xC0\xAE\xC0\xAE\"", BAD_ALL},
             {"\"\xED\xA0\x80\"", BAD_ALL}, /* a surrogate, UTF-8 encoded */
-            {"\"\\ud800\"", BAD_NUMS},      /* json-c may make it U+FFFD */
-            {NULL, BAD_ALL},                /* long_str */
-            {NULL, BAD_NUMS},               /* long_digits (for STR: 400 too) */
-            {NULL, BAD_ALL},                /* deep_field */
+            {"\"\\ud800\"", BAD_NUMS},     /* json-c may make it U+FFFD */
+            {NULL, BAD_ALL},               /* long_str */
+            {NULL, BAD_NUMS},              /* long_digits (for STR: 400 too) */
+            {NULL, BAD_ALL},               /* deep_field */
             {"\"<script>alert(1)</script>\"", BAD_NUMS},
         };
         cnt = sizeof(all) / sizeof(all[0]);
@@ -929,7 +939,8 @@ hx_body_with(const struct h_route *row, const char *field, const char *raw)
 {
     struct json_object *o = json_tokener_parse(row->body);
     json_object_object_del(o, field);
-    const char *rest = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    const char *rest =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     size_t n = strlen(rest) + strlen(field) + (raw ? strlen(raw) : 0) + 16;
     char *out = malloc(n);
     if (raw == NULL) {
@@ -978,8 +989,8 @@ hx_sweep_fields(const struct h_route *row, struct ident *id)
         char *dupv = hx_body_with(row, f->name, "{}");
         char *b = malloc(strlen(dupv) + 64);
         sprintf(b, "{\"%s\":{},%s", f->name, dupv + 1);
-        hx_do(row, id, row->method, t, NULL, "application/json", b,
-              strlen(b), "duplicate key", hx_expect_for(row, id, 1, S400));
+        hx_do(row, id, row->method, t, NULL, "application/json", b, strlen(b),
+              "duplicate key", hx_expect_for(row, id, 1, S400));
         free(b);
         free(dupv);
     }
@@ -1015,10 +1026,9 @@ hx_matches(const char *pattern, const char *path)
 static void
 hx_sweep_methods(const struct h_route *row, struct ident *id)
 {
-    static const char *const methods[] = {"GET",     "POST",     "PUT",
-                                          "DELETE",  "PATCH",    "OPTIONS",
-                                          "TRACE",   "PROPFIND", "HEAD",
-                                          "CONNECT_", "X-HMDP"};
+    static const char *const methods[] = {
+        "GET",   "POST",     "PUT",  "DELETE",   "PATCH", "OPTIONS",
+        "TRACE", "PROPFIND", "HEAD", "CONNECT_", "X-HMDP"};
     char *path = hx_path(row->pattern, NULL);
     char *t = hx_target(row, NULL, NULL);
     for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
@@ -1068,8 +1078,9 @@ hx_sweep_headers(const struct h_route *row, struct ident *id)
     snprintf(bearer, sizeof(bearer), "authorization: Bearer %s",
              id->token ? id->token : "x");
     char upper[80];
-    snprintf(upper, sizeof(upper), "authorization: %s", "FFFFFFFFFFFFFFFF"
-                                                        "FFFFFFFFFFFFFFFF");
+    snprintf(upper, sizeof(upper), "authorization: %s",
+             "FFFFFFFFFFFFFFFF"
+             "FFFFFFFFFFFFFFFF");
     char *big = malloc(7000 + 32);
     strcpy(big, "authorization: ");
     memset(big + 15, 'f', 7000);
@@ -1089,8 +1100,8 @@ hx_sweep_headers(const struct h_route *row, struct ident *id)
     adm[15 + 2048] = '\0';
     int was_admin = id->admin;
     id->admin = 0;
-    hx_do(row, id, row->method, t, adm, ctype, body, blen,
-          "bogus admin token", hx_expect_for(row, id, 0, 0));
+    hx_do(row, id, row->method, t, adm, ctype, body, blen, "bogus admin token",
+          hx_expect_for(row, id, 0, 0));
     id->admin = was_admin;
     /* junk in other headers the app does not read */
     char *cookie = malloc(4096 + 16);
@@ -1121,7 +1132,7 @@ hx_sweep_multipart(const struct h_route *row, struct ident *id)
     char buf[65536];
     struct {
         const char *what, *ctype;
-        int ok; /* an acceptable upload */
+        int ok;      /* an acceptable upload */
         int refused; /* 200 success:false rather than 400 */
     } cases[] = {
         {"no boundary", "multipart/form-data", 0, 0},
@@ -1207,9 +1218,8 @@ hx_sweep_multipart(const struct h_route *row, struct ident *id)
         }
 #undef ADD
 #undef ADDS
-        struct hx_expect ex =
-            hx_expect_for(row, id, !cases[k].ok,
-                          cases[k].refused ? S200 : S400);
+        struct hx_expect ex = hx_expect_for(row, id, !cases[k].ok,
+                                            cases[k].refused ? S200 : S400);
         const char *hd[4];
         char authline[128];
         hx_ident_headers(id, hd, authline, sizeof(authline));
@@ -1408,12 +1418,27 @@ test_sweep(void)
 static void
 test_unknown_paths(void)
 {
-    static const char *const paths[] = {
-        "/nope", "/", "/user", "/blog/1/2/3/4/5", "/BLOG/hot", "/blog/hot/",
-        "//blog//hot", "/api/blog/hot", "/%2e%2e/%2e%2e/etc/passwd",
-        "/imgs/../../etc/passwd", "/.env", "/blog/hot%00", "/blog/hot;x=1",
-        "/blog/hot%0A", "/user/%0Ainfo", "/comment/like", "/upload", "",
-        "/upload/", "/message/sse%0A", "/blog/hot%0D%0AX-Injected:%201"};
+    static const char *const paths[] = {"/nope",
+                                        "/",
+                                        "/user",
+                                        "/blog/1/2/3/4/5",
+                                        "/BLOG/hot",
+                                        "/blog/hot/",
+                                        "//blog//hot",
+                                        "/api/blog/hot",
+                                        "/%2e%2e/%2e%2e/etc/passwd",
+                                        "/imgs/../../etc/passwd",
+                                        "/.env",
+                                        "/blog/hot%00",
+                                        "/blog/hot;x=1",
+                                        "/blog/hot%0A",
+                                        "/user/%0Ainfo",
+                                        "/comment/like",
+                                        "/upload",
+                                        "",
+                                        "/upload/",
+                                        "/message/sse%0A",
+                                        "/blog/hot%0D%0AX-Injected:%201"};
     struct ident anon = {"anonymous", NULL, 0};
     for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {
         struct hx r;
@@ -1428,7 +1453,10 @@ test_unknown_paths(void)
 static void
 test_raw_requests(void)
 {
-#define RAW(w, r, st) {w, r, sizeof(r) - 1, st}
+#define RAW(w, r, st)                                                          \
+    {                                                                          \
+        w, r, sizeof(r) - 1, st                                                \
+    }
     static const struct {
         const char *what, *req;
         size_t n;
@@ -1541,10 +1569,8 @@ static void
 test_log_injection(void)
 {
     char marker[64], target[160];
-    snprintf(marker, sizeof(marker), "hmdp-forged-%lld",
-             (long long)h_now_ms());
-    snprintf(target, sizeof(target), "/nope%%0A%s%%0D%%0A%s-2", marker,
-             marker);
+    snprintf(marker, sizeof(marker), "hmdp-forged-%lld", (long long)h_now_ms());
+    snprintf(target, sizeof(target), "/nope%%0A%s%%0D%%0A%s-2", marker, marker);
     struct hx r;
     hx_send("GET", target, NULL, NULL, NULL, 0, &r);
     hx_check("anonymous", "GET", target, "newline in path", &r,
@@ -1571,12 +1597,53 @@ test_log_injection(void)
     CHECK(!forged);
 }
 
+/* Clients that never finish (a body shorter than its Content-Length, a
+ * half request line), more of them than there are workers: nginx holds
+ * them, and everyone else is still served within the deadline. */
+static void
+test_slow_clients(void)
+{
+    int fds[12], n = 0;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)atoi(h_env("HMDP_NGINX_PORT")));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const char partial_body[] =
+        "POST /api/user/login HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        "{\"phone\":";
+    static const char partial_line[] = "GET /api/blog/h";
+    for (int i = 0; i < 12; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        const char *m = i % 3 ? partial_body : partial_line;
+        ssize_t w = write(fd, m, strlen(m));
+        (void)w;
+        fds[n++] = fd;
+    }
+    CHECK(n == 12);
+    h_sleep_ms(200);
+    for (int i = 0; i < 12; i++) {
+        struct hx r;
+        hx_send("GET", "/blog/hot", NULL, NULL, NULL, 0, &r);
+        hx_check("anonymous", "GET", "/blog/hot", "beside slow clients", &r,
+                 (struct hx_expect){S200, 0, 0});
+        hx_free(&r);
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
 static void
 test_still_healthy(void)
 {
     /* every worker answers normally: more requests than workers */
-    for (int i = 0; i < 4 * (nworkers_before > 0 ? nworkers_before : 4);
-         i++) {
+    for (int i = 0; i < 4 * (nworkers_before > 0 ? nworkers_before : 4); i++) {
         struct resp r;
         CHECK(h_get("/blog/hot", NULL, &r) == 0 && r.status == 200 &&
               h_success(&r) && h_data(&r) &&
@@ -1587,8 +1654,7 @@ test_still_healthy(void)
     char *tok = h_login(&uid);
     CHECK(tok != NULL && uid > 0);
     struct resp r;
-    CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 200 &&
-          h_success(&r));
+    CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 200 && h_success(&r));
     h_free(&r);
     free(tok);
     check_victim();
@@ -1610,6 +1676,7 @@ main(void)
     RUN(test_unknown_paths);
     RUN(test_raw_requests);
     RUN(test_log_injection);
+    RUN(test_slow_clients);
     RUN(test_still_healthy);
     curl_easy_cleanup(hx_curl);
     T_DONE();

@@ -18,11 +18,16 @@ static const char *
 cover_method_name(unsigned bit)
 {
     switch (bit) {
-    case HTTP_GET: return "GET";
-    case HTTP_POST: return "POST";
-    case HTTP_PUT: return "PUT";
-    case HTTP_DELETE: return "DELETE";
-    default: return NULL;
+    case HTTP_GET:
+        return "GET";
+    case HTTP_POST:
+        return "POST";
+    case HTTP_PUT:
+        return "PUT";
+    case HTTP_DELETE:
+        return "DELETE";
+    default:
+        return NULL;
     }
 }
 
