@@ -25,7 +25,8 @@ BINS     := hmdp-worker $(CONSUMERS:%=hmdp-%-consumer) $(if $(SSE_SRC),hmdp-sse)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
-.PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench
+.PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench \
+        fuzz fuzzbin
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
@@ -90,6 +91,41 @@ build/test/integ/%: build/test/tests/integ/%.o build/test/tests/integ/h.o
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
 	@$(CC) $(TESTF) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread -o $@
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): clang only, not part of
+# `make test`. `make fuzz` runs each for FUZZ_SECONDS on a corpus in
+# build/fuzz/corpus/<name> seeded from tests/fuzz/corpus/<name>; crash
+# inputs land in build/fuzz/ (reproduce: build/fuzz/<name> <file>).
+FUZZ_SECONDS ?= 30
+FUZZ_CC   ?= clang
+FUZZF     := -O1 -g -fno-omit-frame-pointer -DARENA_DEBUG \
+             -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+LIB_FUZZ  := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [fuzz] $<"
+	@$(FUZZ_CC) $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral $(FUZZF) \
+	    -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/fuzz_%: build/fuzz/tests/fuzz/fuzz_%.o $(LIB_FUZZ)
+	@echo "  LD $@"
+	@$(FUZZ_CC) $(FUZZF) -fsanitize=fuzzer $^ $(PKG_LIBS) -o $@
+
+.PRECIOUS: build/fuzz/%.o
+fuzzbin: $(FUZZ_BINS)
+fuzz: fuzzbin
+	@set -e; for f in $(FUZZ_BINS); do \
+	    n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+	    echo "== $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$n- \
+	        build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+	        >build/fuzz/$$n.log 2>&1 || { tail -n 60 build/fuzz/$$n.log; \
+	        echo "!! $$n failed (log build/fuzz/$$n.log)"; exit 1; }; \
+	    grep -E '^stat::number_of_executed_units|^Done' build/fuzz/$$n.log; \
+	done
 
 deps:
 	@sh tests/deps.sh

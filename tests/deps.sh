@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config libfcgi-dev spawn-fcgi multiwatch libhiredis-dev
 default-libmysqlclient-dev libjson-c-dev libsodium-dev libevent-dev
-libcurl4-openssl-dev nginx-light redis-server mariadb-server mariadb-client wrk curl"
+libcurl4-openssl-dev nginx-light redis-server mariadb-server mariadb-client wrk curl
+clang"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

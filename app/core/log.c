@@ -57,6 +57,11 @@ log_line(const char *level, int buffered, const char *fmt, va_list ap)
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof(buf) - 2)
         len = sizeof(buf) - 2;
+    /* request data (a decoded path may hold %0A) cannot start a forged
+     * line: one event, one line */
+    for (size_t i = (size_t)n; i < len; i++)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+            buf[i] = '?';
     buf[len++] = '\n';
     if (buffered) {
         if (log_len + len > sizeof(log_buf))

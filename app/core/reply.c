@@ -127,6 +127,33 @@ reply_status_text(int status)
     }
 }
 
+/* s with every byte that does not start a valid UTF-8 sequence replaced
+ * by '?': messages may quote request data (a path with %FF in it), and
+ * JSON text must be UTF-8. s itself when it is valid. */
+static const char *
+reply_utf8_clean(struct arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    if (utf8_len(s, n) >= 0)
+        return s;
+    char *out = arena_alloc(a, n + 1), *o = out;
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        while (k <= 4 && i + k <= n && utf8_len(s + i, k) != 1)
+            k++;
+        if (k <= 4 && i + k <= n) {
+            memcpy(o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            *o++ = '?';
+            i++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 char *
 reply_render(struct req *rq, size_t *len)
 {
@@ -138,6 +165,7 @@ reply_render(struct req *rq, size_t *len)
         const char *msg = rq->errmsg;
         if (msg == NULL)
             msg = rq->rc == RES_NOT_FOUND ? "资源不存在" : "服务器异常";
+        msg = reply_utf8_clean(rq->arena, msg);
         json_object_object_add(env, "errorMsg", json_object_new_string(msg));
     } else if (rq->data) {
         json_object_object_add(env, "data", json_object_get(rq->data));

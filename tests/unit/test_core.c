@@ -214,6 +214,58 @@ test_json_body(void)
         rq.body_len = strlen(bad[k]);
         CHECK(req_json(&rq, &o) == RES_BAD_INPUT);
     }
+    /* what json-c's tokener lets through even in strict mode: refused
+     * (found by tests/integ/test_hostile.c) */
+    const char *lenient[] = {
+        "{'a':1}",          "{\"a\":1,}",        "/* x */{\"a\":1}",
+        "{\"a\":NaN}",      "{\"a\":Infinity}",  "{\"a\":1.}",
+        "{\"a\":\"x\ty\"}", "\xEF\xBB\xBF{}",     "{\"a\":01}",
+        "{\"a\":\"\\x\"}",  "{\"a\":[1,]}",      "{\"a\" 1}",
+        "{\"a\":-}",        "{\"a\":1e}",        "{\"a\":.5}",
+        "{a:1}",            "{\"a\":\"\\u12\"}",  "{\"a\":tru}",
+        "{\"a\":\"\xFF\"}",  "{\"a\":1}\x0b",     "{\"a\":[}"};
+    for (size_t k = 0; k < sizeof(lenient) / sizeof(lenient[0]); k++) {
+        req_setup(&rq, HTTP_POST, "/x", "");
+        rq.body = lenient[k];
+        rq.body_len = strlen(lenient[k]);
+        CHECK(req_json(&rq, &o) == RES_BAD_INPUT);
+    }
+    const char *strict_ok[] = {
+        " {\"a\":[1,2,{\"b\":null}],\"c\":-0.5e+3,\"d\":\"\\u4e2d\\n\"} \r\n",
+        "{\"\":true,\"x\":false,\"y\":[[]],\"z\":{}}", "{\"a\":0,\"b\":1E9}"};
+    for (size_t k = 0; k < sizeof(strict_ok) / sizeof(strict_ok[0]); k++) {
+        req_setup(&rq, HTTP_POST, "/x", "");
+        rq.body = strict_ok[k];
+        rq.body_len = strlen(strict_ok[k]);
+        CHECK(req_json(&rq, &o) == RES_OK);
+    }
+    /* nesting: 32 levels are fine, 33 and 10000 are not */
+    char deep[20002];
+    for (int levels = 31; levels <= 33; levels += 2) {
+        int k = 0;
+        deep[k++] = '{';
+        deep[k++] = '"';
+        deep[k++] = 'a';
+        deep[k++] = '"';
+        deep[k++] = ':';
+        for (int d = 1; d < levels; d++)
+            deep[k++] = '[';
+        for (int d = 1; d < levels; d++)
+            deep[k++] = ']';
+        deep[k++] = '}';
+        deep[k] = '\0';
+        req_setup(&rq, HTTP_POST, "/x", "");
+        rq.body = deep;
+        rq.body_len = (size_t)k;
+        CHECK(req_json(&rq, &o) == (levels <= 32 ? RES_OK : RES_BAD_INPUT));
+    }
+    memset(deep, '[', 10000);
+    memset(deep + 10000, ']', 10000);
+    req_setup(&rq, HTTP_POST, "/x", "");
+    rq.body = deep;
+    rq.body_len = 20000;
+    CHECK(req_json(&rq, &o) == RES_BAD_INPUT);
+    arena_reset(A);
     /* embedded NUL in the body: rejected, not truncated */
     req_setup(&rq, HTTP_POST, "/x", "");
     rq.body = "{\"a\":1}\0{";
@@ -298,6 +350,18 @@ test_envelope(void)
         if (map[i].rc == RES_DEP_DOWN || map[i].rc == RES_INTERNAL)
             CHECK(strstr(out, "detail") == NULL);
     }
+
+    /* a message quoting request bytes that are not UTF-8 (a path with
+     * %FF) still renders as UTF-8 JSON (found by test_hostile.c) */
+    req_setup(&rq, HTTP_GET, "/x", "");
+    req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s", "/\xFF\xFE/\xC0\xAF/\xE4\xB8");
+    out = reply_render(&rq, &len);
+    CHECK(utf8_len(out, len) >= 0);
+    CHECK(strstr(out, "\"接口不存在: /?\?/?\?/?\?\""));
+    req_setup(&rq, HTTP_GET, "/x", "");
+    req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s", "/中");
+    out = reply_render(&rq, &len);
+    CHECK(strstr(out, "\"接口不存在: /中\""));
     arena_reset(A);
 }
 

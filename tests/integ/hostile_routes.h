@@ -1,0 +1,165 @@
+/*
+ * hostile_routes.h: the routes test_hostile.c attacks, one row per route
+ * of the worker's route tables (app/main.c lists them). The unit test
+ * tests/unit/test_hostile_cover.c fails when a route of main_tables has
+ * no row here, or when a row's H_AUTH/H_ADMIN disagree with the route's
+ * ROUTE_AUTH/ROUTE_ADMIN, so a new route cannot be forgotten.
+ *
+ * HOW TO ADD A ROUTE: add one row to hostile_routes[] below:
+ *   {"METHOD", "/pattern/{param}" exactly as in the route table, flags,
+ *    "a plausible query (no '?')", {query parameters the handler reads},
+ *    "a plausible JSON body" or NULL, {JSON fields the handler validates}}
+ * flags: H_AUTH (ROUTE_AUTH), H_ADMIN (ROUTE_ADMIN), H_JSON (the handler
+ * requires a JSON object body), H_MULTIPART (the upload form),
+ * H_RELOGIN (the route ends the caller's session: the logged-in pass
+ * logs in afresh for every request).
+ * Query parameter kinds: Q_PAGE (`current`), Q_ID (a positive id),
+ * Q_STR (anything else); Q_REQ marks a required one. Field kinds: HF_STR,
+ * HF_ID (positive id), HF_ID0 (id or 0); HF_REQ marks a required one.
+ * The sweep then sends every hostile variant (ids, queries, bodies,
+ * fields, content types, methods, headers, lengths) to the new route.
+ */
+#ifndef HMDP_HOSTILE_ROUTES_H
+#define HMDP_HOSTILE_ROUTES_H
+
+#include <stddef.h>
+
+enum h_flags {
+    H_AUTH = 1,
+    H_ADMIN = 2,
+    H_JSON = 4,
+    H_MULTIPART = 8,
+    H_RELOGIN = 16,
+};
+
+enum h_kind {
+    Q_PAGE = 1,
+    Q_ID = 2,
+    Q_STR = 3,
+    HF_STR = 1,
+    HF_ID = 2,
+    HF_ID0 = 3,
+    Q_REQ = 0x100,
+    HF_REQ = 0x100,
+};
+
+struct h_param {
+    const char *name;
+    unsigned kind; /* enum h_kind, | Q_REQ / HF_REQ */
+};
+
+#define H_MAX_PARAMS 4
+
+struct h_route {
+    const char *method;
+    const char *pattern;
+    unsigned flags;
+    const char *query;                    /* plausible, "" for none */
+    struct h_param qparams[H_MAX_PARAMS]; /* what the handler reads */
+    const char *body;                     /* plausible JSON or NULL */
+    struct h_param fields[H_MAX_PARAMS];  /* validated JSON fields */
+};
+
+static const struct h_route hostile_routes[] = {
+    /* ---- user (app/user/user_http.c) ---- */
+    {"POST",
+     "/user/code",
+     0,
+     "phone=13800000000",
+     {{"phone", Q_STR | Q_REQ}},
+     NULL,
+     {{0}}},
+    {"POST",
+     "/user/login",
+     H_JSON,
+     "",
+     {{0}},
+     "{\"phone\":\"13800000000\",\"code\":\"000000\"}",
+     {{"phone", HF_STR | HF_REQ}, {"code", HF_STR}, {"password", HF_STR}}},
+    {"POST", "/user/logout", H_AUTH | H_RELOGIN, "", {{0}}, NULL, {{0}}},
+    {"PUT",
+     "/user/password",
+     H_AUTH | H_JSON,
+     "",
+     {{0}},
+     "{\"password\":\"hostile-pass-1\"}",
+     {{"password", HF_STR | HF_REQ}}},
+    {"GET", "/user/me", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"GET", "/user/info/{id}", 0, "", {{0}}, NULL, {{0}}},
+    {"GET", "/user/{id}", 0, "", {{0}}, NULL, {{0}}},
+    {"POST", "/user/sign", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"GET", "/user/sign/count", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"GET", "/user/signCount", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"GET",
+     "/admin/uv",
+     H_ADMIN,
+     "date=20260101",
+     {{"date", Q_STR}},
+     NULL,
+     {{0}}},
+
+    /* ---- blog (app/blog/blog_http.c) ---- */
+    {"POST",
+     "/blog",
+     H_AUTH | H_JSON,
+     "",
+     {{0}},
+     "{\"title\":\"hostile\",\"content\":\"c\",\"shopId\":1}",
+     {{"title", HF_STR | HF_REQ},
+      {"content", HF_STR},
+      {"images", HF_STR},
+      {"shopId", HF_ID | HF_REQ}}},
+    {"GET", "/blog/hot", 0, "current=1", {{"current", Q_PAGE}}, NULL, {{0}}},
+    {"GET",
+     "/blog/of/me",
+     H_AUTH,
+     "current=1",
+     {{"current", Q_PAGE}},
+     NULL,
+     {{0}}},
+    {"GET",
+     "/blog/of/user",
+     0,
+     "id=1&current=1",
+     {{"id", Q_ID | Q_REQ}, {"current", Q_PAGE}},
+     NULL,
+     {{0}}},
+    {"GET", "/blog/likes/{id}", 0, "", {{0}}, NULL, {{0}}},
+    {"PUT", "/blog/like/{id}", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"GET", "/blog/{id}", 0, "", {{0}}, NULL, {{0}}},
+    {"DELETE", "/blog/{id}", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"GET", "/comment/hot", 0, "current=1", {{"current", Q_PAGE}}, NULL, {{0}}},
+    {"GET",
+     "/comment/{blogId}",
+     0,
+     "current=1",
+     {{"current", Q_PAGE}},
+     NULL,
+     {{0}}},
+    {"POST",
+     "/comment/post",
+     H_AUTH | H_JSON,
+     "",
+     {{0}},
+     "{\"blogId\":1,\"content\":\"hostile\"}",
+     {{"blogId", HF_ID | HF_REQ},
+      {"parentId", HF_ID0},
+      {"answerId", HF_ID0},
+      {"content", HF_STR | HF_REQ}}},
+    {"PUT", "/comment/like/{id}", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"DELETE", "/comment/{id}", H_AUTH, "", {{0}}, NULL, {{0}}},
+
+    /* ---- upload (app/upload/upload_http.c) ---- */
+    {"POST", "/upload/blog", H_AUTH | H_MULTIPART, "", {{0}}, NULL, {{0}}},
+    {"GET",
+     "/upload/blog/delete",
+     H_AUTH,
+     "name=/imgs/blogs/1/2/0123456789abcdef0123456789abcdef.png",
+     {{"name", Q_STR | Q_REQ}},
+     NULL,
+     {{0}}},
+};
+
+#define HOSTILE_NROUTES (sizeof(hostile_routes) / sizeof(hostile_routes[0]))
+
+#endif
