@@ -64,7 +64,9 @@ if [ "$mode" = all ]; then
     }
     trap cleanup EXIT
     echo "== starting test stack in $T (ports $base..$((base + 5)))"
-    if ! HMDP_BIN=$PWD/build/test HMDP_PORT_BASE=$base HMDP_WORKERS=${HMDP_WORKERS:-4} \
+    # login codes are "delivered" by a script that records them
+    if ! HMDP_SMS_HOOK=$PWD/tests/integ/sms_hook.sh \
+         HMDP_BIN=$PWD/build/test HMDP_PORT_BASE=$base HMDP_WORKERS=${HMDP_WORKERS:-4} \
          HMDP_MODE=dev bash conf/stack.sh start "$T" >"$T/start.log" 2>&1; then
         cat "$T/start.log"
         echo "0 passed, 1 failed"

@@ -94,6 +94,43 @@ test_login_flow(void)
     free(code);
 }
 
+/* The code reaches the delivery hook (tests/integ/sms_hook.sh records
+ * it in the run dir) and, in dev mode, the log. */
+static void
+test_code_delivery(void)
+{
+    char phone[16], want[64], line[128];
+    snprintf(phone, sizeof(phone), "%s", h_phone());
+    struct resp r;
+    CHECK(send_code(phone, &r) == 0 && h_success(&r));
+    h_free(&r);
+    char *code = code_of(phone);
+    CHECK(code != NULL);
+    if (code == NULL)
+        return;
+    snprintf(want, sizeof(want), "%s %s", phone, code);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/sms.log", h_env("HMDP_RUN_DIR"));
+    int delivered = 0;
+    for (int i = 0; i < 50 && !delivered; i++) {
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f))
+            if (strncmp(line, want, strlen(want)) == 0)
+                delivered = 1;
+        if (f)
+            fclose(f);
+        if (!delivered)
+            h_sleep_ms(50);
+    }
+    CHECK(delivered);
+    /* dev mode (the test stack's): the code is in the worker log too */
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "grep -q 'login code for %s is %s' %s", phone,
+             code, h_env("HMDP_LOG_FILE"));
+    CHECK(system(cmd) == 0);
+    free(code);
+}
+
 static void
 test_unauthorized(void)
 {
@@ -368,6 +405,7 @@ main(void)
 {
     h_init();
     RUN(test_login_flow);
+    RUN(test_code_delivery);
     RUN(test_unauthorized);
     RUN(test_bad_phone_and_code);
     RUN(test_lockout_after_five);
