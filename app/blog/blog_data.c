@@ -45,8 +45,9 @@
  * compare runs after the bump (no write), or before it, and then the
  * writer's DEL, which follows the bump, removes what it wrote. The
  * version keys outlive any reader (TTL_CACHE_BLOG_VER). Should the
- * invalidation itself fail (Redis gone right after the commit), the TTLs
- * bound the staleness. Author names and icons have no write path in this
+ * invalidation itself fail (Redis gone right after the commit), a delete
+ * fails and is finished by its retry, as its sweep is; after a like or a
+ * comment the TTLs bound the staleness. Author names and icons have no write path in this
  * app; an edit made directly in MySQL shows after TTL_CACHE_BLOG.
  */
 #include "blog_private.h"
@@ -83,6 +84,8 @@ blog_pipe_fail(struct req *rq, res_t rc, const char *what)
         return req_fail(rq, rc, "redis pipeline (%s) failed", what);
     return rc;
 }
+
+static void blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot);
 
 static void
 blog_row(const struct sql_rows *t, unsigned r, struct blog *b)
@@ -124,7 +127,8 @@ blog_insert(struct req *rq, const struct blog *b, int64_t *id)
     if (rc != RES_OK)
         return rc;
     *id = (int64_t)sql_insert_id();
-    blog_cache_invalidate(rq, 0, 1); /* a new blog joins the hot order */
+    /* a new blog joins the hot order */
+    blog_cache_invalidate_soft(rq, 0, 1);
     return RES_OK;
 }
 
@@ -203,7 +207,7 @@ static const struct rds_script blog_lua_invalidate = {
                              "end\n"
                              "return 0\n"};
 
-void
+res_t
 blog_cache_invalidate(struct req *rq, int64_t id, int hot)
 {
     const char *keys[4];
@@ -217,11 +221,19 @@ blog_cache_invalidate(struct req *rq, int64_t id, int hot)
         keys[nk++] = key_cache_blog_ver(rq->arena, id);
     }
     if (nk == 0)
-        return;
+        return RES_OK;
     const char *args[1] = {arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_VER)};
+    return rds_eval(rq, &blog_lua_invalidate, NULL, nk, keys, 1, args);
+}
+
+/* blog_cache_invalidate after a committed like or comment: a failure is
+ * logged, and the TTLs bound the staleness. */
+static void
+blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot)
+{
     res_t saved = rq->rc;
     char *msg = rq->errmsg;
-    if (rds_eval(rq, &blog_lua_invalidate, NULL, nk, keys, 1, args) != RES_OK)
+    if (blog_cache_invalidate(rq, id, hot) != RES_OK)
         blog_soft(rq, saved, msg, "cache invalidation");
 }
 
@@ -496,7 +508,7 @@ blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
     /* liked and the hot order changed: before the reply, so the
      * frontend's GET /blog/{id} right after sees the new count */
     if (rc == RES_OK && *found)
-        blog_cache_invalidate(rq, id, 1);
+        blog_cache_invalidate_soft(rq, id, 1);
     return rc;
 }
 
@@ -646,8 +658,8 @@ blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
         return RES_OK;
     }
     /* the row may have gone some other way: drop what the cache has */
-    blog_cache_invalidate(rq, id, 1);
-    if ((rc = blog_sweep(rq, id, author, images ? images : "",
+    if ((rc = blog_cache_invalidate(rq, id, 1)) != RES_OK ||
+        (rc = blog_sweep(rq, id, author, images ? images : "",
                          comments ? comments : "")) != RES_OK)
         return rc;
     *outcome = BLOG_DEL_OK;
@@ -708,9 +720,12 @@ blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
                        id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
-    blog_cache_invalidate(rq, id, 1);
 
-    if ((rc = blog_sweep(rq, id, author, images, cids)) != RES_OK)
+    /* a deleted blog must not show: like a failed sweep, a failed
+     * invalidation fails the request, and the retry (blog_resume)
+     * invalidates again */
+    if ((rc = blog_cache_invalidate(rq, id, 1)) != RES_OK ||
+        (rc = blog_sweep(rq, id, author, images, cids)) != RES_OK)
         return rc;
     *outcome = BLOG_DEL_OK;
     return RES_OK;
@@ -835,7 +850,7 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
                        "l", c->blog_id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
-    blog_cache_invalidate(rq, c->blog_id, 0); /* comments changed */
+    blog_cache_invalidate_soft(rq, c->blog_id, 0); /* comments changed */
     *outcome = BLOG_COMMENT_OK;
     return RES_OK;
 
@@ -889,7 +904,7 @@ blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
                        "ll", (int64_t)n, blog_id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
-    blog_cache_invalidate(rq, blog_id, 0); /* comments changed */
+    blog_cache_invalidate_soft(rq, blog_id, 0); /* comments changed */
     /* the likes of deleted comments: stale keys are harmless, so a
      * failure here is only logged */
     for (unsigned i = 0; i < ids.nrows; i++)

@@ -56,9 +56,9 @@ res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
 res_t blog_hot_ids(struct req *rq, int64_t current, int64_t **ids,
                    unsigned *n);
 /* After a committed write: drops blog id's cached fragment (id > 0) and,
- * when hot is set, the hot pages. A failure is logged, not returned (the
- * TTLs bound the staleness). */
-void blog_cache_invalidate(struct req *rq, int64_t id, int hot);
+ * when hot is set, the hot pages, bumping their versions. RES_DEP_DOWN /
+ * RES_INTERNAL (described) when Redis failed. */
+res_t blog_cache_invalidate(struct req *rq, int64_t id, int hot);
 /* A page of blogs: hot (liked DESC, id DESC) or one user's (id DESC). */
 res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
                 int64_t offset, struct blog **out, unsigned *n);
