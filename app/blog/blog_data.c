@@ -23,6 +23,32 @@
  * last. If the sweep fails part-way (Redis down, say), the request fails;
  * repeating DELETE /blog/{id} finds no row but the author's record, and
  * finishes the sweep.
+ *
+ * Read cache. GET /blog/{id}, /blog/hot and the follow feed serve a blog
+ * from `cache:blog:{id}`: its JSON with the author's name and icon,
+ * without isLike and the closing brace (blog_frag_render), so a warm read
+ * is one Redis round trip (fragments, versions and the caller's ZSCOREs
+ * pipelined) and no MySQL, and the text is passed through (reply_raw)
+ * rather than rebuilt and re-escaped. Misses are loaded with one query
+ * (blogs LEFT JOIN their authors). The hot pages' id lists live in the
+ * hash `cache:blog:hot` (field = page) for TTL_CACHE_BLOG_HOT s.
+ *
+ * Every write that changes what a fragment shows (like toggle: liked;
+ * comment post/delete: comments; blog delete) or the hot order (likes,
+ * publish, delete) invalidates after its MySQL commit, before it replies:
+ * one script bumps the version key and DELs the value
+ * (blog_cache_invalidate). A plain DEL would leave a race: a reader that
+ * loaded the old row before the commit could SET it after the DEL and
+ * keep it for a whole TTL. So the reader reads the version in the same
+ * pipeline as the (missing) value, before its MySQL read, and writes
+ * back only through a script that compares the version first. Either its
+ * compare runs after the bump (no write), or before it, and then the
+ * writer's DEL, which follows the bump, removes what it wrote. The
+ * version keys outlive any reader (TTL_CACHE_BLOG_VER). Should the
+ * invalidation itself fail (Redis gone right after the commit), a delete
+ * fails and is finished by its retry, as its sweep is; after a like or a
+ * comment the TTLs bound the staleness. Author names and icons have no write path in this
+ * app; an edit made directly in MySQL shows after TTL_CACHE_BLOG.
  */
 #include "blog_private.h"
 
@@ -41,6 +67,11 @@
 #define BLOG_COLS                                                              \
     "id, shop_id, user_id, title, images, content, IFNULL(liked, 0), "         \
     "IFNULL(comments, 0), create_time, update_time"
+/* BLOG_COLS of tb_blog b, then the author's id, nick_name, icon */
+#define BLOG_AUTHOR_COLS                                                       \
+    "b.id, b.shop_id, b.user_id, b.title, b.images, b.content, "               \
+    "IFNULL(b.liked, 0), IFNULL(b.comments, 0), b.create_time, "               \
+    "b.update_time, u.id, u.nick_name, u.icon"
 #define COMMENT_COLS                                                           \
     "id, blog_id, user_id, parent_id, answer_id, content, IFNULL(liked, 0), "  \
     "IFNULL(status, 0), create_time, update_time"
@@ -53,6 +84,8 @@ blog_pipe_fail(struct req *rq, res_t rc, const char *what)
         return req_fail(rq, rc, "redis pipeline (%s) failed", what);
     return rc;
 }
+
+static void blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot);
 
 static void
 blog_row(const struct sql_rows *t, unsigned r, struct blog *b)
@@ -94,54 +127,8 @@ blog_insert(struct req *rq, const struct blog *b, int64_t *id)
     if (rc != RES_OK)
         return rc;
     *id = (int64_t)sql_insert_id();
-    return RES_OK;
-}
-
-res_t
-blog_load(struct req *rq, int64_t id, struct blog *b, int *found)
-{
-    struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
-                         "SELECT " BLOG_COLS " FROM tb_blog WHERE "
-                         "id = ?",
-                         "l", id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    if (*found)
-        blog_row(&t, 0, b);
-    return RES_OK;
-}
-
-res_t
-blog_load_ids(struct req *rq, const int64_t *ids, unsigned n,
-              struct blog **out, unsigned *nout)
-{
-    struct blog *b = arena_calloc(rq->arena, (n + 1) * sizeof(*b));
-    *out = b;
-    *nout = 0;
-    if (n == 0)
-        return RES_OK;
-    struct sql_param *p = arena_calloc(rq->arena, n * sizeof(*p));
-    for (unsigned i = 0; i < n; i++) {
-        p[i].type = 'l';
-        p[i].i = ids[i];
-    }
-    char *sql = arena_printf(rq->arena,
-                             "SELECT " BLOG_COLS " FROM tb_blog WHERE id IN "
-                             "(%s)",
-                             sql_placeholders(rq, n));
-    struct sql_rows t;
-    res_t rc = sql_queryv(rq, &t, sql, p, n);
-    if (rc != RES_OK)
-        return rc;
-    /* in the callers' order; ids without a row are skipped */
-    for (unsigned i = 0; i < n; i++)
-        for (unsigned r = 0; r < t.nrows; r++)
-            if (sql_i64(&t, r, 0) == ids[i]) {
-                blog_row(&t, r, &b[(*nout)++]);
-                break;
-            }
+    /* a new blog joins the hot order */
+    blog_cache_invalidate_soft(rq, 0, 1);
     return RES_OK;
 }
 
@@ -172,25 +159,273 @@ blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
     return RES_OK;
 }
 
-res_t
-blog_like_flags(struct req *rq, int64_t uid, const struct blog *b, unsigned n,
-                int *flags)
+/* ---------------- read cache ---------------- */
+
+/* A Redis failure that must not fail the request (a cache write-back,
+ * an invalidation after a commit): logged, and rq's status restored. */
+static void
+blog_soft(struct req *rq, res_t saved_rc, char *saved_msg, const char *what)
 {
-    memset(flags, 0, n * sizeof(*flags));
-    if (uid == 0 || n == 0)
-        return RES_OK;
-    res_t rc;
-    for (unsigned i = 0; i < n; i++)
-        if ((rc = rds_append(rq, "ZSCORE %s %lld",
-                             key_blog_liked(rq->arena, b[i].id),
-                             (long long)uid)) != RES_OK)
-            return rc;
-    for (unsigned i = 0; i < n; i++) {
-        redisReply *r;
-        if ((rc = rds_reply(rq, &r)) != RES_OK)
-            return blog_pipe_fail(rq, rc, "isLike");
-        flags[i] = r->type != REDIS_REPLY_NIL;
+    if (rq->rc != saved_rc) {
+        log_warn("blog: %s failed: %s", what, rq->errmsg ? rq->errmsg : "?");
+        rq->rc = saved_rc;
+        rq->errmsg = saved_msg;
     }
+}
+
+/* KEYS: pairs (value key, version key); ARGV: for each pair the version
+ * read before the MySQL read ("" = none), the value, its TTL. Writes a
+ * value only while its version is unchanged (see the top of the file). */
+static const struct rds_script blog_lua_fill = {
+    "blog_cache_fill", "for i = 1, #KEYS, 2 do\n"
+                       "  local j = (i - 1) / 2 * 3\n"
+                       "  if (redis.call('GET', KEYS[i + 1]) or '') == "
+                       "ARGV[j + 1] then\n"
+                       "    redis.call('SET', KEYS[i], ARGV[j + 2], 'EX', "
+                       "ARGV[j + 3])\n"
+                       "  end\n"
+                       "end\n"
+                       "return 0\n"};
+
+/* KEYS: hot hash, hot version; ARGV: version read, field, ids, TTL. */
+static const struct rds_script blog_lua_hot_fill = {
+    "blog_hot_fill", "if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then\n"
+                     "  return 0\n"
+                     "end\n"
+                     "redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n"
+                     "if redis.call('TTL', KEYS[1]) < 0 then\n"
+                     "  redis.call('EXPIRE', KEYS[1], ARGV[4])\n"
+                     "end\n"
+                     "return 1\n"};
+
+/* KEYS: pairs (value key, version key); ARGV: version TTL. */
+static const struct rds_script blog_lua_invalidate = {
+    "blog_cache_invalidate", "for i = 1, #KEYS, 2 do\n"
+                             "  redis.call('INCR', KEYS[i + 1])\n"
+                             "  redis.call('EXPIRE', KEYS[i + 1], ARGV[1])\n"
+                             "  redis.call('DEL', KEYS[i])\n"
+                             "end\n"
+                             "return 0\n"};
+
+res_t
+blog_cache_invalidate(struct req *rq, int64_t id, int hot)
+{
+    const char *keys[4];
+    int nk = 0;
+    if (hot) {
+        keys[nk++] = KEY_CACHE_BLOG_HOT;
+        keys[nk++] = KEY_CACHE_BLOG_HOT_VER;
+    }
+    if (id > 0) {
+        keys[nk++] = key_cache_blog(rq->arena, id);
+        keys[nk++] = key_cache_blog_ver(rq->arena, id);
+    }
+    if (nk == 0)
+        return RES_OK;
+    const char *args[1] = {arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_VER)};
+    return rds_eval(rq, &blog_lua_invalidate, NULL, nk, keys, 1, args);
+}
+
+/* blog_cache_invalidate after a committed like or comment: a failure is
+ * logged, and the TTLs bound the staleness. */
+static void
+blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot)
+{
+    res_t saved = rq->rc;
+    char *msg = rq->errmsg;
+    if (blog_cache_invalidate(rq, id, hot) != RES_OK)
+        blog_soft(rq, saved, msg, "cache invalidation");
+}
+
+/* The string of an MGET element, or NULL (nil, empty, other types). */
+static const char *
+blog_elem(const redisReply *r, size_t i, size_t *len)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+        return NULL;
+    const redisReply *e = r->element[i];
+    if (e->type != REDIS_REPLY_STRING || e->len == 0)
+        return NULL;
+    *len = e->len;
+    return e->str;
+}
+
+/* Loads the fragments of the misses (miss[0..m) index ids) with one
+ * query and writes them back under their versions (vers, an MGET
+ * reply). Fragments of blogs that exist are set in frag/flen. */
+static res_t
+blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
+                unsigned m, const redisReply *vers, const char **frag,
+                size_t *flen)
+{
+    struct sql_param *p = arena_calloc(rq->arena, m * sizeof(*p));
+    for (unsigned i = 0; i < m; i++) {
+        p[i].type = 'l';
+        p[i].i = ids[miss[i]];
+    }
+    char *sql = arena_printf(rq->arena,
+                             "SELECT " BLOG_AUTHOR_COLS " FROM tb_blog b "
+                             "LEFT JOIN tb_user u ON u.id = b.user_id "
+                             "WHERE b.id IN (%s)",
+                             sql_placeholders(rq, m));
+    struct sql_rows t;
+    res_t rc = sql_queryv(rq, &t, sql, p, m);
+    if (rc != RES_OK || t.nrows == 0)
+        return rc;
+    const char **keys = arena_alloc(rq->arena, 2 * t.nrows * sizeof(*keys));
+    const char **args = arena_alloc(rq->arena, 3 * t.nrows * sizeof(*args));
+    unsigned w = 0;
+    for (unsigned r = 0; r < t.nrows; r++) {
+        struct blog b;
+        struct user_dto u = {0, NULL, NULL};
+        blog_row(&t, r, &b);
+        if (sql_str(&t, r, 10)) {
+            u.id = sql_i64(&t, r, 10);
+            u.nick_name = sql_str(&t, r, 11);
+            u.icon = sql_str(&t, r, 12);
+        }
+        size_t fl;
+        char *f = blog_frag_render(rq->arena, &b, &u, &fl);
+        int first = 1;
+        for (unsigned i = 0; i < m; i++) {
+            if (ids[miss[i]] != b.id)
+                continue;
+            frag[miss[i]] = f;
+            flen[miss[i]] = fl;
+            if (!first)
+                continue; /* the same id twice: written once */
+            first = 0;
+            size_t vl;
+            const char *v = blog_elem(vers, miss[i], &vl);
+            keys[2 * w] = key_cache_blog(rq->arena, b.id);
+            keys[2 * w + 1] = key_cache_blog_ver(rq->arena, b.id);
+            args[3 * w] = v ? arena_strndup(rq->arena, v, vl) : "";
+            args[3 * w + 1] = f;
+            args[3 * w + 2] = arena_printf(
+                rq->arena, "%d",
+                TTL_CACHE_BLOG + (int)rand_below(TTL_CACHE_BLOG_JITTER + 1));
+            w++;
+        }
+    }
+    res_t saved = rq->rc;
+    char *msg = rq->errmsg;
+    if (w > 0 && rds_eval(rq, &blog_lua_fill, NULL, (int)(2 * w), keys,
+                          (int)(3 * w), args) != RES_OK)
+        blog_soft(rq, saved, msg, "cache fill");
+    return RES_OK;
+}
+
+res_t
+blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
+                const char ***frag, size_t **flen, int **likes)
+{
+    struct arena *a = rq->arena;
+    *frag = arena_calloc(a, (n + 1) * sizeof(**frag));
+    *flen = arena_calloc(a, (n + 1) * sizeof(**flen));
+    *likes = arena_calloc(a, (n + 1) * sizeof(**likes));
+    if (n == 0)
+        return RES_OK;
+    /* one pipeline: MGET values, MGET versions, then the ZSCOREs */
+    const char **kv = arena_alloc(a, (n + 1) * sizeof(*kv));
+    const char **kver = arena_alloc(a, (n + 1) * sizeof(*kver));
+    kv[0] = "MGET";
+    kver[0] = "MGET";
+    for (unsigned i = 0; i < n; i++) {
+        kv[i + 1] = key_cache_blog(a, ids[i]);
+        kver[i + 1] = key_cache_blog_ver(a, ids[i]);
+    }
+    res_t rc;
+    if ((rc = rds_appendv(rq, (int)n + 1, kv, NULL)) != RES_OK ||
+        (rc = rds_appendv(rq, (int)n + 1, kver, NULL)) != RES_OK)
+        return rc;
+    char member[24];
+    snprintf(member, sizeof(member), "%lld", (long long)uid);
+    if (uid != 0)
+        for (unsigned i = 0; i < n; i++) {
+            const char *argv[3] = {"ZSCORE", key_blog_liked(a, ids[i]),
+                                   member};
+            if ((rc = rds_appendv(rq, 3, argv, NULL)) != RES_OK)
+                return rc;
+        }
+    redisReply *vals, *vers;
+    if ((rc = rds_reply(rq, &vals)) != RES_OK ||
+        (rc = rds_reply(rq, &vers)) != RES_OK)
+        return blog_pipe_fail(rq, rc, "blog cache");
+    if (uid != 0)
+        for (unsigned i = 0; i < n; i++) {
+            redisReply *r;
+            if ((rc = rds_reply(rq, &r)) != RES_OK)
+                return blog_pipe_fail(rq, rc, "isLike");
+            (*likes)[i] = r->type != REDIS_REPLY_NIL;
+        }
+    unsigned *miss = arena_alloc(a, (n + 1) * sizeof(*miss)), m = 0;
+    for (unsigned i = 0; i < n; i++) {
+        size_t l;
+        const char *v = blog_elem(vals, i, &l);
+        if (v && v[0] == '{') {
+            (*frag)[i] = v;
+            (*flen)[i] = l;
+        } else {
+            miss[m++] = i;
+        }
+    }
+    if (m == 0)
+        return RES_OK;
+    return blog_frags_fill(rq, ids, miss, m, vers, *frag, *flen);
+}
+
+res_t
+blog_hot_ids(struct req *rq, int64_t current, int64_t **ids, unsigned *n)
+{
+    char field[24];
+    snprintf(field, sizeof(field), "%lld", (long long)current);
+    const char *hget[3] = {"HGET", KEY_CACHE_BLOG_HOT, field};
+    const char *gver[2] = {"GET", KEY_CACHE_BLOG_HOT_VER};
+    res_t rc;
+    redisReply *list, *ver;
+    if ((rc = rds_appendv(rq, 3, hget, NULL)) != RES_OK ||
+        (rc = rds_appendv(rq, 2, gver, NULL)) != RES_OK)
+        return rc;
+    if ((rc = rds_reply(rq, &list)) != RES_OK ||
+        (rc = rds_reply(rq, &ver)) != RES_OK)
+        return blog_pipe_fail(rq, rc, "hot ids");
+    if (list->type == REDIS_REPLY_STRING) {
+        /* "" is an empty page; the ids are ours, so parse failures are
+         * only skipped */
+        const char **v;
+        unsigned m = blog_split_csv(rq->arena, list->str, &v), k = 0;
+        int64_t *out = arena_alloc(rq->arena, (m + 1) * sizeof(*out));
+        for (unsigned i = 0; i < m; i++)
+            if (parse_i64(v[i], &out[k]) == 0)
+                k++;
+        *ids = out;
+        *n = k;
+        return RES_OK;
+    }
+    struct sql_rows t;
+    int64_t size = g_cfg.page_size;
+    if ((rc = sql_query(rq, &t,
+                        "SELECT id FROM tb_blog ORDER BY liked DESC, id DESC "
+                        "LIMIT ? OFFSET ?",
+                        "ll", size, (current - 1) * size)) != RES_OK)
+        return rc;
+    int64_t *out = arena_alloc(rq->arena, (t.nrows + 1) * sizeof(*out));
+    char *csv = arena_strdup(rq->arena, "");
+    for (unsigned i = 0; i < t.nrows; i++) {
+        out[i] = sql_i64(&t, i, 0);
+        csv = arena_printf(rq->arena, "%s%s%lld", csv, i ? "," : "",
+                           (long long)out[i]);
+    }
+    *ids = out;
+    *n = t.nrows;
+    const char *keys[2] = {KEY_CACHE_BLOG_HOT, KEY_CACHE_BLOG_HOT_VER};
+    const char *args[4] = {
+        ver->type == REDIS_REPLY_STRING ? rds_str(rq, ver) : "", field, csv,
+        arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_HOT)};
+    res_t saved = rq->rc;
+    char *msg = rq->errmsg;
+    if (rds_eval(rq, &blog_lua_hot_fill, NULL, 2, keys, 4, args) != RES_OK)
+        blog_soft(rq, saved, msg, "hot cache fill");
     return RES_OK;
 }
 
@@ -265,11 +500,16 @@ res_t
 blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                  int *found)
 {
-    return blog_toggle(
+    res_t rc = blog_toggle(
         rq, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
         "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) "
         "+ ?, 0) WHERE id = ?",
         key_blog_liked(rq->arena, id), id, uid, delta, found);
+    /* liked and the hot order changed: before the reply, so the
+     * frontend's GET /blog/{id} right after sees the new count */
+    if (rc == RES_OK && *found)
+        blog_cache_invalidate_soft(rq, id, 1);
+    return rc;
 }
 
 res_t
@@ -417,7 +657,9 @@ blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
         *outcome = BLOG_DEL_NOT_OWNER;
         return RES_OK;
     }
-    if ((rc = blog_sweep(rq, id, author, images ? images : "",
+    /* the row may have gone some other way: drop what the cache has */
+    if ((rc = blog_cache_invalidate(rq, id, 1)) != RES_OK ||
+        (rc = blog_sweep(rq, id, author, images ? images : "",
                          comments ? comments : "")) != RES_OK)
         return rc;
     *outcome = BLOG_DEL_OK;
@@ -479,7 +721,11 @@ blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
 
-    if ((rc = blog_sweep(rq, id, author, images, cids)) != RES_OK)
+    /* a deleted blog must not show: like a failed sweep, a failed
+     * invalidation fails the request, and the retry (blog_resume)
+     * invalidates again */
+    if ((rc = blog_cache_invalidate(rq, id, 1)) != RES_OK ||
+        (rc = blog_sweep(rq, id, author, images, cids)) != RES_OK)
         return rc;
     *outcome = BLOG_DEL_OK;
     return RES_OK;
@@ -604,6 +850,7 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
                        "l", c->blog_id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
+    blog_cache_invalidate_soft(rq, c->blog_id, 0); /* comments changed */
     *outcome = BLOG_COMMENT_OK;
     return RES_OK;
 
@@ -657,6 +904,7 @@ blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
                        "ll", (int64_t)n, blog_id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
+    blog_cache_invalidate_soft(rq, blog_id, 0); /* comments changed */
     /* the likes of deleted comments: stale keys are harmless, so a
      * failure here is only logged */
     for (unsigned i = 0; i < ids.nrows; i++)

@@ -2,8 +2,9 @@
  * blog_http.c: handlers of the blog module: publish, read, delete, likes
  * (API.md §4.4) and comments (§4.7, as DECISIONS.md adopts them).
  *
- * Lists avoid N+1: one query for the blogs, one for their authors
- * (user_dtos_load) and one Redis pipeline for the caller's isLike flags.
+ * Blogs with authors and isLike (detail, hot, the follow feed's cards)
+ * come from the read cache of blog_data.c as JSON text (reply_raw);
+ * misses cost one query for all the blogs with their authors.
  * "Blog not found" is a business outcome (200, success:false, 博客不存在).
  */
 #include "blog_private.h"
@@ -18,30 +19,6 @@
 
 #include <json-c/json.h>
 #include <string.h>
-
-/* Blog JSON (API.md §6). author NULL: no name/icon; is_like < 0: none. */
-static struct json_object *
-blog_json(const struct blog *b, const struct user_dto *author, int is_like)
-{
-    struct json_object *o = json_object_new_object();
-    reply_add_i64(o, "id", b->id);
-    reply_add_i64(o, "shopId", b->shop_id);
-    reply_add_i64(o, "userId", b->user_id);
-    reply_add_str(o, "title", b->title);
-    reply_add_str(o, "images", b->images);
-    reply_add_str(o, "content", b->content);
-    reply_add_i64(o, "liked", b->liked);
-    reply_add_i64(o, "comments", b->comments);
-    reply_add_time(o, "createTime", b->create_time);
-    reply_add_time(o, "updateTime", b->update_time);
-    if (author) {
-        reply_add_str(o, "name", author->nick_name ? author->nick_name : "");
-        reply_add_str(o, "icon", author->icon ? author->icon : "");
-    }
-    if (is_like >= 0)
-        reply_add_bool(o, "isLike", is_like);
-    return o;
-}
 
 /* Offset of the page `current` (default 1, 1..BLOG_PAGE_MAX, else 400). */
 static res_t
@@ -69,54 +46,25 @@ blog_absorb(struct req *rq, res_t rc, const char *what)
     rq->errmsg = NULL;
 }
 
-/* The authors (one query) and the caller's isLike flags (one pipeline)
- * of n blogs, as arena arrays of n. */
-static res_t
-blog_decorate(struct req *rq, const struct blog *b, unsigned n,
-              struct user_dto **authors, int **likes)
-{
-    int64_t *ids = arena_calloc(rq->arena, (n + 1) * sizeof(*ids));
-    for (unsigned i = 0; i < n; i++)
-        ids[i] = b[i].user_id;
-    *likes = arena_calloc(rq->arena, (n + 1) * sizeof(**likes));
-    res_t rc = user_dtos_load(rq, ids, n, authors);
-    if (rc != RES_OK)
-        return rc;
-    return blog_like_flags(rq, req_uid(rq), b, n, *likes);
-}
-
-/* Blogs with authors and isLike (false when anonymous). */
-static res_t
-blog_reply_list(struct req *rq, const struct blog *b, unsigned n)
-{
-    struct user_dto *authors;
-    int *likes;
-    res_t rc = blog_decorate(rq, b, n, &authors, &likes);
-    if (rc != RES_OK)
-        return rc;
-    struct json_object *arr = reply_arr(rq);
-    for (unsigned i = 0; i < n; i++)
-        json_object_array_add(arr, blog_json(&b[i], &authors[i], likes[i]));
-    return reply_ok(rq, arr);
-}
-
 res_t
 blog_cards_append(struct req *rq, const int64_t *ids, unsigned n,
                   struct json_object *arr, unsigned *live)
 {
-    struct blog *b;
-    unsigned nb;
-    struct user_dto *authors;
+    const char **frag;
+    size_t *flen;
     int *likes;
     *live = 0;
-    res_t rc = blog_load_ids(rq, ids, n, &b, &nb);
-    if (rc != RES_OK || nb == 0)
+    res_t rc = blog_frags_load(rq, ids, n, req_uid(rq), &frag, &flen, &likes);
+    if (rc != RES_OK)
         return rc;
-    if ((rc = blog_decorate(rq, b, nb, &authors, &likes)) != RES_OK)
-        return rc;
-    for (unsigned i = 0; i < nb; i++)
-        json_object_array_add(arr, blog_json(&b[i], &authors[i], likes[i]));
-    *live = nb;
+    for (unsigned i = 0; i < n; i++) {
+        if (frag[i] == NULL)
+            continue;
+        size_t len;
+        char *t = blog_card_text(rq->arena, frag[i], flen[i], likes[i], &len);
+        json_object_array_add(arr, json_object_get(reply_raw(rq, t, len)));
+        (*live)++;
+    }
     return RES_OK;
 }
 
@@ -181,18 +129,26 @@ blog_http_publish(struct req *rq)
     return reply_take(rq, json_object_new_int64(id));
 }
 
-/* GET /blog/hot?current=: by liked DESC, id DESC, with authors/isLike. */
+/* GET /blog/hot?current=: by liked DESC, id DESC, with authors/isLike.
+ * Warm: two Redis round trips (the page's ids, then the blogs with the
+ * caller's likes) and no MySQL. */
 static res_t
 blog_http_hot(struct req *rq)
 {
-    int64_t offset;
-    struct blog *b;
+    int64_t cur, *ids;
     unsigned n;
+    const char **frag;
+    size_t *flen, len;
+    int *likes;
     res_t rc;
-    if ((rc = blog_page_offset(rq, &offset)) != RES_OK ||
-        (rc = blog_list(rq, BLOG_LIST_HOT, 0, offset, &b, &n)) != RES_OK)
+    if ((rc = req_query_i64(rq, "current", 1, 1, BLOG_PAGE_MAX, &cur)) !=
+            RES_OK ||
+        (rc = blog_hot_ids(rq, cur, &ids, &n)) != RES_OK ||
+        (rc = blog_frags_load(rq, ids, n, req_uid(rq), &frag, &flen,
+                              &likes)) != RES_OK)
         return rc;
-    return blog_reply_list(rq, b, n);
+    char *t = blog_cards_array(rq->arena, frag, flen, likes, n, &len);
+    return reply_ok(rq, reply_raw(rq, t, len));
 }
 
 /* GET /blog/of/me?current=: the caller's blogs, newest first. */
@@ -225,24 +181,24 @@ blog_http_of_user(struct req *rq)
     return blog_reply_rows(rq, b, n);
 }
 
-/* GET /blog/{id}: one blog with author and the caller's isLike. */
+/* GET /blog/{id}: one blog with author and the caller's isLike. Warm:
+ * one Redis round trip, no MySQL. */
 static res_t
 blog_http_get(struct req *rq)
 {
     int64_t id;
-    struct blog b;
-    int found;
+    const char **frag;
+    size_t *flen, len;
+    int *like;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_load(rq, id, &b, &found)) != RES_OK)
+        (rc = blog_frags_load(rq, &id, 1, req_uid(rq), &frag, &flen,
+                              &like)) != RES_OK)
         return rc;
-    if (!found)
+    if (frag[0] == NULL)
         return req_fail(rq, RES_REFUSED, "博客不存在");
-    struct user_dto *author;
-    int *like;
-    if ((rc = blog_decorate(rq, &b, 1, &author, &like)) != RES_OK)
-        return rc;
-    return reply_take(rq, blog_json(&b, author, like[0]));
+    char *t = blog_card_text(rq->arena, frag[0], flen[0], like[0], &len);
+    return reply_ok(rq, reply_raw(rq, t, len));
 }
 
 /* PUT /blog/like/{id}: toggles the caller's like. */

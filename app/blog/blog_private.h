@@ -20,20 +20,48 @@ struct blog_comment {
 
 enum blog_list_kind { BLOG_LIST_HOT, BLOG_LIST_USER };
 
+/* ---- blog.c: a blog's JSON (API.md §6) ---- */
+
+/* Blog JSON as a new json-c object (caller owns it). author NULL: no
+ * name/icon; is_like < 0: no isLike. */
+struct json_object *blog_json(const struct blog *b,
+                              const struct user_dto *author, int is_like);
+/* The cached form of a blog: blog_json(b, author, -1) as the envelope
+ * prints it (plain, slashes unescaped) minus the closing brace, so that
+ * isLike can be spliced in. Arena string of *len bytes. */
+char *blog_frag_render(struct arena *a, const struct blog *b,
+                       const struct user_dto *author, size_t *len);
+/* A fragment completed with isLike: the same bytes as blog_json(b,
+ * author, is_like) serialised. Arena string of *len bytes. */
+char *blog_card_text(struct arena *a, const char *frag, size_t n,
+                     int is_like, size_t *len);
+/* "[" cards "]" of the n fragments that are not NULL, in order. */
+char *blog_cards_array(struct arena *a, const char *const *frag,
+                       const size_t *flen, const int *likes, unsigned n,
+                       size_t *len);
+
 /* ---- blogs ---- */
 res_t blog_shop_exists(struct req *rq, int64_t shop_id, int *found);
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
-res_t blog_load(struct req *rq, int64_t id, struct blog *b, int *found);
-/* The blogs with the given ids, in that order; missing ids are skipped
- * (*nout <= n). One query. */
-res_t blog_load_ids(struct req *rq, const int64_t *ids, unsigned n,
-                    struct blog **out, unsigned *nout);
+/* The cached fragments (blog_frag_render) of the blogs ids[0..n) and
+ * uid's isLike flags, as arena arrays of n: (*frag)[i] NULL when blog
+ * ids[i] does not exist. Warm, one Redis round trip; misses cost one
+ * MySQL query (blogs joined with their authors) and are written back.
+ * Fragments may point into Redis replies: they live as long as rq. */
+res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
+                      int64_t uid, const char ***frag, size_t **flen,
+                      int **likes);
+/* The ids of hot page `current` (liked DESC, id DESC), through the
+ * cache:blog:hot hash. Arena array. */
+res_t blog_hot_ids(struct req *rq, int64_t current, int64_t **ids,
+                   unsigned *n);
+/* After a committed write: drops blog id's cached fragment (id > 0) and,
+ * when hot is set, the hot pages, bumping their versions. RES_DEP_DOWN /
+ * RES_INTERNAL (described) when Redis failed. */
+res_t blog_cache_invalidate(struct req *rq, int64_t id, int hot);
 /* A page of blogs: hot (liked DESC, id DESC) or one user's (id DESC). */
 res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
                 int64_t offset, struct blog **out, unsigned *n);
-/* flags[i] = uid likes blogs[i]; one pipeline. All 0 when uid is 0. */
-res_t blog_like_flags(struct req *rq, int64_t uid, const struct blog *b,
-                      unsigned n, int *flags);
 /* Toggles uid's like; *delta = +1 or -1; *found = 0 for no such blog. */
 res_t blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                        int *found);

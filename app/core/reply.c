@@ -5,6 +5,7 @@
  */
 #include "reply.h"
 
+#include <json-c/printbuf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,35 @@ struct json_object *
 reply_arr(struct req *rq)
 {
     struct json_object *o = json_object_new_array();
+    arena_defer(rq->arena, reply_put, o);
+    return o;
+}
+
+struct reply_raw_text {
+    const char *p;
+    size_t n;
+};
+
+static int
+reply_raw_write(struct json_object *o, struct printbuf *pb, int level,
+                int flags)
+{
+    (void)level;
+    (void)flags;
+    const struct reply_raw_text *t = json_object_get_userdata(o);
+    return printbuf_memappend(pb, t->p, (int)t->n) < 0 ? -1 : 0;
+}
+
+struct json_object *
+reply_raw(struct req *rq, const char *json, size_t n)
+{
+    struct reply_raw_text *t = arena_alloc(rq->arena, sizeof(*t));
+    t->p = json;
+    t->n = n;
+    /* the base type does not matter: the serializer replaces its text;
+     * the text belongs to the arena, so there is no user_delete */
+    struct json_object *o = json_object_new_boolean(0);
+    json_object_set_serializer(o, reply_raw_write, t, NULL);
     arena_defer(rq->arena, reply_put, o);
     return o;
 }

@@ -22,6 +22,17 @@ res_t reply_ok(struct req *rq, struct json_object *o);
  * such as json_object_new_string(token). */
 res_t reply_take(struct req *rq, struct json_object *o);
 
+/* A value that serialises as exactly the n bytes of json (a fragment of
+ * JSON text: an object, array, string, number, ...). It is inserted
+ * verbatim whatever the output flags, so the caller guarantees it is
+ * valid JSON in the form the envelope uses (plain, no slash escapes).
+ * Usable as the whole data (reply_ok) or inside arrays and objects: as
+ * with reply_obj, the request owns this reference, so take your own
+ * (json_object_get) when adding it to a parent. json is not copied: it
+ * must live as long as the request (an arena string, a redisReply owned
+ * by the request). Cheap: no parsing and no escaping. */
+struct json_object *reply_raw(struct req *rq, const char *json, size_t n);
+
 /* Field setters. A NULL string is omitted (the contract omits nulls). */
 void reply_add_i64(struct json_object *o, const char *k, int64_t v);
 void reply_add_str(struct json_object *o, const char *k, const char *v);

@@ -122,6 +122,18 @@ key_blog_gone(struct arena *a, int64_t blog_id)
 }
 
 char *
+key_cache_blog(struct arena *a, int64_t blog_id)
+{
+    return arena_printf(a, "cache:blog:%lld", (long long)blog_id);
+}
+
+char *
+key_cache_blog_ver(struct arena *a, int64_t blog_id)
+{
+    return arena_printf(a, "cache:blog:ver:%lld", (long long)blog_id);
+}
+
+char *
 key_comment_liked(struct arena *a, int64_t comment_id)
 {
     return arena_printf(a, "comment:liked:%lld", (long long)comment_id);

@@ -29,6 +29,10 @@
 #define TTL_BLOG_GONE      (7 * 86400) /* a deleted blog's cleanup record */
 #define TTL_SHOP_MAX_ID    300   /* cached MAX(tb_shop.id) */
 #define TTL_SHOP_REBUILDS  3600  /* rebuild counter (observability) */
+#define TTL_CACHE_BLOG     300   /* a blog's JSON, plus 0..60 s jitter */
+#define TTL_CACHE_BLOG_JITTER 60
+#define TTL_CACHE_BLOG_HOT 5     /* the id lists of the hot pages */
+#define TTL_CACHE_BLOG_VER 86400 /* a version outlives any reader */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);
@@ -64,6 +68,15 @@ char *key_comment_liked(struct arena *a, int64_t comment_id);
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
 char *key_blog_gone(struct arena *a, int64_t blog_id);
+/* cache:blog:{id}: the blog's JSON with author name/icon, without isLike
+ * and without the closing brace; cache:blog:ver:{id}: its version,
+ * bumped by every write (see blog_data.c for the protocol). */
+char *key_cache_blog(struct arena *a, int64_t blog_id);
+char *key_cache_blog_ver(struct arena *a, int64_t blog_id);
+/* HASH page number -> comma-joined blog ids of that hot page; dropped as
+ * a whole (with a version bump) by likes, publishes and deletes. */
+#define KEY_CACHE_BLOG_HOT     "cache:blog:hot"
+#define KEY_CACHE_BLOG_HOT_VER "cache:blog:hot:ver"
 char *key_feed(struct arena *a, int64_t user_id);
 /* follows:{id} holds the ids followed by {id} plus the sentinel member
  * KEY_FOLLOWS_SENTINEL, present whenever the set was built from MySQL: a

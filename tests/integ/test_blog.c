@@ -772,6 +772,156 @@ test_comments(void)
     free(stranger);
 }
 
+/* GET path with tok; returns the malloc'd body, NULL unless 200. */
+static char *
+get_body(const char *path, const char *tok)
+{
+    struct resp r;
+    if (h_get(path, tok, &r) != 0)
+        return NULL;
+    char *b = r.status == 200 ? strdup(r.body) : NULL;
+    h_free(&r);
+    return b;
+}
+
+/* The read cache: a miss and a hit give the same bytes, and every write
+ * that changes a blog shows at once (the frontend reads `liked` right
+ * after its PUT). */
+static void
+test_cache_detail(void)
+{
+    int64_t me;
+    char *tok = h_login(&me), *other = h_login(NULL);
+    int64_t id = mk_blog(tok, "cached <b>\\\"q\\\"</b> /x", "/imgs/blogs/c1.jpg");
+    char dp[64], lp[64];
+    snprintf(dp, sizeof(dp), "/blog/%lld", (long long)id);
+    snprintf(lp, sizeof(lp), "/blog/like/%lld", (long long)id);
+
+    /* miss, then hit: identical bytes, logged in and anonymous */
+    h_redis_int("DEL cache:blog:%lld", (long long)id);
+    char *miss = get_body(dp, tok);
+    CHECK(h_redis_int("EXISTS cache:blog:%lld", (long long)id) == 1);
+    long long ttl = h_redis_int("TTL cache:blog:%lld", (long long)id);
+    CHECK(ttl > 0 && ttl <= 360);
+    char *hit = get_body(dp, tok);
+    CHECK(miss && hit && strcmp(miss, hit) == 0);
+    CHECK(miss && strstr(miss, "\"title\":\"cached &lt;b&gt;") != NULL);
+    CHECK(miss && strstr(miss, "\"images\":\"/imgs/blogs/c1.jpg\"") != NULL);
+    CHECK(miss && strstr(miss, ",\"isLike\":false}}") != NULL);
+    free(miss);
+    free(hit);
+
+    /* like: the next read shows the new count and isLike */
+    struct resp r;
+    CHECK(h_put(lp, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+    CHECK(jint(h_data(&r), "liked") == 1);
+    CHECK(jbool(h_data(&r), "isLike") == 1);
+    h_free(&r);
+    CHECK(h_get(dp, other, &r) == 0 && h_success(&r));
+    CHECK(jint(h_data(&r), "liked") == 1);
+    CHECK(jbool(h_data(&r), "isLike") == 0);
+    h_free(&r);
+    CHECK(h_put(lp, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+    CHECK(jint(h_data(&r), "liked") == 0);
+    CHECK(jbool(h_data(&r), "isLike") == 0);
+    h_free(&r);
+
+    /* comment post and delete: the counter follows */
+    int64_t c = mk_comment(other, id, 0, "hello");
+    CHECK(c > 0);
+    CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+    CHECK(jint(h_data(&r), "comments") == 1);
+    h_free(&r);
+    char cp[64];
+    snprintf(cp, sizeof(cp), "/comment/%lld", (long long)c);
+    CHECK(h_del(cp, other, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+    CHECK(jint(h_data(&r), "comments") == 0);
+    h_free(&r);
+
+    /* every invalidation bumped the version a racing reader's write-back
+     * is compared with, and the version outlives any reader */
+    long long v = h_redis_int("GET cache:blog:ver:%lld", (long long)id);
+    CHECK(v >= 4); /* two likes, a comment post and a delete */
+    CHECK(h_redis_int("TTL cache:blog:ver:%lld", (long long)id) > 3600);
+
+    /* delete: the cached blog goes with it */
+    CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_del(dp, tok, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS cache:blog:%lld", (long long)id) == 0);
+    CHECK(h_get(dp, tok, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    free(tok);
+    free(other);
+}
+
+/* The hot pages' id lists are cached briefly and dropped by a like: the
+ * liked blog moves up at once, and a warm page equals a cold one. */
+static void
+test_cache_hot(void)
+{
+    char *author = h_login(NULL), *tok = h_login(NULL);
+    int64_t id = mk_blog(author, "climber", "/imgs/blogs/h1.jpg");
+    struct resp r;
+    CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_redis_int("HEXISTS cache:blog:hot 1") == 1);
+    long long ttl = h_redis_int("TTL cache:blog:hot");
+    CHECK(ttl > 0 && ttl <= 5);
+    /* warm equals cold, byte for byte */
+    char *warm = get_body("/blog/hot?current=1", tok);
+    h_redis_int("DEL cache:blog:hot");
+    char *cold = get_body("/blog/hot?current=1", tok);
+    CHECK(warm && cold && strcmp(warm, cold) == 0);
+    free(warm);
+    free(cold);
+
+    /* top it (the row directly, which nothing invalidates), then like it
+     * through the API, which does */
+    int64_t top = h_sql_int("SELECT MAX(liked) FROM tb_blog");
+    CHECK(h_sql_exec("UPDATE tb_blog SET liked = %lld WHERE id = %lld",
+                     (long long)top + 1, (long long)id) == 0);
+    char lp[64];
+    snprintf(lp, sizeof(lp), "/blog/like/%lld", (long long)id);
+    CHECK(h_put(lp, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && h_success(&r));
+    struct json_object *d = h_data(&r);
+    CHECK(d && json_object_array_length(d) > 0);
+    if (d && json_object_array_length(d) > 0) {
+        struct json_object *b = json_object_array_get_idx(d, 0);
+        CHECK(jint(b, "id") == id);
+        CHECK(jint(b, "liked") == top + 2);
+        CHECK(jbool(b, "isLike") == 1);
+        CHECK_STR(jstr(b, "title"), "climber");
+    }
+    h_free(&r);
+
+    /* deleted: never shown, even from a warm page */
+    CHECK(h_get("/blog/hot?current=1", NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    char dp[64];
+    snprintf(dp, sizeof(dp), "/blog/%lld", (long long)id);
+    CHECK(h_del(dp, author, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_get("/blog/hot?current=1", NULL, &r) == 0 && h_success(&r));
+    d = h_data(&r);
+    for (size_t i = 0; d && i < json_object_array_length(d); i++)
+        CHECK(jint(json_object_array_get_idx(d, i), "id") != id);
+    h_free(&r);
+    free(author);
+    free(tok);
+}
+
 int
 main(void)
 {
@@ -789,5 +939,7 @@ main(void)
     RUN(test_delete);
     RUN(test_delete_resumes_sweep);
     RUN(test_comments);
+    RUN(test_cache_detail);
+    RUN(test_cache_hot);
     T_DONE();
 }

@@ -167,6 +167,51 @@ test_get_seed_shop(void)
     h_free(&r);
 }
 
+/* The cache hit passes the stored text through: the same bytes as the
+ * miss path, also for a value an older build stored with "\/" escapes,
+ * and a broken value is still a miss. */
+static void
+test_cache_hit_bytes(void)
+{
+    struct resp r;
+    h_redis_int("DEL cache:shop:1");
+    CHECK(h_get("/shop/1", NULL, &r) == 0 && h_success(&r));
+    char *miss = strdup(r.body);
+    h_free(&r);
+    /* images are URLs: the slashes must not come out escaped */
+    CHECK(strstr(miss, "\\/") == NULL && strstr(miss, "https://") != NULL);
+    CHECK(h_get("/shop/1", NULL, &r) == 0 && h_success(&r));
+    CHECK_STR(r.body, miss);
+    h_free(&r);
+
+    /* a value with escaped slashes (json-c's default form) */
+    redisReply *x = redisCommand(h_redis(), "GET cache:shop:1");
+    CHECK(x && x->type == REDIS_REPLY_STRING);
+    if (x && x->type == REDIS_REPLY_STRING) {
+        struct json_object *o = json_tokener_parse(x->str);
+        CHECK(o != NULL);
+        const char *esc = json_object_to_json_string_ext(
+            o, JSON_C_TO_STRING_PLAIN);
+        CHECK(strstr(esc, "\\/") != NULL);
+        freeReplyObject(redisCommand(h_redis(), "SET cache:shop:1 %s EX 600",
+                                     esc));
+        json_object_put(o);
+        CHECK(h_get("/shop/1", NULL, &r) == 0 && h_success(&r));
+        CHECK_STR(r.body, miss);
+        h_free(&r);
+    }
+    freeReplyObject(x);
+
+    /* garbage is a miss, rebuilt from MySQL */
+    freeReplyObject(redisCommand(h_redis(), "SET cache:shop:1 %s EX 600",
+                                 "{\"id\":1,"));
+    CHECK(h_get("/shop/1", NULL, &r) == 0 && h_success(&r));
+    CHECK_STR(r.body, miss);
+    h_free(&r);
+    h_redis_int("DEL cache:shop:1");
+    free(miss);
+}
+
 static void
 test_bad_ids(void)
 {
@@ -608,6 +653,7 @@ main(void)
     h_init();
     RUN(test_types);
     RUN(test_get_seed_shop);
+    RUN(test_cache_hit_bytes);
     RUN(test_bad_ids);
     RUN(test_admin_only);
     RUN(test_create_update);

@@ -295,6 +295,52 @@ test_utf8_and_escape(void)
     arena_reset(A);
 }
 
+/* reply_raw: text passed through verbatim, nested or as the whole data,
+ * and the envelope around it byte for byte. */
+static void
+test_reply_raw(void)
+{
+    struct req rq;
+    size_t len;
+    req_setup(&rq, HTTP_GET, "/x", "");
+    const char *card = "{\"id\":7,\"path\":\"/a/b\",\"t\":\"\u00e9 \\\"q\\\"\"}";
+    struct json_object *o = reply_obj(&rq), *arr = reply_arr(&rq);
+    json_object_array_add(arr, json_object_get(reply_raw(&rq, card, strlen(card))));
+    json_object_array_add(arr, json_object_new_int(3));
+    /* only the first n bytes count */
+    json_object_array_add(arr, json_object_get(reply_raw(&rq, "[1,2]xyz", 5)));
+    json_object_object_add(o, "list", json_object_get(arr));
+    reply_add_i64(o, "offset", 2);
+    reply_ok(&rq, o);
+    char *out = reply_render(&rq, &len);
+    const char *body = strstr(out, "\r\n\r\n") + 4;
+    char want[256];
+    snprintf(want, sizeof(want),
+             "{\"success\":true,\"data\":{\"list\":[%s,3,[1,2]],"
+             "\"offset\":2}}",
+             card);
+    CHECK_STR(body, want);
+    CHECK(len == (size_t)(body - out) + strlen(want));
+    char cl[64];
+    snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", strlen(want));
+    CHECK(strstr(out, cl) != NULL);
+
+    /* the whole data */
+    req_setup(&rq, HTTP_GET, "/x", "");
+    reply_ok(&rq, reply_raw(&rq, card, strlen(card)));
+    out = reply_render(&rq, &len);
+    body = strstr(out, "\r\n\r\n") + 4;
+    snprintf(want, sizeof(want), "{\"success\":true,\"data\":%s}", card);
+    CHECK_STR(body, want);
+
+    /* an empty array as text */
+    req_setup(&rq, HTTP_GET, "/x", "");
+    reply_ok(&rq, reply_raw(&rq, "[]", 2));
+    out = reply_render(&rq, &len);
+    CHECK_STR(strstr(out, "\r\n\r\n") + 4, "{\"success\":true,\"data\":[]}");
+    arena_reset(A);
+}
+
 static void
 test_envelope(void)
 {
@@ -485,6 +531,7 @@ main(void)
     RUN(test_utf8_and_escape);
     RUN(test_envelope);
     RUN(test_dispatch_gates);
+    RUN(test_reply_raw);
     RUN(test_cfg_line);
     RUN(test_arena_defer_order);
     RUN(test_dates);
