@@ -187,6 +187,9 @@ if ! [[ $HMDP_WORKERS =~ ^[0-9]+$ ]] || ((HMDP_WORKERS < 1 || HMDP_WORKERS > 256
     die "HMDP_WORKERS must be a number from 1 to 256"
 fi
 HMDP_MODE=${HMDP_MODE:-$(conf_get mode dev)}
+HMDP_FCGI_KEEPALIVE=${HMDP_FCGI_KEEPALIVE:-$(conf_get fcgi_keepalive on)}
+[[ $HMDP_FCGI_KEEPALIVE == on || $HMDP_FCGI_KEEPALIVE == off ]] ||
+    die "HMDP_FCGI_KEEPALIVE must be on or off"
 [[ $HMDP_MODE == dev || $HMDP_MODE == prod ]] ||
     die "HMDP_MODE must be dev or prod"
 HTML_DIR=${HMDP_HTML_DIR:-$DIR/html}
@@ -345,6 +348,7 @@ write_env() {
         printf 'export HMDP_NOOP_ADDR=%q\n' "127.0.0.1:$NOOP_PORT"
         printf 'export HMDP_MODE=%q\n' "$HMDP_MODE"
         printf 'export HMDP_WORKERS=%q\n' "$HMDP_WORKERS"
+        printf 'export HMDP_FCGI_KEEPALIVE=%q\n' "$HMDP_FCGI_KEEPALIVE"
         printf 'export HMDP_CONF=%q\n' "$CONF"
         printf 'export HMDP_LOG_FILE=%q\n' "$LOGS/worker.log"
         printf 'export HMDP_RUN_DIR=%q\n' "$DIR"
@@ -439,10 +443,16 @@ start_nginx() {
     # serves one connection at a time), so nginx may cache at most
     # (workers - 1) of them over its 2 worker processes: at least one
     # worker is always free to accept a new connection.
-    local keep=$(((HMDP_WORKERS - 1) / 2)) keepline
-    if [ "$keep" -ge 1 ]; then keepline="keepalive $keep;"; else keepline=""; fi
+    # fcgi_keepalive = off: one FastCGI connection per request (better
+    # tail latency under saturation, lower throughput; tests/bench/RESULTS.md)
+    local keep=$(((HMDP_WORKERS - 1) / 2)) keepline="" keepconn=off
+    if [ "$HMDP_FCGI_KEEPALIVE" = on ]; then
+        keepconn=on
+        if [ "$keep" -ge 1 ]; then keepline="keepalive $keep;"; fi
+    fi
     sed -e "s|@DIR@|$(sed_escape "$DIR")|g" \
         -e "s|@FCGI_KEEPALIVE@|$keepline|g" \
+        -e "s|@FCGI_KEEP_CONN@|$keepconn|g" \
         -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
         -e "s|@FCGI_ADDR@|127.0.0.1:$FCGI_PORT|g" \
         -e "s|@SSE_ADDR@|127.0.0.1:$SSE_PORT|g" \

@@ -44,6 +44,7 @@ static const struct cfg_key cfg_keys[] = {
     {"log_file", CFG_STR, &g_cfg.log_file, ""},
     {"sse_addr", CFG_STR, &g_cfg.sse_addr, "127.0.0.1:8084"},
     {"workers", CFG_INT, &g_cfg.workers, "4"}, /* read by conf/stack.sh */
+    {"fcgi_keepalive", CFG_STR, &g_cfg.fcgi_keepalive, "on"}, /* stack.sh */
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -28,6 +28,7 @@ struct cfg {
     char *log_file;
     char *sse_addr;
     int workers;
+    char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
 };
 
 extern struct cfg g_cfg;

@@ -105,4 +105,4 @@ for e in "${ENDPOINTS[@]}"; do
         "$name" "$path" "$s_rps" "$n_rps" "$a_rps" "$r_noop" "$r_static" "$s_p99" "$n_p99" "$a_p99" "$a_bad"
 done
 echo
-echo "bytes per response: $(wc -c <"$T/bench/static.json") (last endpoint); wrk -t2 -c$conns -d${secs}s; $workers FastCGI workers; $(nproc) cores"
+echo "bytes per response: $(wc -c <"$T/bench/static.json") (last endpoint); wrk -t2 -c$conns -d${secs}s; $workers FastCGI workers; fcgi_keepalive $HMDP_FCGI_KEEPALIVE; $(nproc) cores"
