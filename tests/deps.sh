@@ -3,8 +3,9 @@
 # some are missing and we are root. As a normal user it only reports.
 set -e
 PKGS="build-essential pkg-config libfcgi-dev spawn-fcgi multiwatch libhiredis-dev
-default-libmysqlclient-dev libjson-c-dev libsodium-dev libevent-dev
-libcurl4-openssl-dev nginx-light redis-server mariadb-server mariadb-client wrk curl
+default-libmysqlclient-dev libjson-c-dev libsodium-dev
+libcurl4-openssl-dev nginx-light redis-server redis-tools mariadb-server mariadb-client
+wrk curl procps util-linux
 clang"
 missing=""
 for p in $PKGS; do
