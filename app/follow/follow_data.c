@@ -49,18 +49,6 @@ static const struct rds_script follow_lua_rebuild = {
     "end\n"
     "return 1\n"};
 
-res_t
-follow_user_exists(struct req *rq, int64_t id, int *found)
-{
-    struct sql_rows t;
-    res_t rc =
-        sql_query(rq, &t, "SELECT id FROM tb_user WHERE id = ?", "l", id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    return RES_OK;
-}
-
 /* ---------------- counts ---------------- */
 
 /* Moves one of u's counters by delta (+1/-1), creating the tb_user_info

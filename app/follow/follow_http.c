@@ -26,7 +26,7 @@ follow_http_set(struct req *rq)
             return req_fail(rq, RES_REFUSED, "不能关注自己");
         return reply_ok(rq, NULL); /* nobody follows themselves */
     }
-    if ((rc = follow_user_exists(rq, target, &found)) != RES_OK)
+    if ((rc = user_exists(rq, target, &found)) != RES_OK)
         return rc;
     if (!found)
         return req_fail(rq, RES_NOT_FOUND, "用户不存在");

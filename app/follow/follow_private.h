@@ -6,8 +6,6 @@
 
 #include "follow.h"
 
-/* *found = 1 when tb_user has the id. */
-res_t follow_user_exists(struct req *rq, int64_t id, int *found);
 
 /* Follows (add = 1) or unfollows (add = 0) target as me, idempotently:
  * the tb_follow row, both users' counts in tb_user_info and follows:{me}

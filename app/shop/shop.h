@@ -8,6 +8,11 @@
 
 #include "../core/route.h"
 
+#include <stdint.h>
+
 extern const struct route shop_routes[];
+
+/* *found = whether shop id exists (one primary-key lookup). */
+res_t shop_exists(struct req *rq, int64_t id, int *found);
 
 #endif

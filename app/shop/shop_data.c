@@ -672,3 +672,15 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
     }
     return RES_OK;
 }
+
+res_t
+shop_exists(struct req *rq, int64_t id, int *found)
+{
+    struct sql_rows t;
+    res_t rc =
+        sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    return RES_OK;
+}

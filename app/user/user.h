@@ -18,6 +18,9 @@ extern const struct route user_routes[];
  * counts the visitor for UV. */
 res_t user_authenticate(struct req *rq, int required);
 
+/* *found = whether user id exists (one indexed lookup). */
+res_t user_exists(struct req *rq, int64_t id, int *found);
+
 /* Loads users by id with one query; out[i] is the user of ids[i], with
  * id = 0 where the user does not exist. out is an arena array of n. */
 res_t user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,

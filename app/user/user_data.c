@@ -328,6 +328,18 @@ user_dto_get(struct req *rq, int64_t id, struct user_dto *u, int *found)
 }
 
 res_t
+user_exists(struct req *rq, int64_t id, int *found)
+{
+    struct sql_rows t;
+    res_t rc =
+        sql_query(rq, &t, "SELECT 1 FROM tb_user WHERE id = ?", "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    return RES_OK;
+}
+
+res_t
 user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
                struct user_dto **out)
 {

@@ -58,18 +58,6 @@ static const struct rds_script voucher_lua_seckill = {
     " 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', id)\n"
     "return {0, id, seq}\n"};
 
-res_t
-voucher_shop_exists(struct req *rq, int64_t shop_id, int *found)
-{
-    struct sql_rows t;
-    res_t rc =
-        sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", shop_id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    return RES_OK;
-}
-
 static res_t
 voucher_insert(struct req *rq, const struct voucher_in *in, int type,
                int64_t *id)

@@ -7,6 +7,8 @@
  */
 #include "voucher_private.h"
 
+#include "../shop/shop.h"
+
 #include "../core/reply.h"
 #include "../core/util.h"
 
@@ -63,7 +65,7 @@ static res_t
 voucher_check_shop(struct req *rq, int64_t shop_id)
 {
     int found;
-    res_t rc = voucher_shop_exists(rq, shop_id, &found);
+    res_t rc = shop_exists(rq, shop_id, &found);
     if (rc != RES_OK)
         return rc;
     if (!found)

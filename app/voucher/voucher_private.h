@@ -54,8 +54,6 @@ int voucher_order_parse(const struct stream_entry *e, struct voucher_order *o);
 
 /* ---- voucher_data.c ---- */
 
-/* 1 in *found when the shop exists. */
-res_t voucher_shop_exists(struct req *rq, int64_t shop_id, int *found);
 /* Inserts an ordinary voucher (type 0); *id = its id. */
 res_t voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id);
 /* Inserts a seckill voucher and its tb_seckill_voucher row in one

@@ -4,6 +4,7 @@
 #include "h.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <mysql.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -365,4 +366,34 @@ h_login(int64_t *uid)
     char phone[16];
     snprintf(phone, sizeof(phone), "%s", h_phone());
     return h_login_phone(phone, uid);
+}
+
+int
+h_children_of(long pid, long *out, int max)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL && n < max) {
+        long p = strtol(e->d_name, NULL, 10);
+        if (p <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t k = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[k] = '\0';
+        char *rp = strrchr(buf, ')');
+        long ppid = 0;
+        char st;
+        if (rp && sscanf(rp + 2, "%c %ld", &st, &ppid) == 2 && ppid == pid &&
+            st != 'Z')
+            out[n++] = p;
+    }
+    if (d)
+        closedir(d);
+    return n;
 }

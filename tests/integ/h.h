@@ -68,6 +68,10 @@ long long h_sql_int(const char *fmt, ...)
 /* Runs a statement; returns 0 on success. */
 int h_sql_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Live children of process pid (from /proc; zombies excluded): stores
+ * up to max pids in out and returns how many. */
+int h_children_of(long pid, long *out, int max);
+
 /* Admin token of the stack under test. */
 const char *h_admin_token(void);
 /* Value of an environment variable of the stack (run dir env). */

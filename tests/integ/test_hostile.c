@@ -1268,37 +1268,6 @@ hx_sweep_row(const struct h_route *row, struct ident *id)
     hx_sweep_multipart(row, id);
 }
 
-/* Children of pid, from /proc (as test_zz_faults.c). */
-static int
-children_of(long pid, long *out, int max)
-{
-    int n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL && n < max) {
-        long p = strtol(e->d_name, NULL, 10);
-        if (p <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[k] = '\0';
-        char *rp = strrchr(buf, ')');
-        long ppid = 0;
-        char st;
-        if (rp && sscanf(rp + 2, "%c %ld", &st, &ppid) == 2 && ppid == pid &&
-            st != 'Z')
-            out[n++] = p;
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static long
 multiwatch_pid(void)
 {
@@ -1393,7 +1362,7 @@ test_sweep(void)
 {
     long mw = multiwatch_pid();
     CHECK(mw > 0);
-    nworkers_before = children_of(mw, workers_before, 64);
+    nworkers_before = h_children_of(mw, workers_before, 64);
     CHECK(nworkers_before >= 1);
     qsort(workers_before, (size_t)nworkers_before, sizeof(long), cmp_long);
     snprintf(hx_admin_line, sizeof(hx_admin_line), "X-Admin-Token: %s",
@@ -1660,7 +1629,7 @@ test_still_healthy(void)
     check_victim();
     /* no worker died and none was replaced */
     long now[64];
-    int n = children_of(multiwatch_pid(), now, 64);
+    int n = h_children_of(multiwatch_pid(), now, 64);
     qsort(now, (size_t)n, sizeof(long), cmp_long);
     CHECK(n == nworkers_before);
     for (int i = 0; i < n && i < nworkers_before; i++)

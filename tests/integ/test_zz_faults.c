@@ -42,37 +42,6 @@ read_pid(const char *name)
     return pid;
 }
 
-/* Children of pid, from /proc. Returns how many were stored. */
-static int
-children_of(long pid, long *out, int max)
-{
-    int n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL && n < max) {
-        long p = strtol(e->d_name, NULL, 10);
-        if (p <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%ld/stat", p);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[k] = '\0';
-        char *rp = strrchr(buf, ')');
-        long ppid = 0;
-        char st;
-        if (rp && sscanf(rp + 2, "%c %ld", &st, &ppid) == 2 && ppid == pid &&
-            st != 'Z')
-            out[n++] = p;
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* Waits until GET /user/1 answers 200 (up to ms). */
 static int
 wait_healthy(int ms)
@@ -94,7 +63,7 @@ test_worker_respawn(void)
     long mw = read_pid("fcgi.pid");
     CHECK(mw > 0);
     long kids[64];
-    int n = children_of(mw, kids, 64);
+    int n = h_children_of(mw, kids, 64);
     CHECK(n >= 1);
     if (n < 1)
         return;
@@ -103,7 +72,7 @@ test_worker_respawn(void)
     long now[64];
     for (int i = 0; i < 50; i++) {
         h_sleep_ms(100);
-        again = children_of(mw, now, 64);
+        again = h_children_of(mw, now, 64);
         int replaced = again == n;
         for (int k = 0; k < again; k++)
             if (now[k] == kids[0])
