@@ -232,9 +232,10 @@ blog_page_parse(struct arena *a, const char *s, size_t len, int64_t **ids,
 {
     const char *end = s + len, *nl = memchr(s, '\n', len);
     const char *ie = nl ? nl : end;
+    /* as many fragments as ids: the id list bounds both */
     size_t cap = 1;
-    for (const char *p = s; p < end; p++)
-        cap += *p == '\n' || *p == ',';
+    for (const char *p = s; p < ie; p++)
+        cap += *p == ',';
     int64_t *iv = arena_alloc(a, cap * sizeof(*iv));
     const char **fv = arena_alloc(a, cap * sizeof(*fv));
     size_t *lv = arena_alloc(a, cap * sizeof(*lv));

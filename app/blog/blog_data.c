@@ -33,7 +33,8 @@
  * (blogs LEFT JOIN their authors). The hot pages live rendered in the
  * hash `cache:blog:hot` (field = page, value = the page's ids and their
  * fragments, blog_page_render) for TTL_CACHE_BLOG_HOT s: a warm hot page
- * is one HGET, then the ZSCOREs; isLike is spliced in per request.
+ * is one script (the HGET and the caller's ZSCOREs) and no MySQL; isLike
+ * is spliced in per request.
  *
  * Every write that changes what a fragment shows (like toggle: liked;
  * comment post/delete: comments; blog delete) or the hot order (likes,
@@ -474,32 +475,54 @@ blog_hot_fill(struct req *rq, int64_t current, const char *field,
     return RES_OK;
 }
 
+/* KEYS[1] hot hash; ARGV: field, like-key prefix, member ("" = none).
+ * nil when the page is not cached, else {page, flags}: per id of the
+ * page's id list '1' or '0', whether member likes that blog ("" for no
+ * member). The like keys are built here from their prefix (one Redis,
+ * no cluster), so a warm hot page is one round trip. */
+static const struct rds_script blog_lua_hot_get = {
+    "blog_hot_get",
+    "local p = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if not p then\n"
+    "  return false\n"
+    "end\n"
+    "local f = {}\n"
+    "if ARGV[3] ~= '' then\n"
+    "  for id in string.gmatch(string.match(p, '^[^\\n]*'), '[^,]+') do\n"
+    "    local s = redis.call('ZSCORE', ARGV[2] .. id, ARGV[3])\n"
+    "    f[#f + 1] = s and '1' or '0'\n"
+    "  end\n"
+    "end\n"
+    "return {p, table.concat(f)}\n"};
+
 res_t
 blog_hot_page(struct req *rq, int64_t current, int64_t uid,
               const char ***frag, size_t **flen, int **likes, unsigned *n)
 {
-    char field[24];
+    char field[24], member[24] = "";
     snprintf(field, sizeof(field), "%lld", (long long)current);
-    const char *hget[3] = {"HGET", KEY_CACHE_BLOG_HOT, field};
-    redisReply *page;
-    res_t rc = rds_cmdv(rq, &page, 3, hget, NULL);
+    if (uid != 0)
+        snprintf(member, sizeof(member), "%lld", (long long)uid);
+    const char *keys[1] = {KEY_CACHE_BLOG_HOT};
+    const char *args[3] = {field, KEY_BLOG_LIKED_PREFIX, member};
+    redisReply *r;
+    res_t rc = rds_eval(rq, &blog_lua_hot_get, &r, 1, keys, 3, args);
     if (rc != RES_OK)
         return rc;
     int64_t *ids;
     int k;
-    if (page->type != REDIS_REPLY_STRING ||
-        (k = blog_page_parse(rq->arena, page->str, page->len, &ids, frag,
-                             flen)) < 0)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_STRING ||
+        (k = blog_page_parse(rq->arena, r->element[0]->str,
+                             r->element[0]->len, &ids, frag, flen)) < 0 ||
+        r->element[1]->len != (uid != 0 ? (size_t)k : 0))
         return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
     *n = (unsigned)k;
     *likes = arena_calloc(rq->arena, (*n + 1) * sizeof(**likes));
-    if (uid == 0 || *n == 0)
-        return RES_OK;
-    char member[24];
-    snprintf(member, sizeof(member), "%lld", (long long)uid);
-    if ((rc = blog_likes_append(rq, ids, *n, member)) != RES_OK)
-        return rc;
-    return blog_likes_collect(rq, *n, *likes);
+    for (unsigned i = 0; uid != 0 && i < *n; i++)
+        (*likes)[i] = r->element[1]->str[i] == '1';
+    return RES_OK;
 }
 
 /* ---------------- like toggles ---------------- */

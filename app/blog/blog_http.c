@@ -130,8 +130,8 @@ blog_http_publish(struct req *rq)
 }
 
 /* GET /blog/hot?current=: by liked DESC, id DESC, with authors/isLike.
- * Warm: the rendered page from Redis, then (logged in) the caller's
- * likes in a second round trip; no MySQL. */
+ * Warm: one Redis round trip (the rendered page with the caller's
+ * likes), no MySQL. */
 static res_t
 blog_http_hot(struct req *rq)
 {

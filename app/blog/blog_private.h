@@ -67,8 +67,8 @@ res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
                       int **likes);
 /* Hot page `current` (liked DESC, id DESC) as *n fragments with uid's
  * isLike flags (arena arrays), through the cache:blog:hot hash, which
- * holds each page rendered (blog_page_render). Warm: the page, then the
- * ZSCOREs (none for uid 0). */
+ * holds each page rendered (blog_page_render). Warm: one Redis round
+ * trip (a script: the page and uid's ZSCOREs), no MySQL. */
 res_t blog_hot_page(struct req *rq, int64_t current, int64_t uid,
                     const char ***frag, size_t **flen, int **likes,
                     unsigned *n);

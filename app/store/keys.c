@@ -135,7 +135,7 @@ key_lock_order(struct arena *a, int64_t user_id)
 char *
 key_blog_liked(struct arena *a, int64_t blog_id)
 {
-    return KEY_WITH_ID(a, "blog:liked:", blog_id);
+    return KEY_WITH_ID(a, KEY_BLOG_LIKED_PREFIX, blog_id);
 }
 
 char *

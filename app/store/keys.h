@@ -64,6 +64,8 @@ char *key_icr(struct arena *a, const char *prefix, const char *yyyymmdd);
 char *key_lock_order(struct arena *a, int64_t user_id);
 
 char *key_blog_liked(struct arena *a, int64_t blog_id);
+/* blog:liked:{id} is this prefix and the id (a Lua script builds it) */
+#define KEY_BLOG_LIKED_PREFIX "blog:liked:"
 char *key_comment_liked(struct arena *a, int64_t comment_id);
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
