@@ -11,6 +11,7 @@
 #include "../core/req.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -196,4 +197,75 @@ blog_cards_array(struct arena *a, const char *const *frag, const size_t *flen,
     *o = '\0';
     *len = (size_t)(o - out);
     return out;
+}
+
+/* ---------------- cached hot pages ---------------- */
+
+char *
+blog_page_render(struct arena *a, const int64_t *ids, const char *const *frag,
+                 const size_t *flen, unsigned n, size_t *len)
+{
+    size_t cap = 1;
+    for (unsigned i = 0; i < n; i++)
+        if (frag[i])
+            cap += 22 + flen[i];
+    char *out = arena_alloc(a, cap), *o = out;
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (frag[i])
+            o += sprintf(o, "%s%lld", k++ ? "," : "", (long long)ids[i]);
+    for (unsigned i = 0; i < n; i++) {
+        if (frag[i] == NULL)
+            continue;
+        *o++ = '\n';
+        memcpy(o, frag[i], flen[i]);
+        o += flen[i];
+    }
+    *o = '\0';
+    *len = (size_t)(o - out);
+    return out;
+}
+
+int
+blog_page_parse(struct arena *a, const char *s, size_t len, int64_t **ids,
+                const char ***frag, size_t **flen)
+{
+    const char *end = s + len, *nl = memchr(s, '\n', len);
+    const char *ie = nl ? nl : end;
+    /* as many fragments as ids: the id list bounds both */
+    size_t cap = 1;
+    for (const char *p = s; p < ie; p++)
+        cap += *p == ',';
+    int64_t *iv = arena_alloc(a, cap * sizeof(*iv));
+    const char **fv = arena_alloc(a, cap * sizeof(*fv));
+    size_t *lv = arena_alloc(a, cap * sizeof(*lv));
+    unsigned n = 0, m = 0;
+    /* the ids: positive decimals joined by commas ("" for none) */
+    for (const char *p = s; p < ie;) {
+        int64_t v = 0;
+        const char *d = p;
+        for (; p < ie && *p >= '0' && *p <= '9' && p - d < 18; p++)
+            v = v * 10 + (*p - '0');
+        if (p == d || v <= 0 || (p < ie && *p != ','))
+            return -1;
+        if (p < ie && ++p == ie)
+            return -1; /* trailing comma */
+        iv[n++] = v;
+    }
+    /* the fragments, each after a line break */
+    for (const char *p = nl; p && p < end;) {
+        const char *f = p + 1, *q = memchr(f, '\n', (size_t)(end - f));
+        const char *fe = q ? q : end;
+        if (fe == f || *f != '{' || m >= n)
+            return -1;
+        fv[m] = f;
+        lv[m++] = (size_t)(fe - f);
+        p = q;
+    }
+    if (m != n)
+        return -1;
+    *ids = iv;
+    *frag = fv;
+    *flen = lv;
+    return (int)n;
 }

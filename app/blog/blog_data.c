@@ -27,28 +27,37 @@
  * Read cache. GET /blog/{id}, /blog/hot and the follow feed serve a blog
  * from `cache:blog:{id}`: its JSON with the author's name and icon,
  * without isLike and the closing brace (blog_frag_render), so a warm read
- * is one Redis round trip (fragments, versions and the caller's ZSCOREs
+ * is one Redis round trip (the fragments and the caller's ZSCOREs
  * pipelined) and no MySQL, and the text is passed through (reply_raw)
  * rather than rebuilt and re-escaped. Misses are loaded with one query
- * (blogs LEFT JOIN their authors). The hot pages' id lists live in the
- * hash `cache:blog:hot` (field = page) for TTL_CACHE_BLOG_HOT s.
+ * (blogs LEFT JOIN their authors). The hot pages live rendered in the
+ * hash `cache:blog:hot` (field = page, value = the page's ids and their
+ * fragments, blog_page_render) for TTL_CACHE_BLOG_HOT s: a warm hot page
+ * is one script (the HGET and the caller's ZSCOREs) and no MySQL; isLike
+ * is spliced in per request.
  *
  * Every write that changes what a fragment shows (like toggle: liked;
  * comment post/delete: comments; blog delete) or the hot order (likes,
  * publish, delete) invalidates after its MySQL commit, before it replies:
  * one script bumps the version key and DELs the value
- * (blog_cache_invalidate). A plain DEL would leave a race: a reader that
- * loaded the old row before the commit could SET it after the DEL and
- * keep it for a whole TTL. So the reader reads the version in the same
- * pipeline as the (missing) value, before its MySQL read, and writes
- * back only through a script that compares the version first. Either its
- * compare runs after the bump (no write), or before it, and then the
- * writer's DEL, which follows the bump, removes what it wrote. The
- * version keys outlive any reader (TTL_CACHE_BLOG_VER). Should the
- * invalidation itself fail (Redis gone right after the commit), a delete
- * fails and is finished by its retry, as its sweep is; after a like or a
- * comment the TTLs bound the staleness. Author names and icons have no write path in this
- * app; an edit made directly in MySQL shows after TTL_CACHE_BLOG.
+ * (blog_cache_invalidate), for the blog and, since a rendered hot page
+ * holds fragments, for the hot hash too. A plain DEL would leave a race:
+ * a reader that loaded the old row before the commit could SET it after
+ * the DEL and keep it for a whole TTL. So a reader that misses reads the
+ * version (a second round trip, misses only) before its MySQL read, and
+ * writes back only through a script that compares the version first.
+ * Either its compare runs after the bump (no write), or before it, and
+ * then the writer's DEL, which follows the bump, removes what it wrote.
+ * A hot page is built the same way under the hot version, which is read
+ * before the page's ids and fragments are (from MySQL or from the
+ * fragment cache): a fragment read before a write's invalidation was read
+ * before that write's hot bump too. The version keys outlive any reader
+ * (TTL_CACHE_BLOG_VER). Should the invalidation itself fail (Redis gone
+ * right after the commit), a delete fails and is finished by its retry,
+ * as its sweep is; after a like or a comment the TTLs bound the
+ * staleness. Author names and icons have no write path in this app; an
+ * edit made directly in MySQL shows after TTL_CACHE_BLOG (on a hot page,
+ * after at most TTL_CACHE_BLOG + TTL_CACHE_BLOG_HOT).
  */
 #include "blog_private.h"
 
@@ -187,7 +196,8 @@ static const struct rds_script blog_lua_fill = {
                        "end\n"
                        "return 0\n"};
 
-/* KEYS: hot hash, hot version; ARGV: version read, field, ids, TTL. */
+/* KEYS: hot hash, hot version; ARGV: version read, field, page
+ * (blog_page_render), TTL. */
 static const struct rds_script blog_lua_hot_fill = {
     "blog_hot_fill", "if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then\n"
                      "  return 0\n"
@@ -251,8 +261,9 @@ blog_elem(const redisReply *r, size_t i, size_t *len)
 }
 
 /* Loads the fragments of the misses (miss[0..m) index ids) with one
- * query and writes them back under their versions (vers, an MGET
- * reply). Fragments of blogs that exist are set in frag/flen. */
+ * query and writes them back under their versions (vers, an MGET reply
+ * in the order of miss). Fragments of blogs that exist are set in
+ * frag/flen. */
 static res_t
 blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
                 unsigned m, const redisReply *vers, const char **frag,
@@ -296,7 +307,7 @@ blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
                 continue; /* the same id twice: written once */
             first = 0;
             size_t vl;
-            const char *v = blog_elem(vers, miss[i], &vl);
+            const char *v = blog_elem(vers, i, &vl);
             keys[2 * w] = key_cache_blog(rq->arena, b.id);
             keys[2 * w + 1] = key_cache_blog_ver(rq->arena, b.id);
             args[3 * w] = v ? arena_strndup(rq->arena, v, vl) : "";
@@ -315,6 +326,54 @@ blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
     return RES_OK;
 }
 
+/* The misses of blog_frags_load: their versions first (a second round
+ * trip, only on a miss), then MySQL and the write-back. */
+static res_t
+blog_frags_miss(struct req *rq, const int64_t *ids, const unsigned *miss,
+                unsigned m, const char **frag, size_t *flen)
+{
+    const char **argv = arena_alloc(rq->arena, (m + 1) * sizeof(*argv));
+    argv[0] = "MGET";
+    for (unsigned i = 0; i < m; i++)
+        argv[i + 1] = key_cache_blog_ver(rq->arena, ids[miss[i]]);
+    redisReply *vers;
+    res_t rc = rds_cmdv(rq, &vers, (int)m + 1, argv, NULL);
+    if (rc != RES_OK)
+        return rc;
+    return blog_frags_fill(rq, ids, miss, m, vers, frag, flen);
+}
+
+/* Queues the ZSCOREs of member (a user id) in the like sets of
+ * ids[0..n); blog_likes_collect reads their replies. */
+static res_t
+blog_likes_append(struct req *rq, const int64_t *ids, unsigned n,
+                  const char *member)
+{
+    size_t ml = strlen(member);
+    for (unsigned i = 0; i < n; i++) {
+        const char *key = key_blog_liked(rq->arena, ids[i]);
+        const char *argv[3] = {"ZSCORE", key, member};
+        const size_t argvlen[3] = {6, strlen(key), ml};
+        res_t rc = rds_appendv(rq, 3, argv, argvlen);
+        if (rc != RES_OK)
+            return rc;
+    }
+    return RES_OK;
+}
+
+static res_t
+blog_likes_collect(struct req *rq, unsigned n, int *likes)
+{
+    for (unsigned i = 0; i < n; i++) {
+        redisReply *r;
+        res_t rc = rds_reply(rq, &r);
+        if (rc != RES_OK)
+            return blog_pipe_fail(rq, rc, "isLike");
+        likes[i] = r->type != REDIS_REPLY_NIL;
+    }
+    return RES_OK;
+}
+
 res_t
 blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
                 const char ***frag, size_t **flen, int **likes)
@@ -325,39 +384,23 @@ blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
     *likes = arena_calloc(a, (n + 1) * sizeof(**likes));
     if (n == 0)
         return RES_OK;
-    /* one pipeline: MGET values, MGET versions, then the ZSCOREs */
+    /* one pipeline: MGET of the values, then the ZSCOREs; the versions
+     * are read only for the misses */
     const char **kv = arena_alloc(a, (n + 1) * sizeof(*kv));
-    const char **kver = arena_alloc(a, (n + 1) * sizeof(*kver));
     kv[0] = "MGET";
-    kver[0] = "MGET";
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < n; i++)
         kv[i + 1] = key_cache_blog(a, ids[i]);
-        kver[i + 1] = key_cache_blog_ver(a, ids[i]);
-    }
-    res_t rc;
-    if ((rc = rds_appendv(rq, (int)n + 1, kv, NULL)) != RES_OK ||
-        (rc = rds_appendv(rq, (int)n + 1, kver, NULL)) != RES_OK)
-        return rc;
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
-    if (uid != 0)
-        for (unsigned i = 0; i < n; i++) {
-            const char *argv[3] = {"ZSCORE", key_blog_liked(a, ids[i]),
-                                   member};
-            if ((rc = rds_appendv(rq, 3, argv, NULL)) != RES_OK)
-                return rc;
-        }
-    redisReply *vals, *vers;
-    if ((rc = rds_reply(rq, &vals)) != RES_OK ||
-        (rc = rds_reply(rq, &vers)) != RES_OK)
+    res_t rc;
+    if ((rc = rds_appendv(rq, (int)n + 1, kv, NULL)) != RES_OK ||
+        (uid != 0 && (rc = blog_likes_append(rq, ids, n, member)) != RES_OK))
+        return rc;
+    redisReply *vals;
+    if ((rc = rds_reply(rq, &vals)) != RES_OK)
         return blog_pipe_fail(rq, rc, "blog cache");
-    if (uid != 0)
-        for (unsigned i = 0; i < n; i++) {
-            redisReply *r;
-            if ((rc = rds_reply(rq, &r)) != RES_OK)
-                return blog_pipe_fail(rq, rc, "isLike");
-            (*likes)[i] = r->type != REDIS_REPLY_NIL;
-        }
+    if (uid != 0 && (rc = blog_likes_collect(rq, n, *likes)) != RES_OK)
+        return rc;
     unsigned *miss = arena_alloc(a, (n + 1) * sizeof(*miss)), m = 0;
     for (unsigned i = 0; i < n; i++) {
         size_t l;
@@ -371,37 +414,27 @@ blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
     }
     if (m == 0)
         return RES_OK;
-    return blog_frags_fill(rq, ids, miss, m, vers, *frag, *flen);
+    return blog_frags_miss(rq, ids, miss, m, *frag, *flen);
 }
 
-res_t
-blog_hot_ids(struct req *rq, int64_t current, int64_t **ids, unsigned *n)
+/* A hot page that is not cached: the hot version first, then the ids
+ * from MySQL, their fragments (cached or loaded) and the page written
+ * back through the version compare. Every write that changes a fragment
+ * or the order bumps the hot version after its commit, and the
+ * fragments are read after the version, so a stale page is never kept
+ * (see the top of the file). */
+static res_t
+blog_hot_fill(struct req *rq, int64_t current, const char *field,
+              int64_t uid, const char ***frag, size_t **flen, int **likes,
+              unsigned *n)
 {
-    char field[24];
-    snprintf(field, sizeof(field), "%lld", (long long)current);
-    const char *hget[3] = {"HGET", KEY_CACHE_BLOG_HOT, field};
     const char *gver[2] = {"GET", KEY_CACHE_BLOG_HOT_VER};
-    res_t rc;
-    redisReply *list, *ver;
-    if ((rc = rds_appendv(rq, 3, hget, NULL)) != RES_OK ||
-        (rc = rds_appendv(rq, 2, gver, NULL)) != RES_OK)
+    redisReply *ver;
+    res_t rc = rds_cmdv(rq, &ver, 2, gver, NULL);
+    if (rc != RES_OK)
         return rc;
-    if ((rc = rds_reply(rq, &list)) != RES_OK ||
-        (rc = rds_reply(rq, &ver)) != RES_OK)
-        return blog_pipe_fail(rq, rc, "hot ids");
-    if (list->type == REDIS_REPLY_STRING) {
-        /* "" is an empty page; the ids are ours, so parse failures are
-         * only skipped */
-        const char **v;
-        unsigned m = blog_split_csv(rq->arena, list->str, &v), k = 0;
-        int64_t *out = arena_alloc(rq->arena, (m + 1) * sizeof(*out));
-        for (unsigned i = 0; i < m; i++)
-            if (parse_i64(v[i], &out[k]) == 0)
-                k++;
-        *ids = out;
-        *n = k;
-        return RES_OK;
-    }
+    const char *version =
+        ver->type == REDIS_REPLY_STRING ? rds_str(rq, ver) : "";
     struct sql_rows t;
     int64_t size = g_cfg.page_size;
     if ((rc = sql_query(rq, &t,
@@ -409,23 +442,86 @@ blog_hot_ids(struct req *rq, int64_t current, int64_t **ids, unsigned *n)
                         "LIMIT ? OFFSET ?",
                         "ll", size, (current - 1) * size)) != RES_OK)
         return rc;
-    int64_t *out = arena_alloc(rq->arena, (t.nrows + 1) * sizeof(*out));
-    char *csv = arena_strdup(rq->arena, "");
-    for (unsigned i = 0; i < t.nrows; i++) {
-        out[i] = sql_i64(&t, i, 0);
-        csv = arena_printf(rq->arena, "%s%s%lld", csv, i ? "," : "",
-                           (long long)out[i]);
-    }
-    *ids = out;
-    *n = t.nrows;
+    int64_t *ids = arena_alloc(rq->arena, (t.nrows + 1) * sizeof(*ids));
+    for (unsigned i = 0; i < t.nrows; i++)
+        ids[i] = sql_i64(&t, i, 0);
+    const char **f;
+    size_t *fl;
+    int *lk;
+    if ((rc = blog_frags_load(rq, ids, t.nrows, uid, &f, &fl, &lk)) !=
+        RES_OK)
+        return rc;
+    size_t plen;
+    char *page = blog_page_render(rq->arena, ids, f, fl, t.nrows, &plen);
     const char *keys[2] = {KEY_CACHE_BLOG_HOT, KEY_CACHE_BLOG_HOT_VER};
-    const char *args[4] = {
-        ver->type == REDIS_REPLY_STRING ? rds_str(rq, ver) : "", field, csv,
-        arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_HOT)};
+    const char *args[4] = {version, field, page,
+                           arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_HOT)};
     res_t saved = rq->rc;
     char *msg = rq->errmsg;
     if (rds_eval(rq, &blog_lua_hot_fill, NULL, 2, keys, 4, args) != RES_OK)
         blog_soft(rq, saved, msg, "hot cache fill");
+    /* blogs gone since the id query are left out, as in the page */
+    unsigned k = 0;
+    for (unsigned i = 0; i < t.nrows; i++)
+        if (f[i]) {
+            f[k] = f[i];
+            fl[k] = fl[i];
+            lk[k++] = lk[i];
+        }
+    *frag = f;
+    *flen = fl;
+    *likes = lk;
+    *n = k;
+    return RES_OK;
+}
+
+/* KEYS[1] hot hash; ARGV: field, like-key prefix, member ("" = none).
+ * nil when the page is not cached, else {page, flags}: per id of the
+ * page's id list '1' or '0', whether member likes that blog ("" for no
+ * member). The like keys are built here from their prefix (one Redis,
+ * no cluster), so a warm hot page is one round trip. */
+static const struct rds_script blog_lua_hot_get = {
+    "blog_hot_get",
+    "local p = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if not p then\n"
+    "  return false\n"
+    "end\n"
+    "local f = {}\n"
+    "if ARGV[3] ~= '' then\n"
+    "  for id in string.gmatch(string.match(p, '^[^\\n]*'), '[^,]+') do\n"
+    "    local s = redis.call('ZSCORE', ARGV[2] .. id, ARGV[3])\n"
+    "    f[#f + 1] = s and '1' or '0'\n"
+    "  end\n"
+    "end\n"
+    "return {p, table.concat(f)}\n"};
+
+res_t
+blog_hot_page(struct req *rq, int64_t current, int64_t uid,
+              const char ***frag, size_t **flen, int **likes, unsigned *n)
+{
+    char field[24], member[24] = "";
+    snprintf(field, sizeof(field), "%lld", (long long)current);
+    if (uid != 0)
+        snprintf(member, sizeof(member), "%lld", (long long)uid);
+    const char *keys[1] = {KEY_CACHE_BLOG_HOT};
+    const char *args[3] = {field, KEY_BLOG_LIKED_PREFIX, member};
+    redisReply *r;
+    res_t rc = rds_eval(rq, &blog_lua_hot_get, &r, 1, keys, 3, args);
+    if (rc != RES_OK)
+        return rc;
+    int64_t *ids;
+    int k;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_STRING ||
+        (k = blog_page_parse(rq->arena, r->element[0]->str,
+                             r->element[0]->len, &ids, frag, flen)) < 0 ||
+        r->element[1]->len != (uid != 0 ? (size_t)k : 0))
+        return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
+    *n = (unsigned)k;
+    *likes = arena_calloc(rq->arena, (*n + 1) * sizeof(**likes));
+    for (unsigned i = 0; uid != 0 && i < *n; i++)
+        (*likes)[i] = r->element[1]->str[i] == '1';
     return RES_OK;
 }
 
@@ -850,7 +946,8 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
                        "l", c->blog_id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
-    blog_cache_invalidate_soft(rq, c->blog_id, 0); /* comments changed */
+    /* comments changed, on the blog and on the hot pages that show it */
+    blog_cache_invalidate_soft(rq, c->blog_id, 1);
     *outcome = BLOG_COMMENT_OK;
     return RES_OK;
 
@@ -904,7 +1001,8 @@ blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
                        "ll", (int64_t)n, blog_id)) != RES_OK ||
         (rc = sql_commit(rq)) != RES_OK)
         goto rollback;
-    blog_cache_invalidate_soft(rq, blog_id, 0); /* comments changed */
+    /* comments changed, on the blog and on the hot pages that show it */
+    blog_cache_invalidate_soft(rq, blog_id, 1);
     /* the likes of deleted comments: stale keys are harmless, so a
      * failure here is only logged */
     for (unsigned i = 0; i < ids.nrows; i++)

@@ -130,12 +130,12 @@ blog_http_publish(struct req *rq)
 }
 
 /* GET /blog/hot?current=: by liked DESC, id DESC, with authors/isLike.
- * Warm: two Redis round trips (the page's ids, then the blogs with the
- * caller's likes) and no MySQL. */
+ * Warm: one Redis round trip (the rendered page with the caller's
+ * likes), no MySQL. */
 static res_t
 blog_http_hot(struct req *rq)
 {
-    int64_t cur, *ids;
+    int64_t cur;
     unsigned n;
     const char **frag;
     size_t *flen, len;
@@ -143,9 +143,8 @@ blog_http_hot(struct req *rq)
     res_t rc;
     if ((rc = req_query_i64(rq, "current", 1, 1, BLOG_PAGE_MAX, &cur)) !=
             RES_OK ||
-        (rc = blog_hot_ids(rq, cur, &ids, &n)) != RES_OK ||
-        (rc = blog_frags_load(rq, ids, n, req_uid(rq), &frag, &flen,
-                              &likes)) != RES_OK)
+        (rc = blog_hot_page(rq, cur, req_uid(rq), &frag, &flen, &likes,
+                            &n)) != RES_OK)
         return rc;
     char *t = blog_cards_array(rq->arena, frag, flen, likes, n, &len);
     return reply_ok(rq, reply_raw(rq, t, len));

@@ -40,21 +40,38 @@ char *blog_cards_array(struct arena *a, const char *const *frag,
                        const size_t *flen, const int *likes, unsigned n,
                        size_t *len);
 
+/* The cached form of a hot page (a value of cache:blog:hot): the ids of
+ * the blogs whose frag is not NULL, comma-joined, then each of their
+ * fragments after a line break (a fragment, being JSON, has none). An
+ * empty page is "". Arena string of *len bytes. */
+char *blog_page_render(struct arena *a, const int64_t *ids,
+                       const char *const *frag, const size_t *flen,
+                       unsigned n, size_t *len);
+/* Splits a blog_page_render text of len bytes into arena arrays of ids
+ * and fragments (pointing into s). Returns the count, or -1 when s is not
+ * such a text (an id list without its fragments, say). */
+int blog_page_parse(struct arena *a, const char *s, size_t len, int64_t **ids,
+                    const char ***frag, size_t **flen);
+
 /* ---- blogs ---- */
 res_t blog_shop_exists(struct req *rq, int64_t shop_id, int *found);
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
 /* The cached fragments (blog_frag_render) of the blogs ids[0..n) and
  * uid's isLike flags, as arena arrays of n: (*frag)[i] NULL when blog
- * ids[i] does not exist. Warm, one Redis round trip; misses cost one
- * MySQL query (blogs joined with their authors) and are written back.
- * Fragments may point into Redis replies: they live as long as rq. */
+ * ids[i] does not exist. Warm, one Redis round trip (fragments and
+ * ZSCOREs); misses cost a second one (their versions), one MySQL query
+ * (blogs joined with their authors) and the write-back. Fragments may
+ * point into Redis replies: they live as long as rq. */
 res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
                       int64_t uid, const char ***frag, size_t **flen,
                       int **likes);
-/* The ids of hot page `current` (liked DESC, id DESC), through the
- * cache:blog:hot hash. Arena array. */
-res_t blog_hot_ids(struct req *rq, int64_t current, int64_t **ids,
-                   unsigned *n);
+/* Hot page `current` (liked DESC, id DESC) as *n fragments with uid's
+ * isLike flags (arena arrays), through the cache:blog:hot hash, which
+ * holds each page rendered (blog_page_render). Warm: one Redis round
+ * trip (a script: the page and uid's ZSCOREs), no MySQL. */
+res_t blog_hot_page(struct req *rq, int64_t current, int64_t uid,
+                    const char ***frag, size_t **flen, int **likes,
+                    unsigned *n);
 /* After a committed write: drops blog id's cached fragment (id > 0) and,
  * when hot is set, the hot pages, bumping their versions. RES_DEP_DOWN /
  * RES_INTERNAL (described) when Redis failed. */

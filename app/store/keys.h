@@ -31,7 +31,7 @@
 #define TTL_SHOP_REBUILDS  3600  /* rebuild counter (observability) */
 #define TTL_CACHE_BLOG     300   /* a blog's JSON, plus 0..60 s jitter */
 #define TTL_CACHE_BLOG_JITTER 60
-#define TTL_CACHE_BLOG_HOT 5     /* the id lists of the hot pages */
+#define TTL_CACHE_BLOG_HOT 5     /* the rendered hot pages */
 #define TTL_CACHE_BLOG_VER 86400 /* a version outlives any reader */
 
 char *key_login_code(struct arena *a, const char *phone);
@@ -64,6 +64,8 @@ char *key_icr(struct arena *a, const char *prefix, const char *yyyymmdd);
 char *key_lock_order(struct arena *a, int64_t user_id);
 
 char *key_blog_liked(struct arena *a, int64_t blog_id);
+/* blog:liked:{id} is this prefix and the id (a Lua script builds it) */
+#define KEY_BLOG_LIKED_PREFIX "blog:liked:"
 char *key_comment_liked(struct arena *a, int64_t comment_id);
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
@@ -73,8 +75,9 @@ char *key_blog_gone(struct arena *a, int64_t blog_id);
  * bumped by every write (see blog_data.c for the protocol). */
 char *key_cache_blog(struct arena *a, int64_t blog_id);
 char *key_cache_blog_ver(struct arena *a, int64_t blog_id);
-/* HASH page number -> comma-joined blog ids of that hot page; dropped as
- * a whole (with a version bump) by likes, publishes and deletes. */
+/* HASH page number -> that hot page rendered: its comma-joined blog ids,
+ * then each blog's cache:blog fragment after a line break; dropped as a
+ * whole (with a version bump) by likes, comments, publishes and deletes. */
 #define KEY_CACHE_BLOG_HOT     "cache:blog:hot"
 #define KEY_CACHE_BLOG_HOT_VER "cache:blog:hot:ver"
 char *key_feed(struct arena *a, int64_t user_id);

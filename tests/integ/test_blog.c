@@ -864,8 +864,9 @@ test_cache_detail(void)
     free(other);
 }
 
-/* The hot pages' id lists are cached briefly and dropped by a like: the
- * liked blog moves up at once, and a warm page equals a cold one. */
+/* The hot pages are cached rendered, briefly, and dropped by a like, a
+ * comment and a delete: the liked blog moves up at once, counts are
+ * fresh, a deleted blog never shows, and a warm page equals a cold one. */
 static void
 test_cache_hot(void)
 {
@@ -905,6 +906,48 @@ test_cache_hot(void)
         CHECK_STR(jstr(b, "title"), "climber");
     }
     h_free(&r);
+
+    /* comments: a warm page shows the new count at once */
+    CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_redis_int("HEXISTS cache:blog:hot 1") == 1);
+    int64_t c = mk_comment(tok, id, 0, "fresh");
+    CHECK(c > 0);
+    CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && h_success(&r));
+    d = h_data(&r);
+    CHECK(d && json_object_array_length(d) > 0);
+    if (d && json_object_array_length(d) > 0) {
+        struct json_object *b = json_object_array_get_idx(d, 0);
+        CHECK(jint(b, "id") == id);
+        CHECK(jint(b, "comments") == 1);
+        CHECK(jbool(b, "isLike") == 1);
+    }
+    h_free(&r);
+    char cp[64];
+    snprintf(cp, sizeof(cp), "/comment/%lld", (long long)c);
+    CHECK(h_del(cp, tok, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_get("/blog/hot?current=1", NULL, &r) == 0 && h_success(&r));
+    d = h_data(&r);
+    CHECK(d && json_object_array_length(d) > 0);
+    if (d && json_object_array_length(d) > 0) {
+        struct json_object *b = json_object_array_get_idx(d, 0);
+        CHECK(jint(b, "id") == id);
+        CHECK(jint(b, "comments") == 0);
+        CHECK(jbool(b, "isLike") == 0); /* anonymous */
+    }
+    h_free(&r);
+
+    /* a page value that is not a rendered page (an id list of an older
+     * build) is a miss: rebuilt, not trusted */
+    h_redis_int("HSET cache:blog:hot 1 %lld", (long long)id);
+    char *rebuilt = get_body("/blog/hot?current=1", tok);
+    h_redis_int("DEL cache:blog:hot");
+    char *cold2 = get_body("/blog/hot?current=1", tok);
+    CHECK(rebuilt && cold2 && strcmp(rebuilt, cold2) == 0);
+    CHECK(rebuilt && strstr(rebuilt, "\"title\":\"climber\"") != NULL);
+    free(rebuilt);
+    free(cold2);
 
     /* deleted: never shown, even from a warm page */
     CHECK(h_get("/blog/hot?current=1", NULL, &r) == 0 && h_success(&r));
