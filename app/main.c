@@ -24,14 +24,8 @@
 #include <stdlib.h>
 
 static const struct route *const main_tables[] = {
-    user_routes,
-    blog_routes,
-    upload_routes,
-    follow_routes,
-    feed_routes,
-    shop_routes,
-    voucher_routes,
-    NULL,
+    user_routes, blog_routes, upload_routes,  follow_routes,
+    feed_routes, shop_routes, voucher_routes, NULL,
 };
 
 static void
@@ -56,8 +50,7 @@ main(void)
         return 2;
     }
     if (g_cfg.log_file[0] && log_open_file(g_cfg.log_file) < 0)
-        log_warn("cannot open log file %s; logging to stderr",
-                 g_cfg.log_file);
+        log_warn("cannot open log file %s; logging to stderr", g_cfg.log_file);
     if (rand_init() < 0) {
         log_error("libsodium initialisation failed");
         return 2;

@@ -424,9 +424,8 @@ blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
  * fragments are read after the version, so a stale page is never kept
  * (see the top of the file). */
 static res_t
-blog_hot_fill(struct req *rq, int64_t current, const char *field,
-              int64_t uid, const char ***frag, size_t **flen, int **likes,
-              unsigned *n)
+blog_hot_fill(struct req *rq, int64_t current, const char *field, int64_t uid,
+              const char ***frag, size_t **flen, int **likes, unsigned *n)
 {
     const char *gver[2] = {"GET", KEY_CACHE_BLOG_HOT_VER};
     redisReply *ver;
@@ -448,8 +447,7 @@ blog_hot_fill(struct req *rq, int64_t current, const char *field,
     const char **f;
     size_t *fl;
     int *lk;
-    if ((rc = blog_frags_load(rq, ids, t.nrows, uid, &f, &fl, &lk)) !=
-        RES_OK)
+    if ((rc = blog_frags_load(rq, ids, t.nrows, uid, &f, &fl, &lk)) != RES_OK)
         return rc;
     size_t plen;
     char *page = blog_page_render(rq->arena, ids, f, fl, t.nrows, &plen);
@@ -496,8 +494,8 @@ static const struct rds_script blog_lua_hot_get = {
     "return {p, table.concat(f)}\n"};
 
 res_t
-blog_hot_page(struct req *rq, int64_t current, int64_t uid,
-              const char ***frag, size_t **flen, int **likes, unsigned *n)
+blog_hot_page(struct req *rq, int64_t current, int64_t uid, const char ***frag,
+              size_t **flen, int **likes, unsigned *n)
 {
     char field[24], member[24] = "";
     snprintf(field, sizeof(field), "%lld", (long long)current);
@@ -514,8 +512,8 @@ blog_hot_page(struct req *rq, int64_t current, int64_t uid,
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING ||
         r->element[1]->type != REDIS_REPLY_STRING ||
-        (k = blog_page_parse(rq->arena, r->element[0]->str,
-                             r->element[0]->len, &ids, frag, flen)) < 0 ||
+        (k = blog_page_parse(rq->arena, r->element[0]->str, r->element[0]->len,
+                             &ids, frag, flen)) < 0 ||
         r->element[1]->len != (uid != 0 ? (size_t)k : 0))
         return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
     *n = (unsigned)k;

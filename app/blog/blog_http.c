@@ -143,8 +143,8 @@ blog_http_hot(struct req *rq)
     res_t rc;
     if ((rc = req_query_i64(rq, "current", 1, 1, BLOG_PAGE_MAX, &cur)) !=
             RES_OK ||
-        (rc = blog_hot_page(rq, cur, req_uid(rq), &frag, &flen, &likes,
-                            &n)) != RES_OK)
+        (rc = blog_hot_page(rq, cur, req_uid(rq), &frag, &flen, &likes, &n)) !=
+            RES_OK)
         return rc;
     char *t = blog_cards_array(rq->arena, frag, flen, likes, n, &len);
     return reply_ok(rq, reply_raw(rq, t, len));
@@ -191,8 +191,8 @@ blog_http_get(struct req *rq)
     int *like;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_frags_load(rq, &id, 1, req_uid(rq), &frag, &flen,
-                              &like)) != RES_OK)
+        (rc = blog_frags_load(rq, &id, 1, req_uid(rq), &frag, &flen, &like)) !=
+            RES_OK)
         return rc;
     if (frag[0] == NULL)
         return req_fail(rq, RES_REFUSED, "博客不存在");

@@ -33,8 +33,8 @@ char *blog_frag_render(struct arena *a, const struct blog *b,
                        const struct user_dto *author, size_t *len);
 /* A fragment completed with isLike: the same bytes as blog_json(b,
  * author, is_like) serialised. Arena string of *len bytes. */
-char *blog_card_text(struct arena *a, const char *frag, size_t n,
-                     int is_like, size_t *len);
+char *blog_card_text(struct arena *a, const char *frag, size_t n, int is_like,
+                     size_t *len);
 /* "[" cards "]" of the n fragments that are not NULL, in order. */
 char *blog_cards_array(struct arena *a, const char *const *frag,
                        const size_t *flen, const int *likes, unsigned n,
@@ -45,8 +45,8 @@ char *blog_cards_array(struct arena *a, const char *const *frag,
  * fragments after a line break (a fragment, being JSON, has none). An
  * empty page is "". Arena string of *len bytes. */
 char *blog_page_render(struct arena *a, const int64_t *ids,
-                       const char *const *frag, const size_t *flen,
-                       unsigned n, size_t *len);
+                       const char *const *frag, const size_t *flen, unsigned n,
+                       size_t *len);
 /* Splits a blog_page_render text of len bytes into arena arrays of ids
  * and fragments (pointing into s). Returns the count, or -1 when s is not
  * such a text (an id list without its fragments, say). */

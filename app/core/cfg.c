@@ -67,8 +67,7 @@ cfg_set(const struct cfg_key *k, const char *val)
         v = strtol(val, &end, 10);
         if (errno || end == val || *end || v < 0 ||
             (k->kind == CFG_INT && v > 1000000000L)) {
-            log_error("config: %s = '%s' is not a valid number", k->name,
-                      val);
+            log_error("config: %s = '%s' is not a valid number", k->name, val);
             return -1;
         }
         if (k->kind == CFG_INT)

@@ -14,8 +14,8 @@
 #include "log.h"
 #include "reply.h"
 
-#include <fcgiapp.h>
 #include <errno.h>
+#include <fcgiapp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,9 +61,8 @@ fcgi_token_eq(const char *a, const char *b)
 }
 
 res_t
-fcgi_dispatch(const struct route *const *tables,
-              const struct fcgi_hooks *hooks, struct req *rq,
-              long body_declared,
+fcgi_dispatch(const struct route *const *tables, const struct fcgi_hooks *hooks,
+              struct req *rq, long body_declared,
               res_t (*read_body)(struct req *rq, size_t n, void *ctx),
               void *ctx)
 {
@@ -81,8 +80,8 @@ fcgi_dispatch(const struct route *const *tables,
             return req_fail(rq, RES_FORBIDDEN, "需要管理员权限");
     }
 
-    long limit = (r->flags & ROUTE_UPLOAD) ? g_cfg.upload_limit
-                                           : g_cfg.body_limit;
+    long limit =
+        (r->flags & ROUTE_UPLOAD) ? g_cfg.upload_limit : g_cfg.body_limit;
     if (body_declared < 0)
         return req_fail(rq, RES_BAD_INPUT, "Content-Length 无效");
     if (body_declared > limit)
@@ -222,8 +221,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         rq.client_addr = fcgi_param(&fr, "REMOTE_ADDR");
         rq.request_id = fcgi_param(&fr, "REQUEST_ID");
         if (*rq.request_id == '\0')
-            rq.request_id =
-                arena_printf(a, "%d-%lu", (int)getpid(), rq.seq);
+            rq.request_id = arena_printf(a, "%d-%lu", (int)getpid(), rq.seq);
         const char *tok = fcgi_param(&fr, "HTTP_AUTHORIZATION");
         rq.token = *tok ? tok : NULL;
         const char *adm = fcgi_param(&fr, "HTTP_X_ADMIN_TOKEN");
@@ -237,8 +235,8 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
                            ? (long)v
                            : -1;
         }
-        res_t rc = fcgi_dispatch(tables, hooks, &rq, declared,
-                                 fcgi_read_body, &fr);
+        res_t rc =
+            fcgi_dispatch(tables, hooks, &rq, declared, fcgi_read_body, &fr);
         if (rc != RES_OK && rq.rc == RES_OK)
             req_fail(&rq, rc, "unreported failure %d", (int)rc);
 
@@ -256,8 +254,8 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         FCGX_Finish_r(&fr);
         int status = reply_status(rq.rc);
         log_request("%s %s %s %d %.2fms uid=%lld", rq.request_id, rq.method_str,
-                 rq.path, status, fcgi_now_ms() - t0,
-                 (long long)req_uid(&rq));
+                    rq.path, status, fcgi_now_ms() - t0,
+                    (long long)req_uid(&rq));
         if (hooks && hooks->finish)
             hooks->finish(&rq);
         arena_reset(a);

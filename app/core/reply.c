@@ -126,16 +126,26 @@ reply_status(res_t rc)
 {
     switch (rc) {
     case RES_OK:
-    case RES_REFUSED: return 200;
-    case RES_BAD_INPUT: return 400;
-    case RES_UNAUTH: return 401;
-    case RES_FORBIDDEN: return 403;
-    case RES_NOT_FOUND: return 404;
-    case RES_METHOD: return 405;
-    case RES_CONFLICT: return 409;
-    case RES_TOO_LARGE: return 413;
-    case RES_DEP_DOWN: return 503;
-    case RES_INTERNAL: return 500;
+    case RES_REFUSED:
+        return 200;
+    case RES_BAD_INPUT:
+        return 400;
+    case RES_UNAUTH:
+        return 401;
+    case RES_FORBIDDEN:
+        return 403;
+    case RES_NOT_FOUND:
+        return 404;
+    case RES_METHOD:
+        return 405;
+    case RES_CONFLICT:
+        return 409;
+    case RES_TOO_LARGE:
+        return 413;
+    case RES_DEP_DOWN:
+        return 503;
+    case RES_INTERNAL:
+        return 500;
     }
     return 500;
 }
@@ -144,16 +154,26 @@ const char *
 reply_status_text(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 

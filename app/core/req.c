@@ -109,23 +109,40 @@ html_escape(struct arena *a, const char *s)
     size_t n = 0;
     for (const char *p = s; *p; p++) {
         switch (*p) {
-        case '&': n += 5; break;
+        case '&':
+            n += 5;
+            break;
         case '<':
-        case '>': n += 4; break;
+        case '>':
+            n += 4;
+            break;
         case '"':
-        case '\'': n += 5; break;
-        default: n++;
+        case '\'':
+            n += 5;
+            break;
+        default:
+            n++;
         }
     }
     char *out = arena_alloc(a, n + 1), *o = out;
     for (const char *p = s; *p; p++) {
         const char *rep = NULL;
         switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&#34;"; break;
-        case '\'': rep = "&#39;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&#34;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
         }
         if (rep) {
             size_t l = strlen(rep);
@@ -198,8 +215,8 @@ qs_parse(struct arena *a, const char *qs, struct qs_pair **out, size_t *n)
                 if (qs_decode(a, p, klen, &pairs[cnt].key) < 0)
                     return -1;
                 if (eq) {
-                    if (qs_decode(a, eq + 1, len - klen - 1,
-                                  &pairs[cnt].val) < 0)
+                    if (qs_decode(a, eq + 1, len - klen - 1, &pairs[cnt].val) <
+                        0)
                         return -1;
                 } else {
                     pairs[cnt].val = "";
@@ -220,8 +237,8 @@ const char *
 req_query(struct req *rq, const char *name)
 {
     if (rq->qs_state == 0) {
-        rq->qs_state = qs_parse(rq->arena, rq->query ? rq->query : "",
-                                &rq->qs, &rq->nqs) == 0
+        rq->qs_state = qs_parse(rq->arena, rq->query ? rq->query : "", &rq->qs,
+                                &rq->nqs) == 0
                            ? 1
                            : -1;
     }
@@ -510,8 +527,8 @@ req_json_field(struct json_object *o, const char *key)
 }
 
 res_t
-req_json_str(struct req *rq, struct json_object *o, const char *key,
-             size_t max, int required, const char **out)
+req_json_str(struct req *rq, struct json_object *o, const char *key, size_t max,
+             int required, const char **out)
 {
     struct json_object *v = req_json_field(o, key);
     if (v == NULL) {
@@ -525,18 +542,17 @@ req_json_str(struct req *rq, struct json_object *o, const char *key,
     size_t n = (size_t)json_object_get_string_len(v);
     long cps = utf8_len(s, n);
     if (cps < 0)
-        return req_fail(rq, RES_BAD_INPUT, "字段 %s 不是有效的UTF-8文本",
-                        key);
+        return req_fail(rq, RES_BAD_INPUT, "字段 %s 不是有效的UTF-8文本", key);
     if ((size_t)cps > max)
-        return req_fail(rq, RES_BAD_INPUT, "字段 %s 过长（最多%zu个字符）",
-                        key, max);
+        return req_fail(rq, RES_BAD_INPUT, "字段 %s 过长（最多%zu个字符）", key,
+                        max);
     *out = s;
     return RES_OK;
 }
 
 res_t
-req_json_i64(struct req *rq, struct json_object *o, const char *key,
-             int64_t lo, int64_t hi, int required, int64_t *out)
+req_json_i64(struct req *rq, struct json_object *o, const char *key, int64_t lo,
+             int64_t hi, int required, int64_t *out)
 {
     struct json_object *v = req_json_field(o, key);
     if (v == NULL) {
@@ -565,8 +581,8 @@ req_json_i64(struct req *rq, struct json_object *o, const char *key,
 }
 
 res_t
-req_json_dbl(struct req *rq, struct json_object *o, const char *key,
-             double lo, double hi, int required, double *out)
+req_json_dbl(struct req *rq, struct json_object *o, const char *key, double lo,
+             double hi, int required, double *out)
 {
     struct json_object *v = req_json_field(o, key);
     if (v == NULL) {

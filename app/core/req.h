@@ -92,8 +92,8 @@ const char *req_path_str(struct req *rq, const char *name);
 const char *req_query(struct req *rq, const char *name);
 /* Integer query value in [lo, hi]; absent or empty gives def. 400 when
  * not a number or out of range. */
-res_t req_query_i64(struct req *rq, const char *name, int64_t def,
-                    int64_t lo, int64_t hi, int64_t *out);
+res_t req_query_i64(struct req *rq, const char *name, int64_t def, int64_t lo,
+                    int64_t hi, int64_t *out);
 /* As above but the parameter is required (400 "缺少参数 name"). */
 res_t req_query_i64_req(struct req *rq, const char *name, int64_t lo,
                         int64_t hi, int64_t *out);
@@ -128,8 +128,7 @@ req_uid(const struct req *rq)
 /* Parses a query string: empty pairs skipped, '+' is a space, %XX decoded
  * (an invalid escape is kept literally). Returns 0, or -1 when a value
  * decodes to a NUL byte. Pairs are allocated from a. */
-int qs_parse(struct arena *a, const char *qs, struct qs_pair **out,
-             size_t *n);
+int qs_parse(struct arena *a, const char *qs, struct qs_pair **out, size_t *n);
 /* Strict decimal int64: optional '-', digits only, no overflow. */
 int parse_i64(const char *s, int64_t *out);
 /* Counts UTF-8 code points; returns -1 for invalid UTF-8 or a NUL. */

@@ -13,7 +13,7 @@ typedef enum {
     RES_FORBIDDEN, /* 403 */
     RES_NOT_FOUND, /* 404 */
     RES_METHOD,    /* 405 */
-    RES_CONFLICT,  /* 409: a unique key refused a row (callers usually absorb) */
+    RES_CONFLICT, /* 409: a unique key refused a row (callers usually absorb) */
     RES_TOO_LARGE, /* 413 */
     RES_DEP_DOWN,  /* 503: Redis or MySQL unreachable */
     RES_INTERNAL   /* 500 */

@@ -65,8 +65,8 @@ route_fill_params(const char *pat, struct req *rq)
         size_t ql = qe ? (size_t)(qe - q) : strlen(q);
         if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}' &&
             rq->nparams < REQ_MAX_PARAMS) {
-            rq->params[rq->nparams].name = arena_strndup(rq->arena, p + 1,
-                                                         pl - 2);
+            rq->params[rq->nparams].name =
+                arena_strndup(rq->arena, p + 1, pl - 2);
             rq->params[rq->nparams].val = arena_strndup(rq->arena, q, ql);
             rq->nparams++;
         }

@@ -88,14 +88,14 @@ date_parse_local(const char *s, time_t *out)
     int Y, M, D, h, m, sec;
     char sep, tail;
     if (s == NULL || strlen(s) != 19 ||
-        sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%c", &Y, &M, &D, &sep, &h, &m,
-               &sec, &tail) != 7)
+        sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%c", &Y, &M, &D, &sep, &h, &m, &sec,
+               &tail) != 7)
         return -1;
     if ((sep != 'T' && sep != ' ') || s[4] != '-' || s[7] != '-' ||
         s[13] != ':' || s[16] != ':')
         return -1;
-    if (Y < 1970 || Y > 2100 || M < 1 || M > 12 || D < 1 || D > 31 ||
-        h > 23 || m > 59 || sec > 59 || h < 0 || m < 0 || sec < 0)
+    if (Y < 1970 || Y > 2100 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
+        m > 59 || sec > 59 || h < 0 || m < 0 || sec < 0)
         return -1;
     struct tm tm;
     memset(&tm, 0, sizeof(tm));

@@ -30,7 +30,8 @@ res_t feed_page(struct req *rq, int64_t me, const struct follow_followee *big,
 
 /* Appends the Blogs of e[0..n-1] that still exist to arr, in that order,
  * with name, icon and isLike (blog_cards_append: one SQL for blogs, one
- * for authors, one Redis pipeline for likes). *live = how many were appended. */
+ * for authors, one Redis pipeline for likes). *live = how many were appended.
+ */
 res_t feed_blogs_append(struct req *rq, const struct feed_entry *e, size_t n,
                         struct json_object *arr, size_t *live);
 

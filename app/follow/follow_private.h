@@ -6,7 +6,6 @@
 
 #include "follow.h"
 
-
 /* Follows (add = 1) or unfollows (add = 0) target as me, idempotently:
  * the tb_follow row, both users' counts in tb_user_info and follows:{me}
  * change together, and only when the row was actually inserted or

@@ -109,8 +109,7 @@ enum shop_peek { PEEK_MISS = 0, PEEK_HIT, PEEK_NULL };
 static int
 shop_has_escaped_slash(const char *s, size_t n)
 {
-    for (const char *p = s; (p = memchr(p, '\\', n - (size_t)(p - s)));
-         p++)
+    for (const char *p = s; (p = memchr(p, '\\', n - (size_t)(p - s))); p++)
         if ((size_t)(p - s) + 1 < n && p[1] == '/')
             return 1;
     return 0;
@@ -249,9 +248,8 @@ shop_rebuild(struct req *rq, int64_t id, const char *ck,
             return rc;
         return shop_not_found(rq);
     }
-    const char *js =
-        json_object_to_json_string_ext(*out, JSON_C_TO_STRING_PLAIN |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *js = json_object_to_json_string_ext(
+        *out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     return rds_cmd(rq, NULL, "SET %s %s EX %d", ck, js,
                    shop_cache_ttl(rand_below(UINT32_MAX)));
 }
@@ -677,8 +675,7 @@ res_t
 shop_exists(struct req *rq, int64_t id, int *found)
 {
     struct sql_rows t;
-    res_t rc =
-        sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", id);
+    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;

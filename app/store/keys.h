@@ -10,29 +10,29 @@
 #include <stdint.h>
 
 /* TTLs in seconds */
-#define TTL_LOGIN_CODE     120   /* 2 min */
-#define TTL_LOGIN_TOKEN    1800  /* 30 min, sliding */
-#define TTL_CODE_GAP       60    /* one code per phone per minute */
-#define TTL_CODE_DAY       172800
-#define MAX_CODES_PER_DAY  10
-#define MAX_CODE_ATTEMPTS  5
-#define TTL_PW_FAIL        900
-#define MAX_PW_ATTEMPTS    5
-#define TTL_CACHE_SHOP     1800  /* plus 0..300 s jitter */
-#define TTL_CACHE_JITTER   300
-#define TTL_CACHE_NULL     120   /* null marker: 2 min (J used 2 s) */
-#define TTL_LOCK_SHOP      10
-#define TTL_UV             (60 * 86400)
-#define TTL_ICR            (2 * 86400)
-#define TTL_UPLOAD_OWNER   86400
-#define TTL_LOCK_ORDER     30
-#define TTL_BLOG_GONE      (7 * 86400) /* a deleted blog's cleanup record */
-#define TTL_SHOP_MAX_ID    300   /* cached MAX(tb_shop.id) */
-#define TTL_SHOP_REBUILDS  3600  /* rebuild counter (observability) */
-#define TTL_CACHE_BLOG     300   /* a blog's JSON, plus 0..60 s jitter */
+#define TTL_LOGIN_CODE        120  /* 2 min */
+#define TTL_LOGIN_TOKEN       1800 /* 30 min, sliding */
+#define TTL_CODE_GAP          60   /* one code per phone per minute */
+#define TTL_CODE_DAY          172800
+#define MAX_CODES_PER_DAY     10
+#define MAX_CODE_ATTEMPTS     5
+#define TTL_PW_FAIL           900
+#define MAX_PW_ATTEMPTS       5
+#define TTL_CACHE_SHOP        1800 /* plus 0..300 s jitter */
+#define TTL_CACHE_JITTER      300
+#define TTL_CACHE_NULL        120 /* null marker: 2 min (J used 2 s) */
+#define TTL_LOCK_SHOP         10
+#define TTL_UV                (60 * 86400)
+#define TTL_ICR               (2 * 86400)
+#define TTL_UPLOAD_OWNER      86400
+#define TTL_LOCK_ORDER        30
+#define TTL_BLOG_GONE         (7 * 86400) /* a deleted blog's cleanup record */
+#define TTL_SHOP_MAX_ID       300         /* cached MAX(tb_shop.id) */
+#define TTL_SHOP_REBUILDS     3600        /* rebuild counter (observability) */
+#define TTL_CACHE_BLOG        300 /* a blog's JSON, plus 0..60 s jitter */
 #define TTL_CACHE_BLOG_JITTER 60
-#define TTL_CACHE_BLOG_HOT 5     /* the rendered hot pages */
-#define TTL_CACHE_BLOG_VER 86400 /* a version outlives any reader */
+#define TTL_CACHE_BLOG_HOT    5     /* the rendered hot pages */
+#define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);

@@ -216,8 +216,7 @@ rds_append(struct req *rq, const char *fmt, ...)
 }
 
 res_t
-rds_appendv(struct req *rq, int argc, const char **argv,
-            const size_t *argvlen)
+rds_appendv(struct req *rq, int argc, const char **argv, const size_t *argvlen)
 {
     res_t rc = rds_connect(rq);
     if (rc != RES_OK)
@@ -377,8 +376,7 @@ rds_load_script(struct req *rq, const struct rds_script *s, const char **sha)
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_STRING || r->len != 40)
-        return req_fail(rq, RES_INTERNAL, "SCRIPT LOAD %s: bad reply",
-                        s->name);
+        return req_fail(rq, RES_INTERNAL, "SCRIPT LOAD %s: bad reply", s->name);
     if (rds_nshas < RDS_MAX_SCRIPTS) {
         rds_shas[rds_nshas].s = s;
         memcpy(rds_shas[rds_nshas].sha, r->str, 40);
@@ -392,8 +390,7 @@ rds_load_script(struct req *rq, const struct rds_script *s, const char **sha)
 
 res_t
 rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
-         int nkeys, const char *const *keys, int nargs,
-         const char *const *args)
+         int nkeys, const char *const *keys, int nargs, const char *const *args)
 {
     res_t rc = rds_connect(rq);
     if (rc != RES_OK)
@@ -448,8 +445,8 @@ rds_int(const redisReply *r)
 const char *
 rds_str(struct req *rq, const redisReply *r)
 {
-    if (r == NULL || (r->type != REDIS_REPLY_STRING &&
-                      r->type != REDIS_REPLY_STATUS))
+    if (r == NULL ||
+        (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
         return NULL;
     return arena_strndup(rq->arena, r->str, r->len);
 }

@@ -18,8 +18,8 @@
 /* Runs one command. RES_DEP_DOWN when Redis is unreachable; RES_INTERNAL
  * for an error reply (logged). out may be NULL. */
 res_t rds_cmd(struct req *rq, redisReply **out, const char *fmt, ...);
-res_t rds_cmdv(struct req *rq, redisReply **out, int argc,
-               const char **argv, const size_t *argvlen);
+res_t rds_cmdv(struct req *rq, redisReply **out, int argc, const char **argv,
+               const size_t *argvlen);
 
 /* Pipelining: queue commands with rds_append, then collect each reply in
  * order with rds_reply. An error reply from rds_reply is returned as

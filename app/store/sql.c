@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SQL_CACHE 512 /* power of two */
+#define SQL_CACHE    512 /* power of two */
 #define SQL_CELL_MAX (1u << 20)
 
 static MYSQL *sql_conn;
@@ -132,9 +132,8 @@ sql_connect(struct req *rq)
     mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     const char *sock = g_cfg.mysql_socket[0] ? g_cfg.mysql_socket : NULL;
-    if (!mysql_real_connect(m, sock ? NULL : g_cfg.mysql_host,
-                            g_cfg.mysql_user, g_cfg.mysql_password,
-                            g_cfg.mysql_db,
+    if (!mysql_real_connect(m, sock ? NULL : g_cfg.mysql_host, g_cfg.mysql_user,
+                            g_cfg.mysql_password, g_cfg.mysql_db,
                             sock ? 0 : (unsigned)g_cfg.mysql_port, sock, 0)) {
         char msg[256];
         snprintf(msg, sizeof(msg), "connect: %s", mysql_error(m));
@@ -158,8 +157,7 @@ sql_connect(struct req *rq)
 
 /* Returns the cached (or newly prepared) statement for text. */
 static res_t
-sql_prepare(struct req *rq, const char *text, MYSQL_STMT **out,
-            int *cached)
+sql_prepare(struct req *rq, const char *text, MYSQL_STMT **out, int *cached)
 {
     uint64_t h = sql_hash(text);
     unsigned i = (unsigned)h & (SQL_CACHE - 1);
@@ -319,8 +317,8 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
             }
             if (lens[c] > b[c].buffer_length) {
                 /* truncated: fetch the whole value */
-                unsigned long n = lens[c] > SQL_CELL_MAX ? SQL_CELL_MAX
-                                                         : lens[c];
+                unsigned long n =
+                    lens[c] > SQL_CELL_MAX ? SQL_CELL_MAX : lens[c];
                 char *big = arena_alloc(rq->arena, n + 1);
                 MYSQL_BIND one;
                 memset(&one, 0, sizeof(one));
@@ -417,10 +415,17 @@ sql_collect(struct req *rq, const char *types, va_list ap,
     for (unsigned k = 0; k < n; k++) {
         p[k].type = types[k];
         switch (types[k]) {
-        case 'l': p[k].i = va_arg(ap, int64_t); break;
-        case 'd': p[k].d = va_arg(ap, double); break;
-        case 's': p[k].s = va_arg(ap, const char *); break;
-        default: break; /* rejected by sql_bind_params */
+        case 'l':
+            p[k].i = va_arg(ap, int64_t);
+            break;
+        case 'd':
+            p[k].d = va_arg(ap, double);
+            break;
+        case 's':
+            p[k].s = va_arg(ap, const char *);
+            break;
+        default:
+            break; /* rejected by sql_bind_params */
         }
     }
     *out = p;
@@ -457,8 +462,8 @@ sql_execv(struct req *rq, uint64_t *affected, const char *sql,
 }
 
 res_t
-sql_exec(struct req *rq, uint64_t *affected, const char *sql,
-         const char *types, ...)
+sql_exec(struct req *rq, uint64_t *affected, const char *sql, const char *types,
+         ...)
 {
     va_list ap;
     va_start(ap, types);

@@ -18,13 +18,20 @@ user_phone_valid(const char *p)
     char a = p[1], b = p[2];
     switch (a) {
     case '3':
-    case '8': return 1;
-    case '4': return b == '5' || b == '7' || b == '9';
-    case '5': return b != '4';
-    case '6': return b == '6';
-    case '7': return strchr("0135678", b) != NULL;
-    case '9': return b == '8' || b == '9';
-    default: return 0;
+    case '8':
+        return 1;
+    case '4':
+        return b == '5' || b == '7' || b == '9';
+    case '5':
+        return b != '4';
+    case '6':
+        return b == '6';
+    case '7':
+        return strchr("0135678", b) != NULL;
+    case '9':
+        return b == '8' || b == '9';
+    default:
+        return 0;
     }
 }
 

@@ -25,38 +25,36 @@
  * ARGV: code, code ttl, gap ttl, max per day, day ttl
  * Returns {status, retry seconds}. */
 static const struct rds_script user_lua_send = {
-    "user_send_code",
-    "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
-    "  return {1, redis.call('TTL', KEYS[1])}\n"
-    "end\n"
-    "local d = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
-    "if d >= tonumber(ARGV[4]) then\n"
-    "  return {2, redis.call('TTL', KEYS[2])}\n"
-    "end\n"
-    "redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])\n"
-    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])\n"
-    "redis.call('INCR', KEYS[2])\n"
-    "redis.call('EXPIRE', KEYS[2], ARGV[5])\n"
-    "redis.call('DEL', KEYS[4])\n"
-    "return {0, 0}\n"};
+    "user_send_code", "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+                      "  return {1, redis.call('TTL', KEYS[1])}\n"
+                      "end\n"
+                      "local d = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
+                      "if d >= tonumber(ARGV[4]) then\n"
+                      "  return {2, redis.call('TTL', KEYS[2])}\n"
+                      "end\n"
+                      "redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])\n"
+                      "redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])\n"
+                      "redis.call('INCR', KEYS[2])\n"
+                      "redis.call('EXPIRE', KEYS[2], ARGV[5])\n"
+                      "redis.call('DEL', KEYS[4])\n"
+                      "return {0, 0}\n"};
 
 /* KEYS: code, fail counter; ARGV: code, max attempts, code ttl
  * Returns 1 ok (code consumed), 0 wrong/missing, -1 locked (code gone). */
 static const struct rds_script user_lua_check = {
-    "user_check_code",
-    "local c = redis.call('GET', KEYS[1])\n"
-    "if not c then return 0 end\n"
-    "if c == ARGV[1] then\n"
-    "  redis.call('DEL', KEYS[1], KEYS[2])\n"
-    "  return 1\n"
-    "end\n"
-    "local n = redis.call('INCR', KEYS[2])\n"
-    "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
-    "if n >= tonumber(ARGV[2]) then\n"
-    "  redis.call('DEL', KEYS[1], KEYS[2])\n"
-    "  return -1\n"
-    "end\n"
-    "return 0\n"};
+    "user_check_code", "local c = redis.call('GET', KEYS[1])\n"
+                       "if not c then return 0 end\n"
+                       "if c == ARGV[1] then\n"
+                       "  redis.call('DEL', KEYS[1], KEYS[2])\n"
+                       "  return 1\n"
+                       "end\n"
+                       "local n = redis.call('INCR', KEYS[2])\n"
+                       "redis.call('EXPIRE', KEYS[2], ARGV[3])\n"
+                       "if n >= tonumber(ARGV[2]) then\n"
+                       "  redis.call('DEL', KEYS[1], KEYS[2])\n"
+                       "  return -1\n"
+                       "end\n"
+                       "return 0\n"};
 
 res_t
 user_code_store(struct req *rq, const char *phone, const char *code,
@@ -65,10 +63,9 @@ user_code_store(struct req *rq, const char *phone, const char *code,
     char ymd[16];
     date_ymd(time(NULL), ymd);
     struct arena *a = rq->arena;
-    const char *keys[4] = {key_login_code_gap(a, phone),
-                           key_login_code_day(a, phone, ymd),
-                           key_login_code(a, phone),
-                           key_login_code_fail(a, phone)};
+    const char *keys[4] = {
+        key_login_code_gap(a, phone), key_login_code_day(a, phone, ymd),
+        key_login_code(a, phone), key_login_code_fail(a, phone)};
     const char *args[5] = {code, arena_printf(a, "%d", TTL_LOGIN_CODE),
                            arena_printf(a, "%d", TTL_CODE_GAP),
                            arena_printf(a, "%d", MAX_CODES_PER_DAY),
@@ -182,8 +179,7 @@ user_set_password(struct req *rq, int64_t uid, const char *hash)
 /* ---------------- sessions ---------------- */
 
 res_t
-user_session_open(struct req *rq, const struct user_row *u,
-                  const char **token)
+user_session_open(struct req *rq, const struct user_row *u, const char **token)
 {
     const char *t = rand_hex(rq->arena, 16);
     const char *k = key_login_token(rq->arena, t);
@@ -198,9 +194,8 @@ user_session_open(struct req *rq, const struct user_row *u,
     redisReply *r1, *r2;
     if ((rc = rds_reply(rq, &r1)) != RES_OK ||
         (rc = rds_reply(rq, &r2)) != RES_OK)
-        return rc == RES_INTERNAL
-                   ? req_fail(rq, rc, "session store failed")
-                   : rc;
+        return rc == RES_INTERNAL ? req_fail(rq, rc, "session store failed")
+                                  : rc;
     *token = t;
     return RES_OK;
 }
@@ -313,9 +308,9 @@ res_t
 user_dto_get(struct req *rq, int64_t id, struct user_dto *u, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(
-        rq, &t, "SELECT id, nick_name, icon FROM tb_user WHERE id = ?", "l",
-        id);
+    res_t rc = sql_query(rq, &t,
+                         "SELECT id, nick_name, icon FROM tb_user WHERE id = ?",
+                         "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -331,8 +326,7 @@ res_t
 user_exists(struct req *rq, int64_t id, int *found)
 {
     struct sql_rows t;
-    res_t rc =
-        sql_query(rq, &t, "SELECT 1 FROM tb_user WHERE id = ?", "l", id);
+    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_user WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;

@@ -57,9 +57,9 @@ static res_t
 user_http_code(struct req *rq)
 {
     const char *phone = req_query(rq, "phone");
-    if (phone == NULL && rq->body && strncmp(rq->content_type,
-                                             "application/x-www-form-urlencoded",
-                                             33) == 0) {
+    if (phone == NULL && rq->body &&
+        strncmp(rq->content_type, "application/x-www-form-urlencoded", 33) ==
+            0) {
         struct qs_pair *p;
         size_t n;
         if (qs_parse(rq->arena, rq->body, &p, &n) == 0)
@@ -164,9 +164,8 @@ user_http_password(struct req *rq)
     struct json_object *body;
     const char *pw = NULL;
     res_t rc = req_json(rq, &body);
-    if (rc != RES_OK ||
-        (rc = req_json_str(rq, body, "password", PASSWORD_MAX, 1, &pw)) !=
-            RES_OK)
+    if (rc != RES_OK || (rc = req_json_str(rq, body, "password", PASSWORD_MAX,
+                                           1, &pw)) != RES_OK)
         return rc;
     if (utf8_len(pw, strlen(pw)) < PASSWORD_MIN)
         return req_fail(rq, RES_REFUSED, "密码至少%d位", PASSWORD_MIN);
@@ -261,8 +260,7 @@ user_http_uv(struct req *rq)
     if (d == NULL || *d == '\0')
         d = today;
     int64_t v;
-    if (strlen(d) != 8 || parse_i64(d, &v) < 0 || v < 19700101 ||
-        v > 29991231)
+    if (strlen(d) != 8 || parse_i64(d, &v) < 0 || v < 19700101 || v > 29991231)
         return req_fail(rq, RES_BAD_INPUT, "date 必须是 YYYYMMDD");
     long long n;
     res_t rc = user_uv_count(rq, d, &n);

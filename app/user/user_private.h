@@ -21,8 +21,8 @@ res_t user_code_check(struct req *rq, const char *phone, const char *code,
 res_t user_pw_failures(struct req *rq, const char *phone, long *n);
 void user_pw_failed(struct req *rq, const char *phone);
 
-res_t user_find_by_phone(struct req *rq, const char *phone,
-                         struct user_row *u, int *found);
+res_t user_find_by_phone(struct req *rq, const char *phone, struct user_row *u,
+                         int *found);
 res_t user_create(struct req *rq, const char *phone, struct user_row *u);
 res_t user_set_password(struct req *rq, int64_t uid, const char *hash);
 
@@ -30,8 +30,7 @@ res_t user_session_open(struct req *rq, const struct user_row *u,
                         const char **token);
 res_t user_session_close(struct req *rq, const char *token);
 
-res_t user_dto_get(struct req *rq, int64_t id, struct user_dto *u,
-                   int *found);
+res_t user_dto_get(struct req *rq, int64_t id, struct user_dto *u, int *found);
 res_t user_info_get(struct req *rq, int64_t id, struct json_object **out);
 
 res_t user_sign_today(struct req *rq, int64_t uid);

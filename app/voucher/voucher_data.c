@@ -207,13 +207,13 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
         key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
         key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS,
         key_icr(a, VOUCHER_ICR_PREFIX, ymd)};
-    const char *args[6] = {arena_printf(a, "%lld", (long long)uid),
-                           arena_printf(a, "%lld", (long long)voucher_id),
-                           arena_printf(a, "%lld", (long long)now),
-                           arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN),
-                           arena_printf(a, "%d", TTL_ICR),
-                           arena_printf(a, "%lld",
-                                        (long long)VOUCHER_ID_EPOCH)};
+    const char *args[6] = {
+        arena_printf(a, "%lld", (long long)uid),
+        arena_printf(a, "%lld", (long long)voucher_id),
+        arena_printf(a, "%lld", (long long)now),
+        arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN),
+        arena_printf(a, "%d", TTL_ICR),
+        arena_printf(a, "%lld", (long long)VOUCHER_ID_EPOCH)};
     redisReply *r;
     res_t rc = rds_eval(rq, &voucher_lua_seckill, &r, 5, keys, 6, args);
     if (rc != RES_OK)

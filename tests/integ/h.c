@@ -145,8 +145,7 @@ h_post_json(const char *path, const char *token, const char *json,
 }
 
 int
-h_put(const char *path, const char *token, const char *json,
-      struct resp *out)
+h_put(const char *path, const char *token, const char *json, struct resp *out)
 {
     return h_http("PUT", path, token, NULL,
                   json ? "application/json;charset=utf-8" : NULL, json,

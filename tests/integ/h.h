@@ -18,7 +18,7 @@
 
 struct resp {
     long status;
-    char *body;               /* NUL-terminated, malloc'd */
+    char *body; /* NUL-terminated, malloc'd */
     size_t len;
     struct json_object *json; /* parsed body or NULL */
     char *ctype;
@@ -31,8 +31,8 @@ void h_init(void);
  * (NULL = none), optional extra header ("X-Admin-Token: ...", NULL),
  * optional body with content type. Returns 0 when a response arrived. */
 int h_http(const char *method, const char *path, const char *token,
-           const char *header, const char *ctype, const char *body,
-           size_t blen, struct resp *out);
+           const char *header, const char *ctype, const char *body, size_t blen,
+           struct resp *out);
 /* Shorthands for JSON bodies. */
 int h_get(const char *path, const char *token, struct resp *out);
 int h_post_json(const char *path, const char *token, const char *json,
@@ -63,8 +63,7 @@ long long h_redis_int(const char *fmt, ...);
 
 /* First column of the first row of an SQL query, as an integer (-1 when
  * no row or NULL). The query text is a fixed string built by the test. */
-long long h_sql_int(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+long long h_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs a statement; returns 0 on success. */
 int h_sql_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

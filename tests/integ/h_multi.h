@@ -134,8 +134,7 @@ static int __attribute__((unused)) hm_success(const struct hm_res *r)
 
 /* How many of out[0..n-1] were answered 502 (nginx could not get an
  * answer from the pool: a request lost, which must never happen). */
-static int __attribute__((unused))
-hm_count_502(const struct hm_res *out, int n)
+static int __attribute__((unused)) hm_count_502(const struct hm_res *out, int n)
 {
     int m = 0;
     for (int i = 0; i < n; i++)

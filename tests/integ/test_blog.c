@@ -792,7 +792,8 @@ test_cache_detail(void)
 {
     int64_t me;
     char *tok = h_login(&me), *other = h_login(NULL);
-    int64_t id = mk_blog(tok, "cached <b>\\\"q\\\"</b> /x", "/imgs/blogs/c1.jpg");
+    int64_t id =
+        mk_blog(tok, "cached <b>\\\"q\\\"</b> /x", "/imgs/blogs/c1.jpg");
     char dp[64], lp[64];
     snprintf(dp, sizeof(dp), "/blog/%lld", (long long)id);
     snprintf(lp, sizeof(lp), "/blog/like/%lld", (long long)id);

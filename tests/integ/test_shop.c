@@ -190,11 +190,11 @@ test_cache_hit_bytes(void)
     if (x && x->type == REDIS_REPLY_STRING) {
         struct json_object *o = json_tokener_parse(x->str);
         CHECK(o != NULL);
-        const char *esc = json_object_to_json_string_ext(
-            o, JSON_C_TO_STRING_PLAIN);
+        const char *esc =
+            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         CHECK(strstr(esc, "\\/") != NULL);
-        freeReplyObject(redisCommand(h_redis(), "SET cache:shop:1 %s EX 600",
-                                     esc));
+        freeReplyObject(
+            redisCommand(h_redis(), "SET cache:shop:1 %s EX 600", esc));
         json_object_put(o);
         CHECK(h_get("/shop/1", NULL, &r) == 0 && h_success(&r));
         CHECK_STR(r.body, miss);
@@ -203,8 +203,8 @@ test_cache_hit_bytes(void)
     freeReplyObject(x);
 
     /* garbage is a miss, rebuilt from MySQL */
-    freeReplyObject(redisCommand(h_redis(), "SET cache:shop:1 %s EX 600",
-                                 "{\"id\":1,"));
+    freeReplyObject(
+        redisCommand(h_redis(), "SET cache:shop:1 %s EX 600", "{\"id\":1,"));
     CHECK(h_get("/shop/1", NULL, &r) == 0 && h_success(&r));
     CHECK_STR(r.body, miss);
     h_free(&r);

@@ -154,8 +154,7 @@ test_unauthorized(void)
     h_free(&r);
     CHECK(h_get("/user/me", "not-a-token", &r) == 0 && r.status == 401);
     h_free(&r);
-    CHECK(h_http("POST", "/user/logout", NULL, NULL, NULL, NULL, 0, &r) ==
-              0 &&
+    CHECK(h_http("POST", "/user/logout", NULL, NULL, NULL, NULL, 0, &r) == 0 &&
           r.status == 401);
     h_free(&r);
     /* ... but never on a public path */
@@ -170,8 +169,7 @@ test_bad_phone_and_code(void)
     struct resp r;
     const char *bad[] = {"123", "1368686969a", "23686869696", "", "%00"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        CHECK(send_code(bad[i], &r) == 0 && r.status == 200 &&
-              !h_success(&r));
+        CHECK(send_code(bad[i], &r) == 0 && r.status == 200 && !h_success(&r));
         CHECK(h_errmsg(&r) && strcmp(h_errmsg(&r), "手机号格式错误") == 0);
         h_free(&r);
     }
@@ -202,7 +200,8 @@ test_lockout_after_five(void)
     char *code = code_of(phone);
     CHECK(code != NULL);
     char wrong[8];
-    snprintf(wrong, sizeof(wrong), "%06d", (atoi(code ? code : "0") + 1) % 1000000);
+    snprintf(wrong, sizeof(wrong), "%06d",
+             (atoi(code ? code : "0") + 1) % 1000000);
     for (int i = 0; i < 4; i++) {
         CHECK(login_with(phone, wrong, &r) == 0 && !h_success(&r));
         CHECK(h_errmsg(&r) && strcmp(h_errmsg(&r), "验证码错误") == 0);

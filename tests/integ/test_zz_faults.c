@@ -14,8 +14,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static int
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int
 sh(const char *fmt, ...)
 {
@@ -100,7 +99,8 @@ test_redis_outage(void)
     const char *port = h_env("HMDP_REDIS_PORT");
     const char *dir = h_env("HMDP_RUN_DIR");
     CHECK(sh("redis-cli -p %s shutdown nosave >/dev/null 2>&1; sleep 0.3",
-             port) == 0 || 1);
+             port) == 0 ||
+          1);
     struct resp r;
     /* token lookup needs Redis: 503 with the envelope, for every worker */
     for (int i = 0; i < 8; i++) {
@@ -108,8 +108,8 @@ test_redis_outage(void)
         CHECK(r.json && !h_success(&r) && h_errmsg(&r));
         h_free(&r);
     }
-    CHECK(h_http("POST", "/user/code?phone=13812345678", NULL, NULL, NULL,
-                 NULL, 0, &r) == 0 &&
+    CHECK(h_http("POST", "/user/code?phone=13812345678", NULL, NULL, NULL, NULL,
+                 0, &r) == 0 &&
           r.status == 503 && !h_success(&r));
     h_free(&r);
     CHECK(sh("redis-server --port %s --bind 127.0.0.1 --dir %s --save '' "
@@ -165,8 +165,7 @@ test_mysql_outage(void)
         h_free(&r);
     }
     char start[4600];
-    snprintf(start, sizeof(start), "cd %s && (%s >/dev/null 2>&1 &)", dir,
-             cmd);
+    snprintf(start, sizeof(start), "cd %s && (%s >/dev/null 2>&1 &)", dir, cmd);
     CHECK(system(start) == 0);
     CHECK(wait_healthy(30000));
     for (int i = 0; i < 8; i++) {

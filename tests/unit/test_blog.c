@@ -129,11 +129,20 @@ test_page_roundtrip(void)
     CHECK(blog_page_parse(a, "", 0, &pi, &pf, &pl) == 0);
     /* not a rendered page: ids without fragments (the old id lists),
      * counts that differ, junk */
-    const char *bad[] = {"7",        "7,8",         "7,8\n{\"id\":7",
-                         "7\n{a\n{b", "7\nx",         "\n{a",
-                         "7,\n{a",    ",7\n{a",       "-7\n{a",
-                         "0\n{a",     "7\n",          "7 \n{a",
-                         "7\n{a\n",   "12345678901234567890\n{a"};
+    const char *bad[] = {"7",
+                         "7,8",
+                         "7,8\n{\"id\":7",
+                         "7\n{a\n{b",
+                         "7\nx",
+                         "\n{a",
+                         "7,\n{a",
+                         ",7\n{a",
+                         "-7\n{a",
+                         "0\n{a",
+                         "7\n",
+                         "7 \n{a",
+                         "7\n{a\n",
+                         "12345678901234567890\n{a"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int n = blog_page_parse(a, bad[i], strlen(bad[i]), &pi, &pf, &pl);
         CHECK(n == -1);
@@ -150,8 +159,7 @@ test_cache_keys(void)
     CHECK_STR(key_cache_blog(a, 42), "cache:blog:42");
     CHECK_STR(key_cache_blog_ver(a, 0), "cache:blog:ver:0");
     CHECK_STR(key_blog_liked(a, INT64_MAX), "blog:liked:9223372036854775807");
-    CHECK_STR(key_blog_liked(a, INT64_MIN),
-              "blog:liked:-9223372036854775808");
+    CHECK_STR(key_blog_liked(a, INT64_MIN), "blog:liked:-9223372036854775808");
     CHECK_STR(key_cache_blog(a, -5), "cache:blog:-5");
     arena_free(a);
 }

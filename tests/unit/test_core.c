@@ -137,7 +137,8 @@ test_query_numbers(void)
 {
     struct req rq;
     int64_t v = 0;
-    req_setup(&rq, HTTP_GET, "/x", "&current=3&bad=3x&neg=-1&big=99999999999999999999");
+    req_setup(&rq, HTTP_GET, "/x",
+              "&current=3&bad=3x&neg=-1&big=99999999999999999999");
     CHECK(req_query_i64(&rq, "current", 1, 1, 1000, &v) == RES_OK && v == 3);
     CHECK(req_query_i64(&rq, "missing", 1, 1, 1000, &v) == RES_OK && v == 1);
     CHECK(req_query_i64(&rq, "bad", 1, 1, 1000, &v) == RES_BAD_INPUT);
@@ -166,8 +167,8 @@ test_path_ids(void)
 {
     struct req rq;
     int64_t v;
-    const char *bad[] = {"0", "-1", "abc", "1e3", "", "9223372036854775808",
-                         " 1", "1 ", "+1", "0x10"};
+    const char *bad[] = {"0",  "-1", "abc", "1e3", "", "9223372036854775808",
+                         " 1", "1 ", "+1",  "0x10"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         req_setup(&rq, HTTP_GET, "/x", "");
         rq.nparams = 1;
@@ -206,7 +207,12 @@ test_json_body(void)
     CHECK(req_json_str(&rq, o, "absent", 5, 0, &s) == RES_OK);
     CHECK(req_json_str(&rq, o, "absent", 5, 1, &s) == RES_BAD_INPUT);
 
-    const char *bad[] = {"", "{", "[1,2]", "{\"a\":1} x", "nul", "\"str\"",
+    const char *bad[] = {"",
+                         "{",
+                         "[1,2]",
+                         "{\"a\":1} x",
+                         "nul",
+                         "\"str\"",
                          "{\"a\":1}{\"b\":2}"};
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         req_setup(&rq, HTTP_POST, "/x", "");
@@ -216,14 +222,17 @@ test_json_body(void)
     }
     /* what json-c's tokener lets through even in strict mode: refused
      * (found by tests/integ/test_hostile.c) */
-    const char *lenient[] = {
-        "{'a':1}",          "{\"a\":1,}",        "/* x */{\"a\":1}",
-        "{\"a\":NaN}",      "{\"a\":Infinity}",  "{\"a\":1.}",
-        "{\"a\":\"x\ty\"}", "\xEF\xBB\xBF{}",     "{\"a\":01}",
-        "{\"a\":\"\\x\"}",  "{\"a\":[1,]}",      "{\"a\" 1}",
-        "{\"a\":-}",        "{\"a\":1e}",        "{\"a\":.5}",
-        "{a:1}",            "{\"a\":\"\\u12\"}",  "{\"a\":tru}",
-        "{\"a\":\"\xFF\"}",  "{\"a\":1}\x0b",     "{\"a\":[}"};
+    const char *lenient[] = {"{'a':1}",           "{\"a\":1,}",
+                             "/* x */{\"a\":1}",  "{\"a\":NaN}",
+                             "{\"a\":Infinity}",  "{\"a\":1.}",
+                             "{\"a\":\"x\ty\"}",  "\xEF\xBB\xBF{}",
+                             "{\"a\":01}",        "{\"a\":\"\\x\"}",
+                             "{\"a\":[1,]}",      "{\"a\" 1}",
+                             "{\"a\":-}",         "{\"a\":1e}",
+                             "{\"a\":.5}",        "{a:1}",
+                             "{\"a\":\"\\u12\"}", "{\"a\":tru}",
+                             "{\"a\":\"\xFF\"}",  "{\"a\":1}\x0b",
+                             "{\"a\":[}"};
     for (size_t k = 0; k < sizeof(lenient) / sizeof(lenient[0]); k++) {
         req_setup(&rq, HTTP_POST, "/x", "");
         rq.body = lenient[k];
@@ -303,9 +312,11 @@ test_reply_raw(void)
     struct req rq;
     size_t len;
     req_setup(&rq, HTTP_GET, "/x", "");
-    const char *card = "{\"id\":7,\"path\":\"/a/b\",\"t\":\"\u00e9 \\\"q\\\"\"}";
+    const char *card =
+        "{\"id\":7,\"path\":\"/a/b\",\"t\":\"\u00e9 \\\"q\\\"\"}";
     struct json_object *o = reply_obj(&rq), *arr = reply_arr(&rq);
-    json_object_array_add(arr, json_object_get(reply_raw(&rq, card, strlen(card))));
+    json_object_array_add(arr,
+                          json_object_get(reply_raw(&rq, card, strlen(card))));
     json_object_array_add(arr, json_object_new_int(3));
     /* only the first n bytes count */
     json_object_array_add(arr, json_object_get(reply_raw(&rq, "[1,2]xyz", 5)));
@@ -400,7 +411,8 @@ test_envelope(void)
     /* a message quoting request bytes that are not UTF-8 (a path with
      * %FF) still renders as UTF-8 JSON (found by test_hostile.c) */
     req_setup(&rq, HTTP_GET, "/x", "");
-    req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s", "/\xFF\xFE/\xC0\xAF/\xE4\xB8");
+    req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s",
+             "/\xFF\xFE/\xC0\xAF/\xE4\xB8");
     out = reply_render(&rq, &len);
     CHECK(utf8_len(out, len) >= 0);
     CHECK(strstr(out, "\"接口不存在: /?\?/?\?/?\?\""));
@@ -452,14 +464,11 @@ test_dispatch_gates(void)
     CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_POST, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 101, NULL, NULL) ==
-          RES_TOO_LARGE);
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 101, NULL, NULL) == RES_TOO_LARGE);
     req_setup(&rq, HTTP_POST, "/user/me", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, -1, NULL, NULL) ==
-          RES_BAD_INPUT);
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, -1, NULL, NULL) == RES_BAD_INPUT);
     req_setup(&rq, HTTP_GET, "/nothing", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) ==
-          RES_NOT_FOUND);
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
     CHECK(rq.errmsg != NULL);
     g_cfg.admin_token = NULL;
     arena_reset(A);

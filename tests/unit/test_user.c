@@ -12,10 +12,18 @@ test_phone(void)
     const char *good[] = {"13686869696", "13838411438", "13456789011",
                           "14512345678", "15012345678", "16612345678",
                           "17012345678", "18812345678", "19912345678"};
-    const char *bad[] = {"",         "1368686969",  "136868696961",
-                         "23686869696", "1368686969a", "14012345678",
-                         "15412345678", "16012345678", "17212345678",
-                         "19012345678", "12012345678", " 3686869696",
+    const char *bad[] = {"",
+                         "1368686969",
+                         "136868696961",
+                         "23686869696",
+                         "1368686969a",
+                         "14012345678",
+                         "15412345678",
+                         "16012345678",
+                         "17212345678",
+                         "19012345678",
+                         "12012345678",
+                         " 3686869696",
                          NULL};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         CHECK(user_phone_valid(good[i]));
@@ -28,9 +36,9 @@ test_streak(void)
 {
     CHECK(user_sign_streak(0) == 0);
     CHECK(user_sign_streak(1) == 1);
-    CHECK(user_sign_streak(0x6) == 0);   /* not signed today */
+    CHECK(user_sign_streak(0x6) == 0); /* not signed today */
     CHECK(user_sign_streak(0x7) == 3);
-    CHECK(user_sign_streak(0x1B) == 2);  /* 11011: gap two days ago */
+    CHECK(user_sign_streak(0x1B) == 2); /* 11011: gap two days ago */
     CHECK(user_sign_streak(0x7FFFFFFFULL) == 31);
 }
 
