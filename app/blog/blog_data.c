@@ -112,18 +112,6 @@ blog_row(const struct sql_rows *t, unsigned r, struct blog *b)
 }
 
 res_t
-blog_shop_exists(struct req *rq, int64_t shop_id, int *found)
-{
-    struct sql_rows t;
-    res_t rc =
-        sql_query(rq, &t, "SELECT id FROM tb_shop WHERE id = ?", "l", shop_id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    return RES_OK;
-}
-
-res_t
 blog_insert(struct req *rq, const struct blog *b, int64_t *id)
 {
     res_t rc = sql_exec(

@@ -14,6 +14,7 @@
 #include "../core/reply.h"
 #include "../core/util.h"
 #include "../feed/feed.h"
+#include "../shop/shop.h"
 #include "../upload/upload.h"
 #include "../user/user.h"
 
@@ -117,7 +118,7 @@ blog_http_publish(struct req *rq)
         return req_fail(rq, RES_BAD_INPUT, "内容过长");
 
     int found;
-    if ((rc = blog_shop_exists(rq, shop_id, &found)) != RES_OK)
+    if ((rc = shop_exists(rq, shop_id, &found)) != RES_OK)
         return rc;
     if (!found)
         return req_fail(rq, RES_REFUSED, "店铺不存在");

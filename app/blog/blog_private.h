@@ -54,7 +54,6 @@ int blog_page_parse(struct arena *a, const char *s, size_t len, int64_t **ids,
                     const char ***frag, size_t **flen);
 
 /* ---- blogs ---- */
-res_t blog_shop_exists(struct req *rq, int64_t shop_id, int *found);
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
 /* The cached fragments (blog_frag_render) of the blogs ids[0..n) and
  * uid's isLike flags, as arena arrays of n: (*frag)[i] NULL when blog

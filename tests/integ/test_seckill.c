@@ -11,7 +11,6 @@
 #include "h.h"
 #include "h_multi.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -523,7 +522,7 @@ test_same_user_hammering(void)
 }
 
 /* The consumer process: the child of the multiwatch named by the pid
- * file (or the pid file's process itself). -1 when not running. */
+ * file. -1 when not running. */
 static long
 consumer_pid(void)
 {
@@ -539,33 +538,9 @@ consumer_pid(void)
     }
     if (sup <= 0)
         return -1;
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    long found = -1;
-    while (d && (e = readdir(d)) != NULL) {
-        long p = strtol(e->d_name, NULL, 10);
-        if (p <= 0)
-            continue;
-        char sp[64], buf[512];
-        snprintf(sp, sizeof(sp), "/proc/%ld/stat", p);
-        FILE *s = fopen(sp, "r");
-        if (!s)
-            continue;
-        size_t n = fread(buf, 1, sizeof(buf) - 1, s);
-        fclose(s);
-        buf[n] = '\0';
-        char *rp = strrchr(buf, ')');
-        long ppid = 0;
-        char st;
-        if (rp && sscanf(rp + 1, " %c %ld", &st, &ppid) == 2 && ppid == sup &&
-            strstr(buf, "(hmdp-voucher-co") != NULL) {
-            found = p;
-            break;
-        }
-    }
-    if (d)
-        closedir(d);
-    return found;
+    /* multiwatch -f 1 has exactly one child: the consumer */
+    long kids[4];
+    return h_children_of(sup, kids, 4) == 1 ? kids[0] : -1;
 }
 
 static void
