@@ -261,9 +261,12 @@ shop_get(struct req *rq, int64_t id, struct json_object **out)
     const char *ck = key_cache_shop(a, id);
     res_t rc;
 
-    /* the cache and the max id in one round trip */
-    if ((rc = rds_append(rq, "GET %s", ck)) != RES_OK ||
-        (rc = rds_append(rq, "GET %s", KEY_SHOP_MAX_ID)) != RES_OK)
+    /* the cache and the max id in one round trip (argv: no format
+     * parsing on the hot path) */
+    const char *get_cache[2] = {"GET", ck};
+    const char *get_max[2] = {"GET", KEY_SHOP_MAX_ID};
+    if ((rc = rds_appendv(rq, 2, get_cache, NULL)) != RES_OK ||
+        (rc = rds_appendv(rq, 2, get_max, NULL)) != RES_OK)
         return rc;
     redisReply *rv, *rm;
     res_t r1 = rds_reply(rq, &rv), r2 = RES_OK;

@@ -75,49 +75,49 @@ key_with_id(struct arena *a, const char *pre, size_t pre_len, int64_t id)
 char *
 key_cache_shop(struct arena *a, int64_t id)
 {
-    return arena_printf(a, "cache:shop:%lld", (long long)id);
+    return KEY_WITH_ID(a, "cache:shop:", id);
 }
 
 char *
 key_lock_shop(struct arena *a, int64_t id)
 {
-    return arena_printf(a, "lock:shop:%lld", (long long)id);
+    return KEY_WITH_ID(a, "lock:shop:", id);
 }
 
 char *
 key_shop_geo(struct arena *a, int64_t type_id)
 {
-    return arena_printf(a, "shop:geo:%lld", (long long)type_id);
+    return KEY_WITH_ID(a, "shop:geo:", type_id);
 }
 
 char *
 key_shop_geo_loaded(struct arena *a, int64_t type_id)
 {
-    return arena_printf(a, "shop:geo:loaded:%lld", (long long)type_id);
+    return KEY_WITH_ID(a, "shop:geo:loaded:", type_id);
 }
 
 char *
 key_shop_rebuilds(struct arena *a, int64_t id)
 {
-    return arena_printf(a, "cache:rebuilds:shop:%lld", (long long)id);
+    return KEY_WITH_ID(a, "cache:rebuilds:shop:", id);
 }
 
 char *
 key_seckill_stock(struct arena *a, int64_t voucher_id)
 {
-    return arena_printf(a, "seckill:stock:%lld", (long long)voucher_id);
+    return KEY_WITH_ID(a, "seckill:stock:", voucher_id);
 }
 
 char *
 key_seckill_order(struct arena *a, int64_t voucher_id)
 {
-    return arena_printf(a, "seckill:order:%lld", (long long)voucher_id);
+    return KEY_WITH_ID(a, "seckill:order:", voucher_id);
 }
 
 char *
 key_seckill_voucher(struct arena *a, int64_t voucher_id)
 {
-    return arena_printf(a, "seckill:voucher:%lld", (long long)voucher_id);
+    return KEY_WITH_ID(a, "seckill:voucher:", voucher_id);
 }
 
 char *
@@ -129,7 +129,7 @@ key_icr(struct arena *a, const char *prefix, const char *yyyymmdd)
 char *
 key_lock_order(struct arena *a, int64_t user_id)
 {
-    return arena_printf(a, "lock:order:%lld", (long long)user_id);
+    return KEY_WITH_ID(a, "lock:order:", user_id);
 }
 
 char *
@@ -141,7 +141,7 @@ key_blog_liked(struct arena *a, int64_t blog_id)
 char *
 key_blog_gone(struct arena *a, int64_t blog_id)
 {
-    return arena_printf(a, "blog:gone:%lld", (long long)blog_id);
+    return KEY_WITH_ID(a, "blog:gone:", blog_id);
 }
 
 char *
@@ -159,19 +159,19 @@ key_cache_blog_ver(struct arena *a, int64_t blog_id)
 char *
 key_comment_liked(struct arena *a, int64_t comment_id)
 {
-    return arena_printf(a, "comment:liked:%lld", (long long)comment_id);
+    return KEY_WITH_ID(a, "comment:liked:", comment_id);
 }
 
 char *
 key_feed(struct arena *a, int64_t user_id)
 {
-    return arena_printf(a, "feed:%lld", (long long)user_id);
+    return KEY_WITH_ID(a, "feed:", user_id);
 }
 
 char *
 key_follows(struct arena *a, int64_t user_id)
 {
-    return arena_printf(a, "follows:%lld", (long long)user_id);
+    return KEY_WITH_ID(a, "follows:", user_id);
 }
 
 char *
@@ -195,11 +195,11 @@ key_upload_owner(struct arena *a, const char *path)
 char *
 key_message_stream(struct arena *a, int64_t user_id)
 {
-    return arena_printf(a, "message.stream:%lld", (long long)user_id);
+    return KEY_WITH_ID(a, "message.stream:", user_id);
 }
 
 char *
 key_userdto(struct arena *a, int64_t user_id)
 {
-    return arena_printf(a, "userdto:%lld", (long long)user_id);
+    return KEY_WITH_ID(a, "userdto:", user_id);
 }
