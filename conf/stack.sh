@@ -439,16 +439,15 @@ start_nginx() {
     for d in "$DIR" "$UPLOAD_DIR" "$HTML_DIR"; do
         [[ $d != *'"'* ]] || die "path with a double quote not supported: $d"
     done
-    # Idle kept FastCGI connections pin a worker each (a libfcgi process
-    # serves one connection at a time), so nginx may cache at most
-    # (workers - 1) of them over its 2 worker processes: at least one
-    # worker is always free to accept a new connection.
     # fcgi_keepalive = off: one FastCGI connection per request (better
     # tail latency under saturation, lower throughput; tests/bench/RESULTS.md)
-    local keep=$(((HMDP_WORKERS - 1) / 2)) keepline="" keepconn=off
+    # Each worker holds up to 16 connections (app/core/fcgi.c), so nginx
+    # may cache 2 per worker in each of its 2 processes and every worker
+    # still has free slots for new connections.
+    local keep=$((2 * HMDP_WORKERS)) keepline="" keepconn=off
     if [ "$HMDP_FCGI_KEEPALIVE" = on ]; then
         keepconn=on
-        if [ "$keep" -ge 1 ]; then keepline="keepalive $keep;"; fi
+        keepline="keepalive $keep;"
     fi
     sed -e "s|@DIR@|$(sed_escape "$DIR")|g" \
         -e "s|@FCGI_KEEPALIVE@|$keepline|g" \

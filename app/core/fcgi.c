@@ -3,10 +3,9 @@
  * N of these). The loop is libfcgi's: accept, build a struct req from the
  * params, dispatch, write the rendered reply, FCGX_Finish_r, arena_reset.
  *
- * nginx keeps FastCGI connections open (fastcgi_keep_conn): after a
- * request on a kept connection, FCGX_Accept_r waits for the next request
- * on the same connection. nginx caches fewer idle connections than there
- * are workers (conf/stack.sh), so some worker is always free to accept.
+ * nginx keeps FastCGI connections open (fastcgi_keep_conn). A worker
+ * holds several connections and serves whichever has a request, so an
+ * idle kept connection never keeps a worker from the others.
  */
 #include "fcgi.h"
 
@@ -16,6 +15,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -159,14 +159,49 @@ fcgi_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Before waiting for the next request: write the buffered request log
- * lines, unless more work is already waiting. */
-static void
-fcgi_before_wait(FCGX_Request *fr, int listen_fd)
+/* A worker holds up to FCGI_CONNS FastCGI connections at once: nginx
+ * keeps connections open (fastcgi_keep_conn) and an idle kept connection
+ * must not stop the worker from serving another one. Requests are still
+ * served one at a time; the worker waits in poll() on its kept
+ * connections and, while it has a free slot, on the listen socket. */
+#define FCGI_CONNS 16
+
+/* Picks the slot whose next request to serve: a kept connection with
+ * input, or a free slot when a new connection waits. Round robin over the
+ * ready ones, so no connection starves. Returns -1 when interrupted.
+ * Writes the buffered request log lines before it sleeps. */
+static int
+fcgi_next(FCGX_Request *slots, unsigned *rr)
 {
-    struct pollfd p = {fr->ipcFd >= 0 ? fr->ipcFd : listen_fd, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0)
-        log_flush();
+    struct pollfd p[FCGI_CONNS + 1];
+    int map[FCGI_CONNS + 1], n = 0, free_slot = -1;
+    for (int i = 0; i < FCGI_CONNS; i++) {
+        if (slots[i].ipcFd >= 0) {
+            p[n] = (struct pollfd){slots[i].ipcFd, POLLIN, 0};
+            map[n++] = i;
+        } else if (free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (free_slot >= 0) {
+        p[n] = (struct pollfd){0, POLLIN, 0}; /* spawn-fcgi's socket */
+        map[n++] = free_slot;
+    }
+    int r = poll(p, (nfds_t)n, 0);
+    if (r == 0) {
+        log_flush(); /* about to sleep */
+        r = poll(p, (nfds_t)n, -1);
+    }
+    if (r <= 0)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        int j = (int)((*rr + (unsigned)k) % (unsigned)n);
+        if (p[j].revents) {
+            *rr = (unsigned)j + 1;
+            return map[j];
+        }
+    }
+    return -1;
 }
 
 int
@@ -186,26 +221,34 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
     /* multiwatch stops its children with SIGUSR1; libfcgi's own handler
      * would only make every later accept fail, so take it over */
     sigaction(SIGUSR1, &sa, NULL);
-    FCGX_Request fr;
-    if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-        log_error("FCGX_InitRequest failed");
+    static FCGX_Request slots[FCGI_CONNS];
+    for (int i = 0; i < FCGI_CONNS; i++)
+        if (FCGX_InitRequest(&slots[i], 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+            log_error("FCGX_InitRequest failed");
+            return -1;
+        }
+    /* accept only when poll says a connection waits; another worker may
+     * take it first, and then accept must fail instead of blocking */
+    int fl = fcntl(0, F_GETFL);
+    if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_error("listen socket: %s", strerror(errno));
         return -1;
     }
+    unsigned rr = 0;
     struct arena *a = arena_new();
     fcgi_arena = a;
     unsigned long seq = 0;
     log_info("worker ready");
 
     while (!fcgi_stop) {
-        fcgi_before_wait(&fr, 0);
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (fcgi_stop)
-                break;
-            if (errno == EINTR)
-                continue;
-            log_error("FCGX_Accept_r failed: %s", strerror(errno));
-            break; /* multiwatch starts a fresh worker */
-        }
+        int s = fcgi_next(slots, &rr);
+        if (s < 0)
+            continue; /* interrupted: fcgi_stop says whether to go on */
+        FCGX_Request *fr = &slots[s];
+        /* a kept connection that nginx closed, or a connection another
+         * worker accepted first: nothing to serve, the slot is free */
+        if (FCGX_Accept_r(fr) < 0)
+            continue;
         double t0 = fcgi_now_ms();
         if (hooks && hooks->begin)
             hooks->begin();
@@ -213,21 +256,21 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         memset(&rq, 0, sizeof(rq));
         rq.arena = a;
         rq.seq = ++seq;
-        rq.method_str = fcgi_param(&fr, "REQUEST_METHOD");
+        rq.method_str = fcgi_param(fr, "REQUEST_METHOD");
         rq.method = fcgi_method(rq.method_str);
-        rq.path = fcgi_path(&rq, &fr);
-        rq.query = fcgi_param(&fr, "QUERY_STRING");
-        rq.content_type = fcgi_param(&fr, "CONTENT_TYPE");
-        rq.client_addr = fcgi_param(&fr, "REMOTE_ADDR");
-        rq.request_id = fcgi_param(&fr, "REQUEST_ID");
+        rq.path = fcgi_path(&rq, fr);
+        rq.query = fcgi_param(fr, "QUERY_STRING");
+        rq.content_type = fcgi_param(fr, "CONTENT_TYPE");
+        rq.client_addr = fcgi_param(fr, "REMOTE_ADDR");
+        rq.request_id = fcgi_param(fr, "REQUEST_ID");
         if (*rq.request_id == '\0')
             rq.request_id = arena_printf(a, "%d-%lu", (int)getpid(), rq.seq);
-        const char *tok = fcgi_param(&fr, "HTTP_AUTHORIZATION");
+        const char *tok = fcgi_param(fr, "HTTP_AUTHORIZATION");
         rq.token = *tok ? tok : NULL;
-        const char *adm = fcgi_param(&fr, "HTTP_X_ADMIN_TOKEN");
+        const char *adm = fcgi_param(fr, "HTTP_X_ADMIN_TOKEN");
         rq.admin_header = *adm ? adm : NULL;
 
-        const char *cl = fcgi_param(&fr, "CONTENT_LENGTH");
+        const char *cl = fcgi_param(fr, "CONTENT_LENGTH");
         long declared = 0;
         if (*cl) {
             int64_t v;
@@ -236,7 +279,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
                            : -1;
         }
         res_t rc =
-            fcgi_dispatch(tables, hooks, &rq, declared, fcgi_read_body, &fr);
+            fcgi_dispatch(tables, hooks, &rq, declared, fcgi_read_body, fr);
         if (rc != RES_OK && rq.rc == RES_OK)
             req_fail(&rq, rc, "unreported failure %d", (int)rc);
 
@@ -244,14 +287,14 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
             /* unread input would be taken for the next request's records
              * on a kept connection: drain it */
             char sink[8192];
-            while (FCGX_GetStr(sink, sizeof(sink), fr.in) > 0)
+            while (FCGX_GetStr(sink, sizeof(sink), fr->in) > 0)
                 ;
         }
 
         size_t len;
         char *out = reply_render(&rq, &len);
-        FCGX_PutStr(out, (int)len, fr.out);
-        FCGX_Finish_r(&fr);
+        FCGX_PutStr(out, (int)len, fr->out);
+        FCGX_Finish_r(fr);
         int status = reply_status(rq.rc);
         /* latency as integer ms.cc: no floating-point formatting per line */
         long cs = (long)((fcgi_now_ms() - t0) * 100.0);
@@ -264,7 +307,8 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
     }
     log_flush();
     log_info("worker stopping");
-    FCGX_Free(&fr, 1);
+    for (int i = 0; i < FCGI_CONNS; i++)
+        FCGX_Free(&slots[i], 1);
     arena_free(a);
     return 0;
 }
