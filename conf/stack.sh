@@ -439,8 +439,7 @@ start_nginx() {
     for d in "$DIR" "$UPLOAD_DIR" "$HTML_DIR"; do
         [[ $d != *'"'* ]] || die "path with a double quote not supported: $d"
     done
-    # fcgi_keepalive = off: one FastCGI connection per request (better
-    # tail latency under saturation, lower throughput; tests/bench/RESULTS.md)
+    # fcgi_keepalive = off: a new FastCGI connection per request.
     # Each worker holds up to 16 connections (app/core/fcgi.c), so nginx
     # may cache 2 per worker in each of its 2 processes and every worker
     # still has free slots for new connections.
