@@ -257,21 +257,32 @@ h_mysql(void)
     return h_my;
 }
 
-long long
-h_sql_int(const char *fmt, ...)
+/* Formats and runs one statement; returns its result set (the caller
+ * frees it; NULL when there is none) and sets *ok. */
+static MYSQL_RES *
+h_sql_run(const char *fmt, va_list ap, int *ok)
 {
-    char q[2048];
-    va_list ap;
-    va_start(ap, fmt);
+    char q[4096];
     vsnprintf(q, sizeof(q), fmt, ap);
-    va_end(ap);
     MYSQL *m = h_mysql();
+    *ok = 0;
     if (m == NULL || mysql_query(m, q) != 0) {
         if (m)
             printf("  sql [%s]: %s\n", q, mysql_error(m));
-        return -1;
+        return NULL;
     }
-    MYSQL_RES *res = mysql_store_result(m);
+    *ok = 1;
+    return mysql_store_result(m);
+}
+
+long long
+h_sql_int(const char *fmt, ...)
+{
+    va_list ap;
+    int ok;
+    va_start(ap, fmt);
+    MYSQL_RES *res = h_sql_run(fmt, ap, &ok);
+    va_end(ap);
     long long v = -1;
     if (res) {
         MYSQL_ROW row = mysql_fetch_row(res);
@@ -285,21 +296,14 @@ h_sql_int(const char *fmt, ...)
 int
 h_sql_exec(const char *fmt, ...)
 {
-    char q[4096];
     va_list ap;
+    int ok;
     va_start(ap, fmt);
-    vsnprintf(q, sizeof(q), fmt, ap);
+    MYSQL_RES *res = h_sql_run(fmt, ap, &ok);
     va_end(ap);
-    MYSQL *m = h_mysql();
-    if (m == NULL || mysql_query(m, q) != 0) {
-        if (m)
-            printf("  sql [%s]: %s\n", q, mysql_error(m));
-        return -1;
-    }
-    MYSQL_RES *res = mysql_store_result(m);
     if (res)
         mysql_free_result(res);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 const char *
@@ -395,4 +399,19 @@ h_children_of(long pid, long *out, int max)
     if (d)
         closedir(d);
     return n;
+}
+
+long
+h_run_pid(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", h_env("HMDP_RUN_DIR"), name);
+    FILE *f = fopen(path, "r");
+    long pid = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = -1;
+        fclose(f);
+    }
+    return pid;
 }

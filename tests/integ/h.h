@@ -67,6 +67,10 @@ long long h_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs a statement; returns 0 on success. */
 int h_sql_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The pid in the stack's pid file $HMDP_RUN_DIR/name (e.g. fcgi.pid, the
+ * workers' multiwatch), -1 when missing. */
+long h_run_pid(const char *name);
+
 /* Live children of process pid (from /proc; zombies excluded): stores
  * up to max pids in out and returns how many. */
 int h_children_of(long pid, long *out, int max);

@@ -1268,21 +1268,6 @@ hx_sweep_row(const struct h_route *row, struct ident *id)
     hx_sweep_multipart(row, id);
 }
 
-static long
-multiwatch_pid(void)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/fcgi.pid", h_env("HMDP_RUN_DIR"));
-    FILE *f = fopen(path, "r");
-    long pid = -1;
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1)
-            pid = -1;
-        fclose(f);
-    }
-    return pid;
-}
-
 static int
 cmp_long(const void *a, const void *b)
 {
@@ -1360,7 +1345,7 @@ check_victim(void)
 static void
 test_sweep(void)
 {
-    long mw = multiwatch_pid();
+    long mw = h_run_pid("fcgi.pid");
     CHECK(mw > 0);
     nworkers_before = h_children_of(mw, workers_before, 64);
     CHECK(nworkers_before >= 1);
@@ -1629,7 +1614,7 @@ test_still_healthy(void)
     check_victim();
     /* no worker died and none was replaced */
     long now[64];
-    int n = h_children_of(multiwatch_pid(), now, 64);
+    int n = h_children_of(h_run_pid("fcgi.pid"), now, 64);
     qsort(now, (size_t)n, sizeof(long), cmp_long);
     CHECK(n == nworkers_before);
     for (int i = 0; i < n && i < nworkers_before; i++)

@@ -526,16 +526,7 @@ test_same_user_hammering(void)
 static long
 consumer_pid(void)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/hmdp-voucher-consumer.pid",
-             h_env("HMDP_RUN_DIR"));
-    FILE *f = fopen(path, "r");
-    long sup = -1;
-    if (f) {
-        if (fscanf(f, "%ld", &sup) != 1)
-            sup = -1;
-        fclose(f);
-    }
+    long sup = h_run_pid("hmdp-voucher-consumer.pid");
     if (sup <= 0)
         return -1;
     /* multiwatch -f 1 has exactly one child: the consumer */

@@ -26,21 +26,6 @@ sh(const char *fmt, ...)
     return system(cmd);
 }
 
-static long
-read_pid(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", h_env("HMDP_RUN_DIR"), name);
-    FILE *f = fopen(path, "r");
-    long pid = -1;
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1)
-            pid = -1;
-        fclose(f);
-    }
-    return pid;
-}
-
 /* Waits until GET /user/1 answers 200 (up to ms). */
 static int
 wait_healthy(int ms)
@@ -59,7 +44,7 @@ wait_healthy(int ms)
 static void
 test_worker_respawn(void)
 {
-    long mw = read_pid("fcgi.pid");
+    long mw = h_run_pid("fcgi.pid");
     CHECK(mw > 0);
     long kids[64];
     int n = h_children_of(mw, kids, 64);
@@ -139,7 +124,7 @@ static void
 test_mysql_outage(void)
 {
     const char *dir = h_env("HMDP_RUN_DIR");
-    long pid = read_pid("mysqld.pid");
+    long pid = h_run_pid("mysqld.pid");
     CHECK(pid > 0);
     if (pid <= 0)
         return;
