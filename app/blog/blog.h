@@ -23,6 +23,16 @@ struct json_object;
 res_t blog_cards_append(struct req *rq, const int64_t *ids, unsigned n,
                         struct json_object *arr, unsigned *live);
 
+/* blog_cards_append for a caller that read the Redis side itself (in a
+ * script of its own, see the feed): frag[i]/flen[i] the value of
+ * cache:blog:{ids[i]} (NULL or "" when missing; the arrays are updated
+ * in place), likes[i] the caller's isLike. Misses are loaded as
+ * blog_cards_append loads them. */
+res_t blog_cards_append_fetched(struct req *rq, const int64_t *ids, unsigned n,
+                                const char **frag, size_t *flen,
+                                const int *likes, struct json_object *arr,
+                                unsigned *live);
+
 /* Column limits of tb_blog / tb_blog_comments, in characters, applied to
  * the stored (escaped) text. */
 #define BLOG_TITLE_MAX    255

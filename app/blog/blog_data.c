@@ -389,20 +389,25 @@ blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
         return blog_pipe_fail(rq, rc, "blog cache");
     if (uid != 0 && (rc = blog_likes_collect(rq, n, *likes)) != RES_OK)
         return rc;
-    unsigned *miss = arena_alloc(a, (n + 1) * sizeof(*miss)), m = 0;
+    for (unsigned i = 0; i < n; i++)
+        (*frag)[i] = blog_elem(vals, i, &(*flen)[i]);
+    return blog_frags_complete(rq, ids, n, *frag, *flen);
+}
+
+res_t
+blog_frags_complete(struct req *rq, const int64_t *ids, unsigned n,
+                    const char **frag, size_t *flen)
+{
+    unsigned *miss = arena_alloc(rq->arena, (n + 1) * sizeof(*miss)), m = 0;
     for (unsigned i = 0; i < n; i++) {
-        size_t l;
-        const char *v = blog_elem(vals, i, &l);
-        if (v && v[0] == '{') {
-            (*frag)[i] = v;
-            (*flen)[i] = l;
-        } else {
+        if (frag[i] == NULL || flen[i] == 0 || frag[i][0] != '{') {
+            frag[i] = NULL; /* a miss (or not a fragment): loaded */
             miss[m++] = i;
         }
     }
     if (m == 0)
         return RES_OK;
-    return blog_frags_miss(rq, ids, miss, m, *frag, *flen);
+    return blog_frags_miss(rq, ids, miss, m, frag, flen);
 }
 
 /* A hot page that is not cached: the hot version first, then the ids

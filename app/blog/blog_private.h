@@ -64,6 +64,12 @@ res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
 res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
                       int64_t uid, const char ***frag, size_t **flen,
                       int **likes);
+/* The second half of blog_frags_load, for fragments fetched elsewhere
+ * (frag[i] NULL or not a fragment = a miss): the misses are loaded from
+ * MySQL and written back; frag[i] stays NULL for blogs that do not
+ * exist. */
+res_t blog_frags_complete(struct req *rq, const int64_t *ids, unsigned n,
+                          const char **frag, size_t *flen);
 /* Hot page `current` (liked DESC, id DESC) as *n fragments with uid's
  * isLike flags (arena arrays), through the cache:blog:hot hash, which
  * holds each page rendered (blog_page_render). Warm: one Redis round

@@ -15,11 +15,16 @@
  * (inbox + pulled) feed uses exactly the same order.
  *
  * PUSH OR PULL: an author whose tb_user_info.fans is greater than
- * g_cfg.feed_push_threshold (T) is not pushed; readers pull the blogs of
- * followees with more than T/2 fans from tb_blog. Authors with T/2 < fans
- * <= T are both pushed and pulled (the merge drops the duplicate), so a
- * blog stays visible when its author's fans drop back below T. Pulled
- * blogs are limited to those created since the follow, as a push would be.
+ * g_cfg.feed_push_threshold (T) when publishing is not pushed; instead
+ * the author joins the Redis set KEY_FEED_BIG, and readers pull the blogs
+ * of their followees in that set from tb_blog and merge them with the
+ * inbox. Membership is never withdrawn, so a blog published unpushed stays
+ * visible whatever its author's fans do later (an author back under T is
+ * pushed again and also pulled; the merge drops the duplicate). Readers
+ * learn their pulled followees with one SINTER, so a feed without any
+ * costs no MySQL. If the set is lost it is rebuilt from the authors with
+ * more than T/2 fans. Pulled blogs are limited to those created since the
+ * follow, as a push would be.
  *
  * The blog module calls feed_on_publish/feed_on_delete.
  */

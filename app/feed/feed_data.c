@@ -15,16 +15,19 @@
 #include "feed_private.h"
 
 #include "../blog/blog.h"
+#include "../core/cfg.h"
 #include "../core/reply.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FEED_PULL_CHUNK 32           /* authors per pull statement */
 #define FEED_MAX_TS     2147483647LL /* TIMESTAMP's upper end, in seconds */
+#define FEED_SADD_CHUNK 1000         /* members per SADD of a rebuild */
 
 res_t
 feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
@@ -62,18 +65,12 @@ feed_author_fans(struct req *rq, int64_t author, long *fans)
 
 /* ---------------- inbox ---------------- */
 
-/* ZREVRANGEBYSCORE feed:{me} last_id 0 WITHSCORES LIMIT offset count. */
+/* The entries of a ZREVRANGEBYSCORE ... WITHSCORES reply (members that
+ * are not blog ids are ignored rather than failing the feed). */
 static res_t
-feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
-                 size_t count, struct feed_entry **out, size_t *n)
+feed_inbox_parse(struct req *rq, const redisReply *r, struct feed_entry **out,
+                 size_t *n)
 {
-    redisReply *r;
-    res_t rc =
-        rds_cmd(rq, &r, "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
-                key_feed(rq->arena, me), (long long)last_id, (long long)offset,
-                (long long)count);
-    if (rc != RES_OK)
-        return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
         return req_fail(rq, RES_INTERNAL, "ZREVRANGEBYSCORE: bad reply");
     size_t m = r->elements / 2, k = 0;
@@ -83,7 +80,7 @@ feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
         int64_t id;
         if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
             parse_i64(mem->str, &id) < 0 || id <= 0)
-            continue; /* not a blog id: ignore rather than fail the feed */
+            continue;
         e[k].id = id;
         e[k].score = (int64_t)strtod(sc->str, NULL);
         k++;
@@ -91,6 +88,192 @@ feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
     *out = e;
     *n = k;
     return RES_OK;
+}
+
+/* Queues ZREVRANGEBYSCORE feed:{me} last_id 0 WITHSCORES LIMIT offset
+ * count. */
+static res_t
+feed_inbox_append(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
+                  size_t count)
+{
+    return rds_append(
+        rq, "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
+        key_feed(rq->arena, me), (long long)last_id, (long long)offset,
+        (long long)count);
+}
+
+static res_t
+feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
+                 size_t count, struct feed_entry **out, size_t *n)
+{
+    redisReply *r;
+    res_t rc = feed_inbox_append(rq, me, last_id, offset, count);
+    if (rc != RES_OK || (rc = rds_reply(rq, &r)) != RES_OK)
+        return rc;
+    return feed_inbox_parse(rq, r, out, n);
+}
+
+/* ---------------- who is pulled ---------------- */
+
+/* Rebuilds KEY_FEED_BIG when it lacks its sentinel: the authors with
+ * more than T/2 fans, added to whatever publishes added meanwhile (a
+ * union, so nothing they wrote is lost). An author who published above T
+ * and has since fallen to T/2 or below is not recovered: the set is the
+ * record, the rebuild a best effort after Redis lost it. */
+static res_t
+feed_big_ensure(struct req *rq)
+{
+    redisReply *r;
+    res_t rc =
+        rds_cmd(rq, &r, "SISMEMBER %s %s", KEY_FEED_BIG, KEY_FOLLOWS_SENTINEL);
+    if (rc != RES_OK || rds_int(r) == 1)
+        return rc;
+    struct sql_rows t;
+    if ((rc = sql_query(rq, &t,
+                        "SELECT user_id FROM tb_user_info WHERE fans > ?", "l",
+                        (int64_t)(g_cfg.feed_push_threshold / 2))) != RES_OK)
+        return rc;
+    unsigned i = 0;
+    do {
+        const char *argv[2 + FEED_SADD_CHUNK];
+        int argc = 0;
+        argv[argc++] = "SADD";
+        argv[argc++] = KEY_FEED_BIG;
+        if (i == 0)
+            argv[argc++] = KEY_FOLLOWS_SENTINEL;
+        for (; i < t.nrows && argc < 2 + FEED_SADD_CHUNK; i++)
+            argv[argc++] = sql_str(&t, i, 0);
+        if ((rc = rds_cmdv(rq, NULL, argc, argv, NULL)) != RES_OK)
+            return rc;
+    } while (i < t.nrows);
+    return RES_OK;
+}
+
+/* The members of a SINTER reply as ids; *sentinel tells whether the
+ * sentinel was among them. */
+static int64_t *
+feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
+{
+    size_t m = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+    int64_t *ids = arena_alloc(rq->arena, (m ? m : 1) * sizeof(*ids));
+    unsigned k = 0;
+    *sentinel = 0;
+    for (size_t i = 0; i < m; i++) {
+        const redisReply *e = r->element[i];
+        int64_t id;
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(e->str, KEY_FOLLOWS_SENTINEL) == 0)
+            *sentinel = 1;
+        else if (parse_i64(e->str, &id) == 0 && id > 0)
+            ids[k++] = id;
+    }
+    *n = k;
+    return ids;
+}
+
+/* KEYS: follows:{me}, KEY_FEED_BIG, feed:{me}; ARGV: sentinel, last_id,
+ * offset, limit, cache:blog: prefix, blog:liked: prefix, me.
+ * Returns {SINTER of the two sets} when they are not both built or me
+ * follows a pulled author (the caller takes the long way); else also the
+ * inbox window (WITHSCORES), each entry's cached card (false when
+ * missing) and me's like flags ('1'/'0' per entry). Keys are built from
+ * the ids here, so this assumes one Redis (not Cluster), like the hot
+ * page. */
+static const struct rds_script feed_lua_start = {
+    "feed_start",
+    "local inter = redis.call('SINTER', KEYS[1], KEYS[2])\n"
+    "if #inter ~= 1 or inter[1] ~= ARGV[1] then\n"
+    "  return {inter}\n"
+    "end\n"
+    "local r = redis.call('ZREVRANGEBYSCORE', KEYS[3], ARGV[2], 0, "
+    "'WITHSCORES', 'LIMIT', ARGV[3], ARGV[4])\n"
+    "local vals, likes = {}, {}\n"
+    "for i = 1, #r, 2 do\n"
+    "  vals[#vals + 1] = redis.call('GET', ARGV[5] .. r[i])\n"
+    "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[6] .. r[i], ARGV[7]) "
+    "and '1' or '0'\n"
+    "end\n"
+    "return {inter, r, vals, table.concat(likes)}\n"};
+
+/* The fast start: the inbox window with its cards' values and like flags
+ * (r is feed_lua_start's 4-element reply). */
+static res_t
+feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
+{
+    const redisReply *range = r->element[1], *vals = r->element[2],
+                     *likes = r->element[3];
+    size_t m = range->type == REDIS_REPLY_ARRAY ? range->elements / 2 : 0;
+    if (range->type != REDIS_REPLY_ARRAY || range->elements % 2 != 0 ||
+        vals->type != REDIS_REPLY_ARRAY || vals->elements != m ||
+        likes->type != REDIS_REPLY_STRING || likes->len != m)
+        return req_fail(rq, RES_INTERNAL, "feed_start: bad reply");
+    struct arena *a = rq->arena;
+    st->inbox = arena_alloc(a, (m ? m : 1) * sizeof(*st->inbox));
+    st->frag = arena_calloc(a, (m ? m : 1) * sizeof(*st->frag));
+    st->flen = arena_calloc(a, (m ? m : 1) * sizeof(*st->flen));
+    st->likes = arena_calloc(a, (m ? m : 1) * sizeof(*st->likes));
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        const redisReply *mem = range->element[2 * i],
+                         *sc = range->element[2 * i + 1], *v = vals->element[i];
+        int64_t id;
+        if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
+            parse_i64(mem->str, &id) < 0 || id <= 0)
+            continue; /* not a blog id, as in feed_inbox_parse */
+        st->inbox[k].id = id;
+        st->inbox[k].score = (int64_t)strtod(sc->str, NULL);
+        if (v->type == REDIS_REPLY_STRING) {
+            st->frag[k] = v->str;
+            st->flen[k] = v->len;
+        }
+        st->likes[k] = likes->str[i] == '1';
+        k++;
+    }
+    st->ninbox = k;
+    st->fetched = 1;
+    return RES_OK;
+}
+
+res_t
+feed_start(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
+           size_t limit, struct feed_start *st)
+{
+    const char *follows = key_follows(rq->arena, me);
+    char a_last[24], a_off[24], a_lim[24], a_me[24];
+    snprintf(a_last, sizeof(a_last), "%lld", (long long)last_id);
+    snprintf(a_off, sizeof(a_off), "%lld", (long long)offset);
+    snprintf(a_lim, sizeof(a_lim), "%zu", limit);
+    snprintf(a_me, sizeof(a_me), "%lld", (long long)me);
+    const char *keys[3] = {follows, KEY_FEED_BIG, key_feed(rq->arena, me)};
+    const char *args[7] = {KEY_FOLLOWS_SENTINEL,  a_last, a_off, a_lim,
+                           KEY_CACHE_BLOG_PREFIX, KEY_BLOG_LIKED_PREFIX,
+                           a_me};
+    redisReply *r;
+    res_t rc;
+    memset(st, 0, sizeof(*st));
+    if ((rc = rds_eval(rq, &feed_lua_start, &r, 3, keys, 7, args)) != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 1 && r->elements != 4))
+        return req_fail(rq, RES_INTERNAL, "feed_start: bad reply");
+    if (r->elements == 4) /* both sets built, no pulled followee */
+        return feed_start_fetched(rq, r, st);
+
+    int sentinel;
+    unsigned n;
+    int64_t *ids = feed_big_ids(rq, r->element[0], &n, &sentinel);
+    if (!sentinel) { /* a set is missing: build it, then ask again */
+        redisReply *inter;
+        if ((rc = follow_set_ensure(rq, me)) != RES_OK ||
+            (rc = feed_big_ensure(rq)) != RES_OK ||
+            (rc = rds_cmd(rq, &inter, "SINTER %s %s", follows,
+                          KEY_FEED_BIG)) != RES_OK)
+            return rc;
+        ids = feed_big_ids(rq, inter, &n, &sentinel);
+    }
+    if (n == 0)
+        return RES_OK;
+    return follow_followees_since(rq, me, ids, n, &st->big, &st->nbig);
 }
 
 /* ---------------- pull ---------------- */
@@ -200,6 +383,21 @@ feed_page(struct req *rq, int64_t me, const struct follow_followee *big,
 }
 
 /* ---------------- blogs ---------------- */
+
+res_t
+feed_blogs_append_fetched(struct req *rq, const struct feed_start *st,
+                          struct json_object *arr, size_t *live)
+{
+    size_t n = st->ninbox;
+    int64_t *ids = arena_alloc(rq->arena, (n ? n : 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = st->inbox[i].id;
+    unsigned got = 0;
+    res_t rc = blog_cards_append_fetched(rq, ids, (unsigned)n, st->frag,
+                                         st->flen, st->likes, arr, &got);
+    *live = got;
+    return rc;
+}
 
 res_t
 feed_blogs_append(struct req *rq, const struct feed_entry *e, size_t n,

@@ -6,8 +6,9 @@
  * the newest feed_cap entries per inbox. 100,000 followers cost 10 SQL
  * pages and 100 round trips, not 100,000.
  *
- * Big authors (fans > feed_push_threshold) are not pushed at all; their
- * followers pull (feed_data.c). See feed.h for the score and the rule.
+ * Big authors (fans > feed_push_threshold) are not pushed at all: they
+ * join KEY_FEED_BIG and their followers pull (feed_data.c). See feed.h
+ * for the score and the rule.
  */
 #include "feed.h"
 #include "feed_private.h"
@@ -96,8 +97,11 @@ feed_on_publish(struct req *rq, int64_t author, int64_t blog_id,
     res_t rc = feed_blog_meta(rq, author, blog_id, &score, &fans, &found);
     if (rc != RES_OK)
         return rc;
-    if (!found || fans > g_cfg.feed_push_threshold)
+    if (!found)
         return RES_OK;
+    if (fans > g_cfg.feed_push_threshold) /* pulled from now on, for good */
+        return rds_cmd(rq, NULL, "SADD %s %lld", KEY_FEED_BIG,
+                       (long long)author);
     return feed_for_followers(rq, author, blog_id, score, 1);
 }
 

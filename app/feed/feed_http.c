@@ -34,10 +34,8 @@ feed_http_follow(struct req *rq)
     int64_t me = rq->user.id;
     size_t limit = (size_t)g_cfg.page_size;
 
-    struct follow_followee *big;
-    unsigned nbig;
-    if ((rc = follow_big_followees(rq, me, g_cfg.feed_push_threshold / 2, &big,
-                                   &nbig)) != RES_OK)
+    struct feed_start st;
+    if ((rc = feed_start(rq, me, last_id, offset, limit, &st)) != RES_OK)
         return rc;
 
     struct json_object *list = reply_arr(rq);
@@ -45,13 +43,20 @@ feed_http_follow(struct req *rq)
     for (int hop = 0;; hop++) {
         struct feed_entry *e;
         size_t n, live;
-        if ((rc = feed_page(rq, me, big, nbig, last_id, offset, limit, &e,
-                            &n)) != RES_OK)
+        if (hop == 0 && st.fetched) { /* the start read the first page */
+            e = st.inbox;
+            n = st.ninbox;
+        } else if ((rc = feed_page(rq, me, st.big, st.nbig, last_id, offset,
+                                   limit, &e, &n)) != RES_OK) {
             return rc;
+        }
         if (n == 0)
             return reply_ok(rq, NULL); /* exhausted: the page stops */
         feed_cursor_next(e, n, last_id, offset, &min_time, &next);
-        if ((rc = feed_blogs_append(rq, e, n, list, &live)) != RES_OK)
+        rc = hop == 0 && st.fetched
+                 ? feed_blogs_append_fetched(rq, &st, list, &live)
+                 : feed_blogs_append(rq, e, n, list, &live);
+        if (rc != RES_OK)
             return rc;
         if (live > 0)
             break;

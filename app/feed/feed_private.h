@@ -20,9 +20,35 @@ res_t feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id,
                      int64_t *score, long *fans, int *found);
 res_t feed_author_fans(struct req *rq, int64_t author, long *fans);
 
+/* What a feed read starts from (feed_start). */
+struct feed_start {
+    struct follow_followee *big; /* followees pulled (arena), by id */
+    unsigned nbig;
+    /* fetched: the first page's inbox window, read with its cards'
+     * cached values (NULL = miss) and like flags (only when nbig == 0) */
+    int fetched;
+    struct feed_entry *inbox;
+    const char **frag;
+    size_t *flen;
+    int *likes;
+    size_t ninbox;
+};
+
+/* In the common case (both sets built, no pulled followee) one round
+ * trip, a script: the inbox window (last_id, offset, limit) with its
+ * cards' cached values and me's like flags (st->fetched). Otherwise the
+ * missing sets are rebuilt and the followees of me in KEY_FEED_BIG come
+ * with their follow times from MySQL (st->big). */
+res_t feed_start(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
+                 size_t limit, struct feed_start *st);
+
+/* feed_blogs_append for the fetched window of st. */
+res_t feed_blogs_append_fetched(struct req *rq, const struct feed_start *st,
+                                struct json_object *arr, size_t *live);
+
 /* The page for (last_id, offset) of me's feed, in feed ORDER: the inbox
  * alone, or merged with the blogs pulled from the nbig followees in big
- * (from follow_big_followees). *out is an arena array of *n <= limit
+ * (from feed_start). *out is an arena array of *n <= limit
  * entries. */
 res_t feed_page(struct req *rq, int64_t me, const struct follow_followee *big,
                 unsigned nbig, int64_t last_id, int64_t offset, size_t limit,

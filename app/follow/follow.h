@@ -5,7 +5,8 @@
  * whenever it is missing. tb_user_info.fans/followee are kept in the same
  * transaction as the row.
  *
- * The feed module reads followers and "big" followees through this header.
+ * The feed module reads followers, the mirror and follow times through
+ * this header.
  */
 #ifndef HMDP_FOLLOW_H
 #define HMDP_FOLLOW_H
@@ -31,10 +32,16 @@ struct follow_followee {
     int64_t since_s; /* UNIX seconds of tb_follow.create_time */
 };
 
-/* The users me follows whose tb_user_info.fans is greater than min_fans,
- * in one query. *out is an arena array of *n entries, ordered by id. */
-res_t follow_big_followees(struct req *rq, int64_t me, long min_fans,
-                           struct follow_followee **out, unsigned *n);
+/* The follow times of the users among ids[0..n) that me follows, in
+ * one query. *out is an arena array of *nout entries, ordered by id;
+ * ids me does not follow are left out. */
+res_t follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
+                             unsigned n, struct follow_followee **out,
+                             unsigned *nout);
+
+/* Makes sure the mirror follows:{u} is built: rebuilt from tb_follow when
+ * it lacks its sentinel (keys.h). */
+res_t follow_set_ensure(struct req *rq, int64_t u);
 
 /* ---- pure rules (follow.c), unit-tested ---- */
 

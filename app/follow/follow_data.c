@@ -219,6 +219,19 @@ rollback:
 }
 
 res_t
+follow_set_ensure(struct req *rq, int64_t u)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(rq, &r, "SISMEMBER %s %s", key_follows(rq->arena, u),
+                       KEY_FOLLOWS_SENTINEL);
+    if (rc != RES_OK || rds_int(r) == 1)
+        return rc;
+    int64_t *ids;
+    size_t n;
+    return follow_set_rebuild(rq, u, &ids, &n);
+}
+
+res_t
 follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes)
 {
     redisReply *r;
@@ -303,26 +316,35 @@ follow_fans_page(struct req *rq, int64_t author, int64_t *cursor,
 }
 
 res_t
-follow_big_followees(struct req *rq, int64_t me, long min_fans,
-                     struct follow_followee **out, unsigned *n)
+follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
+                       unsigned n, struct follow_followee **out,
+                       unsigned *nout)
 {
+    *out = arena_alloc(rq->arena, (n ? n : 1) * sizeof(**out));
+    *nout = 0;
+    if (n == 0)
+        return RES_OK;
+    struct sql_param *p = arena_calloc(rq->arena, (n + 1) * sizeof(*p));
+    p[0].type = 'l';
+    p[0].i = me;
+    for (unsigned i = 0; i < n; i++) {
+        p[i + 1].type = 'l';
+        p[i + 1].i = ids[i];
+    }
+    char *sql = arena_printf(rq->arena,
+                             "SELECT follow_user_id, "
+                             "UNIX_TIMESTAMP(create_time) FROM tb_follow "
+                             "WHERE user_id = ? AND follow_user_id IN (%s) "
+                             "ORDER BY follow_user_id",
+                             sql_placeholders(rq, n));
     struct sql_rows t;
-    res_t rc =
-        sql_query(rq, &t,
-                  "SELECT f.follow_user_id, UNIX_TIMESTAMP(f.create_time) "
-                  "FROM tb_follow f JOIN tb_user_info i ON i.user_id = "
-                  "f.follow_user_id WHERE f.user_id = ? AND i.fans > ? "
-                  "ORDER BY f.follow_user_id",
-                  "ll", me, (int64_t)min_fans);
+    res_t rc = sql_queryv(rq, &t, sql, p, n + 1);
     if (rc != RES_OK)
         return rc;
-    struct follow_followee *f =
-        arena_alloc(rq->arena, (t.nrows ? t.nrows : 1) * sizeof(*f));
-    for (unsigned i = 0; i < t.nrows; i++) {
-        f[i].user_id = sql_i64(&t, i, 0);
-        f[i].since_s = sql_i64(&t, i, 1);
+    for (unsigned i = 0; i < t.nrows && i < n; i++) {
+        (*out)[i].user_id = sql_i64(&t, i, 0);
+        (*out)[i].since_s = sql_i64(&t, i, 1);
     }
-    *out = f;
-    *n = t.nrows;
+    *nout = t.nrows < n ? t.nrows : n;
     return RES_OK;
 }

@@ -147,7 +147,7 @@ key_blog_gone(struct arena *a, int64_t blog_id)
 char *
 key_cache_blog(struct arena *a, int64_t blog_id)
 {
-    return KEY_WITH_ID(a, "cache:blog:", blog_id);
+    return KEY_WITH_ID(a, KEY_CACHE_BLOG_PREFIX, blog_id);
 }
 
 char *

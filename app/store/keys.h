@@ -74,6 +74,7 @@ char *key_blog_gone(struct arena *a, int64_t blog_id);
  * and without the closing brace; cache:blog:ver:{id}: its version,
  * bumped by every write (see blog_data.c for the protocol). */
 char *key_cache_blog(struct arena *a, int64_t blog_id);
+#define KEY_CACHE_BLOG_PREFIX "cache:blog:"
 char *key_cache_blog_ver(struct arena *a, int64_t blog_id);
 /* HASH page number -> that hot page rendered: its comma-joined blog ids,
  * then each blog's cache:blog fragment after a line break; dropped as a
@@ -87,6 +88,10 @@ char *key_feed(struct arena *a, int64_t user_id);
  * while {sentinel} alone means "follows nobody". */
 char *key_follows(struct arena *a, int64_t user_id);
 #define KEY_FOLLOWS_SENTINEL "0"
+/* SET of the authors whose blogs followers pull (feed.h), plus the
+ * sentinel KEY_FOLLOWS_SENTINEL whenever it was built (a set without it
+ * is rebuilt from tb_user_info). */
+#define KEY_FEED_BIG "feed:big-authors"
 
 char *key_sign(struct arena *a, int64_t user_id, const char *yyyymm);
 char *key_uv(struct arena *a, const char *yyyymmdd);

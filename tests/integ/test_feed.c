@@ -78,6 +78,16 @@ set_fans(int64_t u, long n)
                (long long)u, n, n);
 }
 
+/* What a publish above the threshold writes: the author joins the set
+ * of pulled authors (on = 1), or leaves it (on = 0, never done by the app;
+ * the tests use it to compare with the push alone). */
+static void
+mark_pulled(int64_t u, int on)
+{
+    h_redis_int("%s feed:big-authors %lld", on ? "SADD" : "SREM",
+                (long long)u);
+}
+
 /* A blog row written directly, created at UNIX second t. */
 static struct blog
 insert_blog(int64_t author, long long t, int n)
@@ -364,6 +374,7 @@ test_hybrid_same_as_push(void)
     int pages;
 
     set_fans(big.id, T + 1); /* big: pulled only */
+    mark_pulled(big.id, 1);
     int n = scroll(&f, got, MAXB, &pages);
     CHECK(same(sorted, 27, got, n));
     for (int i = 0; i < n && i < MAXB; i++)
@@ -378,13 +389,29 @@ test_hybrid_same_as_push(void)
 
     /* small: the inbox alone gives the same pages */
     set_fans(big.id, 0);
+    mark_pulled(big.id, 0);
     CHECK(same(sorted, 27, got, scroll(&f, got, MAXB, &pages)));
 
     /* big again, but the pushed copies gone: still the same */
     for (int i = 0; i < 27; i += 3)
         h_redis_int("ZREM feed:%lld %lld", (long long)f.id, (long long)b[i].id);
     set_fans(big.id, T + 1);
+    mark_pulled(big.id, 1);
     CHECK(same(sorted, 27, got, scroll(&f, got, MAXB, &pages)));
+
+    /* the set of pulled authors lost (flushed): rebuilt from the fans
+     * counts on the next read, with its sentinel, and the same pages */
+    h_redis_int("DEL feed:big-authors");
+    CHECK(same(sorted, 27, got, scroll(&f, got, MAXB, &pages)));
+    CHECK(h_redis_int("SISMEMBER feed:big-authors 0") == 1);
+    CHECK(h_redis_int("SISMEMBER feed:big-authors %lld", (long long)big.id) ==
+          1);
+
+    /* the follower's own mirror lost too: rebuilt, same pages */
+    h_redis_int("DEL follows:%lld", (long long)f.id);
+    CHECK(same(sorted, 27, got, scroll(&f, got, MAXB, &pages)));
+    CHECK(h_redis_int("SISMEMBER follows:%lld %lld", (long long)f.id,
+                      (long long)big.id) == 1);
     struct user *all[] = {&f, &big, &s1, &s2};
     for (int i = 0; i < 4; i++)
         free(all[i]->token);
@@ -403,6 +430,7 @@ test_pull_ties(void)
                "WHERE user_id = %lld",
                now - 7200, (long long)f.id);
     set_fans(big.id, T + 1);
+    mark_pulled(big.id, 1);
     struct blog b[48];
     for (int i = 0; i < 25; i++) /* runs of 3 */
         b[i] = insert_blog(big.id, now - 3000 + i / 3, i);
@@ -530,6 +558,14 @@ test_e2e_big_author_and_delete(void)
     qsort(sorted, 12, sizeof(sorted[0]), blog_cmp);
     int64_t got[MAXB];
     int pages;
+    CHECK(same(sorted, 12, got, scroll(&f, got, MAXB, &pages)));
+    /* publishing above the threshold made the author a pulled one */
+    CHECK(h_redis_int("SISMEMBER feed:big-authors %lld", (long long)big.id) ==
+          1);
+    CHECK(h_redis_int("SISMEMBER feed:big-authors %lld",
+                      (long long)small.id) == 0);
+    /* and for good: fans falling to 0 later does not hide those blogs */
+    set_fans(big.id, 0);
     CHECK(same(sorted, 12, got, scroll(&f, got, MAXB, &pages)));
 
     /* delete one of the small author's blogs */
