@@ -96,10 +96,10 @@ static res_t
 feed_inbox_append(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
                   size_t count)
 {
-    return rds_append(
-        rq, "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
-        key_feed(rq->arena, me), (long long)last_id, (long long)offset,
-        (long long)count);
+    return rds_append(rq,
+                      "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
+                      key_feed(rq->arena, me), (long long)last_id,
+                      (long long)offset, (long long)count);
 }
 
 static res_t
@@ -246,9 +246,9 @@ feed_start(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
     snprintf(a_lim, sizeof(a_lim), "%zu", limit);
     snprintf(a_me, sizeof(a_me), "%lld", (long long)me);
     const char *keys[3] = {follows, KEY_FEED_BIG, key_feed(rq->arena, me)};
-    const char *args[7] = {KEY_FOLLOWS_SENTINEL,  a_last, a_off, a_lim,
-                           KEY_CACHE_BLOG_PREFIX, KEY_BLOG_LIKED_PREFIX,
-                           a_me};
+    const char *args[7] = {
+        KEY_FOLLOWS_SENTINEL,  a_last, a_off, a_lim, KEY_CACHE_BLOG_PREFIX,
+        KEY_BLOG_LIKED_PREFIX, a_me};
     redisReply *r;
     res_t rc;
     memset(st, 0, sizeof(*st));
@@ -266,8 +266,8 @@ feed_start(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
         redisReply *inter;
         if ((rc = follow_set_ensure(rq, me)) != RES_OK ||
             (rc = feed_big_ensure(rq)) != RES_OK ||
-            (rc = rds_cmd(rq, &inter, "SINTER %s %s", follows,
-                          KEY_FEED_BIG)) != RES_OK)
+            (rc = rds_cmd(rq, &inter, "SINTER %s %s", follows, KEY_FEED_BIG)) !=
+                RES_OK)
             return rc;
         ids = feed_big_ids(rq, inter, &n, &sentinel);
     }

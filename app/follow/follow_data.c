@@ -317,8 +317,7 @@ follow_fans_page(struct req *rq, int64_t author, int64_t *cursor,
 
 res_t
 follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
-                       unsigned n, struct follow_followee **out,
-                       unsigned *nout)
+                       unsigned n, struct follow_followee **out, unsigned *nout)
 {
     *out = arena_alloc(rq->arena, (n ? n : 1) * sizeof(**out));
     *nout = 0;

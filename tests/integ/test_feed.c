@@ -84,8 +84,7 @@ set_fans(int64_t u, long n)
 static void
 mark_pulled(int64_t u, int on)
 {
-    h_redis_int("%s feed:big-authors %lld", on ? "SADD" : "SREM",
-                (long long)u);
+    h_redis_int("%s feed:big-authors %lld", on ? "SADD" : "SREM", (long long)u);
 }
 
 /* A blog row written directly, created at UNIX second t. */
@@ -562,8 +561,8 @@ test_e2e_big_author_and_delete(void)
     /* publishing above the threshold made the author a pulled one */
     CHECK(h_redis_int("SISMEMBER feed:big-authors %lld", (long long)big.id) ==
           1);
-    CHECK(h_redis_int("SISMEMBER feed:big-authors %lld",
-                      (long long)small.id) == 0);
+    CHECK(h_redis_int("SISMEMBER feed:big-authors %lld", (long long)small.id) ==
+          0);
     /* and for good: fans falling to 0 later does not hide those blogs */
     set_fans(big.id, 0);
     CHECK(same(sorted, 12, got, scroll(&f, got, MAXB, &pages)));
