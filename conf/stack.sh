@@ -20,7 +20,7 @@
 #
 # Files in DIR: env (export lines for the app and tests), nginx.conf,
 # admin_token, db/ (MariaDB data, kept across stop/start), imgs/ (uploads),
-# bench/, html/, logs/*.log, *.pid, mysql.sock, nginx-temp/. Redis keeps
+# bench/, html/, logs/*.log, *.pid, mysql.sock, redis.sock, nginx-temp/. Redis keeps
 # nothing on disk. Every step of start is idempotent: a service whose pid
 # file names a live process is left alone. stop kills only what the pid
 # files name, and is safe when nothing runs.
@@ -284,7 +284,11 @@ start_redis() {
     need_free_port "$REDIS_PORT" redis
     rm -f -- "$pidf"
     # shellcheck disable=SC2094 # --logfile is written by the daemon only
+    # the workers use the Unix socket (cheaper than TCP on loopback);
+    # the port serves redis-cli and the tests
+    ((${#DIR} < 90)) || die "run dir path too long for a socket: $DIR"
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DIR" \
+        --unixsocket "$DIR/redis.sock" --unixsocketperm 700 \
         --save '' --appendonly no --daemonize yes --pidfile "$pidf" \
         --logfile "$LOGS/redis.log" </dev/null >>"$LOGS/redis.log" 2>&1 ||
         die "redis-server failed to start"
@@ -337,6 +341,7 @@ write_env() {
         printf 'export HMDP_FCGI_ADDR=%q\n' "127.0.0.1:$FCGI_PORT"
         printf 'export HMDP_REDIS_HOST=%q\n' 127.0.0.1
         printf 'export HMDP_REDIS_PORT=%q\n' "$REDIS_PORT"
+        printf 'export HMDP_REDIS_SOCKET=%q\n' "$DIR/redis.sock"
         printf 'export HMDP_MYSQL_HOST=%q\n' 127.0.0.1
         printf 'export HMDP_MYSQL_PORT=%q\n' "$MYSQL_PORT"
         printf 'export HMDP_MYSQL_SOCKET=%q\n' "$DIR/mysql.sock"

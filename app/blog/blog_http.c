@@ -154,8 +154,10 @@ blog_http_publish(struct req *rq)
 }
 
 /* GET /blog/hot?current=: by liked DESC, id DESC, with authors/isLike.
- * Warm: one Redis round trip (the rendered page with the caller's
- * likes), no MySQL. */
+ * Warm: one Redis round trip in all (the session lookup, then the script
+ * giving the caller's likes and, when the worker's copy is stale, the
+ * rendered page), no MySQL. ROUTE_AUTH_LATE: the session is looked up by
+ * blog_hot_page, so a bad `current` is answered without it. */
 static res_t
 blog_http_hot(struct req *rq)
 {
@@ -167,8 +169,7 @@ blog_http_hot(struct req *rq)
     res_t rc;
     if ((rc = req_query_i64(rq, "current", 1, 1, BLOG_PAGE_MAX, &cur)) !=
             RES_OK ||
-        (rc = blog_hot_page(rq, cur, req_uid(rq), &frag, &flen, &likes, &n)) !=
-            RES_OK)
+        (rc = blog_hot_page(rq, cur, &frag, &flen, &likes, &n)) != RES_OK)
         return rc;
     char *t = blog_cards_array(rq->arena, frag, flen, likes, n, &len);
     return reply_ok(rq, reply_raw(rq, t, len));
@@ -417,7 +418,7 @@ blog_http_comment_delete(struct req *rq)
 
 const struct route blog_routes[] = {
     {HTTP_POST, "/blog", blog_http_publish, ROUTE_AUTH},
-    {HTTP_GET, "/blog/hot", blog_http_hot, 0},
+    {HTTP_GET, "/blog/hot", blog_http_hot, ROUTE_AUTH_LATE},
     {HTTP_GET, "/blog/of/me", blog_http_of_me, ROUTE_AUTH},
     {HTTP_GET, "/blog/of/user", blog_http_of_user, 0},
     {HTTP_GET, "/blog/likes/{id}", blog_http_likes, 0},

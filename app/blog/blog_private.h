@@ -70,13 +70,15 @@ res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
  * exist. */
 res_t blog_frags_complete(struct req *rq, const int64_t *ids, unsigned n,
                           const char **frag, size_t *flen);
-/* Hot page `current` (liked DESC, id DESC) as *n fragments with uid's
- * isLike flags (arena arrays), through the cache:blog:hot hash, which
- * holds each page rendered (blog_page_render). Warm: one Redis round
- * trip (a script: the page and uid's ZSCOREs), no MySQL. */
-res_t blog_hot_page(struct req *rq, int64_t current, int64_t uid,
-                    const char ***frag, size_t **flen, int **likes,
-                    unsigned *n);
+/* Hot page `current` (liked DESC, id DESC) as *n fragments with the
+ * caller's isLike flags (arena arrays), through the cache:blog:hot hash,
+ * which holds each page rendered (blog_page_render), and the worker's
+ * copy of it. For a ROUTE_AUTH_LATE route: the session is looked up here
+ * (user_auth_send/recv), in the same round trip as the script. Warm: one
+ * Redis round trip in all, no MySQL, and the page text crosses only when
+ * the worker's copy is stale. */
+res_t blog_hot_page(struct req *rq, int64_t current, const char ***frag,
+                    size_t **flen, int **likes, unsigned *n);
 /* After a committed write: drops blog id's cached fragment (id > 0) and,
  * when hot is set, the hot pages, bumping their versions. RES_DEP_DOWN /
  * RES_INTERNAL (described) when Redis failed. */

@@ -26,6 +26,7 @@ struct cfg_key {
 static const struct cfg_key cfg_keys[] = {
     {"redis_host", CFG_STR, &g_cfg.redis_host, "127.0.0.1"},
     {"redis_port", CFG_INT, &g_cfg.redis_port, "6379"},
+    {"redis_socket", CFG_STR, &g_cfg.redis_socket, ""},
     {"mysql_host", CFG_STR, &g_cfg.mysql_host, "127.0.0.1"},
     {"mysql_port", CFG_INT, &g_cfg.mysql_port, "3306"},
     {"mysql_socket", CFG_STR, &g_cfg.mysql_socket, ""},

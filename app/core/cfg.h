@@ -9,6 +9,7 @@
 struct cfg {
     char *redis_host;
     int redis_port;
+    char *redis_socket; /* "" = TCP */
     char *mysql_host;
     int mysql_port;
     char *mysql_socket; /* "" = TCP */

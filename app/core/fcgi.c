@@ -92,7 +92,7 @@ fcgi_dispatch(const struct route *const *tables, const struct fcgi_hooks *hooks,
             return rc;
     }
 
-    if (hooks && hooks->authenticate) {
+    if (hooks && hooks->authenticate && !(r->flags & ROUTE_AUTH_LATE)) {
         rc = hooks->authenticate(rq, (r->flags & ROUTE_AUTH) != 0);
         if (rc != RES_OK)
             return rc;

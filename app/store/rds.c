@@ -19,6 +19,9 @@
 static redisContext *rds_ctx;
 static int rds_owed;    /* replies to read and drop before the next one */
 static int rds_pending; /* replies queued with rds_append, not yet read */
+/* replies of commands fired while a pipeline was open: they come after
+ * its replies, and join rds_owed once the last of those is read */
+static int rds_late;
 static int rds_io_ms = 2000;
 static int rds_checked; /* liveness checked during this request */
 
@@ -40,7 +43,7 @@ rds_drop(const char *why)
         redisFree(rds_ctx);
     }
     rds_ctx = NULL;
-    rds_owed = rds_pending = 0;
+    rds_owed = rds_pending = rds_late = 0;
     rds_nshas = 0;
 }
 
@@ -60,13 +63,16 @@ rds_close(void)
     if (rds_ctx)
         redisFree(rds_ctx);
     rds_ctx = NULL;
-    rds_owed = rds_pending = 0;
+    rds_owed = rds_pending = rds_late = 0;
     rds_nshas = 0;
 }
 
 static res_t
 rds_down(struct req *rq, const char *what)
 {
+    if (g_cfg.redis_socket[0])
+        return req_fail(rq, RES_DEP_DOWN, "redis %s unavailable: %s",
+                        g_cfg.redis_socket, what);
     return req_fail(rq, RES_DEP_DOWN, "redis %s:%d unavailable: %s",
                     g_cfg.redis_host, g_cfg.redis_port, what);
 }
@@ -82,7 +88,9 @@ rds_connect(struct req *rq)
         return RES_OK;
     struct timeval tv = {0, 500000};
     redisContext *c =
-        redisConnectWithTimeout(g_cfg.redis_host, g_cfg.redis_port, tv);
+        g_cfg.redis_socket[0]
+            ? redisConnectUnixWithTimeout(g_cfg.redis_socket, tv)
+            : redisConnectWithTimeout(g_cfg.redis_host, g_cfg.redis_port, tv);
     if (c == NULL)
         abort();
     if (c->err) {
@@ -94,7 +102,7 @@ rds_connect(struct req *rq)
     struct timeval io = {rds_io_ms / 1000, (rds_io_ms % 1000) * 1000};
     redisSetTimeout(c, io);
     rds_ctx = c;
-    rds_owed = rds_pending = 0;
+    rds_owed = rds_pending = rds_late = 0;
     rds_nshas = 0;
     return RES_OK;
 }
@@ -138,6 +146,17 @@ rds_settle(struct req *rq)
     return RES_OK;
 }
 
+/* One pipeline reply was read: after the last, the replies of commands
+ * fired meanwhile are next on the wire. */
+static void
+rds_pending_read(void)
+{
+    if (--rds_pending == 0) {
+        rds_owed += rds_late;
+        rds_late = 0;
+    }
+}
+
 static res_t
 rds_take(struct req *rq, redisReply *r, redisReply **out)
 {
@@ -164,9 +183,11 @@ rds_finish_cmd(struct req *rq, int appended, redisReply **out)
         redisReply *r;
         if ((rc = rds_read_one(rq, &r)) != RES_OK)
             return rc;
-        rds_pending--;
+        rds_pending_read();
         freeReplyObject(r);
     }
+    if ((rc = rds_settle(rq)) != RES_OK) /* fired meanwhile */
+        return rc;
     redisReply *r;
     if ((rc = rds_read_one(rq, &r)) != RES_OK)
         return rc;
@@ -242,7 +263,7 @@ rds_reply(struct req *rq, redisReply **out)
     redisReply *r;
     if ((rc = rds_read_one(rq, &r)) != RES_OK)
         return rc;
-    rds_pending--;
+    rds_pending_read();
     arena_defer(rq->arena, rds_free_reply, r);
     *out = r;
     if (r->type == REDIS_REPLY_ERROR) {
@@ -275,12 +296,11 @@ rds_fire_queued(int a)
         rds_drop("append failed");
         return;
     }
-    /* fired commands are queued behind any pending pipeline replies */
-    if (rds_pending > 0) {
-        rds_drop("rds_fire inside an open pipeline");
-        return;
-    }
-    rds_owed++;
+    /* inside an open pipeline the reply comes after the pipeline's */
+    if (rds_pending > 0)
+        rds_late++;
+    else
+        rds_owed++;
 }
 
 void
@@ -388,27 +408,51 @@ rds_load_script(struct req *rq, const struct rds_script *s, const char **sha)
     return RES_OK;
 }
 
-res_t
-rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
-         int nkeys, const char *const *keys, int nargs, const char *const *args)
+/* The EVALSHA argv of s (EVAL with the source when the connection has
+ * no SHA for it). */
+static const char **
+rds_eval_argv(struct req *rq, const struct rds_script *s, int nkeys,
+              const char *const *keys, int nargs, const char *const *args,
+              int *argc)
 {
-    res_t rc = rds_connect(rq);
-    if (rc != RES_OK)
-        return rc;
     const char *sha = rds_sha_of(s);
-    if (sha == NULL && (rc = rds_load_script(rq, s, &sha)) != RES_OK)
-        return rc;
-    int argc = 3 + nkeys + nargs;
-    const char **argv = arena_alloc(rq->arena, (size_t)argc * sizeof(*argv));
-    char *nk = arena_printf(rq->arena, "%d", nkeys);
-    argv[0] = "EVALSHA";
-    argv[1] = sha;
-    argv[2] = nk;
+    *argc = 3 + nkeys + nargs;
+    const char **argv = arena_alloc(rq->arena, (size_t)*argc * sizeof(*argv));
+    argv[0] = sha ? "EVALSHA" : "EVAL";
+    argv[1] = sha ? sha : s->src;
+    argv[2] = arena_printf(rq->arena, "%d", nkeys);
     for (int i = 0; i < nkeys; i++)
         argv[3 + i] = keys[i];
     for (int i = 0; i < nargs; i++)
         argv[3 + nkeys + i] = args[i];
+    return argv;
+}
 
+/* r answered argv: on NOSCRIPT (the server lost its script cache:
+ * restart, SCRIPT FLUSH) the script runs again with EVAL. */
+static res_t
+rds_eval_done(struct req *rq, const struct rds_script *s, const char **argv,
+              int argc, redisReply *r, redisReply **out)
+{
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        argv[0] = "EVAL";
+        argv[1] = s->src;
+        rds_nshas = 0;
+        return rds_cmdv(rq, out, argc, argv, NULL);
+    }
+    return rds_take(rq, r, out);
+}
+
+res_t
+rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
+         int nkeys, const char *const *keys, int nargs, const char *const *args)
+{
+    res_t rc = rds_script_ready(rq, s);
+    if (rc != RES_OK)
+        return rc;
+    int argc;
+    const char **argv = rds_eval_argv(rq, s, nkeys, keys, nargs, args, &argc);
     int a = redisAppendCommandArgv(rds_ctx, argc, argv, NULL);
     if (a != REDIS_OK) {
         rds_drop("append failed");
@@ -419,15 +463,44 @@ rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
     redisReply *r;
     if ((rc = rds_read_one(rq, &r)) != RES_OK)
         return rc;
-    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-        freeReplyObject(r);
-        /* the server lost its script cache (restart, SCRIPT FLUSH) */
-        argv[0] = "EVAL";
-        argv[1] = s->src;
-        rds_nshas = 0;
-        return rds_cmdv(rq, out, argc, argv, NULL);
-    }
-    return rds_take(rq, r, out);
+    return rds_eval_done(rq, s, argv, argc, r, out);
+}
+
+res_t
+rds_script_ready(struct req *rq, const struct rds_script *s)
+{
+    res_t rc = rds_connect(rq);
+    if (rc != RES_OK)
+        return rc;
+    const char *sha;
+    if (rds_sha_of(s) == NULL && (rc = rds_load_script(rq, s, &sha)) != RES_OK)
+        return rc;
+    return RES_OK;
+}
+
+res_t
+rds_eval_append(struct req *rq, struct rds_eval_q *q,
+                const struct rds_script *s, int nkeys, const char *const *keys,
+                int nargs, const char *const *args)
+{
+    q->s = s;
+    q->argv = rds_eval_argv(rq, s, nkeys, keys, nargs, args, &q->argc);
+    return rds_appendv(rq, q->argc, q->argv, NULL);
+}
+
+res_t
+rds_eval_reply(struct req *rq, struct rds_eval_q *q, redisReply **out)
+{
+    if (rds_ctx == NULL)
+        return rds_down(rq, "connection lost mid-pipeline");
+    if (rds_pending <= 0)
+        return req_fail(rq, RES_INTERNAL, "rds_eval_reply without a command");
+    res_t rc = rds_settle(rq);
+    redisReply *r;
+    if (rc != RES_OK || (rc = rds_read_one(rq, &r)) != RES_OK)
+        return rc;
+    rds_pending_read();
+    return rds_eval_done(rq, q->s, q->argv, q->argc, r, out);
 }
 
 long long

@@ -65,6 +65,23 @@ void rds_set_io_timeout(int ms);
 /* Closes the connection (tests; orderly shutdown). */
 void rds_close(void);
 
+/* A script pipelined with other commands: rds_script_ready before
+ * anything is appended (it may load the script, a round trip of its
+ * own), then rds_eval_append in the pipeline and rds_eval_reply in its
+ * turn among the rds_reply calls. q carries the command to rerun with
+ * EVAL should the server answer NOSCRIPT. */
+struct rds_eval_q {
+    const struct rds_script *s;
+    const char **argv;
+    int argc;
+};
+res_t rds_script_ready(struct req *rq, const struct rds_script *s);
+res_t rds_eval_append(struct req *rq, struct rds_eval_q *q,
+                      const struct rds_script *s, int nkeys,
+                      const char *const *keys, int nargs,
+                      const char *const *args);
+res_t rds_eval_reply(struct req *rq, struct rds_eval_q *q, redisReply **out);
+
 /* Reply helpers: integer value of an INTEGER or numeric STRING reply,
  * 0 otherwise; string of a STRING/STATUS reply as an arena copy. */
 long long rds_int(const redisReply *r);

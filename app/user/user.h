@@ -18,6 +18,15 @@ extern const struct route user_routes[];
  * counts the visitor for UV. */
 res_t user_authenticate(struct req *rq, int required);
 
+/* user_authenticate in two halves, for a handler of a ROUTE_AUTH_LATE
+ * route that pipelines the session lookup with its own first command:
+ * user_auth_send queues the lookup and sets *key to the session's Redis
+ * key (NULL, with nothing queued, without a well-formed token); the
+ * caller appends its commands; user_auth_recv(key) reads the lookup,
+ * before the caller's replies, and sets rq->user. Always call both. */
+res_t user_auth_send(struct req *rq, const char **key);
+res_t user_auth_recv(struct req *rq, const char *key);
+
 /* *found = whether user id exists (one indexed lookup). */
 res_t user_exists(struct req *rq, int64_t id, int *found);
 

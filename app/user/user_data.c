@@ -252,13 +252,11 @@ user_count_visit(struct req *rq, const char *visitor)
 }
 
 res_t
-user_authenticate(struct req *rq, int required)
+user_auth_send(struct req *rq, const char **key)
 {
-    (void)required;
-    if (rq->token == NULL || !user_token_shape_ok(rq->token)) {
-        user_count_visit(rq, rq->client_addr);
+    *key = NULL;
+    if (rq->token == NULL || !user_token_shape_ok(rq->token))
         return RES_OK;
-    }
     const char *k = key_login_token(rq->arena, rq->token);
     size_t kn = strlen(k);
     /* the sliding refresh rides in the same round trip as the lookup;
@@ -270,8 +268,23 @@ user_authenticate(struct req *rq, int required)
     const char *hgetall[2] = {"HGETALL", k};
     const size_t hgetall_len[2] = {7, kn};
     rds_firev(rq, 3, expire, expire_len);
+    res_t rc = rds_appendv(rq, 2, hgetall, hgetall_len);
+    if (rc == RES_OK)
+        *key = k;
+    return rc;
+}
+
+res_t
+user_auth_recv(struct req *rq, const char *key)
+{
+    if (key == NULL) {
+        user_count_visit(rq, rq->client_addr);
+        return RES_OK;
+    }
     redisReply *r;
-    res_t rc = rds_cmdv(rq, &r, 2, hgetall, hgetall_len);
+    res_t rc = rds_reply(rq, &r);
+    if (rc == RES_INTERNAL)
+        return req_fail(rq, rc, "session lookup failed");
     if (rc != RES_OK)
         return rc;
     const char *id = NULL, *nick = "", *icon = "";
@@ -300,6 +313,17 @@ user_authenticate(struct req *rq, int required)
         user_count_visit(rq, rq->client_addr);
     }
     return RES_OK;
+}
+
+res_t
+user_authenticate(struct req *rq, int required)
+{
+    (void)required;
+    const char *key;
+    res_t rc = user_auth_send(rq, &key);
+    if (rc != RES_OK)
+        return rc;
+    return user_auth_recv(rq, key);
 }
 
 /* ---------------- profiles ---------------- */

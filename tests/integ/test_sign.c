@@ -192,6 +192,42 @@ test_uv(void)
     }
 }
 
+/* A visitor whose only request is the hot list is counted too: that
+ * route looks the session up late, in the same round trip as its page
+ * script, and the count is sent after the script's reply. */
+static void
+test_uv_hot_only(void)
+{
+    char phone[16], today[16];
+    snprintf(phone, sizeof(phone), "%s", h_phone());
+    char *tok = h_login_phone(phone, NULL); /* no /user/me */
+    CHECK(tok != NULL);
+    if (tok == NULL)
+        return;
+    long long id =
+        h_sql_int("SELECT id FROM tb_user WHERE phone = '%s'", phone);
+    CHECK(id > 0);
+    struct resp r;
+    CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && r.status == 200 &&
+          h_success(&r));
+    h_free(&r);
+    h_sleep_ms(100); /* the PFADD travels after the response */
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y%m%d", &tm);
+    CHECK(h_redis_int("PFADD uv:%s %lld", today, id) == 0);
+    /* and the worker's Redis connection is in step: later requests on
+     * every worker still answer */
+    for (int i = 0; i < 8; i++) {
+        CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && h_success(&r));
+        h_free(&r);
+        CHECK(h_get("/user/me", tok, &r) == 0 && h_success(&r));
+        h_free(&r);
+    }
+    free(tok);
+}
+
 int
 main(void)
 {
@@ -199,5 +235,6 @@ main(void)
     RUN(test_sign_twice);
     RUN(test_sign_streak);
     RUN(test_uv);
+    RUN(test_uv_hot_only);
     T_DONE();
 }

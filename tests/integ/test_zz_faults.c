@@ -98,9 +98,10 @@ test_redis_outage(void)
           r.status == 503 && !h_success(&r));
     h_free(&r);
     CHECK(sh("redis-server --port %s --bind 127.0.0.1 --dir %s --save '' "
+             "--unixsocket %s/redis.sock --unixsocketperm 700 "
              "--appendonly no --daemonize yes --pidfile %s/redis.pid "
              "--logfile %s/logs/redis.log",
-             port, dir, dir, dir) == 0);
+             port, dir, dir, dir, dir) == 0);
     int up = 0;
     for (int i = 0; i < 50 && !up; i++) {
         h_sleep_ms(100);
