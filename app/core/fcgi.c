@@ -97,8 +97,9 @@ fcgi_dispatch(const struct route *const *tables, const struct fcgi_hooks *hooks,
         if (rc != RES_OK)
             return rc;
     }
-    if ((r->flags & ROUTE_AUTH) && !rq->has_user)
-        return req_fail(rq, RES_UNAUTH, "请先登录");
+    if ((r->flags & ROUTE_AUTH) && !(r->flags & ROUTE_AUTH_LATE) &&
+        !rq->has_user)
+        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
     return r->fn(rq);
 }
 

@@ -77,6 +77,9 @@ struct req {
     struct json_object *data; /* owned by the request; NULL = no data */
 };
 
+/* The message of a 401 (API.md §2.3). */
+#define REQ_MSG_LOGIN "请先登录"
+
 /* Records rc and a user-facing message (first failure wins) and returns rc.
  * For RES_DEP_DOWN/RES_INTERNAL the message goes to the log and the client
  * gets a generic text. */

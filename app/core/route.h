@@ -16,9 +16,9 @@ enum route_flags {
     ROUTE_AUTH = 1,   /* 401 when anonymous */
     ROUTE_ADMIN = 2,  /* X-Admin-Token must equal the configured token */
     ROUTE_UPLOAD = 4, /* body limit is upload_limit instead of body_limit */
-    /* optional auth that the handler runs itself, pipelined with its
-     * first Redis command (the authenticate hook is not called; never
-     * with ROUTE_AUTH) */
+    /* the handler authenticates itself, pipelining the session lookup
+     * with its first Redis command: the authenticate hook is not called,
+     * and with ROUTE_AUTH the handler answers the 401 (before any 400) */
     ROUTE_AUTH_LATE = 8,
 };
 

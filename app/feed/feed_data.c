@@ -20,6 +20,7 @@
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
+#include "../user/user.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,37 +173,43 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
     return ids;
 }
 
-/* KEYS: follows:{me}, KEY_FEED_BIG, feed:{me}; ARGV: sentinel, last_id,
- * offset, limit, cache:blog: prefix, blog:liked: prefix, me.
- * Returns {SINTER of the two sets} when they are not both built or me
- * follows a pulled author (the caller takes the long way); else also the
- * inbox window (WITHSCORES), each entry's cached card (false when
- * missing) and me's like flags ('1'/'0' per entry). Keys are built from
- * the ids here, so this assumes one Redis (not Cluster), like the hot
- * page. */
+/* KEYS: KEY_FEED_BIG; ARGV: the caller's session key, sentinel, last_id,
+ * offset, limit, and the key prefixes of cache:blog:, blog:liked:,
+ * follows: and feed:.
+ * The caller (me) is the session's "id" field: {} without one. Then
+ * {me, SINTER of follows:{me} and KEY_FEED_BIG} when those sets are not
+ * both built or me follows a pulled author (the caller takes the long
+ * way); else also the inbox window (WITHSCORES), each entry's cached
+ * card (false when missing) and me's like flags ('1'/'0' per entry).
+ * Keys are built here from the session and the ids, so this assumes one
+ * Redis (not Cluster), like the hot page. */
 static const struct rds_script feed_lua_start = {
     "feed_start",
-    "local inter = redis.call('SINTER', KEYS[1], KEYS[2])\n"
-    "if #inter ~= 1 or inter[1] ~= ARGV[1] then\n"
-    "  return {inter}\n"
+    "local me = redis.call('HGET', ARGV[1], 'id')\n"
+    "if not me then\n"
+    "  return {}\n"
     "end\n"
-    "local r = redis.call('ZREVRANGEBYSCORE', KEYS[3], ARGV[2], 0, "
-    "'WITHSCORES', 'LIMIT', ARGV[3], ARGV[4])\n"
+    "local inter = redis.call('SINTER', ARGV[8] .. me, KEYS[1])\n"
+    "if #inter ~= 1 or inter[1] ~= ARGV[2] then\n"
+    "  return {me, inter}\n"
+    "end\n"
+    "local r = redis.call('ZREVRANGEBYSCORE', ARGV[9] .. me, ARGV[3], 0, "
+    "'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])\n"
     "local vals, likes = {}, {}\n"
     "for i = 1, #r, 2 do\n"
-    "  vals[#vals + 1] = redis.call('GET', ARGV[5] .. r[i])\n"
-    "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[6] .. r[i], ARGV[7]) "
+    "  vals[#vals + 1] = redis.call('GET', ARGV[6] .. r[i])\n"
+    "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[7] .. r[i], me) "
     "and '1' or '0'\n"
     "end\n"
-    "return {inter, r, vals, table.concat(likes)}\n"};
+    "return {me, inter, r, vals, table.concat(likes)}\n"};
 
 /* The fast start: the inbox window with its cards' values and like flags
- * (r is feed_lua_start's 4-element reply). */
+ * (r is feed_lua_start's 5-element reply). */
 static res_t
 feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
 {
-    const redisReply *range = r->element[1], *vals = r->element[2],
-                     *likes = r->element[3];
+    const redisReply *range = r->element[2], *vals = r->element[3],
+                     *likes = r->element[4];
     size_t m = range->type == REDIS_REPLY_ARRAY ? range->elements / 2 : 0;
     if (range->type != REDIS_REPLY_ARRAY || range->elements % 2 != 0 ||
         vals->type != REDIS_REPLY_ARRAY || vals->elements != m ||
@@ -235,45 +242,81 @@ feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
     return RES_OK;
 }
 
-res_t
-feed_start(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
-           size_t limit, struct feed_start *st)
+/* The long way: the sets rebuilt if missing, the pulled followees with
+ * their follow times. inter: a SINTER reply for me, or NULL. */
+static res_t
+feed_start_slow(struct req *rq, int64_t me, const redisReply *inter,
+                struct feed_start *st)
 {
     const char *follows = key_follows(rq->arena, me);
-    char a_last[24], a_off[24], a_lim[24], a_me[24];
-    snprintf(a_last, sizeof(a_last), "%lld", (long long)last_id);
-    snprintf(a_off, sizeof(a_off), "%lld", (long long)offset);
-    snprintf(a_lim, sizeof(a_lim), "%zu", limit);
-    snprintf(a_me, sizeof(a_me), "%lld", (long long)me);
-    const char *keys[3] = {follows, KEY_FEED_BIG, key_feed(rq->arena, me)};
-    const char *args[7] = {
-        KEY_FOLLOWS_SENTINEL,  a_last, a_off, a_lim, KEY_CACHE_BLOG_PREFIX,
-        KEY_BLOG_LIKED_PREFIX, a_me};
-    redisReply *r;
+    redisReply *again;
     res_t rc;
-    memset(st, 0, sizeof(*st));
-    if ((rc = rds_eval(rq, &feed_lua_start, &r, 3, keys, 7, args)) != RES_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 1 && r->elements != 4))
-        return req_fail(rq, RES_INTERNAL, "feed_start: bad reply");
-    if (r->elements == 4) /* both sets built, no pulled followee */
-        return feed_start_fetched(rq, r, st);
-
-    int sentinel;
-    unsigned n;
-    int64_t *ids = feed_big_ids(rq, r->element[0], &n, &sentinel);
+    int sentinel = 0;
+    unsigned n = 0;
+    int64_t *ids = NULL;
+    if (inter)
+        ids = feed_big_ids(rq, inter, &n, &sentinel);
     if (!sentinel) { /* a set is missing: build it, then ask again */
-        redisReply *inter;
         if ((rc = follow_set_ensure(rq, me)) != RES_OK ||
             (rc = feed_big_ensure(rq)) != RES_OK ||
-            (rc = rds_cmd(rq, &inter, "SINTER %s %s", follows, KEY_FEED_BIG)) !=
+            (rc = rds_cmd(rq, &again, "SINTER %s %s", follows, KEY_FEED_BIG)) !=
                 RES_OK)
             return rc;
-        ids = feed_big_ids(rq, inter, &n, &sentinel);
+        ids = feed_big_ids(rq, again, &n, &sentinel);
     }
     if (n == 0)
         return RES_OK;
     return follow_followees_since(rq, me, ids, n, &st->big, &st->nbig);
+}
+
+res_t
+feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
+           struct feed_start *st)
+{
+    char a_last[24], a_off[24], a_lim[24];
+    snprintf(a_last, sizeof(a_last), "%lld", (long long)last_id);
+    snprintf(a_off, sizeof(a_off), "%lld", (long long)offset);
+    snprintf(a_lim, sizeof(a_lim), "%zu", limit);
+    const char *session;
+    struct rds_eval_q q;
+    redisReply *r;
+    res_t rc;
+    memset(st, 0, sizeof(*st));
+    /* one round trip: the session lookup, then the script */
+    if ((rc = rds_script_ready(rq, &feed_lua_start)) != RES_OK ||
+        (rc = user_auth_send(rq, &session)) != RES_OK)
+        return rc;
+    if (session == NULL) /* no usable token: nothing to look up */
+        return user_auth_recv(rq, NULL);
+    const char *keys[1] = {KEY_FEED_BIG};
+    const char *args[9] = {session,
+                           KEY_FOLLOWS_SENTINEL,
+                           a_last,
+                           a_off,
+                           a_lim,
+                           KEY_CACHE_BLOG_PREFIX,
+                           KEY_BLOG_LIKED_PREFIX,
+                           KEY_FOLLOWS_PREFIX,
+                           KEY_FEED_PREFIX};
+    if ((rc = rds_eval_append(rq, &q, &feed_lua_start, 1, keys, 9, args)) !=
+            RES_OK ||
+        (rc = user_auth_recv(rq, session)) != RES_OK ||
+        (rc = rds_eval_reply(rq, &q, &r)) != RES_OK)
+        return rc;
+    if (!rq->has_user)
+        return RES_OK; /* the caller answers 401 */
+    int64_t me = rq->user.id, who;
+    if (r->type != REDIS_REPLY_ARRAY ||
+        (r->elements != 0 && r->elements != 2 && r->elements != 5))
+        return req_fail(rq, RES_INTERNAL, "feed_start: bad reply");
+    /* the script read the session after the lookup did: should they
+     * differ (a logout in between), the long way is right anyway */
+    if (r->elements == 0 || r->element[0]->type != REDIS_REPLY_STRING ||
+        parse_i64(r->element[0]->str, &who) < 0 || who != me)
+        return feed_start_slow(rq, me, NULL, st);
+    if (r->elements == 5) /* both sets built, no pulled followee */
+        return feed_start_fetched(rq, r, st);
+    return feed_start_slow(rq, me, r->element[1], st);
 }
 
 /* ---------------- pull ---------------- */

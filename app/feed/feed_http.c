@@ -14,12 +14,34 @@
 
 #include "../core/cfg.h"
 #include "../core/reply.h"
+#include "../user/user.h"
 
 #define FEED_MAX_OFFSET 100000
 #define FEED_MAX_HOPS   8 /* pages of only deleted blogs skipped per call */
 
+/* A cursor refused before the session lookup (ROUTE_AUTH_LATE): a
+ * login-only route answers 401 before 400, so without a session the
+ * refusal becomes a 401. */
+static res_t
+feed_http_refuse(struct req *rq, res_t rc)
+{
+    res_t saved = rq->rc;
+    char *msg = rq->errmsg;
+    rq->rc = RES_OK;
+    rq->errmsg = NULL;
+    res_t ar = user_authenticate(rq, 1);
+    if (ar != RES_OK)
+        return ar;
+    if (!rq->has_user)
+        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
+    rq->rc = saved;
+    rq->errmsg = msg;
+    return rc;
+}
+
 /* GET /blog/of/follow?lastId=&offset=: {list, minTime, offset}, or no
- * data when the feed is exhausted. */
+ * data when the feed is exhausted. ROUTE_AUTH_LATE: feed_start looks the
+ * session up in the same round trip as the first page. */
 static res_t
 feed_http_follow(struct req *rq)
 {
@@ -30,13 +52,15 @@ feed_http_follow(struct req *rq)
             RES_OK ||
         (rc = req_query_i64(rq, "offset", 0, 0, FEED_MAX_OFFSET, &offset)) !=
             RES_OK)
-        return rc;
-    int64_t me = rq->user.id;
+        return feed_http_refuse(rq, rc);
     size_t limit = (size_t)g_cfg.page_size;
 
     struct feed_start st;
-    if ((rc = feed_start(rq, me, last_id, offset, limit, &st)) != RES_OK)
+    if ((rc = feed_start(rq, last_id, offset, limit, &st)) != RES_OK)
         return rc;
+    if (!rq->has_user)
+        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
+    int64_t me = rq->user.id;
 
     struct json_object *list = reply_arr(rq);
     int64_t min_time = last_id, next = offset;
@@ -75,6 +99,7 @@ feed_http_follow(struct req *rq)
 }
 
 const struct route feed_routes[] = {
-    {HTTP_GET, "/blog/of/follow", feed_http_follow, ROUTE_AUTH},
+    {HTTP_GET, "/blog/of/follow", feed_http_follow,
+     ROUTE_AUTH | ROUTE_AUTH_LATE},
     {0, NULL, NULL, 0},
 };

@@ -34,13 +34,16 @@ struct feed_start {
     size_t ninbox;
 };
 
-/* In the common case (both sets built, no pulled followee) one round
- * trip, a script: the inbox window (last_id, offset, limit) with its
- * cards' cached values and me's like flags (st->fetched). Otherwise the
- * missing sets are rebuilt and the followees of me in KEY_FEED_BIG come
- * with their follow times from MySQL (st->big). */
-res_t feed_start(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
-                 size_t limit, struct feed_start *st);
+/* Authenticates the caller (the session lookup for a ROUTE_AUTH_LATE
+ * route, see user_auth_send) and starts the read: in the common case
+ * (both sets built, no pulled followee) all in one round trip, with a
+ * script giving the inbox window (last_id, offset, limit), its cards'
+ * cached values and the caller's like flags (st->fetched). Otherwise the
+ * missing sets are rebuilt and the caller's followees in KEY_FEED_BIG
+ * come with their follow times from MySQL (st->big). Without a session,
+ * rq->has_user is left unset and nothing else is done. */
+res_t feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
+                 struct feed_start *st);
 
 /* feed_blogs_append for the fetched window of st. */
 res_t feed_blogs_append_fetched(struct req *rq, const struct feed_start *st,

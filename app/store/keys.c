@@ -165,13 +165,13 @@ key_comment_liked(struct arena *a, int64_t comment_id)
 char *
 key_feed(struct arena *a, int64_t user_id)
 {
-    return KEY_WITH_ID(a, "feed:", user_id);
+    return KEY_WITH_ID(a, KEY_FEED_PREFIX, user_id);
 }
 
 char *
 key_follows(struct arena *a, int64_t user_id)
 {
-    return KEY_WITH_ID(a, "follows:", user_id);
+    return KEY_WITH_ID(a, KEY_FOLLOWS_PREFIX, user_id);
 }
 
 char *

@@ -82,11 +82,13 @@ char *key_cache_blog_ver(struct arena *a, int64_t blog_id);
 #define KEY_CACHE_BLOG_HOT     "cache:blog:hot"
 #define KEY_CACHE_BLOG_HOT_VER "cache:blog:hot:ver"
 char *key_feed(struct arena *a, int64_t user_id);
+#define KEY_FEED_PREFIX "feed:"
 /* follows:{id} holds the ids followed by {id} plus the sentinel member
  * KEY_FOLLOWS_SENTINEL, present whenever the set was built from MySQL: a
  * set without it is "missing" (flushed, or never built) and is rebuilt,
  * while {sentinel} alone means "follows nobody". */
 char *key_follows(struct arena *a, int64_t user_id);
+#define KEY_FOLLOWS_PREFIX   "follows:"
 #define KEY_FOLLOWS_SENTINEL "0"
 /* SET of the authors whose blogs followers pull (feed.h), plus the
  * sentinel KEY_FOLLOWS_SENTINEL whenever it was built (a set without it

@@ -333,6 +333,28 @@ test_empty_and_bad_input(void)
     CHECK(h_get("/blog/of/follow?lastId=1", NULL, &r) == 0);
     CHECK(r.status == 401);
     h_free(&r);
+    /* the session is looked up with the first page (one round trip):
+     * a well-formed token without a session is a 401 too, and a 401
+     * comes before a 400 */
+    const char *gone = "0123456789abcdef0123456789abcdef";
+    CHECK(h_get("/blog/of/follow?lastId=1", gone, &r) == 0);
+    CHECK(r.status == 401 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "请先登录");
+    h_free(&r);
+    CHECK(h_get("/blog/of/follow?lastId=abc", gone, &r) == 0);
+    CHECK(r.status == 401);
+    h_free(&r);
+    CHECK(h_get("/blog/of/follow?lastId=abc", NULL, &r) == 0);
+    CHECK(r.status == 401);
+    h_free(&r);
+    /* after logout the same token is refused at once */
+    CHECK(h_http("POST", "/user/logout", f.token, NULL, NULL, NULL, 0, &r) ==
+              0 &&
+          h_success(&r));
+    h_free(&r);
+    CHECK(h_get("/blog/of/follow", f.token, &r) == 0);
+    CHECK(r.status == 401);
+    h_free(&r);
     free(f.token);
 }
 

@@ -56,8 +56,18 @@ static const struct route tbl_a[] = {
     {HTTP_GET | HTTP_POST, "/user/me", h_two, ROUTE_AUTH},
     {0, NULL, NULL, 0},
 };
+static int late_runs;
+static res_t
+h_late(struct req *rq)
+{
+    (void)rq;
+    late_runs++;
+    return RES_OK;
+}
+
 static const struct route tbl_b[] = {
     {HTTP_DELETE, "/blog/{id}", h_three, ROUTE_AUTH},
+    {HTTP_GET, "/late", h_late, ROUTE_AUTH | ROUTE_AUTH_LATE},
     {HTTP_POST, "/shop", h_one, ROUTE_ADMIN},
     {0, NULL, NULL, 0},
 };
@@ -467,6 +477,16 @@ test_dispatch_gates(void)
     CHECK(fcgi_dispatch(tables, &hooks, &rq, 101, NULL, NULL) == RES_TOO_LARGE);
     req_setup(&rq, HTTP_POST, "/user/me", "");
     CHECK(fcgi_dispatch(tables, &hooks, &rq, -1, NULL, NULL) == RES_BAD_INPUT);
+    /* ROUTE_AUTH_LATE: no hook, no 401 from dispatch; the handler runs
+     * (and answers the 401 itself) */
+    int calls = auth_calls;
+    req_setup(&rq, HTTP_GET, "/late", "");
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(late_runs == 1 && auth_calls == calls && !rq.has_user);
+    req_setup(&rq, HTTP_GET, "/user/me", "");
+    rq.token = "good";
+    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(auth_calls == calls + 1);
     req_setup(&rq, HTTP_GET, "/nothing", "");
     CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
     CHECK(rq.errmsg != NULL);
