@@ -32,9 +32,11 @@
  * rather than rebuilt and re-escaped. Misses are loaded with one query
  * (blogs LEFT JOIN their authors). The hot pages live rendered in the
  * hash `cache:blog:hot` (field = page, value = the page's ids and their
- * fragments, blog_page_render) for TTL_CACHE_BLOG_HOT s: a warm hot page
- * is one script (the HGET and the caller's ZSCOREs) and no MySQL; isLike
- * is spliced in per request.
+ * fragments, blog_page_render) for TTL_CACHE_BLOG_HOT s, and each worker
+ * keeps a copy of the pages it served (see blog_hot_page): a warm hot
+ * page is one script, pipelined with the session lookup, that returns the
+ * caller's like flags (and the page only when the worker's copy is
+ * stale), and no MySQL; isLike is spliced in per request.
  *
  * Every write that changes what a fragment shows (like toggle: liked;
  * comment post/delete: comments; blog delete) or the hot order (likes,
