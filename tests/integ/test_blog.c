@@ -865,6 +865,66 @@ test_cache_detail(void)
     free(other);
 }
 
+/* The liked count and isLike of blog id on hot page 1, as seen by tok;
+ * -1 when the blog is not on the page. */
+static long long
+hot_liked(const char *tok, int64_t id, int *is_like)
+{
+    struct resp r;
+    long long v = -1;
+    if (h_get("/blog/hot?current=1", tok, &r) != 0)
+        return -1;
+    struct json_object *d = h_data(&r);
+    for (size_t i = 0; d && i < json_object_array_length(d); i++) {
+        struct json_object *b = json_object_array_get_idx(d, i);
+        if (jint(b, "id") == id) {
+            v = jint(b, "liked");
+            *is_like = jbool(b, "isLike");
+        }
+    }
+    h_free(&r);
+    return v;
+}
+
+/* Every worker keeps a copy of the hot pages it served: after a like,
+ * no worker serves its old copy, and the next request of each shows the
+ * new count and the caller's flag at once. */
+static void
+test_cache_hot_worker_copies(void)
+{
+    char *author = h_login(NULL), *tok = h_login(NULL);
+    int64_t id = mk_blog(author, "copies", "/imgs/blogs/h2.jpg");
+    int64_t top = h_sql_int("SELECT MAX(liked) FROM tb_blog");
+    CHECK(h_sql_exec("UPDATE tb_blog SET liked = %lld WHERE id = %lld",
+                     (long long)top + 5, (long long)id) == 0);
+    h_redis_int("DEL cache:blog:%lld", (long long)id);
+    h_redis_int("INCR cache:blog:hot:ver");
+    h_redis_int("DEL cache:blog:hot");
+    int like = -1;
+    for (int i = 0; i < 16; i++) /* every worker gets its copy */
+        CHECK(hot_liked(tok, id, &like) == top + 5 && like == 0);
+    char lp[64];
+    snprintf(lp, sizeof(lp), "/blog/like/%lld", (long long)id);
+    struct resp r;
+    for (int round = 0; round < 2; round++) {
+        CHECK(h_put(lp, tok, NULL, &r) == 0 && h_success(&r));
+        h_free(&r);
+        long long want = round == 0 ? top + 6 : top + 5;
+        for (int i = 0; i < 16; i++) {
+            CHECK(hot_liked(tok, id, &like) == want);
+            CHECK(like == (round == 0));
+            CHECK(hot_liked(NULL, id, &like) == want && like == 0);
+        }
+    }
+    snprintf(lp, sizeof(lp), "/blog/%lld", (long long)id);
+    CHECK(h_del(lp, author, &r) == 0 && h_success(&r));
+    h_free(&r);
+    for (int i = 0; i < 8; i++)
+        CHECK(hot_liked(tok, id, &like) == -1);
+    free(author);
+    free(tok);
+}
+
 /* The hot pages are cached rendered, briefly, and dropped by a like, a
  * comment and a delete: the liked blog moves up at once, counts are
  * fresh, a deleted blog never shows, and a warm page equals a cold one. */
@@ -985,5 +1045,6 @@ main(void)
     RUN(test_comments);
     RUN(test_cache_detail);
     RUN(test_cache_hot);
+    RUN(test_cache_hot_worker_copies);
     T_DONE();
 }
