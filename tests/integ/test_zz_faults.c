@@ -93,6 +93,15 @@ test_redis_outage(void)
         CHECK(r.json && !h_success(&r) && h_errmsg(&r));
         h_free(&r);
     }
+    /* so do the routes that pipeline the lookup with their own script */
+    for (int i = 0; i < 8; i++) {
+        CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && r.status == 503);
+        CHECK(r.json && !h_success(&r) && h_errmsg(&r));
+        h_free(&r);
+        CHECK(h_get("/blog/of/follow", tok, &r) == 0 && r.status == 503);
+        CHECK(r.json && !h_success(&r) && h_errmsg(&r));
+        h_free(&r);
+    }
     CHECK(h_http("POST", "/user/code?phone=13812345678", NULL, NULL, NULL, NULL,
                  0, &r) == 0 &&
           r.status == 503 && !h_success(&r));
@@ -114,6 +123,29 @@ test_redis_outage(void)
     tok = h_login(&uid);
     CHECK(tok != NULL);
     for (int i = 0; i < 8 && tok; i++) {
+        CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 200 &&
+              h_success(&r));
+        h_free(&r);
+        /* scripts load again on the new connections; the hot page and
+         * the feed rebuild from MySQL */
+        CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && r.status == 200 &&
+              h_success(&r) && h_data(&r) != NULL);
+        h_free(&r);
+        CHECK(h_get("/blog/of/follow", tok, &r) == 0 && r.status == 200 &&
+              h_success(&r));
+        h_free(&r);
+    }
+    /* a server that forgets its scripts (SCRIPT FLUSH) on a live
+     * connection: EVALSHA gets NOSCRIPT and the script runs with EVAL,
+     * also where it is pipelined with the session lookup */
+    h_redis_int("SCRIPT FLUSH");
+    for (int i = 0; i < 8 && tok; i++) {
+        CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && r.status == 200 &&
+              h_success(&r) && h_data(&r) != NULL);
+        h_free(&r);
+        CHECK(h_get("/blog/of/follow", tok, &r) == 0 && r.status == 200 &&
+              h_success(&r));
+        h_free(&r);
         CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 200 &&
               h_success(&r));
         h_free(&r);
