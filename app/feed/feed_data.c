@@ -195,11 +195,14 @@ static const struct rds_script feed_lua_start = {
     "end\n"
     "local r = redis.call('ZREVRANGEBYSCORE', ARGV[9] .. me, ARGV[3], 0, "
     "'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])\n"
-    "local vals, likes = {}, {}\n"
+    "local keys, vals, likes = {}, {}, {}\n"
     "for i = 1, #r, 2 do\n"
-    "  vals[#vals + 1] = redis.call('GET', ARGV[6] .. r[i])\n"
+    "  keys[#keys + 1] = ARGV[6] .. r[i]\n"
     "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[7] .. r[i], me) "
     "and '1' or '0'\n"
+    "end\n"
+    "if #keys > 0 then\n"
+    "  vals = redis.call('MGET', unpack(keys))\n"
     "end\n"
     "return {me, inter, r, vals, table.concat(likes)}\n"};
 
