@@ -3,6 +3,9 @@
  * Auth). Login codes come from the CSPRNG, are rate-limited per phone,
  * single-use, and die after five wrong guesses.
  */
+/* posix_spawn_file_actions_addclosefrom_np (glibc >= 2.34) */
+#define _GNU_SOURCE
+
 #include "user_private.h"
 
 #include "../core/cfg.h"
@@ -25,7 +28,8 @@ extern char **environ;
 #define PASSWORD_MAX 64
 
 /* Hands the code to the configured delivery command as `hook PHONE CODE`
- * without a shell; children are reaped by SIGCHLD = SIG_IGN (main.c). */
+ * without a shell, with no descriptor of the worker's but 0-2; children
+ * are reaped by SIGCHLD = SIG_IGN (main.c). */
 static res_t
 user_deliver_code(struct req *rq, const char *phone, const char *code)
 {
@@ -43,6 +47,9 @@ user_deliver_code(struct req *rq, const char *phone, const char *code)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
     posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    /* the hook gets stdin/stdout/stderr only: not the worker's FastCGI,
+     * Redis and MySQL connections (libfcgi opens them without CLOEXEC) */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     pid_t pid;
     int e = posix_spawn(&pid, g_cfg.sms_hook, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

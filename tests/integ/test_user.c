@@ -111,18 +111,22 @@ test_code_delivery(void)
     snprintf(want, sizeof(want), "%s %s", phone, code);
     char path[1024];
     snprintf(path, sizeof(path), "%s/sms.log", h_env("HMDP_RUN_DIR"));
-    int delivered = 0;
+    int delivered = 0, clean = 0;
     for (int i = 0; i < 50 && !delivered; i++) {
         FILE *f = fopen(path, "r");
         while (f && fgets(line, sizeof(line), f))
-            if (strncmp(line, want, strlen(want)) == 0)
+            if (strncmp(line, want, strlen(want)) == 0) {
                 delivered = 1;
+                /* none of the worker's connections reached the hook */
+                clean = strstr(line, " sockets=0\n") != NULL;
+            }
         if (f)
             fclose(f);
         if (!delivered)
             h_sleep_ms(50);
     }
     CHECK(delivered);
+    CHECK(clean);
     /* dev mode (the test stack's): the code is in the worker log too */
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "grep -q 'login code for %s is %s' %s", phone,
