@@ -14,30 +14,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #define FCGI_EVENTS     64
 #define FCGI_TAG_LISTEN UINT32_MAX
-/* Connections a process takes freely; past this it leaves new ones to
- * the other processes, and takes one itself only when it has waited
- * FCGI_OVERFLOW_MS in the backlog (nobody else had room). Even shares
- * keep the per-process queues, and so the tail latency, short. */
-#define FCGI_CONNS_SOFT  16
-#define FCGI_OVERFLOW_MS 3
-#define FCGI_IDLE_MS     50 /* at the soft cap, a look at the backlog */
 
 struct fcgi_conns {
     int ep;
     int listening; /* fd 0 is in the epoll set */
     int nev, next; /* events of the last wait; the next one to serve */
     int ninit;     /* slots initialised */
-    int nopen;     /* slots holding a connection, as of the last count */
-    long long pending_since; /* ms when fd 0 was first seen waiting, or 0 */
     struct epoll_event ev[FCGI_EVENTS];
     FCGX_Request slots[FCGI_CONNS_MAX];
 };
@@ -52,43 +41,13 @@ fcgi_conns_watch(struct fcgi_conns *c, int fd, uint32_t tag)
     return -1;
 }
 
-/* The first free slot (-1: none), counting the open ones. */
 static int
-fcgi_conns_free_slot(struct fcgi_conns *c)
+fcgi_conns_free_slot(const struct fcgi_conns *c)
 {
-    int free_slot = -1, open = 0;
-    for (int i = 0; i < FCGI_CONNS_MAX; i++) {
-        if (c->slots[i].ipcFd >= 0)
-            open++;
-        else if (free_slot < 0)
-            free_slot = i;
-    }
-    c->nopen = open;
-    return free_slot;
-}
-
-static long long
-fcgi_conns_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* At the soft cap: whether a connection has waited in the backlog for
- * FCGI_OVERFLOW_MS (then this process takes it). */
-static int
-fcgi_conns_overflow(struct fcgi_conns *c)
-{
-    struct pollfd p = {0, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) {
-        c->pending_since = 0;
-        return 0;
-    }
-    long long now = fcgi_conns_ms();
-    if (c->pending_since == 0)
-        c->pending_since = now;
-    return now - c->pending_since >= FCGI_OVERFLOW_MS;
+    for (int i = 0; i < FCGI_CONNS_MAX; i++)
+        if (c->slots[i].ipcFd < 0)
+            return i;
+    return -1;
 }
 
 struct fcgi_conns *
@@ -120,11 +79,26 @@ fcgi_conns_open(void)
     return c;
 }
 
-/* Reads the next request of slot s (accepting a connection into it when
- * it has none). The request, or NULL when there was none. */
+/* Serves event e: reads the request of its connection, or accepts a new
+ * connection into a free slot. The request, or NULL when there was none
+ * (connection closed by nginx, taken by another process, stale event). */
 static FCGX_Request *
-fcgi_conns_accept(struct fcgi_conns *c, int s)
+fcgi_conns_take(struct fcgi_conns *c, const struct epoll_event *e)
 {
+    uint32_t tag = (uint32_t)e->data.u64;
+    int fd = (int)(e->data.u64 >> 32), s;
+    if (tag == FCGI_TAG_LISTEN) {
+        if ((s = fcgi_conns_free_slot(c)) < 0) {
+            /* full: stop watching the listen socket until a slot frees */
+            epoll_ctl(c->ep, EPOLL_CTL_DEL, 0, NULL);
+            c->listening = 0;
+            return NULL;
+        }
+    } else {
+        s = (int)tag;
+        if (s >= FCGI_CONNS_MAX || c->slots[s].ipcFd != fd)
+            return NULL;
+    }
     FCGX_Request *fr = &c->slots[s];
     int rc = FCGX_Accept_r(fr);
     /* a kept connection that failed may have been replaced, within the
@@ -136,29 +110,6 @@ fcgi_conns_accept(struct fcgi_conns *c, int s)
     return rc >= 0 ? fr : NULL;
 }
 
-/* Serves event e: reads the request of its connection, or accepts a new
- * connection into a free slot. The request, or NULL when there was none
- * (connection closed by nginx, taken by another process, stale event). */
-static FCGX_Request *
-fcgi_conns_take(struct fcgi_conns *c, const struct epoll_event *e)
-{
-    uint32_t tag = (uint32_t)e->data.u64;
-    int fd = (int)(e->data.u64 >> 32), s;
-    if (tag == FCGI_TAG_LISTEN) {
-        if ((s = fcgi_conns_free_slot(c)) < 0 || c->nopen >= FCGI_CONNS_SOFT) {
-            /* our share is taken: stop watching the listen socket */
-            epoll_ctl(c->ep, EPOLL_CTL_DEL, 0, NULL);
-            c->listening = 0;
-            return NULL;
-        }
-    } else {
-        s = (int)tag;
-        if (s >= FCGI_CONNS_MAX || c->slots[s].ipcFd != fd)
-            return NULL;
-    }
-    return fcgi_conns_accept(c, s);
-}
-
 FCGX_Request *
 fcgi_conns_next(struct fcgi_conns *c, void (*before_sleep)(void))
 {
@@ -168,29 +119,15 @@ fcgi_conns_next(struct fcgi_conns *c, void (*before_sleep)(void))
             if (fr)
                 return fr;
         }
-        int timeout = -1;
-        if (!c->listening) {
-            int s = fcgi_conns_free_slot(c);
-            if (s >= 0 && c->nopen < FCGI_CONNS_SOFT) {
-                if (fcgi_conns_watch(c, 0, FCGI_TAG_LISTEN) == 0)
-                    c->listening = 1;
-            } else if (s >= 0) {
-                if (fcgi_conns_overflow(c)) {
-                    c->pending_since = 0;
-                    FCGX_Request *fr = fcgi_conns_accept(c, s);
-                    if (fr)
-                        return fr;
-                }
-                /* look at the backlog again soon while one waits there */
-                timeout = c->pending_since ? FCGI_OVERFLOW_MS : FCGI_IDLE_MS;
-            }
-        }
+        if (!c->listening && fcgi_conns_free_slot(c) >= 0 &&
+            fcgi_conns_watch(c, 0, FCGI_TAG_LISTEN) == 0)
+            c->listening = 1;
         c->nev = c->next = 0;
         int n = epoll_wait(c->ep, c->ev, FCGI_EVENTS, 0);
         if (n == 0) {
             if (before_sleep)
                 before_sleep();
-            n = epoll_wait(c->ep, c->ev, FCGI_EVENTS, timeout);
+            n = epoll_wait(c->ep, c->ev, FCGI_EVENTS, -1);
         }
         if (n < 0)
             return NULL; /* EINTR: the caller checks why */
