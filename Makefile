@@ -71,10 +71,10 @@ build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC)) $(LIB_TEST)
 	@echo "  LD $@"
 	@$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
 
-build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o build/rel/app/core/fcgi_conns.o
+build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
-build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o build/test/app/core/fcgi_conns.o
+build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
 	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 

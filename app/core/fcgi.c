@@ -4,19 +4,19 @@
  * params, dispatch, write the rendered reply, FCGX_Finish_r, arena_reset.
  *
  * nginx keeps FastCGI connections open (fastcgi_keep_conn). A worker
- * holds many connections and serves whichever has a request
- * (fcgi_conns.c), so an idle kept connection never keeps a worker from
- * the others.
+ * holds several connections and serves whichever has a request, so an
+ * idle kept connection never keeps a worker from the others.
  */
 #include "fcgi.h"
 
 #include "cfg.h"
-#include "fcgi_conns.h"
 #include "log.h"
 #include "reply.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +160,51 @@ fcgi_now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* A worker holds up to FCGI_CONNS FastCGI connections at once: nginx
+ * keeps connections open (fastcgi_keep_conn) and an idle kept connection
+ * must not stop the worker from serving another one. Requests are still
+ * served one at a time; the worker waits in poll() on its kept
+ * connections and, while it has a free slot, on the listen socket. */
+#define FCGI_CONNS 16
+
+/* Picks the slot whose next request to serve: a kept connection with
+ * input, or a free slot when a new connection waits. Round robin over the
+ * ready ones, so no connection starves. Returns -1 when interrupted.
+ * Writes the buffered request log lines before it sleeps. */
+static int
+fcgi_next(FCGX_Request *slots, unsigned *rr)
+{
+    struct pollfd p[FCGI_CONNS + 1];
+    int map[FCGI_CONNS + 1], n = 0, free_slot = -1;
+    for (int i = 0; i < FCGI_CONNS; i++) {
+        if (slots[i].ipcFd >= 0) {
+            p[n] = (struct pollfd){slots[i].ipcFd, POLLIN, 0};
+            map[n++] = i;
+        } else if (free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (free_slot >= 0) {
+        p[n] = (struct pollfd){0, POLLIN, 0}; /* spawn-fcgi's socket */
+        map[n++] = free_slot;
+    }
+    int r = poll(p, (nfds_t)n, 0);
+    if (r == 0) {
+        log_flush(); /* about to sleep */
+        r = poll(p, (nfds_t)n, -1);
+    }
+    if (r <= 0)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        int j = (int)((*rr + (unsigned)k) % (unsigned)n);
+        if (p[j].revents) {
+            *rr = (unsigned)j + 1;
+            return map[j];
+        }
+    }
+    return -1;
+}
+
 int
 fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
 {
@@ -177,20 +222,34 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
     /* multiwatch stops its children with SIGUSR1; libfcgi's own handler
      * would only make every later accept fail, so take it over */
     sigaction(SIGUSR1, &sa, NULL);
-    struct fcgi_conns *conns = fcgi_conns_open();
-    if (conns == NULL) {
-        log_error("FastCGI connections: %s", strerror(errno));
+    static FCGX_Request slots[FCGI_CONNS];
+    for (int i = 0; i < FCGI_CONNS; i++)
+        if (FCGX_InitRequest(&slots[i], 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+            log_error("FCGX_InitRequest failed");
+            return -1;
+        }
+    /* accept only when poll says a connection waits; another worker may
+     * take it first, and then accept must fail instead of blocking */
+    int fl = fcntl(0, F_GETFL);
+    if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_error("listen socket: %s", strerror(errno));
         return -1;
     }
+    unsigned rr = 0;
     struct arena *a = arena_new();
     fcgi_arena = a;
     unsigned long seq = 0;
     log_info("worker ready");
 
     while (!fcgi_stop) {
-        FCGX_Request *fr = fcgi_conns_next(conns, log_flush);
-        if (fr == NULL)
+        int s = fcgi_next(slots, &rr);
+        if (s < 0)
             continue; /* interrupted: fcgi_stop says whether to go on */
+        FCGX_Request *fr = &slots[s];
+        /* a kept connection that nginx closed, or a connection another
+         * worker accepted first: nothing to serve, the slot is free */
+        if (FCGX_Accept_r(fr) < 0)
+            continue;
         double t0 = fcgi_now_ms();
         if (hooks && hooks->begin)
             hooks->begin();
@@ -249,7 +308,8 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
     }
     log_flush();
     log_info("worker stopping");
-    fcgi_conns_close(conns);
+    for (int i = 0; i < FCGI_CONNS; i++)
+        FCGX_Free(&slots[i], 1);
     arena_free(a);
     return 0;
 }

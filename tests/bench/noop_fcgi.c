@@ -10,9 +10,9 @@
  * The request body, if any, is not read; libfcgi discards it when the
  * request ends.
  */
-#include "../../app/core/fcgi_conns.h"
-
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,25 +83,59 @@ main(int argc, char **argv)
         free(body);
         return 1;
     }
-    /* the same connection handling as hmdp-worker (app/core/fcgi_conns.c) */
-    struct fcgi_conns *conns = fcgi_conns_open();
-    if (conns == NULL) {
-        perror("noop-fcgi: FastCGI connections");
+    /* the same connection handling as app/core/fcgi.c: up to 16
+     * connections per process, served as their requests arrive */
+    enum { NOOP_CONNS = 16 };
+    static FCGX_Request slots[NOOP_CONNS];
+    for (int i = 0; i < NOOP_CONNS; i++)
+        if (FCGX_InitRequest(&slots[i], 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+            fprintf(stderr, "noop-fcgi: FCGX_InitRequest failed\n");
+            free(body);
+            return 1;
+        }
+    int fl = fcntl(0, F_GETFL);
+    if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) < 0) {
+        perror("noop-fcgi: listen socket");
         free(body);
         return 1;
     }
+    unsigned rr = 0;
     for (;;) {
-        FCGX_Request *fr = fcgi_conns_next(conns, NULL);
-        if (fr == NULL) {
+        struct pollfd p[NOOP_CONNS + 1];
+        int map[NOOP_CONNS + 1], n = 0, free_slot = -1;
+        for (int i = 0; i < NOOP_CONNS; i++) {
+            if (slots[i].ipcFd >= 0) {
+                p[n] = (struct pollfd){slots[i].ipcFd, POLLIN, 0};
+                map[n++] = i;
+            } else if (free_slot < 0) {
+                free_slot = i;
+            }
+        }
+        if (free_slot >= 0) {
+            p[n] = (struct pollfd){0, POLLIN, 0};
+            map[n++] = free_slot;
+        }
+        if (poll(p, (nfds_t)n, -1) <= 0) {
             if (errno == EINTR)
                 break; /* multiwatch's SIGUSR1/SIGTERM */
             continue;
         }
-        FCGX_PutStr(noop_head, (int)(sizeof(noop_head) - 1), fr->out);
-        FCGX_PutStr(body, (int)body_len, fr->out);
-        FCGX_Finish_r(fr);
+        int s = -1;
+        for (int k = 0; k < n && s < 0; k++) {
+            int j = (int)((rr + (unsigned)k) % (unsigned)n);
+            if (p[j].revents) {
+                rr = (unsigned)j + 1;
+                s = map[j];
+            }
+        }
+        if (s < 0 || FCGX_Accept_r(&slots[s]) < 0)
+            continue;
+        FCGX_PutStr(noop_head, (int)(sizeof(noop_head) - 1), slots[s].out);
+        FCGX_PutStr(body, (int)body_len, slots[s].out);
+        FCGX_Finish_r(&slots[s]);
     }
-    fcgi_conns_close(conns);
+    for (int i = 0; i < NOOP_CONNS; i++)
+        FCGX_Free(&slots[i], 1);
     free(body);
     return 0;
 }
