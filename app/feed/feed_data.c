@@ -91,25 +91,17 @@ feed_inbox_parse(struct req *rq, const redisReply *r, struct feed_entry **out,
     return RES_OK;
 }
 
-/* Queues ZREVRANGEBYSCORE feed:{me} last_id 0 WITHSCORES LIMIT offset
- * count. */
-static res_t
-feed_inbox_append(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
-                  size_t count)
-{
-    return rds_append(rq,
-                      "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
-                      key_feed(rq->arena, me), (long long)last_id,
-                      (long long)offset, (long long)count);
-}
-
+/* ZREVRANGEBYSCORE feed:{me} last_id 0 WITHSCORES LIMIT offset count. */
 static res_t
 feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
                  size_t count, struct feed_entry **out, size_t *n)
 {
     redisReply *r;
-    res_t rc = feed_inbox_append(rq, me, last_id, offset, count);
-    if (rc != RES_OK || (rc = rds_reply(rq, &r)) != RES_OK)
+    res_t rc =
+        rds_cmd(rq, &r, "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
+                key_feed(rq->arena, me), (long long)last_id, (long long)offset,
+                (long long)count);
+    if (rc != RES_OK)
         return rc;
     return feed_inbox_parse(rq, r, out, n);
 }
