@@ -616,9 +616,7 @@ blog_hot_page(struct req *rq, int64_t current, const char ***frag,
         r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? r->element[0] : NULL;
     if (flags == NULL || flags->type != REDIS_REPLY_STRING ||
         (r->elements != 1 && r->elements != 4) || (r->elements == 1 && !have)) {
-        if (c)
-            blog_hot_copy_drop(c);
-        return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
+        goto miss;
     }
     int k;
     if (r->elements == 1) { /* the copy is current */
@@ -633,23 +631,24 @@ blog_hot_page(struct req *rq, int64_t current, const char ***frag,
         if (page->type != REDIS_REPLY_STRING ||
             (k = blog_page_parse(rq->arena, page->str, page->len, &ids, frag,
                                  flen)) < 0) {
-            if (c)
-                blog_hot_copy_drop(c);
-            return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
+            goto miss;
         }
         if (c)
             blog_hot_copy_keep(c, page, r->element[2], rds_int(r->element[3]));
     }
     if (flags->len != (uid != 0 ? (size_t)k : 0)) {
-        if (c)
-            blog_hot_copy_drop(c);
-        return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
+        goto miss;
     }
     *n = (unsigned)k;
     *likes = arena_calloc(rq->arena, (*n + 1) * sizeof(**likes));
     for (unsigned i = 0; uid != 0 && i < *n; i++)
         (*likes)[i] = flags->str[i] == '1';
     return RES_OK;
+
+miss: /* not cached, or not in a shape we trust: rebuilt */
+    if (c)
+        blog_hot_copy_drop(c);
+    return blog_hot_fill(rq, current, field, uid, frag, flen, likes, n);
 }
 
 /* ---------------- like toggles ---------------- */

@@ -68,6 +68,19 @@ feed_author_fans(struct req *rq, int64_t author, long *fans)
 
 /* The entries of a ZREVRANGEBYSCORE ... WITHSCORES reply (members that
  * are not blog ids are ignored rather than failing the feed). */
+/* Entry i of a ZREVRANGEBYSCORE ... WITHSCORES reply into *e: 1, or 0
+ * when its member is not a blog id. */
+static int
+feed_entry_of(const redisReply *r, size_t i, struct feed_entry *e)
+{
+    const redisReply *mem = r->element[2 * i], *sc = r->element[2 * i + 1];
+    if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
+        parse_i64(mem->str, &e->id) < 0 || e->id <= 0)
+        return 0;
+    e->score = (int64_t)strtod(sc->str, NULL);
+    return 1;
+}
+
 static res_t
 feed_inbox_parse(struct req *rq, const redisReply *r, struct feed_entry **out,
                  size_t *n)
@@ -76,16 +89,8 @@ feed_inbox_parse(struct req *rq, const redisReply *r, struct feed_entry **out,
         return req_fail(rq, RES_INTERNAL, "ZREVRANGEBYSCORE: bad reply");
     size_t m = r->elements / 2, k = 0;
     struct feed_entry *e = arena_alloc(rq->arena, (m ? m : 1) * sizeof(*e));
-    for (size_t i = 0; i < m; i++) {
-        const redisReply *mem = r->element[2 * i], *sc = r->element[2 * i + 1];
-        int64_t id;
-        if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
-            parse_i64(mem->str, &id) < 0 || id <= 0)
-            continue;
-        e[k].id = id;
-        e[k].score = (int64_t)strtod(sc->str, NULL);
-        k++;
-    }
+    for (size_t i = 0; i < m; i++)
+        k += feed_entry_of(r, i, &e[k]);
     *out = e;
     *n = k;
     return RES_OK;
@@ -217,14 +222,9 @@ feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
     st->likes = arena_calloc(a, (m ? m : 1) * sizeof(*st->likes));
     size_t k = 0;
     for (size_t i = 0; i < m; i++) {
-        const redisReply *mem = range->element[2 * i],
-                         *sc = range->element[2 * i + 1], *v = vals->element[i];
-        int64_t id;
-        if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
-            parse_i64(mem->str, &id) < 0 || id <= 0)
-            continue; /* not a blog id, as in feed_inbox_parse */
-        st->inbox[k].id = id;
-        st->inbox[k].score = (int64_t)strtod(sc->str, NULL);
+        const redisReply *v = vals->element[i];
+        if (!feed_entry_of(range, i, &st->inbox[k]))
+            continue; /* not a blog id */
         if (v->type == REDIS_REPLY_STRING) {
             st->frag[k] = v->str;
             st->flen[k] = v->len;
