@@ -371,6 +371,15 @@ h_login(int64_t *uid)
     return h_login_phone(phone, uid);
 }
 
+char *
+h_login_user(int64_t *uid)
+{
+    char *token = h_login(uid);
+    if (token == NULL || *uid <= 0)
+        printf("  login failed\n");
+    return token;
+}
+
 int
 h_children_of(long pid, long *out, int max)
 {

@@ -53,6 +53,8 @@ const char *h_phone(void);
 /* Logs a new user in through /user/code + the code read from Redis +
  * /user/login; returns a malloc'd token (NULL on failure) and the id. */
 char *h_login(int64_t *uid);
+/* h_login that also needs the id: says so when either is missing. */
+char *h_login_user(int64_t *uid);
 char *h_login_phone(const char *phone, int64_t *uid);
 
 /* Redis connection of the stack under test (one per process). */

@@ -20,9 +20,7 @@ static struct user
 login(void)
 {
     struct user u = {NULL, 0};
-    u.token = h_login(&u.id);
-    if (u.token == NULL || u.id <= 0)
-        printf("  login failed\n");
+    u.token = h_login_user(&u.id);
     return u;
 }
 
