@@ -42,9 +42,8 @@ stream_id_parse(const char *s, struct stream_id *out)
     const char *dash = strchr(s, '-');
     struct stream_id id = {0, 0};
     if (dash == NULL)
-        return stream_u64_parse(s, strlen(s), &id.ms) == 0
-                   ? (*out = id, 0)
-                   : -1;
+        return stream_u64_parse(s, strlen(s), &id.ms) == 0 ? (*out = id, 0)
+                                                           : -1;
     if (stream_u64_parse(s, (size_t)(dash - s), &id.ms) < 0 ||
         stream_u64_parse(dash + 1, strlen(dash + 1), &id.seq) < 0)
         return -1;

@@ -72,12 +72,12 @@ struct stream_group_state {
 
 struct stream_trim_in {
     int64_t now_ms;
-    long len;                             /* XLEN */
-    const struct stream_retention *ret;   /* NULL: no age/count rule */
-    int has_count_bound;                  /* len > ret->count */
-    struct stream_id count_bound;         /* the ret->count-th newest id */
-    int has_acked_bound;                  /* after_ack rules only */
-    struct stream_id acked_bound;         /* the safe point age_s ago */
+    long len;                           /* XLEN */
+    const struct stream_retention *ret; /* NULL: no age/count rule */
+    int has_count_bound;                /* len > ret->count */
+    struct stream_id count_bound;       /* the ret->count-th newest id */
+    int has_acked_bound;                /* after_ack rules only */
+    struct stream_id acked_bound;       /* the safe point age_s ago */
     size_t ngroups;
     const struct stream_group_state *groups;
 };
@@ -105,7 +105,7 @@ char *stream_consumer_name(char *buf, size_t size, const char *host, long pid);
 /* Splits a consumer name made by stream_consumer_name. Returns 0 with
  * host (NUL-terminated copy into hostbuf) and *pid, or -1 for another
  * shape (such consumers are only taken over after the idle time). */
-int stream_consumer_name_parse(const char *name, char *hostbuf,
-                               size_t hostsize, long *pid);
+int stream_consumer_name_parse(const char *name, char *hostbuf, size_t hostsize,
+                               long *pid);
 
 #endif

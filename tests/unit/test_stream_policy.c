@@ -25,8 +25,8 @@ test_ids(void)
     CHECK(stream_id_parse("18446744073709551615-18446744073709551615", &a) ==
           0);
     CHECK(stream_id_parse("18446744073709551616-0", &a) < 0);
-    const char *bad[] = {"", "-", "1-", "-1", "1--2", " 1-2", "1-2 ", "+1-2",
-                         "1-a", "0x10-1", "1-2-3"};
+    const char *bad[] = {"",     "-",    "1-",  "-1",     "1--2", " 1-2",
+                         "1-2 ", "+1-2", "1-a", "0x10-1", "1-2-3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(stream_id_parse(bad[i], &a) < 0);
     CHECK(stream_id_parse(NULL, &a) < 0);
@@ -51,9 +51,9 @@ test_retention_rules(void)
           !r.after_ack);
     CHECK(stream_retention_parse("  86400\t10000 2 after-ack ", &r) == 0);
     CHECK(r.after_ack && r.priority == 2);
-    const char *bad[] = {"",          "1 2",         "1 2 x", "-1 2 3",
-                         "1 2 3 ack", "1 2 3 after-ack x", "1x 2 3",
-                         "1 2 3000"};
+    const char *bad[] = {"",       "1 2",       "1 2 x",
+                         "-1 2 3", "1 2 3 ack", "1 2 3 after-ack x",
+                         "1x 2 3", "1 2 3000"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(stream_retention_parse(bad[i], &r) < 0);
 
@@ -193,8 +193,7 @@ test_backoff_and_names(void)
     CHECK(stream_consumer_name_parse(":12", host, sizeof(host), &pid) < 0);
     CHECK(stream_consumer_name_parse("h:0", host, sizeof(host), &pid) < 0);
     CHECK(stream_consumer_name_parse("h:12x", host, sizeof(host), &pid) < 0);
-    CHECK(stream_consumer_name_parse("a:b:77", host, sizeof(host), &pid) ==
-          0);
+    CHECK(stream_consumer_name_parse("a:b:77", host, sizeof(host), &pid) == 0);
     CHECK_STR(host, "a:b");
     CHECK(pid == 77);
     CHECK(stream_consumer_name_parse("0123456789012345678901234567890123:1",
