@@ -26,6 +26,8 @@ stream_spool_backlog(void)
     return 0;
 }
 
+/* Stream names are printable ASCII: whatever is echoed back is valid
+ * UTF-8 and a name can never act as a SCAN pattern. */
 res_t
 stream_admin_check_name(struct ctx *cx, const char *s)
 {
@@ -33,8 +35,8 @@ stream_admin_check_name(struct ctx *cx, const char *s)
     if (n == 0 || n > 200)
         return ctx_fail(cx, RES_BAD_INPUT, "stream 必须是 1-200 个字符");
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || s[i] == '*' ||
-            s[i] == '?' || s[i] == '[')
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f ||
+            s[i] == '*' || s[i] == '?' || s[i] == '[')
             return ctx_fail(cx, RES_BAD_INPUT, "stream 含有非法字符");
     if (n >= 4 && strcmp(s + n - 4, KEY_STREAM_DLQ_SUFFIX) == 0)
         return ctx_fail(cx, RES_BAD_INPUT,

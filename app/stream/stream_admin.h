@@ -11,7 +11,8 @@
 struct json_object;
 
 /* 400 (described on cx) unless s is a plain stream name: 1-200 printable
- * characters without blanks or glob characters, not ending in ":dlq". */
+ * ASCII characters without blanks or glob characters, not ending in
+ * ":dlq". */
 res_t stream_admin_check_name(struct ctx *cx, const char *s);
 /* 400 unless id is "<ms>-<seq>". */
 res_t stream_admin_check_id(struct ctx *cx, const char *id);

@@ -631,6 +631,7 @@ test_admin_bad_inputs(void)
     h_free(&r);
     CHECK(admin_http("GET", "/admin/streams?stream=a%20b", tok, NULL) == 400);
     CHECK(admin_http("GET", "/admin/streams?stream=x:dlq", tok, NULL) == 400);
+    CHECK(admin_http("GET", "/admin/streams?stream=%C0%AF", tok, NULL) == 400);
     CHECK(admin_http("GET", "/admin/streams?stream=stream.orders", tok, NULL) ==
           200);
     const char *bad[] = {
