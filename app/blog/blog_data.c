@@ -64,9 +64,9 @@
 #include "blog_private.h"
 
 #include "../core/cfg.h"
+#include "../core/event.h"
 #include "../core/log.h"
 #include "../core/util.h"
-#include "../feed/feed.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
@@ -644,7 +644,8 @@ static const struct rds_script blog_lua_toggle = {
  * UPDATE), applying the delta with update_sql (params: delta, id). */
 static res_t
 blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
-            const char *key, int64_t id, int64_t uid, int *delta, int *found)
+            const char *key, int64_t id, int64_t uid, int *delta, int *found,
+            int64_t *owner)
 {
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
@@ -657,6 +658,7 @@ blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
         sql_rollback(&rq->cx);
         return RES_OK;
     }
+    *owner = sql_i64(&t, 0, 1);
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
     const char *keys[1] = {key};
@@ -695,13 +697,13 @@ rollback:
 
 res_t
 blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
-                 int *found)
+                 int *found, int64_t *author)
 {
     res_t rc = blog_toggle(
-        rq, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
+        rq, "SELECT id, user_id FROM tb_blog WHERE id = ? FOR UPDATE",
         "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) "
         "+ ?, 0) WHERE id = ?",
-        key_blog_liked(rq->cx.arena, id), id, uid, delta, found);
+        key_blog_liked(rq->cx.arena, id), id, uid, delta, found, author);
     /* liked and the hot order changed: before the reply, so the
      * frontend's GET /blog/{id} right after sees the new count */
     if (rc == RES_OK && *found)
@@ -713,11 +715,12 @@ res_t
 blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                          int *found)
 {
+    int64_t owner;
     return blog_toggle(
-        rq, "SELECT id FROM tb_blog_comments WHERE id = ? FOR UPDATE",
+        rq, "SELECT id, user_id FROM tb_blog_comments WHERE id = ? FOR UPDATE",
         "UPDATE tb_blog_comments SET liked = GREATEST(CAST(IFNULL(liked, 0) "
         "AS SIGNED) + ?, 0) WHERE id = ?",
-        key_comment_liked(rq->cx.arena, id), id, uid, delta, found);
+        key_comment_liked(rq->cx.arena, id), id, uid, delta, found, &owner);
 }
 
 res_t
@@ -826,11 +829,19 @@ blog_sweep(struct req *rq, int64_t id, int64_t author, const char *images,
     const char *mine;
     res_t rc;
     if ((rc = blog_del_keys(rq, keys, nc + 1)) != RES_OK ||
-        (rc = feed_on_delete(rq, author, id)) != RES_OK ||
         (rc = blog_images_unshared(rq, author, images, &mine)) != RES_OK ||
-        (rc = upload_release(rq, author, mine)) != RES_OK)
+        (rc = upload_release(rq, author, mine)) != RES_OK ||
+        (rc = rds_cmd(&rq->cx, NULL, "DEL %s",
+                      key_blog_gone(rq->cx.arena, id))) != RES_OK)
         return rc;
-    return rds_cmd(&rq->cx, NULL, "DEL %s", key_blog_gone(rq->cx.arena, id));
+    /* gone for good: the modules that react (the feed drops it from the
+     * inboxes) hear it once the sweep is complete; their failures are
+     * logged, not returned */
+    struct event ev = {.kind = EVENT_BLOG_DELETED};
+    ev.u.blog_deleted.author = author;
+    ev.u.blog_deleted.blog_id = id;
+    event_emit(&rq->cx, &ev);
+    return RES_OK;
 }
 
 /* A retry after a failed sweep: the row is gone, the record is not. */
@@ -998,7 +1009,7 @@ blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
 
 res_t
 blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
-                    enum blog_comment_post *outcome)
+                    int64_t *author, enum blog_comment_post *outcome)
 {
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
@@ -1006,14 +1017,16 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
     struct sql_rows t;
     /* the blog row's lock orders this against a delete of the blog */
     if ((rc = sql_query(&rq->cx, &t,
-                        "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE", "l",
-                        c->blog_id)) != RES_OK)
+                        "SELECT id, user_id FROM tb_blog WHERE id = ? FOR "
+                        "UPDATE",
+                        "l", c->blog_id)) != RES_OK)
         goto rollback;
     if (t.nrows == 0) {
         *outcome = BLOG_COMMENT_NO_BLOG;
         sql_rollback(&rq->cx);
         return RES_OK;
     }
+    *author = sql_i64(&t, 0, 1);
     if (c->parent_id > 0) {
         /* the parent is a top-level comment of this blog; the answered
          * comment is the parent or one of its replies */

@@ -31,11 +31,11 @@
 #define FEED_SADD_CHUNK 1000         /* members per SADD of a rebuild */
 
 res_t
-feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
+feed_blog_meta(struct ctx *cx, int64_t author, int64_t blog_id, int64_t *score,
                long *fans, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t,
+    res_t rc = sql_query(cx, &t,
                          "SELECT UNIX_TIMESTAMP(b.create_time), "
                          "COALESCE(i.fans, 0) FROM tb_blog b LEFT JOIN "
                          "tb_user_info i ON i.user_id = b.user_id WHERE "
@@ -52,13 +52,12 @@ feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
 }
 
 res_t
-feed_author_fans(struct req *rq, int64_t author, long *fans)
+feed_author_fans(struct ctx *cx, int64_t author, long *fans)
 {
     struct sql_rows t;
     res_t rc = sql_query(
-        &rq->cx, &t,
-        "SELECT COALESCE(fans, 0) FROM tb_user_info WHERE user_id = ?", "l",
-        author);
+        cx, &t, "SELECT COALESCE(fans, 0) FROM tb_user_info WHERE user_id = ?",
+        "l", author);
     if (rc != RES_OK)
         return rc;
     *fans = t.nrows ? (long)sql_i64(&t, 0, 0) : 0;

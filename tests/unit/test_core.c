@@ -4,7 +4,8 @@
  */
 #include "../../app/core/arena.h"
 #include "../../app/core/cfg.h"
-#include "../../app/core/fcgi.h"
+#include "../../app/core/dispatch.h"
+#include "../../app/core/event.h"
 #include "../../app/core/reply.h"
 #include "../../app/core/req.h"
 #include "../../app/core/route.h"
@@ -449,7 +450,7 @@ fake_auth(struct req *rq, int required)
 static void
 test_dispatch_gates(void)
 {
-    static const struct fcgi_hooks hooks = {NULL, fake_auth, NULL};
+    static const struct dispatch_hooks hooks = {NULL, fake_auth, NULL};
     struct req rq;
     g_cfg.body_limit = 100;
     g_cfg.upload_limit = 1000;
@@ -457,38 +458,38 @@ test_dispatch_gates(void)
     g_cfg.admin_token = admin;
 
     req_setup(&rq, HTTP_GET, "/user/me", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_UNAUTH);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_UNAUTH);
     req_setup(&rq, HTTP_GET, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_GET, "/blog/hot", "");
     rq.token = "expired";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_POST, "/shop", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
     req_setup(&rq, HTTP_POST, "/shop", "");
     rq.admin_header = "0123456789abcdef012";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
     req_setup(&rq, HTTP_POST, "/shop", "");
     rq.admin_header = "0123456789abcdef0123";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_POST, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 101, NULL, NULL) == RES_TOO_LARGE);
+    CHECK(dispatch_run(tables, &hooks, &rq, 101, NULL, NULL) == RES_TOO_LARGE);
     req_setup(&rq, HTTP_POST, "/user/me", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, -1, NULL, NULL) == RES_BAD_INPUT);
+    CHECK(dispatch_run(tables, &hooks, &rq, -1, NULL, NULL) == RES_BAD_INPUT);
     /* ROUTE_AUTH_LATE: no hook, no 401 from dispatch; the handler runs
      * (and answers the 401 itself) */
     int calls = auth_calls;
     req_setup(&rq, HTTP_GET, "/late", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     CHECK(late_runs == 1 && auth_calls == calls && !rq.has_user);
     req_setup(&rq, HTTP_GET, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     CHECK(auth_calls == calls + 1);
     req_setup(&rq, HTTP_GET, "/nothing", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
     CHECK(rq.cx.errmsg != NULL);
     g_cfg.admin_token = NULL;
     arena_reset(A);
@@ -546,6 +547,79 @@ test_dates(void)
     CHECK(date_mday(t) == 31);
 }
 
+/* ---- ctx and events ---- */
+
+static int ev_calls[3];
+
+static res_t
+ev_fails(struct ctx *cx, const struct event *ev)
+{
+    ev_calls[0]++;
+    return ctx_fail(cx, RES_DEP_DOWN, "subscriber down (blog %lld)",
+                    (long long)ev->u.blog_liked.blog_id);
+}
+
+static res_t
+ev_refuses(struct ctx *cx, const struct event *ev)
+{
+    (void)ev;
+    ev_calls[1]++;
+    return ctx_fail(cx, RES_REFUSED, "no");
+}
+
+static res_t
+ev_ok(struct ctx *cx, const struct event *ev)
+{
+    (void)cx;
+    ev_calls[2] += (int)ev->u.blog_liked.liker;
+    return RES_OK;
+}
+
+static void
+test_ctx_and_events(void)
+{
+    struct ctx cx;
+    memset(&cx, 0, sizeof(cx));
+    cx.arena = A;
+    /* first failure wins; a mark and drop forgets only what came after */
+    struct ctx_mark m = ctx_mark(&cx);
+    CHECK(ctx_fail(&cx, RES_NOT_FOUND, "a %d", 1) == RES_NOT_FOUND);
+    CHECK(ctx_fail(&cx, RES_INTERNAL, "b") == RES_INTERNAL);
+    CHECK(cx.rc == RES_NOT_FOUND);
+    CHECK_STR(cx.errmsg, "a 1");
+    CHECK(ctx_drop(&cx, m, "test step") == 1);
+    CHECK(cx.rc == RES_OK && cx.errmsg == NULL);
+    CHECK(ctx_drop(&cx, m, "nothing") == 0);
+    /* 5xx details stay in the log */
+    CHECK(ctx_fail(&cx, RES_DEP_DOWN, "redis gone") == RES_DEP_DOWN);
+    CHECK(cx.errmsg && strstr(cx.errmsg, "redis") == NULL);
+    ctx_clear(&cx);
+    CHECK(cx.rc == RES_OK);
+
+    /* every subscriber runs, in order; failures never reach the emitter */
+    event_reset();
+    memset(ev_calls, 0, sizeof(ev_calls));
+    event_subscribe(EVENT_BLOG_LIKED, "fails", ev_fails);
+    event_subscribe(EVENT_BLOG_LIKED, "refuses", ev_refuses);
+    event_subscribe(EVENT_BLOG_LIKED, "ok", ev_ok);
+    struct event ev = {.kind = EVENT_BLOG_LIKED};
+    ev.u.blog_liked.liker = 7;
+    ev.u.blog_liked.blog_id = 3;
+    event_emit(&cx, &ev);
+    CHECK(ev_calls[0] == 1 && ev_calls[1] == 1 && ev_calls[2] == 7);
+    CHECK(cx.rc == RES_OK && cx.errmsg == NULL);
+    /* other kinds reach nobody; an earlier failure of the unit survives */
+    ctx_fail(&cx, RES_BAD_INPUT, "earlier");
+    ev.kind = EVENT_USER_FOLLOWED;
+    event_emit(&cx, &ev);
+    ev.kind = EVENT_BLOG_LIKED;
+    event_emit(&cx, &ev);
+    CHECK(ev_calls[0] == 2 && ev_calls[2] == 14);
+    CHECK(cx.rc == RES_BAD_INPUT);
+    CHECK_STR(cx.errmsg, "earlier");
+    event_reset();
+}
+
 int
 main(void)
 {
@@ -564,6 +638,7 @@ main(void)
     RUN(test_cfg_line);
     RUN(test_arena_defer_order);
     RUN(test_dates);
+    RUN(test_ctx_and_events);
     arena_free(A);
     T_DONE();
 }
