@@ -33,52 +33,6 @@ blog_page_offset(struct req *rq, int64_t *offset)
     return RES_OK;
 }
 
-/* Appends the cards of the fragments that exist. */
-static unsigned
-blog_cards_add(struct req *rq, const char *const *frag, const size_t *flen,
-               const int *likes, unsigned n, struct json_object *arr)
-{
-    unsigned live = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (frag[i] == NULL)
-            continue;
-        size_t len;
-        char *t =
-            blog_card_text(rq->cx.arena, frag[i], flen[i], likes[i], &len);
-        json_object_array_add(arr, json_object_get(reply_raw(rq, t, len)));
-        live++;
-    }
-    return live;
-}
-
-res_t
-blog_cards_append(struct req *rq, const int64_t *ids, unsigned n,
-                  struct json_object *arr, unsigned *live)
-{
-    const char **frag;
-    size_t *flen;
-    int *likes;
-    *live = 0;
-    res_t rc = blog_frags_load(rq, ids, n, req_uid(rq), &frag, &flen, &likes);
-    if (rc != RES_OK)
-        return rc;
-    *live = blog_cards_add(rq, frag, flen, likes, n, arr);
-    return RES_OK;
-}
-
-res_t
-blog_cards_append_fetched(struct req *rq, const int64_t *ids, unsigned n,
-                          const char **frag, size_t *flen, const int *likes,
-                          struct json_object *arr, unsigned *live)
-{
-    *live = 0;
-    res_t rc = blog_frags_complete(rq, ids, n, frag, flen);
-    if (rc != RES_OK)
-        return rc;
-    *live = blog_cards_add(rq, frag, flen, likes, n, arr);
-    return RES_OK;
-}
-
 /* Plain blog rows (of/me, of/user). */
 static res_t
 blog_reply_rows(struct req *rq, const struct blog *b, unsigned n)

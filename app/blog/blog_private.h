@@ -20,7 +20,7 @@ struct blog_comment {
 
 enum blog_list_kind { BLOG_LIST_HOT, BLOG_LIST_USER };
 
-/* ---- blog.c: a blog's JSON (API.md §6) ---- */
+/* ---- blog_card.c: the Blog JSON shape (API.md §6) ---- */
 
 /* Blog JSON as a new json-c object (caller owns it). author NULL: no
  * name/icon; is_like < 0: no isLike. */
@@ -52,6 +52,14 @@ char *blog_page_render(struct arena *a, const int64_t *ids,
  * such a text (an id list without its fragments, say). */
 int blog_page_parse(struct arena *a, const char *s, size_t len, int64_t **ids,
                     const char ***frag, size_t **flen);
+
+/* ---- shared by the module's data files ---- */
+struct sql_rows;
+/* Row r of a SELECT of BLOG_COLS (blog_data.c) into *b. */
+void blog_row(const struct sql_rows *t, unsigned r, struct blog *b);
+/* blog_cache_invalidate after a committed like or comment: a failure is
+ * logged, and the TTLs bound the staleness (blog_cache.c). */
+void blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot);
 
 /* ---- blogs ---- */
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);

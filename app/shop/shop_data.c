@@ -28,6 +28,7 @@
 #include "shop_private.h"
 
 #include "../core/cfg.h"
+#include "../core/jsonv.h"
 #include "../core/log.h"
 #include "../core/reply.h"
 #include "../core/util.h"
@@ -68,12 +69,6 @@ static const struct rds_script shop_lua_types = {
                        "  return 1\n"
                        "end\n"
                        "return 0\n"};
-
-static void
-shop_json_put(void *p)
-{
-    json_object_put(p);
-}
 
 static res_t
 shop_not_found(struct req *rq)
@@ -131,7 +126,7 @@ shop_parse_cached(struct req *rq, const redisReply *r, int *state,
         log_warn("shop: unparsable cache value, treated as a miss");
         return RES_OK;
     }
-    arena_defer(rq->cx.arena, shop_json_put, o);
+    jsonv_adopt(rq->cx.arena, o);
     *out = o;
     *state = PEEK_HIT;
     return RES_OK;
@@ -180,7 +175,7 @@ shop_db_row(struct req *rq, int64_t id, struct json_object **out)
     *out = NULL;
     if (t.nrows > 0) {
         *out = shop_row_json(&t, 0);
-        arena_defer(rq->cx.arena, shop_json_put, *out);
+        jsonv_adopt(rq->cx.arena, *out);
     }
     return RES_OK;
 }
