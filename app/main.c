@@ -25,7 +25,7 @@ main(void)
     }
     if (g_cfg.log_file[0] && log_open_file(g_cfg.log_file) < 0)
         log_warn("cannot open log file %s; logging to stderr", g_cfg.log_file);
-    if (rand_init() < 0) {
+    if (util_rand_init() < 0) {
         log_error("libsodium initialisation failed");
         return 2;
     }

@@ -67,7 +67,7 @@ blog_images_valid(const char *images)
 char *
 blog_text_store(struct arena *a, const char *s, int br)
 {
-    char *e = html_escape(a, s);
+    char *e = str_html_escape(a, s);
     if (!br)
         return e;
     size_t breaks = 0;

@@ -174,9 +174,10 @@ blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
             keys[2 * w + 1] = key_cache_blog_ver(rq->cx.arena, b.id);
             args[3 * w] = v ? arena_strndup(rq->cx.arena, v, vl) : "";
             args[3 * w + 1] = f;
-            args[3 * w + 2] = arena_printf(
-                rq->cx.arena, "%d",
-                TTL_CACHE_BLOG + (int)rand_below(TTL_CACHE_BLOG_JITTER + 1));
+            args[3 * w + 2] =
+                arena_printf(rq->cx.arena, "%d",
+                             TTL_CACHE_BLOG + (int)util_rand_below(
+                                                  TTL_CACHE_BLOG_JITTER + 1));
             w++;
         }
     }

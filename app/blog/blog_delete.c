@@ -98,7 +98,7 @@ blog_sweep(struct req *rq, int64_t id, int64_t author, const char *images,
     keys[0] = key_blog_liked(rq->cx.arena, id);
     for (unsigned i = 0; i < nc; i++) {
         int64_t cid = 0;
-        parse_i64(cids[i], &cid);
+        str_parse_i64(cids[i], &cid);
         keys[i + 1] = key_comment_liked(rq->cx.arena, cid);
     }
     const char *mine;
@@ -135,7 +135,7 @@ blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
     const char *images = rds_str(&rq->cx, r->element[1]);
     const char *comments = rds_str(&rq->cx, r->element[2]);
     int64_t author;
-    if (user == NULL || parse_i64(user, &author) < 0)
+    if (user == NULL || str_parse_i64(user, &author) < 0)
         return RES_OK;
     if (author != uid) {
         *outcome = BLOG_DEL_NOT_OWNER;

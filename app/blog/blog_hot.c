@@ -101,7 +101,7 @@ blog_hot_fill(struct req *rq, int64_t current, const char *field, int64_t uid,
 struct blog_hot_copy {
     struct arena *a; /* the text and its parse; NULL: no copy */
     char *ver;       /* "=" + the hot version it was read under */
-    int64_t until;   /* mono_ms() at which the Redis copy expires */
+    int64_t until;   /* util_mono_ms() at which the Redis copy expires */
     int64_t *ids;
     const char **frag;
     size_t *flen;
@@ -109,14 +109,6 @@ struct blog_hot_copy {
 };
 
 static struct blog_hot_copy blog_hot_copies[BLOG_HOT_LOCAL + 1];
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 blog_hot_copy_drop(struct blog_hot_copy *c)
@@ -148,7 +140,7 @@ blog_hot_copy_keep(struct blog_hot_copy *c, const redisReply *page,
     c->a = a;
     c->n = (unsigned)k;
     c->ver = arena_printf(a, "=%.*s", (int)ver->len, ver->str);
-    c->until = mono_ms() + pttl;
+    c->until = util_mono_ms() + pttl;
 }
 
 /* KEYS: hot hash, hot version; ARGV: field, like-key prefix, the
@@ -206,7 +198,7 @@ blog_hot_page(struct req *rq, int64_t current, const char ***frag,
     snprintf(field, sizeof(field), "%lld", (long long)current);
     struct blog_hot_copy *c =
         current <= BLOG_HOT_LOCAL ? &blog_hot_copies[current] : NULL;
-    if (c && c->a && mono_ms() >= c->until)
+    if (c && c->a && util_mono_ms() >= c->until)
         blog_hot_copy_drop(c);
     int have = c && c->a;
     /* one round trip: the session lookup, then the script */

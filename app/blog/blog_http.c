@@ -76,9 +76,9 @@ blog_http_publish(struct req *rq)
     b.shop_id = shop_id;
     b.user_id = rq->user.id;
     /* escaping lengthens text; the columns bound the stored form */
-    if (utf8_len(b.title, strlen(b.title)) > BLOG_TITLE_MAX)
+    if (str_utf8_len(b.title, strlen(b.title)) > BLOG_TITLE_MAX)
         return req_fail(rq, RES_BAD_INPUT, "标题过长");
-    if (utf8_len(b.content, strlen(b.content)) > BLOG_CONTENT_MAX)
+    if (str_utf8_len(b.content, strlen(b.content)) > BLOG_CONTENT_MAX)
         return req_fail(rq, RES_BAD_INPUT, "内容过长");
 
     int found;
@@ -97,7 +97,7 @@ blog_http_publish(struct req *rq)
     struct event ev = {.kind = EVENT_BLOG_PUBLISHED};
     ev.u.blog_published.author = b.user_id;
     ev.u.blog_published.blog_id = id;
-    ev.u.blog_published.published_ms = now_ms();
+    ev.u.blog_published.published_ms = util_now_ms();
     event_emit(&rq->cx, &ev);
     return reply_take(rq, json_object_new_int64(id));
 }
@@ -316,7 +316,7 @@ blog_http_comment_post(struct req *rq)
     if (c.parent_id != 0 && c.answer_id == 0)
         c.answer_id = c.parent_id;
     c.content = blog_text_store(rq->cx.arena, content, 0);
-    if (utf8_len(c.content, strlen(c.content)) > BLOG_COMMENT_MAX)
+    if (str_utf8_len(c.content, strlen(c.content)) > BLOG_COMMENT_MAX)
         return req_fail(rq, RES_BAD_INPUT, "评论内容过长");
     c.user_id = rq->user.id;
 

@@ -59,7 +59,7 @@ blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
     snprintf(member, sizeof(member), "%lld", (long long)uid);
     const char *keys[1] = {key};
     const char *args[2] = {
-        member, arena_printf(rq->cx.arena, "%lld", (long long)now_ms())};
+        member, arena_printf(rq->cx.arena, "%lld", (long long)util_now_ms())};
     redisReply *r;
     if ((rc = rds_eval(&rq->cx, &blog_lua_toggle, &r, 1, keys, 2, args)) !=
         RES_OK)
@@ -133,7 +133,7 @@ blog_likers(struct req *rq, int64_t id, int64_t **ids, unsigned *n)
         for (size_t i = 0; i < r->elements && cnt < 5; i++) {
             int64_t x;
             const char *s = rds_str(&rq->cx, r->element[i]);
-            if (s && parse_i64(s, &x) == 0 && x > 0)
+            if (s && str_parse_i64(s, &x) == 0 && x > 0)
                 v[cnt++] = x;
         }
     *ids = v;

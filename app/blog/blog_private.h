@@ -7,6 +7,7 @@
 #include "blog.h"
 
 #include "../core/req.h"
+#include "../user/user.h"
 
 struct blog {
     int64_t id, shop_id, user_id, liked, comments;

@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "reply.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -96,14 +97,6 @@ fcgi_path(struct req *rq, FCGX_Request *fr)
     if (strncmp(p, "/api/", 5) == 0)
         p += 4;
     return p;
-}
-
-static double
-fcgi_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* A worker holds up to FCGI_CONNS FastCGI connections at once: nginx
@@ -197,7 +190,7 @@ fcgi_serve(const struct route *const *tables,
          * worker accepted first: nothing to serve, the slot is free */
         if (FCGX_Accept_r(fr) < 0)
             continue;
-        double t0 = fcgi_now_ms();
+        int64_t t0 = util_mono_us();
         if (hooks && hooks->begin)
             hooks->begin();
         struct req rq;
@@ -226,7 +219,7 @@ fcgi_serve(const struct route *const *tables,
         long declared = 0;
         if (*cl) {
             int64_t v;
-            declared = parse_i64(cl, &v) == 0 && v >= 0 && v < (1L << 40)
+            declared = str_parse_i64(cl, &v) == 0 && v >= 0 && v < (1L << 40)
                            ? (long)v
                            : -1;
         }
@@ -249,7 +242,7 @@ fcgi_serve(const struct route *const *tables,
         FCGX_Finish_r(fr);
         int status = reply_status(rq.cx.rc);
         /* latency as integer ms.cc: no floating-point formatting per line */
-        long cs = (long)((fcgi_now_ms() - t0) * 100.0);
+        long cs = (long)((util_mono_us() - t0) / 10);
         log_request("%s %s %s %d %ld.%02ldms uid=%lld", rq.request_id,
                     rq.method_str, rq.path, status, cs / 100, cs % 100,
                     (long long)req_uid(&rq));

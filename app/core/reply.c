@@ -180,12 +180,12 @@ static const char *
 reply_utf8_clean(struct arena *a, const char *s)
 {
     size_t n = strlen(s);
-    if (utf8_len(s, n) >= 0)
+    if (str_utf8_len(s, n) >= 0)
         return s;
     char *out = arena_alloc(a, n + 1), *o = out;
     for (size_t i = 0; i < n;) {
         size_t k = 1;
-        while (k <= 4 && i + k <= n && utf8_len(s + i, k) != 1)
+        while (k <= 4 && i + k <= n && str_utf8_len(s + i, k) != 1)
             k++;
         if (k <= 4 && i + k <= n) {
             memcpy(o, s + i, k);

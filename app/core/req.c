@@ -28,125 +28,6 @@ req_fail(struct req *rq, res_t rc, const char *fmt, ...)
     return ctx_fail(&rq->cx, rc, "%s", msg);
 }
 
-/* ================= numbers and strings ================= */
-
-int
-parse_i64(const char *s, int64_t *out)
-{
-    if (s == NULL || *s == '\0')
-        return -1;
-    const char *p = s;
-    if (*p == '-')
-        p++;
-    if (*p == '\0')
-        return -1;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return -1;
-    if (strlen(p) > 19)
-        return -1;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
-long
-utf8_len(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *e = p + n;
-    long count = 0;
-    while (p < e) {
-        unsigned c = *p;
-        int extra;
-        if (c == 0)
-            return -1;
-        if (c < 0x80)
-            extra = 0;
-        else if (c >= 0xC2 && c <= 0xDF)
-            extra = 1;
-        else if (c >= 0xE0 && c <= 0xEF)
-            extra = 2;
-        else if (c >= 0xF0 && c <= 0xF4)
-            extra = 3;
-        else
-            return -1;
-        if (e - p <= extra)
-            return -1;
-        for (int i = 1; i <= extra; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                return -1;
-        /* overlongs and surrogates */
-        if (c == 0xE0 && p[1] < 0xA0)
-            return -1;
-        if (c == 0xED && p[1] > 0x9F)
-            return -1;
-        if (c == 0xF0 && p[1] < 0x90)
-            return -1;
-        if (c == 0xF4 && p[1] > 0x8F)
-            return -1;
-        p += extra + 1;
-        count++;
-    }
-    return count;
-}
-
-char *
-html_escape(struct arena *a, const char *s)
-{
-    size_t n = 0;
-    for (const char *p = s; *p; p++) {
-        switch (*p) {
-        case '&':
-            n += 5;
-            break;
-        case '<':
-        case '>':
-            n += 4;
-            break;
-        case '"':
-        case '\'':
-            n += 5;
-            break;
-        default:
-            n++;
-        }
-    }
-    char *out = arena_alloc(a, n + 1), *o = out;
-    for (const char *p = s; *p; p++) {
-        const char *rep = NULL;
-        switch (*p) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&#34;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        }
-        if (rep) {
-            size_t l = strlen(rep);
-            memcpy(o, rep, l);
-            o += l;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* ================= query string ================= */
 
 static int
@@ -187,7 +68,7 @@ qs_decode(struct arena *a, const char *s, size_t n, const char **out)
 }
 
 int
-qs_parse(struct arena *a, const char *qs, struct qs_pair **out, size_t *n)
+req_qs_parse(struct arena *a, const char *qs, struct qs_pair **out, size_t *n)
 {
     size_t cap = 1;
     for (const char *p = qs; *p; p++)
@@ -228,8 +109,8 @@ const char *
 req_query(struct req *rq, const char *name)
 {
     if (rq->qs_state == 0) {
-        rq->qs_state = qs_parse(rq->cx.arena, rq->query ? rq->query : "",
-                                &rq->qs, &rq->nqs) == 0
+        rq->qs_state = req_qs_parse(rq->cx.arena, rq->query ? rq->query : "",
+                                    &rq->qs, &rq->nqs) == 0
                            ? 1
                            : -1;
     }
@@ -259,7 +140,7 @@ req_query_i64(struct req *rq, const char *name, int64_t def, int64_t lo,
         return RES_OK;
     }
     int64_t x;
-    if (parse_i64(v, &x) < 0 || x < lo || x > hi)
+    if (str_parse_i64(v, &x) < 0 || x < lo || x > hi)
         return req_fail(rq, RES_BAD_INPUT, "参数 %s 无效", name);
     *out = x;
     return RES_OK;
@@ -313,7 +194,7 @@ res_t
 req_path_i64(struct req *rq, const char *name, int64_t *out)
 {
     int64_t v;
-    if (parse_i64(req_path_str(rq, name), &v) < 0 || v <= 0)
+    if (str_parse_i64(req_path_str(rq, name), &v) < 0 || v <= 0)
         return req_fail(rq, RES_BAD_INPUT, "无效的id");
     *out = v;
     return RES_OK;
@@ -376,7 +257,7 @@ req_json_str(struct req *rq, struct json_object *o, const char *key, size_t max,
         return req_fail(rq, RES_BAD_INPUT, "字段 %s 必须是字符串", key);
     const char *s = json_object_get_string(v);
     size_t n = (size_t)json_object_get_string_len(v);
-    long cps = utf8_len(s, n);
+    long cps = str_utf8_len(s, n);
     if (cps < 0)
         return req_fail(rq, RES_BAD_INPUT, "字段 %s 不是有效的UTF-8文本", key);
     if ((size_t)cps > max)
@@ -405,7 +286,7 @@ req_json_i64(struct req *rq, struct json_object *o, const char *key, int64_t lo,
             return req_fail(rq, RES_BAD_INPUT, "字段 %s 超出范围", key);
     } else if (json_object_is_type(v, json_type_string)) {
         /* the Java original accepted numeric strings too */
-        if (parse_i64(json_object_get_string(v), &x) < 0)
+        if (str_parse_i64(json_object_get_string(v), &x) < 0)
             return req_fail(rq, RES_BAD_INPUT, "字段 %s 必须是整数", key);
     } else {
         return req_fail(rq, RES_BAD_INPUT, "字段 %s 必须是整数", key);

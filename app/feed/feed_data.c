@@ -75,7 +75,7 @@ feed_entry_of(const redisReply *r, size_t i, struct feed_entry *e)
 {
     const redisReply *mem = r->element[2 * i], *sc = r->element[2 * i + 1];
     if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
-        parse_i64(mem->str, &e->id) < 0 || e->id <= 0)
+        str_parse_i64(mem->str, &e->id) < 0 || e->id <= 0)
         return 0;
     e->score = (int64_t)strtod(sc->str, NULL);
     return 1;
@@ -163,7 +163,7 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
             continue;
         if (strcmp(e->str, KEY_FOLLOWS_SENTINEL) == 0)
             *sentinel = 1;
-        else if (parse_i64(e->str, &id) == 0 && id > 0)
+        else if (str_parse_i64(e->str, &id) == 0 && id > 0)
             ids[k++] = id;
     }
     *n = k;
@@ -307,7 +307,7 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
     /* the script read the session after the lookup did: should they
      * differ (a logout in between), the long way is right anyway */
     if (r->elements == 0 || r->element[0]->type != REDIS_REPLY_STRING ||
-        parse_i64(r->element[0]->str, &who) < 0 || who != me)
+        str_parse_i64(r->element[0]->str, &who) < 0 || who != me)
         return feed_start_slow(rq, me, NULL, st);
     if (r->elements == 5) /* both sets built, no pulled followee */
         return feed_start_fetched(rq, r, st);

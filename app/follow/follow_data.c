@@ -164,7 +164,7 @@ follow_members_ids(struct req *rq, const redisReply *r, size_t *n)
     for (size_t i = 0; i < m; i++) {
         const redisReply *e = r->element[i];
         ids[i] = 0;
-        if (e->type == REDIS_REPLY_STRING && parse_i64(e->str, &ids[i]) < 0)
+        if (e->type == REDIS_REPLY_STRING && str_parse_i64(e->str, &ids[i]) < 0)
             ids[i] = 0;
     }
     *n = follow_ids_clean(ids, m);

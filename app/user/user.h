@@ -13,6 +13,13 @@
 
 extern const struct route user_routes[];
 
+/* UserDTO (API.md): {id, nickName, icon}. */
+struct user_dto {
+    int64_t id;
+    const char *nick_name;
+    const char *icon;
+};
+
 /* The authenticate hook (core/dispatch.h): resolves the token, slides its TTL
  * and counts the visitor for UV. */
 res_t user_authenticate(struct req *rq, int required);

@@ -113,7 +113,7 @@ main(void)
     const char *logf = getenv("HMDP_CONSUMER_LOG");
     if (logf && *logf && log_open_file(logf) < 0)
         log_warn("cannot open log file %s; logging to stderr", logf);
-    if (rand_init() < 0) {
+    if (util_rand_init() < 0) {
         log_error("libsodium initialisation failed");
         return 2;
     }

@@ -123,23 +123,23 @@ test_qs_parse(void)
 {
     struct qs_pair *p;
     size_t n;
-    CHECK(qs_parse(A, "&typeId=1&&current=2&x=120.1&name=a+b%E7%BE%8E", &p,
-                   &n) == 0);
+    CHECK(req_qs_parse(A, "&typeId=1&&current=2&x=120.1&name=a+b%E7%BE%8E", &p,
+                       &n) == 0);
     CHECK(n == 4);
     CHECK_STR(p[0].key, "typeId");
     CHECK_STR(p[0].val, "1");
     CHECK_STR(p[1].key, "current");
     CHECK_STR(p[3].val, "a b\xE7\xBE\x8E");
-    CHECK(qs_parse(A, "", &p, &n) == 0 && n == 0);
-    CHECK(qs_parse(A, "flag&=x&k=", &p, &n) == 0 && n == 2);
+    CHECK(req_qs_parse(A, "", &p, &n) == 0 && n == 0);
+    CHECK(req_qs_parse(A, "flag&=x&k=", &p, &n) == 0 && n == 2);
     CHECK_STR(p[0].key, "flag");
     CHECK_STR(p[0].val, "");
     CHECK_STR(p[1].val, "");
     /* invalid escapes are kept literally; NUL is refused */
-    CHECK(qs_parse(A, "a=%zz%4&b=100%", &p, &n) == 0 && n == 2);
+    CHECK(req_qs_parse(A, "a=%zz%4&b=100%", &p, &n) == 0 && n == 2);
     CHECK_STR(p[0].val, "%zz%4");
     CHECK_STR(p[1].val, "100%");
-    CHECK(qs_parse(A, "a=x%00y", &p, &n) == -1);
+    CHECK(req_qs_parse(A, "a=x%00y", &p, &n) == -1);
     arena_reset(A);
 }
 
@@ -303,14 +303,14 @@ test_json_body(void)
 static void
 test_utf8_and_escape(void)
 {
-    CHECK(utf8_len("abc", 3) == 3);
-    CHECK(utf8_len("\xE7\xBE\x8E\xE9\xA3\x9F", 6) == 2);
-    CHECK(utf8_len("\xF0\x9F\x8D\xB7", 4) == 1);
-    CHECK(utf8_len("\xC0\xAF", 2) == -1);     /* overlong */
-    CHECK(utf8_len("\xED\xA0\x80", 3) == -1); /* surrogate */
-    CHECK(utf8_len("\xE7\xBE", 2) == -1);     /* truncated */
-    CHECK(utf8_len("a\0b", 3) == -1);
-    CHECK_STR(html_escape(A, "<b>\"Tom\" & 'Jerry'</b>"),
+    CHECK(str_utf8_len("abc", 3) == 3);
+    CHECK(str_utf8_len("\xE7\xBE\x8E\xE9\xA3\x9F", 6) == 2);
+    CHECK(str_utf8_len("\xF0\x9F\x8D\xB7", 4) == 1);
+    CHECK(str_utf8_len("\xC0\xAF", 2) == -1);     /* overlong */
+    CHECK(str_utf8_len("\xED\xA0\x80", 3) == -1); /* surrogate */
+    CHECK(str_utf8_len("\xE7\xBE", 2) == -1);     /* truncated */
+    CHECK(str_utf8_len("a\0b", 3) == -1);
+    CHECK_STR(str_html_escape(A, "<b>\"Tom\" & 'Jerry'</b>"),
               "&lt;b&gt;&#34;Tom&#34; &amp; &#39;Jerry&#39;&lt;/b&gt;");
     arena_reset(A);
 }
@@ -425,7 +425,7 @@ test_envelope(void)
     req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s",
              "/\xFF\xFE/\xC0\xAF/\xE4\xB8");
     out = reply_render(&rq, &len);
-    CHECK(utf8_len(out, len) >= 0);
+    CHECK(str_utf8_len(out, len) >= 0);
     CHECK(strstr(out, "\"接口不存在: /?\?/?\?/?\?\""));
     req_setup(&rq, HTTP_GET, "/x", "");
     req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s", "/中");
@@ -531,20 +531,20 @@ static void
 test_dates(void)
 {
     time_t t;
-    CHECK(date_parse_local("2026-01-31T10:00:00", &t) == 0);
+    CHECK(util_date_parse_local("2026-01-31T10:00:00", &t) == 0);
     char buf[32];
-    date_sql(t, buf);
+    util_date_sql(t, buf);
     CHECK_STR(buf, "2026-01-31 10:00:00");
-    CHECK(date_parse_local("2026-02-31T10:00:00", &t) == -1);
-    CHECK(date_parse_local("2026-01-31 10:00:00", &t) == 0);
-    CHECK(date_parse_local("2026-01-31T10:00", &t) == -1);
-    CHECK(date_parse_local("2026-01-31T25:00:00", &t) == -1);
-    CHECK(date_parse_local(NULL, &t) == -1);
-    date_ymd(t, buf);
+    CHECK(util_date_parse_local("2026-02-31T10:00:00", &t) == -1);
+    CHECK(util_date_parse_local("2026-01-31 10:00:00", &t) == 0);
+    CHECK(util_date_parse_local("2026-01-31T10:00", &t) == -1);
+    CHECK(util_date_parse_local("2026-01-31T25:00:00", &t) == -1);
+    CHECK(util_date_parse_local(NULL, &t) == -1);
+    util_date_ymd(t, buf);
     CHECK_STR(buf, "20260131");
-    date_ym(t, buf);
+    util_date_ym(t, buf);
     CHECK_STR(buf, "202601");
-    CHECK(date_mday(t) == 31);
+    CHECK(util_date_mday(t) == 31);
 }
 
 /* ---- ctx and events ---- */
@@ -624,7 +624,7 @@ int
 main(void)
 {
     A = arena_new();
-    rand_init();
+    util_rand_init();
     RUN(test_route_literal_beats_param);
     RUN(test_route_params_and_methods);
     RUN(test_qs_parse);
