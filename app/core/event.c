@@ -41,10 +41,13 @@ event_emit(struct ctx *cx, const struct event *ev)
         return;
     for (int i = 0; i < event_nsubs[ev->kind]; i++) {
         struct ctx_mark m = ctx_mark(cx);
-        if (event_subs[ev->kind][i].fn(cx, ev) != RES_OK) {
+        res_t rc = event_subs[ev->kind][i].fn(cx, ev);
+        if (rc != RES_OK) {
             if (!ctx_drop(cx, m, event_subs[ev->kind][i].name))
-                log_warn("%s failed (ignored) without a message",
-                         event_subs[ev->kind][i].name);
+                /* nothing recorded: cx had failed before, or the
+                 * subscriber did not describe its failure */
+                log_warn("%s failed (ignored): rc %d",
+                         event_subs[ev->kind][i].name, (int)rc);
         } else
             ctx_restore(cx, m); /* a subscriber never changes the status */
     }

@@ -19,13 +19,11 @@
 res_t
 req_fail(struct req *rq, res_t rc, const char *fmt, ...)
 {
-    if (rq->cx.rc != RES_OK || rc == RES_OK)
-        return rc; /* the first failure is the one reported */
     va_list ap;
     va_start(ap, fmt);
-    char *msg = arena_vprintf(rq->cx.arena, fmt, ap);
+    rc = ctx_vfail(&rq->cx, rc, fmt, ap);
     va_end(ap);
-    return ctx_fail(&rq->cx, rc, "%s", msg);
+    return rc;
 }
 
 /* ================= query string ================= */
