@@ -31,19 +31,20 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 #   hmdp-sse               app/sse/*.c + core + store/keys.o; libevent and
 #                          hiredis (async), no libfcgi/mysql (built once
 #                          app/sse/ has sources)
-#   hmdp-admin             app/admin/*.c + stream store core (built once
-#                          app/admin/main.c exists)
+#   hmdp-admin             app/admin/hmdp_admin.c + stream store core (the
+#                          rest of app/admin/ is the /admin/streams routes,
+#                          a feature layer of the worker)
 CORE_SRC   := $(sort $(filter-out app/core/fcgi.c,$(wildcard app/core/*.c)))
 FCGI_SRC   := app/core/fcgi.c
 STORE_SRC  := $(sort $(wildcard app/store/*.c))
 STREAM_SRC := $(sort $(wildcard app/stream/*.c))
 WIRE_SRC   := app/wire.c
-FEATURES   := $(sort $(filter-out core store stream sse admin,\
+FEATURES   := $(sort $(filter-out core store stream sse,\
                 $(patsubst app/%/,%,$(wildcard app/*/))))
-feat_src    = $(sort $(filter-out %_consumer.c,$(wildcard app/$(1)/*.c)))
+feat_src    = $(sort $(filter-out %_consumer.c app/admin/hmdp_admin.c,$(wildcard app/$(1)/*.c)))
 CONSUMER_SRC := $(sort $(wildcard app/*/*_consumer.c))
 SSE_SRC    := $(sort $(wildcard app/sse/*.c))
-ADMIN_SRC  := $(if $(wildcard app/admin/main.c),$(sort $(wildcard app/admin/*.c)))
+ADMIN_SRC  := $(wildcard app/admin/hmdp_admin.c)
 
 CORE_LIBS  := $(shell pkg-config --libs json-c libsodium 2>/dev/null) -lm
 STORE_LIBS := $(shell pkg-config --libs hiredis mysqlclient 2>/dev/null)
@@ -65,7 +66,7 @@ INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
-testbin: $(addprefix build/test/,$(BINS)) \
+testbin: $(addprefix build/test/,$(BINS)) build/test/stream-fixture \
          $(patsubst tests/unit/%.c,build/test/unit/%,$(UNIT_SRC)) \
          $(patsubst tests/integ/%.c,build/test/integ/%,$(INTEG_SRC))
 
@@ -129,6 +130,12 @@ $(eval $(call LAYER_RULES,test,$(TESTF)))
 $(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,rel,$(REL),$(c))))
 $(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,test,$(TESTF),$(c))))
 .PRECIOUS: build/rel/lib/%.a build/test/lib/%.a build/rel/%.o build/test/%.o
+
+# test-only consumer on the stream runtime (tests/integ/test_streams.c)
+build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(test_BASE)
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
 
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
