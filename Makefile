@@ -64,12 +64,21 @@ build/test/hmdp-$(1)-consumer: build/test/app/$(1)/$(1)_consumer.o $$(LIB_TEST)
 endef
 $(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,$(c))))
 
-build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC)) $(LIB_REL)
+# The SSE gateway links no libfcgi and no blocking store (store/rds.c,
+# store/sql.c): its own objects, the pure core pieces, store/keys.c,
+# libevent and hiredis (async API). Its pure files (http_parse.c, frame.c)
+# are also linked into their unit test and fuzzer.
+SSE_CORE := app/core/cfg.c app/core/log.c app/core/arena.c app/store/keys.c
+SSE_LIBS := $(shell pkg-config --libs hiredis libevent 2>/dev/null)
+SSE_PURE := app/sse/http_parse.c app/sse/frame.c
+build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC) $(SSE_CORE))
 	@echo "  LD $@"
-	@$(CC) $(REL) $^ $(PKG_LIBS) -levent -o $@
-build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC)) $(LIB_TEST)
+	@$(CC) $(REL) $^ $(SSE_LIBS) -o $@
+build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC) $(SSE_CORE))
 	@echo "  LD $@"
-	@$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
+	@$(CC) $(TESTF) $^ $(SSE_LIBS) -o $@
+build/test/unit/test_sse_parse: $(patsubst %.c,build/test/%.o,$(SSE_PURE))
+build/fuzz/fuzz_sse_http: $(patsubst %.c,build/fuzz/%.o,$(SSE_PURE))
 
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
