@@ -492,6 +492,8 @@ start_nginx() {
             args+=(-g "user root root;")
         fi
     fi
+    # SSE streams hold two descriptors each in nginx (worker_connections)
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     if ! nginx "${args[@]}" -t -q 2>>"$LOGS/nginx-error.log"; then
         log_tail "$LOGS/nginx-error.log"
         die "nginx rejected $conf"
