@@ -92,6 +92,11 @@ build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o $(LIB_REL)
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
 
+# load client for the SSE benchmarks (tests/bench/sse_hold.sh, sse_latency.sh)
+build/rel/sse-bench: build/rel/tests/bench/sse_bench.o
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(SSE_LIBS) -o $@
+
 build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"

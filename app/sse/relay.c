@@ -135,6 +135,10 @@ relay_on_connect(const redisAsyncContext *ac, int status)
     log_info("sse: redis %s connection up", rc->name);
     rc->up = 1;
     rc->backoff_ms = 0;
+    /* named, so CLIENT LIST shows what the gateways hold (the benchmark
+     * counts them) */
+    redisAsyncCommand(rc->ac, NULL, NULL, "CLIENT SETNAME hmdp-sse-%s",
+                      rc == &relay_wake ? "doorbell" : "query");
     if (rc == &relay_wake) {
         redisAsyncCommand(rc->ac, relay_wake_start_cb, NULL,
                           "XREVRANGE %s + - COUNT 1", RELAY_WAKE_STREAM);
