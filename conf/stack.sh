@@ -450,6 +450,14 @@ make_apidoc() {
     chmod -R a+rX -- "$out"
 }
 
+# The project's own pages (conf/html/: message.html), copied into
+# DIR/pages; nginx serves each at /<name> beside the copied frontend.
+make_pages() {
+    mkdir -p -- "$DIR/pages"
+    cp -- "$REPO"/conf/html/*.html "$DIR/pages/"
+    chmod -R a+rX -- "$DIR/pages"
+}
+
 # sed_escape STRING: STRING made safe as a sed replacement (delimiter |).
 sed_escape() {
     printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
@@ -554,6 +562,7 @@ do_start() {
         start_daemon "$n"
     done
     make_apidoc
+    make_pages
     start_nginx
     echo "hmdp is up at http://127.0.0.1:$NGINX_PORT/ (API under /api)"
 }

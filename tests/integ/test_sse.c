@@ -669,6 +669,21 @@ test_heartbeat_default(void)
     hb = NULL;
 }
 
+/* message.html is served by nginx from the project (conf/html/). */
+static void
+test_page_served(void)
+{
+    struct sc *s = sc_open(nginx_port, "/message.html", "");
+    CHECK(sc_status(s) == 200);
+    CHECK(sc_wait_eof(s, 3000));
+    const char *b = sc_body(s);
+    CHECK(strstr(b, "#ff6633") != NULL);
+    CHECK(strstr(b, "/api/message/sse?token=") != NULL);
+    CHECK(strstr(b, "sessionStorage.getItem(\"token\")") != NULL);
+    CHECK(strstr(b, "login.html") != NULL);
+    sc_close(s);
+}
+
 /* A second gateway on the stack's own address: nginx's one upstream is
  * served by both, and each serves its clients correctly. */
 static void
@@ -927,6 +942,7 @@ main(void)
     RUN(test_bad_cursor_400);
     RUN(test_gap_reset);
     RUN(test_heartbeat_default);
+    RUN(test_page_served);
     RUN(test_two_gateways_one_address);
     RUN(test_slow_client_dropped);
     RUN(test_redis_restart);
