@@ -542,6 +542,33 @@ test_two_connections_one_user(void)
     sc_close(b);
 }
 
+/* Two streams of one user at different cursors share the user's range
+ * reads: the one behind catches up, the one ahead gets nothing twice. */
+static void
+test_mixed_cursors_one_user(void)
+{
+    int64_t uid;
+    char *t = h_login_user(&uid);
+    struct sc *a = stream(t, NULL);
+    struct ev e;
+    char id[4][64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(id[i], 64, "%s", produce(uid, "mixed"));
+        CHECK(sc_event(a, &e, 5000) && strcmp(e.id, id[i]) == 0);
+    }
+    struct sc *b = stream(t, id[0]);
+    CHECK(sc_event(b, &e, 5000) && strcmp(e.id, id[1]) == 0);
+    CHECK(sc_event(b, &e, 5000) && strcmp(e.id, id[2]) == 0);
+    CHECK(sc_quiet(a, 400)); /* a had them all already */
+    snprintf(id[3], 64, "%s", produce(uid, "mixed"));
+    CHECK(sc_event(a, &e, 5000) && strcmp(e.id, id[3]) == 0);
+    CHECK(sc_event(b, &e, 5000) && strcmp(e.id, id[3]) == 0);
+    CHECK(sc_quiet(a, 300) && sc_quiet(b, 10));
+    sc_close(a);
+    sc_close(b);
+    free(t);
+}
+
 static void
 test_auth_401(void)
 {
@@ -937,6 +964,7 @@ main(void)
     RUN(test_resume_last_event_id);
     RUN(test_query_params);
     RUN(test_two_connections_one_user);
+    RUN(test_mixed_cursors_one_user);
     RUN(test_auth_401);
     RUN(test_sliding_ttl);
     RUN(test_bad_cursor_400);
