@@ -522,6 +522,20 @@ test_query_params(void)
     const char *id3 = produce(uid_a, "q3");
     CHECK(sc_event(s, &e, 5000) && strcmp(e.id, id3) == 0);
     sc_close(s);
+    /* the token in the query never reaches nginx's access log */
+    char path[1024], line[4096];
+    int found = 0, lines = 0;
+    snprintf(path, sizeof(path), "%s/logs/nginx-access.log",
+             h_env("HMDP_RUN_DIR"));
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        lines += strstr(line, " /message/sse ") != NULL; /* $uri */
+        found += strstr(line, tok_a) != NULL;
+    }
+    if (f)
+        fclose(f);
+    CHECK(lines > 0);
+    CHECK(found == 0);
 }
 
 static void
