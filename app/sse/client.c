@@ -268,7 +268,8 @@ sse_client_on_head(struct sse_client *c)
     /* the token: the header, else (EventSource cannot set headers) the
      * query. Never logged. */
     token[0] = '\0';
-    if (h->authorization.seen && h->authorization.n > 0) {
+    if (h->authorization.seen &&
+        (h->authorization.n > 0 || h->authorization.too_long)) {
         if (!h->authorization.too_long)
             memcpy(token, h->authorization.s, h->authorization.n + 1);
     } else if (sse_http_query(h->target, "token", token, sizeof(token)) < 0) {

@@ -243,7 +243,7 @@ sse_loop_close(void)
     if (g_sse.ping_ev)
         event_free(g_sse.ping_ev);
     g_sse.accept_ev = g_sse.accept_retry = g_sse.ping_ev = NULL;
-    if (g_sse.lfd > 0)
+    if (g_sse.lfd >= 0)
         close(g_sse.lfd);
     g_sse.lfd = -1;
 }

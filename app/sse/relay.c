@@ -60,9 +60,13 @@ struct relay_conn {
 static struct relay_conn relay_wake = {"doorbell", NULL, 0, 0, NULL};
 static struct relay_conn relay_query = {"query", NULL, 0, 0, NULL};
 static char relay_wake_last[SSE_ID_BUF];
+/* after an error reply on the doorbell: wait, then start over */
+static struct event *relay_wake_pause;
 
 static void relay_connect(struct relay_conn *rc);
 static void relay_wake_next(void);
+static void relay_wake_start(void);
+static void relay_on_wake_pause(evutil_socket_t fd, short what, void *arg);
 
 /* ------------------------------------------------------- connections */
 
@@ -110,8 +114,13 @@ relay_wake_start_cb(redisAsyncContext *ac, void *reply, void *priv)
         r->element[0]->element[0]->len < sizeof(relay_wake_last))
         memcpy(relay_wake_last, r->element[0]->element[0]->str,
                r->element[0]->element[0]->len + 1);
-    else if (r->type == REDIS_REPLY_ERROR)
-        log_warn("sse: XREVRANGE %s: %s", RELAY_WAKE_STREAM, r->str);
+    else if (r->type == REDIS_REPLY_ERROR) {
+        log_warn("sse: XREVRANGE %s: %s; retrying in 1 s", RELAY_WAKE_STREAM,
+                 r->str);
+        struct timeval tv = {1, 0};
+        event_add(relay_wake_pause, &tv);
+        return;
+    }
     /* doorbells rung while we were away are gone: read every user */
     sse_user_foreach(relay_read_all_one);
     relay_wake_next();
@@ -140,8 +149,7 @@ relay_on_connect(const redisAsyncContext *ac, int status)
     redisAsyncCommand(rc->ac, NULL, NULL, "CLIENT SETNAME hmdp-sse-%s",
                       rc == &relay_wake ? "doorbell" : "query");
     if (rc == &relay_wake) {
-        redisAsyncCommand(rc->ac, relay_wake_start_cb, NULL,
-                          "XREVRANGE %s + - COUNT 1", RELAY_WAKE_STREAM);
+        relay_wake_start();
     } else {
         sse_user_foreach(relay_read_all_one);
     }
@@ -197,7 +205,9 @@ sse_relay_open(void)
 {
     relay_wake.retry = evtimer_new(g_sse.base, relay_on_retry, &relay_wake);
     relay_query.retry = evtimer_new(g_sse.base, relay_on_retry, &relay_query);
-    if (relay_wake.retry == NULL || relay_query.retry == NULL)
+    relay_wake_pause = evtimer_new(g_sse.base, relay_on_wake_pause, NULL);
+    if (relay_wake.retry == NULL || relay_query.retry == NULL ||
+        relay_wake_pause == NULL)
         abort();
     relay_connect(&relay_query);
     relay_connect(&relay_wake);
@@ -219,6 +229,9 @@ sse_relay_close(void)
             event_free(rc->retry);
         rc->retry = NULL;
     }
+    if (relay_wake_pause)
+        event_free(relay_wake_pause);
+    relay_wake_pause = NULL;
 }
 
 int
@@ -250,10 +263,12 @@ relay_wake_cb(redisAsyncContext *ac, void *reply, void *priv)
     if (r == NULL || g_sse.stopping)
         return;
     if (r->type == REDIS_REPLY_ERROR) {
-        log_warn("sse: XREAD %s: %s", RELAY_WAKE_STREAM, r->str);
-        /* e.g. the stream became another type: start over from its end */
-        redisAsyncCommand(relay_wake.ac, relay_wake_start_cb, NULL,
-                          "XREVRANGE %s + - COUNT 1", RELAY_WAKE_STREAM);
+        /* e.g. the key became another type: start over from its end, in
+         * a second, so a persistent error is not a busy loop */
+        log_warn("sse: XREAD %s: %s; retrying in 1 s", RELAY_WAKE_STREAM,
+                 r->str);
+        struct timeval tv = {1, 0};
+        event_add(relay_wake_pause, &tv);
         return;
     }
     /* nil: the block timed out. Else [[stream, [[id, [f, v...]]...]]] */
@@ -287,14 +302,35 @@ relay_wake_cb(redisAsyncContext *ac, void *reply, void *priv)
     relay_wake_next();
 }
 
+/* Finds the doorbell's newest id, then blocks from there. A failed
+ * send means the connection is going: its disconnect reconnects. */
+static void
+relay_wake_start(void)
+{
+    if (relay_wake.ac == NULL || !relay_wake.up || g_sse.stopping)
+        return;
+    (void)redisAsyncCommand(relay_wake.ac, relay_wake_start_cb, NULL,
+                            "XREVRANGE %s + - COUNT 1", RELAY_WAKE_STREAM);
+}
+
+static void
+relay_on_wake_pause(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    relay_wake_start();
+}
+
 static void
 relay_wake_next(void)
 {
     if (relay_wake.ac == NULL || g_sse.stopping)
         return;
-    redisAsyncCommand(relay_wake.ac, relay_wake_cb, NULL,
-                      "XREAD COUNT %s BLOCK %s STREAMS %s %s", RELAY_WAKE_COUNT,
-                      RELAY_WAKE_BLOCK_MS, RELAY_WAKE_STREAM, relay_wake_last);
+    (void)redisAsyncCommand(relay_wake.ac, relay_wake_cb, NULL,
+                            "XREAD COUNT %s BLOCK %s STREAMS %s %s",
+                            RELAY_WAKE_COUNT, RELAY_WAKE_BLOCK_MS,
+                            RELAY_WAKE_STREAM, relay_wake_last);
 }
 
 /* ------------------------------------------------------- range reads */
@@ -415,7 +451,12 @@ sse_relay_read(struct sse_user *u)
     u->reading = 1;
     u->dirty = 0;
     u->read_start = min;
-    redisAsyncCommandArgv(relay_query.ac, relay_read_cb, u, 6, argv, NULL);
+    if (redisAsyncCommandArgv(relay_query.ac, relay_read_cb, u, 6, argv,
+                              NULL) != REDIS_OK) {
+        /* the connection is going down: read again when it is back */
+        u->reading = 0;
+        u->dirty = 1;
+    }
     arena_reset(g_sse.scratch);
 }
 
@@ -558,8 +599,13 @@ relay_auth_cb(redisAsyncContext *ac, void *reply, void *priv)
     const char *key = key_message_stream(g_sse.scratch, uid);
     const char *argv[3] = {"XINFO", "STREAM", key};
     c->inflight++;
-    redisAsyncCommandArgv(relay_query.ac, relay_info_cb, c, 3, argv, NULL);
+    int rc =
+        redisAsyncCommandArgv(relay_query.ac, relay_info_cb, c, 3, argv, NULL);
     arena_reset(g_sse.scratch);
+    if (rc != REDIS_OK) {
+        c->inflight--;
+        sse_client_fail(c, 503, "服务暂不可用，请稍后再试");
+    }
 }
 
 void
@@ -570,8 +616,13 @@ sse_relay_auth(struct sse_client *c, const char *token)
      * workers do it: EXPIRE of a missing key is a no-op */
     const char *expire[3] = {"EXPIRE", key, RELAY_TOKEN_TTL};
     const char *hgetall[2] = {"HGETALL", key};
-    redisAsyncCommandArgv(relay_query.ac, NULL, NULL, 3, expire, NULL);
+    (void)redisAsyncCommandArgv(relay_query.ac, NULL, NULL, 3, expire, NULL);
     c->inflight++;
-    redisAsyncCommandArgv(relay_query.ac, relay_auth_cb, c, 2, hgetall, NULL);
+    int rc = redisAsyncCommandArgv(relay_query.ac, relay_auth_cb, c, 2, hgetall,
+                                   NULL);
     arena_reset(g_sse.scratch);
+    if (rc != REDIS_OK) {
+        c->inflight--;
+        sse_client_fail(c, 503, "服务暂不可用，请稍后再试");
+    }
 }

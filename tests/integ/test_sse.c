@@ -947,7 +947,28 @@ test_redis_restart(void)
     /* new clients are served again */
     s = sc_open(gport, tg, "");
     CHECK(sc_status(s) == 200);
+    /* the doorbell key of the wrong type: the gateway retries once a
+     * second (no busy loop) and picks up once it is a stream again */
+    freeReplyObject(redisCommand(c, "DEL message.wake"));
+    freeReplyObject(redisCommand(c, "SET message.wake oops"));
+    h_sleep_ms(6000); /* past the 5 s block */
+    freeReplyObject(redisCommand(c, "DEL message.wake"));
+    h_sleep_ms(1200);
+    char id4[64];
+    snprintf(id4, sizeof(id4), "%s", produce_on(c, 424242, "r4"));
+    CHECK(sc_event(s, &e, 5000) && strcmp(e.id, id4) == 0);
     sc_close(s);
+    char logf[1024], line[512];
+    int retries = 0;
+    snprintf(logf, sizeof(logf), "%s/logs/hmdp-sse-test-redis.log",
+             h_env("HMDP_RUN_DIR"));
+    FILE *lf = fopen(logf, "r");
+    while (lf && fgets(line, sizeof(line), lf))
+        retries += strstr(line, "retrying in 1 s") != NULL;
+    if (lf)
+        fclose(lf);
+    printf("  doorbell retries while it was a string: %d\n", retries);
+    CHECK(retries >= 1 && retries <= 4);
     CHECK(gw_stop(g) == 0);
     r = redisCommand(c, "SHUTDOWN NOSAVE");
     if (r)
