@@ -137,6 +137,12 @@ build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(test_BASE)
 	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
 	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
 
+# The SSE gateway's pure files (http_parse.c, frame.c) are also linked
+# into their unit test and fuzzer.
+SSE_PURE := app/sse/http_parse.c app/sse/frame.c
+build/test/unit/test_sse_parse: $(patsubst %.c,build/test/%.o,$(SSE_PURE))
+build/fuzz/fuzz_sse_http: $(patsubst %.c,build/fuzz/%.o,$(SSE_PURE))
+
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
@@ -149,6 +155,11 @@ build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o \
         $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+
+# load client for the SSE benchmarks (tests/bench/sse_hold.sh, sse_latency.sh)
+build/rel/sse-bench: build/rel/tests/bench/sse_bench.o
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(SSE_LIBS) -o $@
 
 # unit tests: the worker's layers without the libfcgi glue
 build/test/unit/%: build/test/tests/unit/%.o build/test/app/wire.o \

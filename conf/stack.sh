@@ -468,6 +468,14 @@ make_apidoc() {
     chmod -R a+rX -- "$out"
 }
 
+# The project's own pages (conf/html/: message.html), copied into
+# DIR/pages; nginx serves each at /<name> beside the copied frontend.
+make_pages() {
+    mkdir -p -- "$DIR/pages"
+    cp -- "$REPO"/conf/html/*.html "$DIR/pages/"
+    chmod -R a+rX -- "$DIR/pages"
+}
+
 # sed_escape STRING: STRING made safe as a sed replacement (delimiter |).
 sed_escape() {
     printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
@@ -532,6 +540,8 @@ start_nginx() {
             args+=(-g "user root root;")
         fi
     fi
+    # SSE streams hold two descriptors each in nginx (worker_connections)
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     if ! nginx "${args[@]}" -t -q 2>>"$LOGS/nginx-error.log"; then
         log_tail "$LOGS/nginx-error.log"
         die "nginx rejected $conf"
@@ -570,6 +580,7 @@ do_start() {
         start_daemon "$n"
     done
     make_apidoc
+    make_pages
     start_nginx
     echo "hmdp is up at http://127.0.0.1:$NGINX_PORT/ (API under /api)"
 }
