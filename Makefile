@@ -26,11 +26,11 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
 .PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench \
-        fuzz fuzzbin
+        fuzz fuzzbin demo-data
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
-testbin: $(addprefix build/test/,$(BINS)) \
+testbin: $(addprefix build/test/,$(BINS)) build/test/demo-data \
          $(patsubst tests/unit/%.c,build/test/unit/%,$(UNIT_SRC)) \
          $(patsubst tests/integ/%.c,build/test/integ/%,$(INTEG_SRC))
 
@@ -82,6 +82,24 @@ build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o
 build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o $(LIB_REL)
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+
+# the demo-data generator (tests/bench/demo_data.c): `make demo-data
+# SCALE=n` loads it into the stack of run/env (DEMO_ENV=file for another
+# stack); the ids the benchmarks need go to the stack's demo.env
+build/rel/demo-data: build/rel/tests/bench/demo_data.o $(LIB_REL)
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+build/test/demo-data: build/test/tests/bench/demo_data.o $(LIB_TEST)
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+
+SCALE    ?= 1
+DEMO_ENV ?= run/env
+demo-data: deps
+	@$(MAKE) --no-print-directory build/rel/demo-data
+	@test -r $(DEMO_ENV) || { echo "no $(DEMO_ENV): start a stack first (make run)"; exit 1; }
+	@set -a; . ./$(DEMO_ENV); set +a; \
+	    build/rel/demo-data $(SCALE) "$${HMDP_RUN_DIR:-run}/demo.env"
 
 build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
 	@mkdir -p $(dir $@)
