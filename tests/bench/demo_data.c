@@ -1114,7 +1114,8 @@ demo_newest_blog_of(const struct demo *d, uint32_t u)
 
 static void
 demo_write_env(const struct demo *d, const char *path, const char *tok_feed,
-               const char *tok_common, uint64_t inbox_entries)
+               const char *tok_common, uint64_t inbox_entries, double px,
+               double py)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -1168,7 +1169,7 @@ demo_write_env(const struct demo *d, const char *path, const char *tok_feed,
             : (long long)demo_blog_id(demo_newest_blog_of(d, pushed)),
         (long long)demo_user_id(d->common_a), d->common_a, tok_common,
         (long long)demo_user_id(d->common_b), d->followee[d->common_a],
-        demo_common_count(d), DEMO_CITY_X, DEMO_CITY_Y,
+        demo_common_count(d), px, py,
         (long long)(DEMO_T0 + 60 * DEMO_DAY) * 1000);
     fclose(f);
 }
@@ -1223,7 +1224,9 @@ main(int argc, char **argv)
     char tf[40] = {0}, tc[40] = {0};
     demo_session(&d, d.feed_user, tf, sizeof(tf));
     demo_session(&d, d.common_a, tc, sizeof(tc));
-    demo_write_env(&d, out, tf, tc, inbox);
+    /* the point for "shops near": the first shop of type 1, so shops are
+     * within the search radius at any scale */
+    demo_write_env(&d, out, tf, tc, inbox, sx[0], sy[0]);
     fprintf(stderr,
             "demo-data: done in %.1f s: %zu follows, %zu likes, %llu inbox "
             "entries; ids in %s\n",
