@@ -12,8 +12,7 @@
  *          ms, newest feed_cap kept), feed:big-authors for the others,
  *          blog:liked:{id} (score = like time in ms), shop:geo:{type};
  *          and it drops what a cache may hold about those ids
- *          (cache:shop:maxid, cache:blog:hot, cache:blog:{id},
- *          userdto:{id}).
+ *          (cache:shop:maxid, cache:blog:hot, cache:blog:{id}).
  *
  * SCALE = 1: 200,000 users (ids DEMO_USER_BASE + 1 ...; phones 166...),
  * 1,000 shops around Hangzhou's centre, 1,000,000 follows (three authors
@@ -38,7 +37,7 @@
  */
 #include "../../app/core/arena.h"
 #include "../../app/core/cfg.h"
-#include "../../app/core/req.h"
+#include "../../app/core/ctx.h"
 #include "../../app/store/keys.h"
 #include "../../app/store/rds.h"
 #include "../../app/store/sql.h"
@@ -245,30 +244,30 @@ demo_stage_begin(const char *name)
 /* ---------------- errors ---------------- */
 
 static struct arena *demo_arena;
-static struct req demo_rq;
+static struct ctx demo_cx;
 
-static struct req *
-demo_req(void)
+static struct ctx *
+demo_cx_new(void)
 {
     arena_reset(demo_arena);
-    memset(&demo_rq, 0, sizeof(demo_rq));
-    demo_rq.arena = demo_arena;
-    return &demo_rq;
+    memset(&demo_cx, 0, sizeof(demo_cx));
+    demo_cx.arena = demo_arena;
+    return &demo_cx;
 }
 
 static void
-demo_die(struct req *rq, const char *what)
+demo_die(struct ctx *cx, const char *what)
 {
     fprintf(stderr, "\ndemo-data: %s failed: %s\n", what,
-            rq && rq->errmsg ? rq->errmsg : "(no detail)");
+            cx && cx->errmsg ? cx->errmsg : "(no detail)");
     exit(1);
 }
 
 static void
-demo_check(struct req *rq, res_t rc, const char *what)
+demo_check(struct ctx *cx, res_t rc, const char *what)
 {
     if (rc != RES_OK)
-        demo_die(rq, what);
+        demo_die(cx, what);
 }
 
 /* ---------------- generation ---------------- */
@@ -566,7 +565,7 @@ demo_ins_flush(struct demo_ins *in)
 {
     if (in->n == 0)
         return;
-    struct req *rq = &demo_rq;
+    struct ctx *cx = &demo_cx;
     size_t hl = strlen(in->head), rl = strlen(in->row);
     char *sql = arena_alloc(demo_arena, hl + (size_t)in->n * (rl + 1) + 1);
     char *w = sql;
@@ -579,16 +578,16 @@ demo_ins_flush(struct demo_ins *in)
         w += rl;
     }
     *w = '\0';
-    demo_check(rq, sql_execv(rq, NULL, sql, in->p, in->n * in->per_row),
+    demo_check(cx, sql_execv(cx, NULL, sql, in->p, in->n * in->per_row),
                in->head);
     in->since_commit += in->n;
     in->n = 0;
     if (in->since_commit >= DEMO_ROWS_TX) {
-        demo_check(rq, sql_commit(rq), "commit");
-        demo_check(rq, sql_begin(rq), "begin");
+        demo_check(cx, sql_commit(cx), "commit");
+        demo_check(cx, sql_begin(cx), "begin");
         in->since_commit = 0;
     }
-    demo_req(); /* frees the batch's strings */
+    demo_cx_new(); /* frees the batch's strings */
 }
 
 static void
@@ -605,15 +604,15 @@ demo_ins_begin(struct demo_ins *in, const char *head, const char *row,
     in->p = calloc((size_t)in->rows * per_row, sizeof(*in->p));
     if (!in->p)
         abort();
-    demo_req();
-    demo_check(&demo_rq, sql_begin(&demo_rq), "begin");
+    demo_cx_new();
+    demo_check(&demo_cx, sql_begin(&demo_cx), "begin");
 }
 
 static void
 demo_ins_end(struct demo_ins *in)
 {
     demo_ins_flush(in);
-    demo_check(&demo_rq, sql_commit(&demo_rq), "commit");
+    demo_check(&demo_cx, sql_commit(&demo_cx), "commit");
     free(in->p);
 }
 
@@ -651,10 +650,10 @@ demo_ps(struct sql_param *p, const char *v)
 static void
 demo_check_empty(const struct demo *d)
 {
-    struct req *rq = demo_req();
+    struct ctx *cx = demo_cx_new();
     struct sql_rows t;
-    demo_check(rq,
-               sql_query(rq, &t,
+    demo_check(cx,
+               sql_query(cx, &t,
                          "SELECT (SELECT COUNT(*) FROM tb_user WHERE id > ? "
                          "AND id <= ?) + (SELECT COUNT(*) FROM tb_blog WHERE "
                          "id > ? AND id <= ?) + (SELECT COUNT(*) FROM tb_shop "
@@ -819,19 +818,19 @@ static unsigned demo_queued;
 static void
 demo_pipe_sync(void)
 {
-    struct req *rq = &demo_rq;
+    struct ctx *cx = &demo_cx;
     for (unsigned i = 0; i < demo_queued; i++) {
         redisReply *r;
-        demo_check(rq, rds_reply(rq, &r), "redis pipeline");
+        demo_check(cx, rds_reply(cx, &r), "redis pipeline");
     }
     demo_queued = 0;
-    demo_req();
+    demo_cx_new();
 }
 
 static void
 demo_pipev(int argc, const char **argv)
 {
-    demo_check(&demo_rq, rds_appendv(&demo_rq, argc, argv, NULL), "redis");
+    demo_check(&demo_cx, rds_appendv(&demo_cx, argc, argv, NULL), "redis");
     if (++demo_queued >= DEMO_PIPE)
         demo_pipe_sync();
 }
@@ -873,11 +872,10 @@ demo_rds_clean(const struct demo *d)
 {
     demo_stage_begin("redis: clear demo ids");
     uint64_t total = (uint64_t)d->nusers + d->nblogs + d->nshops;
-    demo_req();
+    demo_cx_new();
     for (uint32_t i = 0; i < d->nusers; i++) {
         demo_pipe2("UNLINK", key_follows(demo_arena, demo_user_id(i)));
         demo_pipe2("UNLINK", key_feed(demo_arena, demo_user_id(i)));
-        demo_pipe2("UNLINK", key_userdto(demo_arena, demo_user_id(i)));
         demo_progress(i + 1, total);
     }
     for (uint32_t i = 0; i < d->nblogs; i++) {
@@ -904,7 +902,7 @@ demo_rds_follows(const struct demo *d)
 {
     struct demo_argv a = {0};
     demo_stage_begin("redis: follows sets");
-    demo_req();
+    demo_cx_new();
     size_t i = 0;
     for (uint32_t u = 0; u < d->nusers; u++) {
         a.n = 0;
@@ -956,7 +954,7 @@ demo_rds_feeds(const struct demo *d)
     size_t fcap = 0;
     uint64_t entries = 0;
     demo_stage_begin("redis: feed inboxes");
-    demo_req();
+    demo_cx_new();
     size_t i = 0;
     for (uint32_t u = 0; u < d->nusers; u++) {
         size_t nfe = 0;
@@ -1004,7 +1002,7 @@ demo_rds_likes(const struct demo *d)
 {
     struct demo_argv a = {0};
     demo_stage_begin("redis: likes");
-    demo_req();
+    demo_cx_new();
     size_t i = 0;
     while (i < d->nlikes) {
         uint32_t b = (uint32_t)(d->likes[i] >> 32);
@@ -1030,7 +1028,7 @@ demo_rds_shops(const struct demo *d, const double *sx, const double *sy)
 {
     struct demo_argv a = {0};
     demo_stage_begin("redis: shop GEO");
-    demo_req();
+    demo_cx_new();
     /* shop:geo:{type} is loaded from MySQL when its marker is missing;
      * when present, a created shop is GEOADDed, as these are */
     for (int64_t type = 1; type <= 10; type++) {
@@ -1061,13 +1059,13 @@ demo_session(const struct demo *d, uint32_t u, char *tok, size_t toklen)
     fclose(f);
     for (size_t i = 0; i < sizeof(raw) && 2 * i + 2 < toklen; i++)
         snprintf(tok + 2 * i, 3, "%02x", raw[i]);
-    struct req *rq = demo_req();
+    struct ctx *cx = demo_cx_new();
     char *k = key_login_token(demo_arena, tok);
-    demo_check(rq,
-               rds_cmd(rq, NULL, "HSET %s id %lld nickName demo_%u icon %s", k,
+    demo_check(cx,
+               rds_cmd(cx, NULL, "HSET %s id %lld nickName demo_%u icon %s", k,
                        (long long)demo_user_id(u), u, ""),
                "session");
-    demo_check(rq, rds_cmd(rq, NULL, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN),
+    demo_check(cx, rds_cmd(cx, NULL, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN),
                "session ttl");
     (void)d;
     return tok;
