@@ -62,11 +62,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
 .PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench \
-        fuzz fuzzbin deps-graph
+        fuzz fuzzbin deps-graph demo-data
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
 testbin: $(addprefix build/test/,$(BINS)) build/test/stream-fixture \
+         build/test/demo-data \
          $(patsubst tests/unit/%.c,build/test/unit/%,$(UNIT_SRC)) \
          $(patsubst tests/integ/%.c,build/test/integ/%,$(INTEG_SRC))
 
@@ -160,6 +161,27 @@ build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o \
 build/rel/sse-bench: build/rel/tests/bench/sse_bench.o
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(SSE_LIBS) -o $@
+
+# the demo-data generator (tests/bench/demo_data.c): `make demo-data
+# SCALE=n` loads it into the stack of run/env (DEMO_ENV=file for another
+# stack); the ids the benchmarks need go to the stack's demo.env
+# (core and store only)
+build/rel/demo-data: build/rel/tests/bench/demo_data.o $(rel_BASE)
+	@echo "  LD $@"
+	@$(CC) $(REL) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
+build/test/demo-data: build/test/tests/bench/demo_data.o $(test_BASE)
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
+
+SCALE    ?= 1
+DEMO_ENV ?= run/env
+demo-data: deps
+	@$(MAKE) --no-print-directory build/rel/demo-data
+	@test -r $(DEMO_ENV) || { echo "no $(DEMO_ENV): start a stack first (make run)"; exit 1; }
+	@set -a; . ./$(DEMO_ENV); set +a; \
+	    build/rel/demo-data $(SCALE) "$${HMDP_RUN_DIR:-run}/demo.env"
 
 # unit tests: the worker's layers without the libfcgi glue
 build/test/unit/%: build/test/tests/unit/%.o build/test/app/wire.o \
