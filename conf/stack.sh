@@ -17,6 +17,11 @@
 #   HMDP_MODE       dev or prod (default: mode in conf/hmdp.conf, else dev)
 #   HMDP_HTML_DIR   static frontend root (default DIR/html, created with a
 #                   placeholder index.html)
+#   HMDP_FCGI_LISTEN unix (default: the pool on DIR/fcgi.sock) or tcp (on
+#                   127.0.0.1:BASE+1; kept for benchmark comparisons). Either
+#                   way the listen backlog is net.core.somaxconn: requests
+#                   wait there, first in first out, while every worker is
+#                   busy (tests/bench/RESULTS.md, "Session 3").
 #
 # Files in DIR: env (export lines for the app and tests), nginx.conf,
 # admin_token, db/ (MariaDB data, kept across stop/start), imgs/ (uploads),
@@ -179,6 +184,8 @@ REDIS_PORT=$((BASE + 2))
 MYSQL_PORT=$((BASE + 3))
 SSE_PORT=$((BASE + 4))
 NOOP_PORT=$((BASE + 5))
+FCGI_SOCK=$DIR/fcgi.sock
+FCGI_BACKLOG=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo 4096)
 
 HMDP_BIN=${HMDP_BIN:-$REPO/build/rel}
 [[ $HMDP_BIN == /* ]] || HMDP_BIN=$PWD/$HMDP_BIN
@@ -338,7 +345,11 @@ write_env() {
         echo "# written by conf/stack.sh start; source it to reach this stack"
         printf 'export HMDP_URL=%q\n' "http://127.0.0.1:$NGINX_PORT"
         printf 'export HMDP_NGINX_PORT=%q\n' "$NGINX_PORT"
-        printf 'export HMDP_FCGI_ADDR=%q\n' "127.0.0.1:$FCGI_PORT"
+        if [[ ${HMDP_FCGI_LISTEN:-unix} == tcp ]]; then
+            printf 'export HMDP_FCGI_ADDR=%q\n' "127.0.0.1:$FCGI_PORT"
+        else
+            printf 'export HMDP_FCGI_ADDR=%q\n' "unix:$FCGI_SOCK"
+        fi
         printf 'export HMDP_REDIS_HOST=%q\n' 127.0.0.1
         printf 'export HMDP_REDIS_PORT=%q\n' "$REDIS_PORT"
         printf 'export HMDP_REDIS_SOCKET=%q\n' "$DIR/redis.sock"
@@ -351,6 +362,10 @@ write_env() {
         printf 'export HMDP_ADMIN_TOKEN_FILE=%q\n' "$DIR/admin_token"
         printf 'export HMDP_SSE_ADDR=%q\n' "127.0.0.1:$SSE_PORT"
         printf 'export HMDP_NOOP_ADDR=%q\n' "127.0.0.1:$NOOP_PORT"
+        printf 'export HMDP_FCGI_SOCKET=%q\n' "$FCGI_SOCK"
+        printf 'export HMDP_NOOP_SOCKET=%q\n' "$DIR/noop.sock"
+        printf 'export HMDP_FCGI_LISTEN=%q\n' "${HMDP_FCGI_LISTEN:-unix}"
+        printf 'export HMDP_FCGI_BACKLOG=%q\n' "$FCGI_BACKLOG"
         printf 'export HMDP_MODE=%q\n' "$HMDP_MODE"
         printf 'export HMDP_WORKERS=%q\n' "$HMDP_WORKERS"
         printf 'export HMDP_FCGI_KEEPALIVE=%q\n' "$HMDP_FCGI_KEEPALIVE"
@@ -371,28 +386,44 @@ start_fcgi() {
         say "fcgi pool already running (multiwatch pid $(pid_from "$pidf"))"
         return
     fi
-    need_free_port "$FCGI_PORT" "the fcgi pool"
     mw=$(command -v multiwatch) || die "multiwatch not found"
     rm -f -- "$pidf"
+    # The socket is nginx's only way in (mode 600; as root, owned by
+    # nobody, nginx's workers' user).
+    local -a listen=(-s "$FCGI_SOCK" -b "$FCGI_BACKLOG" -M 0600)
+    rm -f -- "$FCGI_SOCK"
+    if [[ ${HMDP_FCGI_LISTEN:-unix} == tcp ]]; then
+        need_free_port "$FCGI_PORT" "the fcgi pool"
+        listen=(-a 127.0.0.1 -p "$FCGI_PORT" -b "$FCGI_BACKLOG")
+    else
+        ((${#FCGI_SOCK} < 100)) || die "run dir path too long for a Unix socket: $FCGI_SOCK"
+        ((IS_ROOT)) && listen+=(-U nobody)
+    fi
     # -n: spawn-fcgi binds the socket to fd 0 and execs multiwatch in place
     # (so the pid is multiwatch's and stderr reaches spawn.log).
     (
         # shellcheck disable=SC1091
         . "$DIR/env"
         detach "$pidf" "$LOGS/spawn.log" "$(command -v spawn-fcgi)" -n \
-            -a 127.0.0.1 -p "$FCGI_PORT" -d "$REPO" -- \
+            "${listen[@]}" -d "$REPO" -- \
             "$mw" -f "$HMDP_WORKERS" -- "$worker"
     )
-    if ! wait_port "$FCGI_PORT" 10; then
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -S $FCGI_SOCK ]] && break
+        [[ ${HMDP_FCGI_LISTEN:-unix} == tcp ]] && port_open "$FCGI_PORT" && break
+        sleep 0.1
+    done
+    if ((i == 100)); then
         log_tail "$LOGS/spawn.log"
-        die "the fcgi pool did not open port $FCGI_PORT"
+        die "the fcgi pool did not open ${listen[1]}"
     fi
     sleep 0.3
     alive "$pidf" multiwatch || {
         log_tail "$LOGS/spawn.log"
         die "the fcgi pool exited right after starting"
     }
-    say "fcgi pool up on 127.0.0.1:$FCGI_PORT ($HMDP_WORKERS x $worker)"
+    say "fcgi pool up on ${listen[1]} ($HMDP_WORKERS x $worker, backlog $FCGI_BACKLOG)"
 }
 
 # daemon_instances NAME: how many processes of NAME multiwatch keeps:
@@ -496,6 +527,12 @@ start_nginx() {
     # Each worker holds up to 16 connections (app/core/fcgi.c), so nginx
     # may cache 2 per worker in each of its 2 processes and every worker
     # still has free slots for new connections.
+    local FCGI_UPSTREAM="unix:$(sed_escape "$FCGI_SOCK")"
+    local NOOP_UPSTREAM="unix:$(sed_escape "$DIR/noop.sock")"
+    if [[ ${HMDP_FCGI_LISTEN:-unix} == tcp ]]; then
+        FCGI_UPSTREAM=127.0.0.1:$FCGI_PORT
+        NOOP_UPSTREAM=127.0.0.1:$NOOP_PORT
+    fi
     local keep=$((2 * HMDP_WORKERS)) keepline="" keepconn=off
     if [ "$HMDP_FCGI_KEEPALIVE" = on ]; then
         keepconn=on
@@ -505,9 +542,9 @@ start_nginx() {
         -e "s|@FCGI_KEEPALIVE@|$keepline|g" \
         -e "s|@FCGI_KEEP_CONN@|$keepconn|g" \
         -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
-        -e "s|@FCGI_ADDR@|127.0.0.1:$FCGI_PORT|g" \
+        -e "s|@FCGI_ADDR@|$FCGI_UPSTREAM|g" \
         -e "s|@SSE_ADDR@|127.0.0.1:$SSE_PORT|g" \
-        -e "s|@NOOP_ADDR@|127.0.0.1:$NOOP_PORT|g" \
+        -e "s|@NOOP_ADDR@|$NOOP_UPSTREAM|g" \
         -e "s|@UPLOAD_DIR@|$(sed_escape "$UPLOAD_DIR")|g" \
         -e "s|@HTML_DIR@|$(sed_escape "$HTML_DIR")|g" \
         "$REPO/conf/nginx.conf.in" >"$conf.tmp"
@@ -682,7 +719,7 @@ do_status() {
         pid=$(pid_from "$DIR/fcgi.pid")
         # multiwatch gives up on a worker slot that died 4 times in a row
         # within 10 s of its start: the pool can shrink.
-        line fcgi up "multiwatch pid $pid, $(pgrep -c -P "$pid" || true)/$HMDP_WORKERS workers, port $FCGI_PORT"
+        line fcgi up "multiwatch pid $pid, $(pgrep -c -P "$pid" || true)/$HMDP_WORKERS workers, $(sed -n 's/^export HMDP_FCGI_ADDR=//p' "$DIR/env")"
     else
         line fcgi down ""
         [[ -x $HMDP_BIN/hmdp-worker ]] && rc=1
