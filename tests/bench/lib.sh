@@ -46,6 +46,30 @@ bench_stop_group() {
     done
 }
 
+# bench_noop_start BODYFILE WORKERS: starts the floor (build/rel/noop-fcgi
+# answering BODYFILE's bytes) under multiwatch, listening like the pool
+# (conf/stack.sh start_fcgi): the same kind of socket, the same backlog,
+# WORKERS processes. Its pid file is BENCH_DIR/noop.pid.
+bench_noop_start() {
+    local listen=(-s "$HMDP_NOOP_SOCKET" -b "$HMDP_FCGI_BACKLOG" -M 0600)
+    [ "$(id -u)" = 0 ] && listen+=(-U nobody)
+    [ "$HMDP_FCGI_LISTEN" = tcp ] &&
+        listen=(-a 127.0.0.1 -p "${HMDP_NOOP_ADDR##*:}" -b "$HMDP_FCGI_BACKLOG")
+    rm -f "$HMDP_NOOP_SOCKET"
+    setsid spawn-fcgi -n "${listen[@]}" -- \
+        "$(command -v multiwatch)" -f "$2" -- "$PWD/build/rel/noop-fcgi" "$1" \
+        >"$BENCH_DIR/logs/noop.log" 2>&1 &
+    echo $! >"$BENCH_DIR/noop.pid"
+    for _ in $(seq 1 50); do
+        [ -S "$HMDP_NOOP_SOCKET" ] && return 0
+        [ "$HMDP_FCGI_LISTEN" = tcp ] &&
+            (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "noop responder did not start"
+    exit 1
+}
+
 bench_cleanup() {
     bench_stop_group "$BENCH_DIR/noop.pid"
     HMDP_BIN=$PWD/build/rel bash conf/stack.sh stop "$BENCH_DIR" >/dev/null 2>&1 || true

@@ -80,25 +80,8 @@ for k in "${!tokens[@]}"; do
 wrk.headers["authorization"] = "${tokens[$k]}"
 LUA
 done
-# The floor listens like the pool (conf/stack.sh start_fcgi): the same
-# kind of socket, backlog and worker count.
 noop_start() { # body-file
-    local listen=(-s "$HMDP_NOOP_SOCKET" -b "$HMDP_FCGI_BACKLOG" -M 0600)
-    [ "$(id -u)" = 0 ] && listen+=(-U nobody)
-    [ "$HMDP_FCGI_LISTEN" = tcp ] &&
-        listen=(-a 127.0.0.1 -p "${HMDP_NOOP_ADDR##*:}" -b "$HMDP_FCGI_BACKLOG")
-    rm -f "$HMDP_NOOP_SOCKET"
-    setsid spawn-fcgi -n "${listen[@]}" -- \
-        "$(command -v multiwatch)" -f "$workers" -- "$PWD/build/rel/noop-fcgi" "$1" \
-        >"$T/logs/noop.log" 2>&1 &
-    echo $! >"$T/noop.pid"
-    for _ in $(seq 1 50); do
-        [ -S "$HMDP_NOOP_SOCKET" ] && return 0
-        [ "$HMDP_FCGI_LISTEN" = tcp ] &&
-            (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "noop responder did not start"; exit 1
+    bench_noop_start "$1" "$workers"
 }
 noop_stop() {
     bench_stop_group "$T/noop.pid"
