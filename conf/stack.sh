@@ -494,7 +494,9 @@ reap_orphans() {
     local st=$DIR/$1.state slot state pid rest
     [[ -s $st ]] || return 0
     while read -r slot state pid rest; do
-        [[ $pid =~ ^[0-9]+$ ]] && ((pid > 0)) || continue
+        if ! [[ $pid =~ ^[0-9]+$ ]] || ((pid == 0)); then
+            continue
+        fi
         if [[ -r /proc/$pid/cmdline ]] &&
             tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"; then
             say "ending $1 pid $pid left behind by a dead supervisor"
@@ -824,7 +826,7 @@ supervised_status() {
                 nup=$((nup + 1))
             else
                 nback=$((nback + 1))
-                detail+="; slot $slot restarting in $(((due > now ? due - now : 0)))ms after ${last//_/ }"
+                detail+="; slot $slot restarting in $((due > now ? due - now : 0))ms after ${last//_/ }"
             fi
         done <"$st"
     fi

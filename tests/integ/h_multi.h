@@ -18,6 +18,7 @@ struct hm_req {
     const char *method; /* "GET", "POST" (empty body) */
     char path[256];     /* without the /api prefix */
     const char *token;  /* authorization, or NULL */
+    const char *body;   /* JSON body (POST/PUT), or NULL for none */
 };
 
 struct hm_res {
@@ -62,7 +63,13 @@ hm_easy(const struct hm_req *q, struct hm_res *r, struct curl_slist **hd,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
     curl_easy_setopt(c, CURLOPT_PRIVATE, (void *)(intptr_t)idx);
-    if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0) {
+    if (q->body) {
+        *hd = curl_slist_append(*hd, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hd);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(q->body));
+    } else if (strcmp(q->method, "POST") == 0 ||
+               strcmp(q->method, "PUT") == 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     }
