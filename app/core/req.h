@@ -3,15 +3,17 @@
  * validate its input. A struct req lives for one request; everything it
  * points to is owned by its arena (or by libfcgi until FCGX_Finish_r).
  *
- * Error protocol: the function that detects a failure calls req_fail(),
- * which records the first code and message on the request and returns the
- * code; every caller above it just returns rc.
+ * Error protocol: the request's context (rq->cx, core/ctx.h) carries the
+ * arena and the sticky error; req_fail() is ctx_fail() on it, and store/
+ * and stream/ functions take &rq->cx.
  */
 #ifndef HMDP_REQ_H
 #define HMDP_REQ_H
 
 #include "arena.h"
+#include "ctx.h"
 #include "res.h"
+#include "str.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,7 +29,9 @@ enum http_method {
     HTTP_OTHER = 32
 };
 
-struct user_dto {
+/* Who is asking, as the session names them (set by the authenticate
+ * hook; the user module owns the session and the UserDTO shape). */
+struct req_user {
     int64_t id;
     const char *nick_name;
     const char *icon;
@@ -40,7 +44,7 @@ struct qs_pair {
 #define REQ_MAX_PARAMS 4
 
 struct req {
-    struct arena *arena;
+    struct ctx cx;     /* arena, sticky error; what store/ and stream/ see */
     unsigned long seq; /* per-worker request counter */
 
     /* what came in (NUL-terminated strings; "" when absent) */
@@ -58,7 +62,7 @@ struct req {
 
     /* who is asking: set by the auth hook */
     int has_user;
-    struct user_dto user;
+    struct req_user user;
 
     /* route parameters ({id}) */
     int nparams;
@@ -71,18 +75,16 @@ struct req {
     struct qs_pair *qs;
     size_t nqs;
 
-    /* outcome */
-    res_t rc;
-    char *errmsg;
+    /* outcome (the status is rq->cx.rc) */
     struct json_object *data; /* owned by the request; NULL = no data */
 };
 
 /* The message of a 401 (API.md §2.3). */
 #define REQ_MSG_LOGIN "请先登录"
 
-/* Records rc and a user-facing message (first failure wins) and returns rc.
- * For RES_DEP_DOWN/RES_INTERNAL the message goes to the log and the client
- * gets a generic text. */
+/* ctx_fail on the request's context: records rc and a user-facing message
+ * (first failure wins) and returns rc. For RES_DEP_DOWN/RES_INTERNAL the
+ * message goes to the log and the client gets a generic text. */
 res_t req_fail(struct req *rq, res_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -131,12 +133,7 @@ req_uid(const struct req *rq)
 /* Parses a query string: empty pairs skipped, '+' is a space, %XX decoded
  * (an invalid escape is kept literally). Returns 0, or -1 when a value
  * decodes to a NUL byte. Pairs are allocated from a. */
-int qs_parse(struct arena *a, const char *qs, struct qs_pair **out, size_t *n);
-/* Strict decimal int64: optional '-', digits only, no overflow. */
-int parse_i64(const char *s, int64_t *out);
-/* Counts UTF-8 code points; returns -1 for invalid UTF-8 or a NUL. */
-long utf8_len(const char *s, size_t n);
-/* HTML-escapes & < > " ' into a new arena string. */
-char *html_escape(struct arena *a, const char *s);
+int req_qs_parse(struct arena *a, const char *qs, struct qs_pair **out,
+                 size_t *n);
 
 #endif

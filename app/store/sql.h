@@ -7,7 +7,9 @@
  * type string: 'l' int64_t, 'd' double, 's' const char * (NULL binds SQL
  * NULL). `IN (...)` lists use sql_placeholders() and the array form.
  *
- * Result cells are copied into the request's arena as NUL-terminated text
+ * Every call takes the context of the unit of work (core/ctx.h: a
+ * request's rq->cx or a job's) and describes its failures on it.
+ * Result cells are copied into the unit's arena as NUL-terminated text
  * (MySQL's own text rendering of each value); NULL cells are NULL.
  * Connection errors drop the connection and return RES_DEP_DOWN; the next
  * call reconnects.
@@ -15,7 +17,7 @@
 #ifndef HMDP_SQL_H
 #define HMDP_SQL_H
 
-#include "../core/req.h"
+#include "../core/ctx.h"
 
 #include <stdint.h>
 
@@ -31,26 +33,31 @@ struct sql_param {
     const char *s;
 };
 
-res_t sql_query(struct req *rq, struct sql_rows *out, const char *sql,
+res_t sql_query(struct ctx *cx, struct sql_rows *out, const char *sql,
                 const char *types, ...);
-res_t sql_queryv(struct req *rq, struct sql_rows *out, const char *sql,
+res_t sql_queryv(struct ctx *cx, struct sql_rows *out, const char *sql,
                  const struct sql_param *p, unsigned np);
 
-/* INSERT/UPDATE/DELETE. *affected may be NULL. A duplicate-key error
- * returns RES_CONFLICT without calling req_fail (callers decide). */
-res_t sql_exec(struct req *rq, uint64_t *affected, const char *sql,
+/* INSERT/UPDATE/DELETE. *affected may be NULL. A duplicate-key error is
+ * a failure like any other (RES_INTERNAL, described and logged): the
+ * caller did not expect one. */
+res_t sql_exec(struct ctx *cx, uint64_t *affected, const char *sql,
                const char *types, ...);
-res_t sql_execv(struct req *rq, uint64_t *affected, const char *sql,
+res_t sql_execv(struct ctx *cx, uint64_t *affected, const char *sql,
                 const struct sql_param *p, unsigned np);
+/* sql_exec for a statement whose duplicate key the caller expects (an
+ * idempotent insert): *dup = 1 and RES_OK, nothing recorded on cx. */
+res_t sql_exec_dup(struct ctx *cx, uint64_t *affected, int *dup,
+                   const char *sql, const char *types, ...);
 /* AUTO_INCREMENT id of the last INSERT on this connection. */
 uint64_t sql_insert_id(void);
 
-res_t sql_begin(struct req *rq);
-res_t sql_commit(struct req *rq);
-void sql_rollback(struct req *rq);
+res_t sql_begin(struct ctx *cx);
+res_t sql_commit(struct ctx *cx);
+void sql_rollback(struct ctx *cx);
 
 /* "?,?,?" with n placeholders (n >= 1), from the arena. */
-char *sql_placeholders(struct req *rq, unsigned n);
+char *sql_placeholders(struct ctx *cx, unsigned n);
 
 /* Cell accessors; r/c must be in range. */
 static inline const char *
@@ -62,9 +69,9 @@ int64_t sql_i64(const struct sql_rows *t, unsigned r, unsigned c);
 double sql_dbl(const struct sql_rows *t, unsigned r, unsigned c);
 
 void sql_close(void);
-/* Rolls back a transaction a request left open. */
+/* Rolls back a transaction a request or job left open. */
 void sql_request_end(void);
-/* Before each request: the first statement of the request will first
+/* Before each request or job: its first statement will first
  * check that the server has not closed the connection. */
 void sql_request_begin(void);
 

@@ -1,7 +1,6 @@
 /*
  * fuzz_route.c: libFuzzer harness for route_match over the worker's real
- * route tables. app/main.c is compiled into this harness (its main renamed)
- * so the tables are exactly main_tables, including routes added later.
+ * route tables: app/wire.c's wire_tables, including routes added later.
  *
  * Input: first byte picks the method, the rest is the path as nginx passes
  * DOCUMENT_URI (any bytes up to a NUL). Checks: a match fills parameters
@@ -10,10 +9,7 @@
  *
  * Build and run: make fuzz (FUZZ_SECONDS per harness).
  */
-#define main hmdp_worker_main
-int hmdp_worker_main(void);
-#include "../../app/main.c"
-#undef main
+#include "../../app/wire.h"
 
 #include "../../app/core/arena.h"
 
@@ -46,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_arena = arena_new();
     struct req rq;
     memset(&rq, 0, sizeof(rq));
-    rq.arena = fz_arena;
+    rq.cx.arena = fz_arena;
     rq.method = methods[data[0] % 6];
     rq.method_str = "X";
     rq.path = arena_strndup(fz_arena, (const char *)data + 1, size - 1);
@@ -54,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rq.content_type = "";
 
     const struct route *r = NULL;
-    res_t rc = route_match(main_tables, &rq, &r);
+    res_t rc = route_match(wire_tables, &rq, &r);
     if (rc == RES_OK) {
         if (r == NULL || r->fn == NULL || r->pattern == NULL)
             abort();
@@ -74,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (strstr(rq.path, v) == NULL)
                 abort();
             int64_t id;
-            rq.rc = RES_OK;
+            rq.cx.rc = RES_OK;
             (void)req_path_i64(&rq, rq.params[i].name, &id);
         }
     } else if (rc != RES_NOT_FOUND && rc != RES_METHOD) {
