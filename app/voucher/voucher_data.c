@@ -81,8 +81,9 @@ voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id)
     return voucher_insert(rq, in, 0, id);
 }
 
-res_t
-voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
+static res_t
+voucher_create_seckill_once(struct req *rq, const struct voucher_in *in,
+                            int64_t *id)
 {
     struct arena *a = rq->cx.arena;
     char b[24], e[24];
@@ -126,6 +127,19 @@ voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
 
 rollback:
     sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* voucher_create_seckill_once, again while it loses a lock conflict
+ * (sql_tx_retry). */
+res_t
+voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = voucher_create_seckill_once(rq, in, id);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
     return rc;
 }
 
@@ -229,9 +243,9 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
     return RES_OK;
 }
 
-res_t
-voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
-                       int *dup)
+static res_t
+voucher_orders_persist_once(struct ctx *cx, const struct voucher_order *o,
+                            size_t n, int *dup)
 {
     *dup = 0;
     res_t rc = sql_begin(cx);
@@ -269,5 +283,19 @@ voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
 
 rollback:
     sql_rollback(cx);
+    return rc;
+}
+
+/* voucher_orders_persist_once, again while it loses a lock conflict
+ * (sql_tx_retry). */
+res_t
+voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
+                       int *dup)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = voucher_orders_persist_once(cx, o, n, dup);
+    while (rc != RES_OK && sql_tx_retry(cx, &attempt));
     return rc;
 }

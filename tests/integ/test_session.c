@@ -66,8 +66,7 @@ user_with_password(char *phone, size_t cap, const char *pw)
     snprintf(body, sizeof(body), "{\"password\":\"%s\"}", pw);
     struct resp r;
     /* no password yet: the session alone may set the first one */
-    CHECK(set_password(tok, body, &r) == 0 && r.status == 200 &&
-          h_success(&r));
+    CHECK(set_password(tok, body, &r) == 0 && r.status == 200 && h_success(&r));
     h_free(&r);
     return tok;
 }

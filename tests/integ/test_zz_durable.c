@@ -74,7 +74,8 @@ redis_stop(int hard)
     if (hard)
         CHECK(pid > 0 && kill((pid_t)pid, SIGKILL) == 0);
     else
-        sh("redis-cli -p %s shutdown >/dev/null 2>&1", h_env("HMDP_REDIS_PORT"));
+        sh("redis-cli -p %s shutdown >/dev/null 2>&1",
+           h_env("HMDP_REDIS_PORT"));
     for (int i = 0; i < 100 && pid > 0 && kill((pid_t)pid, 0) == 0; i++)
         h_sleep_ms(50);
     CHECK(pid > 0 && kill((pid_t)pid, 0) != 0);
@@ -208,8 +209,8 @@ static int
 put_ok(const char *path, const char *tok)
 {
     struct resp r;
-    int ok = h_put(path, tok, NULL, &r) == 0 && r.status == 200 &&
-             h_success(&r);
+    int ok =
+        h_put(path, tok, NULL, &r) == 0 && r.status == 200 && h_success(&r);
     if (!ok)
         printf("  PUT %s: %ld %s\n", path, r.status, r.body ? r.body : "");
     h_free(&r);
@@ -527,8 +528,8 @@ killer_main(void *arg)
     redisContext *c = redisConnect("127.0.0.1", atoi(h_env("HMDP_REDIS_PORT")));
     int64_t t0 = h_now_ms();
     while (c && !c->err && h_now_ms() - t0 < 20000) {
-        redisReply *r = redisCommand(c, "SCARD seckill:order:%lld",
-                                     (long long)k->vid);
+        redisReply *r =
+            redisCommand(c, "SCARD seckill:order:%lld", (long long)k->vid);
         long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
         if (r)
             freeReplyObject(r);
@@ -587,8 +588,8 @@ test_stampede_sigkill(void)
     for (int i = 0; i < SK_USERS; i++) {
         if (res[i].status == 200 && hm_success(&res[i])) {
             struct json_object *d = jget(res[i].json, "data");
-            long long oid = d ? strtoll(json_object_get_string(d), NULL, 10)
-                              : 0;
+            long long oid =
+                d ? strtoll(json_object_get_string(d), NULL, 10) : 0;
             ok_uid[ok++] = sk_uids[i];
             if (w < (int)sizeof(in) - 40)
                 w += snprintf(in + w, sizeof(in) - (size_t)w, "%s%lld",
@@ -650,7 +651,6 @@ test_stampede_sigkill(void)
     free(q);
     free(res);
 }
-
 
 static const unsigned char PNG[] = {0x89, 'P',  'N', 'G', '\r', '\n',
                                     0x1a, '\n', 0,   0,   0,    '\r',

@@ -5,9 +5,9 @@
  * consumer, killed 5 times within 2 s come back (conf/supervise.sh backs
  * off, multiwatch gave up); `stack.sh start` on a partial stack brings
  * back a killed supervisor and ends the orphan it left; and it does not
- * load the demo data again (a deleted seed blog stays deleted). Redis stopped -> 503 with the
- * envelope, and normal service once it is back, with the same workers;
- * the same for MySQL; a worker killed with SIGKILL is replaced.
+ * load the demo data again (a deleted seed blog stays deleted). Redis stopped
+ * -> 503 with the envelope, and normal service once it is back, with the same
+ * workers; the same for MySQL; a worker killed with SIGKILL is replaced.
  */
 #include "h.h"
 
@@ -173,7 +173,8 @@ test_supervision_never_gives_up(void)
     CHECK(sup > 0);
     CHECK(kill_slot_repeatedly("hmdp-voucher-consumer", 5) == 5);
     CHECK(wait_children("hmdp-voucher-consumer", 1, 10000) == 1);
-    CHECK(h_run_pid("hmdp-voucher-consumer.pid") == sup && kill((pid_t)sup, 0) == 0);
+    CHECK(h_run_pid("hmdp-voucher-consumer.pid") == sup &&
+          kill((pid_t)sup, 0) == 0);
     CHECK(stack("status") == 0);
 }
 
