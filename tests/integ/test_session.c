@@ -80,17 +80,18 @@ test_lockout_under_concurrency(void)
         return;
     enum { N = 30 };
     static char bodies[N][128];
+    const char *body[N];
     struct hm_req q[N];
     struct hm_res res[N];
     memset(q, 0, sizeof(q));
     for (int i = 0; i < N; i++) {
         snprintf(bodies[i], sizeof(bodies[i]),
                  "{\"phone\":\"%s\",\"password\":\"wrong-%d\"}", phone, i);
+        body[i] = bodies[i];
         q[i].method = "POST";
         snprintf(q[i].path, sizeof(q[i].path), "/user/login");
-        q[i].body = bodies[i];
     }
-    hm_run(q, res, N, N);
+    hm_run_json(q, body, res, N, N);
     int evaluated = 0, locked = 0, other = 0;
     for (int i = 0; i < N; i++) {
         const char *m = hm_errmsg(&res[i]);
