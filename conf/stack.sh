@@ -799,6 +799,13 @@ do_stop() {
         stop_pid "$n" "$(svc_pidfile "$n")" "$(svc_pattern "$n")" TERM "$secs" &
     done
     wait
+    # children of a supervisor that had died before this stop
+    for n in "${SERVICES[@]}"; do
+        case $(svc_kind "$n") in
+        fcgi) reap_orphans fcgi "$HMDP_BIN/hmdp-worker" ;;
+        daemon) reap_orphans "$n" "$HMDP_BIN/$n" ;;
+        esac
+    done
     rm -f -- "$DIR/mysqld.launch"
 }
 
