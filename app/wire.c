@@ -4,6 +4,7 @@
  */
 #include "wire.h"
 
+#include "admin/admin.h"
 #include "blog/blog.h"
 #include "core/event.h"
 #include "feed/feed.h"
@@ -16,8 +17,8 @@
 #include "voucher/voucher.h"
 
 const struct route *const wire_tables[] = {
-    user_routes, blog_routes, upload_routes,  follow_routes,
-    feed_routes, shop_routes, voucher_routes, NULL,
+    user_routes, blog_routes,    upload_routes, follow_routes, feed_routes,
+    shop_routes, voucher_routes, admin_routes,  NULL,
 };
 
 static void

@@ -552,6 +552,24 @@ start_fcgi() {
     say "fcgi pool up on 127.0.0.1:$FCGI_PORT ($HMDP_WORKERS x $worker)"
 }
 
+# daemon_instances NAME: how many processes of NAME multiwatch keeps:
+# hmdp-<f>-consumer runs <f>_consumers of them (HMDP_<F>_CONSUMERS, else
+# conf/hmdp.conf, else 1), each a consumer of its group; others run one.
+daemon_instances() {
+    local f n var
+    if [[ $1 =~ ^hmdp-([a-z0-9]+)-consumer$ ]]; then
+        f=${BASH_REMATCH[1]}
+        var=HMDP_${f^^}_CONSUMERS
+        n=${!var:-$(conf_get "${f}_consumers" 1)}
+        if [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 64)); then
+            echo "$n"
+            return
+        fi
+        die "${f}_consumers must be a number from 1 to 64"
+    fi
+    echo 1
+}
+
 start_daemon() {
     local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid i
     if [[ ! -x $bin ]]; then
@@ -573,7 +591,7 @@ start_daemon() {
         export HMDP_LOG_FILE=$LOGS/$name.log
         cd -- "$REPO"
         detach "$pidf" "$LOGS/$name.log" "$(command -v bash)" "$SUPERVISE" \
-            "$DIR/$name.state" 1 "$bin"
+            "$DIR/$name.state" "$(daemon_instances "$name")" "$bin"
     )
     if [[ $name == hmdp-sse ]] && ! wait_port "$SSE_PORT" 10; then
         say "warning: hmdp-sse does not answer on port $SSE_PORT yet"
@@ -610,6 +628,14 @@ make_apidoc() {
         fi
     done
     chmod -R a+rX -- "$out"
+}
+
+# The project's own pages (conf/html/: message.html), copied into
+# DIR/pages; nginx serves each at /<name> beside the copied frontend.
+make_pages() {
+    mkdir -p -- "$DIR/pages"
+    cp -- "$REPO"/conf/html/*.html "$DIR/pages/"
+    chmod -R a+rX -- "$DIR/pages"
 }
 
 # sed_escape STRING: STRING made safe as a sed replacement (delimiter |).
@@ -676,6 +702,8 @@ start_nginx() {
             args+=(-g "user root root;")
         fi
     fi
+    # SSE streams hold two descriptors each in nginx (worker_connections)
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     if ! nginx "${args[@]}" -t -q 2>>"$LOGS/nginx-error.log"; then
         log_tail "$LOGS/nginx-error.log"
         die "nginx rejected $conf"
@@ -700,6 +728,7 @@ do_start() {
     write_env
     make_admin_token
     make_apidoc
+    make_pages
     for n in "${SERVICES[@]}"; do
         case $(svc_kind "$n") in
         daemon) start_daemon "$n" ;;
@@ -857,7 +886,7 @@ do_status() {
             ;;
         daemon)
             if [[ -x $HMDP_BIN/$n ]] || alive "$pidf" "$(svc_pattern "$n")"; then
-                supervised_status "$n" 1 process || rc=1
+                supervised_status "$n" "$(daemon_instances "$n")" processes || rc=1
             fi
             ;;
         *)

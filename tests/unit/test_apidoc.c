@@ -43,9 +43,6 @@ static const struct {
     {"put", "/message/read", "issue 10 (helper E)"},
     {"post", "/message/chat/{userId}", "issue 10 (helper E)"},
     {"get", "/message/chat/{userId}", "issue 10 (helper E)"},
-    {"get", "/admin/streams", "issue 10 (helper D)"},
-    {"post", "/admin/streams/dlq/requeue", "issue 10 (helper D)"},
-    {"post", "/admin/streams/dlq/drop", "issue 10 (helper D)"},
 };
 #define APIDOC_NPENDING (sizeof(apidoc_pending) / sizeof(apidoc_pending[0]))
 
