@@ -30,6 +30,13 @@ struct cfg {
     char *sse_addr;
     int workers;
     char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
+    /* the message layer (app/message/) */
+    char *message_spool_dir; /* the producers' fsync'd spool files */
+    int message_notify;      /* 0: likes, comments, follows send none */
+    long chat_high_water;    /* unsynced stream.chat entries: refuse above */
+    int chat_rate;           /* chat messages per sender per second */
+    int chat_sync_batch;     /* rows per chat-sync transaction (at most) */
+    int chat_sync_flush_ms;  /* longest wait for a batch to fill */
 };
 
 extern struct cfg g_cfg;

@@ -1,0 +1,135 @@
+/*
+ * message.h: notifications and chat (MESSAGES.md; the stream format is
+ * /work/notes/messages-design.md, fixed for every producer and the SSE
+ * gateway).
+ *
+ * Every message for user U is one entry of message.stream:{U} with the
+ * fields mid (unique message id), m (the message JSON without its id) and
+ * u (the sender's {id,nickName,icon}; absent for system messages), added
+ * in the same script as a doorbell entry in message.wake and an entry in
+ * the internal stream that persists it: stream.notify (group persist,
+ * into tb_message) for notifications, stream.chat (group chat-sync, into
+ * tb_chat_message) for chat. The producer deduplicates on mid, so a
+ * message replayed from the spool (Redis was unreachable when it was
+ * accepted) lands once.
+ *
+ * Producing a notification never fails the action that caused it: the
+ * message_on_* functions return nothing, log, and spool what Redis did
+ * not take.
+ */
+#ifndef HMDP_MESSAGE_H
+#define HMDP_MESSAGE_H
+
+#include "../core/req.h"
+#include "../core/route.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern const struct route message_routes[];
+
+/* ---- notifications (the event seam calls these) ---- */
+
+/* liker liked blog_id of author: a "like" notice, at most one per liker
+ * and blog per 24 h, none to oneself. */
+void message_on_blog_liked(struct req *rq, const struct user_dto *liker,
+                           int64_t author, int64_t blog_id);
+/* commenter commented blog_id of author; text is the comment as stored
+ * (escaped): a "comment" notice with its first 50 characters. */
+void message_on_comment_posted(struct req *rq, const struct user_dto *who,
+                               int64_t author, int64_t blog_id,
+                               const char *text);
+/* follower now follows followed: a "follow" notice. */
+void message_on_user_followed(struct req *rq, const struct user_dto *follower,
+                              int64_t followed);
+/* The order notice (from 0) for buyer's order order_id. The push group's
+ * handler calls it once the order row exists. Returns RES_OK when the
+ * notice was appended or spooled. */
+res_t message_notify_order(struct req *rq, int64_t buyer, int64_t order_id);
+
+/* ---- the spool (message_spool.c) ---- */
+
+/* Appends what the spools hold to Redis: this process's own file and the
+ * files of dead processes (taken over with flock). Cheap when there is
+ * nothing to drain (an in-memory flag, and a directory scan at most once
+ * a second). Returns RES_OK when all was drained. */
+res_t message_spool_drain(struct req *rq);
+
+/* What the admin view shows: records waiting in this spool directory
+ * (every process's file) and whether chat is refused for backpressure. */
+struct message_status {
+    long spool_files;
+    long spool_records;
+    long chat_unsynced; /* stream.chat entries chat-sync has not synced */
+    long chat_high_water;
+    int chat_refusing;
+};
+res_t message_status_get(struct req *rq, struct message_status *st);
+
+/* ---- consumers' batch handlers (the runtime calls them) ---- */
+
+struct stream_entry;
+
+/* persist: notifications of stream.notify into tb_message, one multi-row
+ * INSERT IGNORE in one transaction (idempotent on mid). Entries that are
+ * not notifications are skipped (counted in *bad). */
+res_t message_persist_batch(struct req *rq, const struct stream_entry *e,
+                            size_t n, size_t *bad);
+/* chat-sync: chat messages of stream.chat into tb_chat_message, the same
+ * way (idempotent on the chat message id). */
+res_t message_chat_sync_batch(struct req *rq, const struct stream_entry *e,
+                              size_t n, size_t *bad);
+
+/* ---- pure rules (message.c), unit-tested ---- */
+
+/* A chat message id: 13 digits of ms, 7 of pid, 5 of a per-process
+ * sequence: fixed length, so the string order is the send order within a
+ * process and the ms order across processes. */
+#define MESSAGE_ID_LEN 25
+
+struct message_idgen {
+    long long last_ms;
+    unsigned seq;
+};
+/* Writes the next id (MESSAGE_ID_LEN digits + NUL) for now_ms and pid.
+ * The ms part never goes backwards, and a sequence that would overflow
+ * within one ms borrows the next ms. */
+void message_id_next(struct message_idgen *g, long long now_ms, long pid,
+                     char out[MESSAGE_ID_LEN + 1]);
+/* 1 when s has the shape of a chat message id. */
+int message_id_valid(const char *s);
+
+/* Parses a stream entry id "<ms>-<seq>" (decimal, no sign, no spaces).
+ * Returns 0, or -1. */
+int message_entry_id_parse(const char *s, unsigned long long *ms,
+                           unsigned long long *seq);
+
+/* What a message says, before it is rendered. ref_str, when not NULL, is
+ * the refId as a JSON string (order, chat); otherwise ref_num. */
+struct message {
+    int64_t from, to;
+    const char *type;
+    const char *content;
+    int64_t ref_num;
+    const char *ref_str;
+    const char *time; /* "YYYY-MM-DDTHH:MM:SS" */
+};
+/* The m field: {"from","to","type","content","refId","time"} in that
+ * order, as arena text. */
+char *message_m_json(struct arena *a, const struct message *m);
+/* The u field: {"id","nickName","icon"}; a NULL name or icon is "". */
+char *message_u_json(struct arena *a, const struct user_dto *u);
+
+/* "评论了你的博客：" and the first 50 characters of the stored comment,
+ * never cutting an HTML entity (&amp;) in two. */
+char *message_comment_content(struct arena *a, const char *stored);
+
+/* Chat content: trimmed of white space, 1..1000 characters, HTML-escaped.
+ * Returns the escaped text, or NULL when empty or too long (*why says
+ * which, for the 400). */
+char *message_chat_content(struct arena *a, const char *raw, const char **why);
+
+/* The time field for t (local time). buf has 20 bytes. */
+void message_time(long long t, char buf[20]);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * message_private.h: what the message module's own files share.
+ */
+#ifndef HMDP_MESSAGE_PRIVATE_H
+#define HMDP_MESSAGE_PRIVATE_H
+
+#include "message.h"
+
+/* One message to append (message_data.c). */
+struct message_out {
+    int chat;        /* 1: chat (stream.chat), 0: notice (stream.notify) */
+    int64_t to;      /* recipient */
+    const char *mid; /* unique message id (the chat message id for chat) */
+    const char *m;   /* the m field (message_m_json) */
+    const char *u;   /* the u field, NULL for a system message */
+    const char *once; /* notices: a key SET NX for the once-per-window rule
+                       * (NULL: none) */
+    const char *conv; /* chat: "lo:hi", the conversation */
+};
+
+enum message_add {
+    MESSAGE_ADDED = 0,   /* appended now; *eid is its entry id */
+    MESSAGE_REPLAY = 1,  /* mid was appended before; *eid is that entry */
+    MESSAGE_RATE = 2,    /* chat: the sender is over chat_rate per second */
+    MESSAGE_BUSY = 3,    /* chat: stream.chat above chat_high_water */
+    MESSAGE_NO_USER = 4, /* chat: the recipient is not known to Redis */
+    MESSAGE_ONCE = 5,    /* notice: one was sent in the once window */
+};
+
+/* Appends mo in one script (one round trip): the dedup on mid, for chat
+ * with checks the recipient/rate/backpressure checks (the sender's id is
+ * from), the entry in message.stream:{to}, the doorbell and the entry of
+ * the internal stream. A spooled message is replayed without checks (it
+ * was accepted already). RES_DEP_DOWN when Redis is unreachable (the
+ * caller spools). */
+res_t message_append(struct req *rq, const struct message_out *mo,
+                     int64_t from, int checks, enum message_add *res,
+                     const char **eid);
+
+/* Marks user id as existing for the chat check (after MySQL said so). */
+res_t message_user_mark(struct req *rq, int64_t id);
+
+/* Appends mo, and spools it when Redis did not take it. *spooled = 1
+ * then. For notices only (chat runs its own checks first). */
+res_t message_send_notice(struct req *rq, const struct message_out *mo,
+                          int *spooled);
+
+/* The spool (message_spool.c): appends mo to this process's spool file
+ * with O_APPEND and fsync before returning. RES_INTERNAL (logged) when
+ * the file cannot be written: then the message is lost and the caller
+ * must not answer success. */
+res_t message_spool_put(struct req *rq, const struct message_out *mo);
+
+/* A new unique message id (chat ids and notice ids alike). */
+void message_new_id(char out[MESSAGE_ID_LEN + 1]);
+
+#endif
