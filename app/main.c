@@ -38,7 +38,7 @@ main_begin(void)
 static void
 main_finish(struct req *rq)
 {
-    rds_request_end(rq);
+    rds_request_end(&rq->cx);
     sql_request_end();
 }
 

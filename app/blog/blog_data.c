@@ -89,15 +89,6 @@
     "id, blog_id, user_id, parent_id, answer_id, content, IFNULL(liked, 0), "  \
     "IFNULL(status, 0), create_time, update_time"
 
-/* Pipeline replies that are Redis errors are described here. */
-static res_t
-blog_pipe_fail(struct req *rq, res_t rc, const char *what)
-{
-    if (rc == RES_INTERNAL)
-        return req_fail(rq, rc, "redis pipeline (%s) failed", what);
-    return rc;
-}
-
 static void blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot);
 
 static void
@@ -119,12 +110,10 @@ res_t
 blog_insert(struct req *rq, const struct blog *b, int64_t *id)
 {
     res_t rc = sql_exec(
-        rq, NULL,
+        &rq->cx, NULL,
         "INSERT INTO tb_blog (shop_id, user_id, title, images, "
         "content, liked, comments) VALUES (?, ?, ?, ?, ?, 0, 0)",
         "llsss", b->shop_id, b->user_id, b->title, b->images, b->content);
-    if (rc == RES_CONFLICT)
-        return req_fail(rq, RES_INTERNAL, "blog insert: duplicate key");
     if (rc != RES_OK)
         return rc;
     *id = (int64_t)sql_insert_id();
@@ -141,18 +130,18 @@ blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
     res_t rc;
     int64_t size = g_cfg.page_size;
     if (kind == BLOG_LIST_HOT)
-        rc = sql_query(rq, &t,
+        rc = sql_query(&rq->cx, &t,
                        "SELECT " BLOG_COLS " FROM tb_blog ORDER BY liked DESC, "
                        "id DESC LIMIT ? OFFSET ?",
                        "ll", size, offset);
     else
-        rc = sql_query(rq, &t,
+        rc = sql_query(&rq->cx, &t,
                        "SELECT " BLOG_COLS " FROM tb_blog WHERE user_id = ? "
                        "ORDER BY id DESC LIMIT ? OFFSET ?",
                        "lll", user_id, size, offset);
     if (rc != RES_OK)
         return rc;
-    struct blog *b = arena_calloc(rq->arena, (t.nrows + 1) * sizeof(*b));
+    struct blog *b = arena_calloc(rq->cx.arena, (t.nrows + 1) * sizeof(*b));
     for (unsigned i = 0; i < t.nrows; i++)
         blog_row(&t, i, &b[i]);
     *out = b;
@@ -161,18 +150,6 @@ blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
 }
 
 /* ---------------- read cache ---------------- */
-
-/* A Redis failure that must not fail the request (a cache write-back,
- * an invalidation after a commit): logged, and rq's status restored. */
-static void
-blog_soft(struct req *rq, res_t saved_rc, char *saved_msg, const char *what)
-{
-    if (rq->rc != saved_rc) {
-        log_warn("blog: %s failed: %s", what, rq->errmsg ? rq->errmsg : "?");
-        rq->rc = saved_rc;
-        rq->errmsg = saved_msg;
-    }
-}
 
 /* KEYS: pairs (value key, version key); ARGV: for each pair the version
  * read before the MySQL read ("" = none), the value, its TTL. Writes a
@@ -219,13 +196,14 @@ blog_cache_invalidate(struct req *rq, int64_t id, int hot)
         keys[nk++] = KEY_CACHE_BLOG_HOT_VER;
     }
     if (id > 0) {
-        keys[nk++] = key_cache_blog(rq->arena, id);
-        keys[nk++] = key_cache_blog_ver(rq->arena, id);
+        keys[nk++] = key_cache_blog(rq->cx.arena, id);
+        keys[nk++] = key_cache_blog_ver(rq->cx.arena, id);
     }
     if (nk == 0)
         return RES_OK;
-    const char *args[1] = {arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_VER)};
-    return rds_eval(rq, &blog_lua_invalidate, NULL, nk, keys, 1, args);
+    const char *args[1] = {
+        arena_printf(rq->cx.arena, "%d", TTL_CACHE_BLOG_VER)};
+    return rds_eval(&rq->cx, &blog_lua_invalidate, NULL, nk, keys, 1, args);
 }
 
 /* blog_cache_invalidate after a committed like or comment: a failure is
@@ -233,10 +211,9 @@ blog_cache_invalidate(struct req *rq, int64_t id, int hot)
 static void
 blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot)
 {
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
+    struct ctx_mark m = ctx_mark(&rq->cx);
     if (blog_cache_invalidate(rq, id, hot) != RES_OK)
-        blog_soft(rq, saved, msg, "cache invalidation");
+        ctx_drop(&rq->cx, m, "blog cache invalidation");
 }
 
 /* The string of an MGET element, or NULL (nil, empty, other types). */
@@ -261,22 +238,22 @@ blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
                 unsigned m, const redisReply *vers, const char **frag,
                 size_t *flen)
 {
-    struct sql_param *p = arena_calloc(rq->arena, m * sizeof(*p));
+    struct sql_param *p = arena_calloc(rq->cx.arena, m * sizeof(*p));
     for (unsigned i = 0; i < m; i++) {
         p[i].type = 'l';
         p[i].i = ids[miss[i]];
     }
-    char *sql = arena_printf(rq->arena,
+    char *sql = arena_printf(rq->cx.arena,
                              "SELECT " BLOG_AUTHOR_COLS " FROM tb_blog b "
                              "LEFT JOIN tb_user u ON u.id = b.user_id "
                              "WHERE b.id IN (%s)",
-                             sql_placeholders(rq, m));
+                             sql_placeholders(&rq->cx, m));
     struct sql_rows t;
-    res_t rc = sql_queryv(rq, &t, sql, p, m);
+    res_t rc = sql_queryv(&rq->cx, &t, sql, p, m);
     if (rc != RES_OK || t.nrows == 0)
         return rc;
-    const char **keys = arena_alloc(rq->arena, 2 * t.nrows * sizeof(*keys));
-    const char **args = arena_alloc(rq->arena, 3 * t.nrows * sizeof(*args));
+    const char **keys = arena_alloc(rq->cx.arena, 2 * t.nrows * sizeof(*keys));
+    const char **args = arena_alloc(rq->cx.arena, 3 * t.nrows * sizeof(*args));
     unsigned w = 0;
     for (unsigned r = 0; r < t.nrows; r++) {
         struct blog b;
@@ -288,7 +265,7 @@ blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
             u.icon = sql_str(&t, r, 12);
         }
         size_t fl;
-        char *f = blog_frag_render(rq->arena, &b, &u, &fl);
+        char *f = blog_frag_render(rq->cx.arena, &b, &u, &fl);
         int first = 1;
         for (unsigned i = 0; i < m; i++) {
             if (ids[miss[i]] != b.id)
@@ -300,21 +277,20 @@ blog_frags_fill(struct req *rq, const int64_t *ids, const unsigned *miss,
             first = 0;
             size_t vl;
             const char *v = blog_elem(vers, i, &vl);
-            keys[2 * w] = key_cache_blog(rq->arena, b.id);
-            keys[2 * w + 1] = key_cache_blog_ver(rq->arena, b.id);
-            args[3 * w] = v ? arena_strndup(rq->arena, v, vl) : "";
+            keys[2 * w] = key_cache_blog(rq->cx.arena, b.id);
+            keys[2 * w + 1] = key_cache_blog_ver(rq->cx.arena, b.id);
+            args[3 * w] = v ? arena_strndup(rq->cx.arena, v, vl) : "";
             args[3 * w + 1] = f;
             args[3 * w + 2] = arena_printf(
-                rq->arena, "%d",
+                rq->cx.arena, "%d",
                 TTL_CACHE_BLOG + (int)rand_below(TTL_CACHE_BLOG_JITTER + 1));
             w++;
         }
     }
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (w > 0 && rds_eval(rq, &blog_lua_fill, NULL, (int)(2 * w), keys,
+    struct ctx_mark mk = ctx_mark(&rq->cx);
+    if (w > 0 && rds_eval(&rq->cx, &blog_lua_fill, NULL, (int)(2 * w), keys,
                           (int)(3 * w), args) != RES_OK)
-        blog_soft(rq, saved, msg, "cache fill");
+        ctx_drop(&rq->cx, mk, "blog cache fill");
     return RES_OK;
 }
 
@@ -324,12 +300,12 @@ static res_t
 blog_frags_miss(struct req *rq, const int64_t *ids, const unsigned *miss,
                 unsigned m, const char **frag, size_t *flen)
 {
-    const char **argv = arena_alloc(rq->arena, (m + 1) * sizeof(*argv));
+    const char **argv = arena_alloc(rq->cx.arena, (m + 1) * sizeof(*argv));
     argv[0] = "MGET";
     for (unsigned i = 0; i < m; i++)
-        argv[i + 1] = key_cache_blog_ver(rq->arena, ids[miss[i]]);
+        argv[i + 1] = key_cache_blog_ver(rq->cx.arena, ids[miss[i]]);
     redisReply *vers;
-    res_t rc = rds_cmdv(rq, &vers, (int)m + 1, argv, NULL);
+    res_t rc = rds_cmdv(&rq->cx, &vers, (int)m + 1, argv, NULL);
     if (rc != RES_OK)
         return rc;
     return blog_frags_fill(rq, ids, miss, m, vers, frag, flen);
@@ -343,10 +319,10 @@ blog_likes_append(struct req *rq, const int64_t *ids, unsigned n,
 {
     size_t ml = strlen(member);
     for (unsigned i = 0; i < n; i++) {
-        const char *key = key_blog_liked(rq->arena, ids[i]);
+        const char *key = key_blog_liked(rq->cx.arena, ids[i]);
         const char *argv[3] = {"ZSCORE", key, member};
         const size_t argvlen[3] = {6, strlen(key), ml};
-        res_t rc = rds_appendv(rq, 3, argv, argvlen);
+        res_t rc = rds_appendv(&rq->cx, 3, argv, argvlen);
         if (rc != RES_OK)
             return rc;
     }
@@ -358,9 +334,9 @@ blog_likes_collect(struct req *rq, unsigned n, int *likes)
 {
     for (unsigned i = 0; i < n; i++) {
         redisReply *r;
-        res_t rc = rds_reply(rq, &r);
+        res_t rc = rds_reply(&rq->cx, &r);
         if (rc != RES_OK)
-            return blog_pipe_fail(rq, rc, "isLike");
+            return rc;
         likes[i] = r->type != REDIS_REPLY_NIL;
     }
     return RES_OK;
@@ -370,7 +346,7 @@ res_t
 blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
                 const char ***frag, size_t **flen, int **likes)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     *frag = arena_calloc(a, (n + 1) * sizeof(**frag));
     *flen = arena_calloc(a, (n + 1) * sizeof(**flen));
     *likes = arena_calloc(a, (n + 1) * sizeof(**likes));
@@ -385,12 +361,12 @@ blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
     res_t rc;
-    if ((rc = rds_appendv(rq, (int)n + 1, kv, NULL)) != RES_OK ||
+    if ((rc = rds_appendv(&rq->cx, (int)n + 1, kv, NULL)) != RES_OK ||
         (uid != 0 && (rc = blog_likes_append(rq, ids, n, member)) != RES_OK))
         return rc;
     redisReply *vals;
-    if ((rc = rds_reply(rq, &vals)) != RES_OK)
-        return blog_pipe_fail(rq, rc, "blog cache");
+    if ((rc = rds_reply(&rq->cx, &vals)) != RES_OK)
+        return rc;
     if (uid != 0 && (rc = blog_likes_collect(rq, n, *likes)) != RES_OK)
         return rc;
     for (unsigned i = 0; i < n; i++)
@@ -402,7 +378,7 @@ res_t
 blog_frags_complete(struct req *rq, const int64_t *ids, unsigned n,
                     const char **frag, size_t *flen)
 {
-    unsigned *miss = arena_alloc(rq->arena, (n + 1) * sizeof(*miss)), m = 0;
+    unsigned *miss = arena_alloc(rq->cx.arena, (n + 1) * sizeof(*miss)), m = 0;
     for (unsigned i = 0; i < n; i++) {
         if (frag[i] == NULL || flen[i] == 0 || frag[i][0] != '{') {
             frag[i] = NULL; /* a miss (or not a fragment): loaded */
@@ -426,19 +402,19 @@ blog_hot_fill(struct req *rq, int64_t current, const char *field, int64_t uid,
 {
     const char *gver[2] = {"GET", KEY_CACHE_BLOG_HOT_VER};
     redisReply *ver;
-    res_t rc = rds_cmdv(rq, &ver, 2, gver, NULL);
+    res_t rc = rds_cmdv(&rq->cx, &ver, 2, gver, NULL);
     if (rc != RES_OK)
         return rc;
     const char *version =
-        ver->type == REDIS_REPLY_STRING ? rds_str(rq, ver) : "";
+        ver->type == REDIS_REPLY_STRING ? rds_str(&rq->cx, ver) : "";
     struct sql_rows t;
     int64_t size = g_cfg.page_size;
-    if ((rc = sql_query(rq, &t,
+    if ((rc = sql_query(&rq->cx, &t,
                         "SELECT id FROM tb_blog ORDER BY liked DESC, id DESC "
                         "LIMIT ? OFFSET ?",
                         "ll", size, (current - 1) * size)) != RES_OK)
         return rc;
-    int64_t *ids = arena_alloc(rq->arena, (t.nrows + 1) * sizeof(*ids));
+    int64_t *ids = arena_alloc(rq->cx.arena, (t.nrows + 1) * sizeof(*ids));
     for (unsigned i = 0; i < t.nrows; i++)
         ids[i] = sql_i64(&t, i, 0);
     const char **f;
@@ -447,14 +423,14 @@ blog_hot_fill(struct req *rq, int64_t current, const char *field, int64_t uid,
     if ((rc = blog_frags_load(rq, ids, t.nrows, uid, &f, &fl, &lk)) != RES_OK)
         return rc;
     size_t plen;
-    char *page = blog_page_render(rq->arena, ids, f, fl, t.nrows, &plen);
+    char *page = blog_page_render(rq->cx.arena, ids, f, fl, t.nrows, &plen);
     const char *keys[2] = {KEY_CACHE_BLOG_HOT, KEY_CACHE_BLOG_HOT_VER};
-    const char *args[4] = {version, field, page,
-                           arena_printf(rq->arena, "%d", TTL_CACHE_BLOG_HOT)};
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (rds_eval(rq, &blog_lua_hot_fill, NULL, 2, keys, 4, args) != RES_OK)
-        blog_soft(rq, saved, msg, "hot cache fill");
+    const char *args[4] = {
+        version, field, page,
+        arena_printf(rq->cx.arena, "%d", TTL_CACHE_BLOG_HOT)};
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_eval(&rq->cx, &blog_lua_hot_fill, NULL, 2, keys, 4, args) != RES_OK)
+        ctx_drop(&rq->cx, m, "blog hot cache fill");
     /* blogs gone since the id query are left out, as in the page */
     unsigned k = 0;
     for (unsigned i = 0; i < t.nrows; i++)
@@ -599,17 +575,17 @@ blog_hot_page(struct req *rq, int64_t current, const char ***frag,
     struct rds_eval_q q;
     redisReply *r;
     res_t rc;
-    if ((rc = rds_script_ready(rq, &blog_lua_hot_get)) != RES_OK ||
+    if ((rc = rds_script_ready(&rq->cx, &blog_lua_hot_get)) != RES_OK ||
         (rc = user_auth_send(rq, &session)) != RES_OK)
         return rc;
     const char *keys[2] = {KEY_CACHE_BLOG_HOT, KEY_CACHE_BLOG_HOT_VER};
     const char *args[5] = {field, KEY_BLOG_LIKED_PREFIX, session ? session : "",
                            have ? c->ver : "",
-                           have ? blog_hot_copy_ids(rq->arena, c) : ""};
-    if ((rc = rds_eval_append(rq, &q, &blog_lua_hot_get, 2, keys, 5, args)) !=
-            RES_OK ||
+                           have ? blog_hot_copy_ids(rq->cx.arena, c) : ""};
+    if ((rc = rds_eval_append(&rq->cx, &q, &blog_lua_hot_get, 2, keys, 5,
+                              args)) != RES_OK ||
         (rc = user_auth_recv(rq, session)) != RES_OK ||
-        (rc = rds_eval_reply(rq, &q, &r)) != RES_OK)
+        (rc = rds_eval_reply(&rq->cx, &q, &r)) != RES_OK)
         return rc;
     int64_t uid = req_uid(rq);
     const redisReply *flags =
@@ -621,15 +597,15 @@ blog_hot_page(struct req *rq, int64_t current, const char ***frag,
     int k;
     if (r->elements == 1) { /* the copy is current */
         k = (int)c->n;
-        *frag = arena_alloc(rq->arena, (c->n + 1) * sizeof(**frag));
-        *flen = arena_alloc(rq->arena, (c->n + 1) * sizeof(**flen));
+        *frag = arena_alloc(rq->cx.arena, (c->n + 1) * sizeof(**frag));
+        *flen = arena_alloc(rq->cx.arena, (c->n + 1) * sizeof(**flen));
         memcpy(*frag, c->frag, c->n * sizeof(**frag));
         memcpy(*flen, c->flen, c->n * sizeof(**flen));
     } else {
         const redisReply *page = r->element[1];
         int64_t *ids;
         if (page->type != REDIS_REPLY_STRING ||
-            (k = blog_page_parse(rq->arena, page->str, page->len, &ids, frag,
+            (k = blog_page_parse(rq->cx.arena, page->str, page->len, &ids, frag,
                                  flen)) < 0) {
             goto miss;
         }
@@ -640,7 +616,7 @@ blog_hot_page(struct req *rq, int64_t current, const char ***frag,
         goto miss;
     }
     *n = (unsigned)k;
-    *likes = arena_calloc(rq->arena, (*n + 1) * sizeof(**likes));
+    *likes = arena_calloc(rq->cx.arena, (*n + 1) * sizeof(**likes));
     for (unsigned i = 0; uid != 0 && i < *n; i++)
         (*likes)[i] = flags->str[i] == '1';
     return RES_OK;
@@ -670,51 +646,50 @@ static res_t
 blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
             const char *key, int64_t id, int64_t uid, int *delta, int *found)
 {
-    res_t rc = sql_begin(rq);
+    res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
         return rc;
     struct sql_rows t;
-    if ((rc = sql_query(rq, &t, lock_sql, "l", id)) != RES_OK)
+    if ((rc = sql_query(&rq->cx, &t, lock_sql, "l", id)) != RES_OK)
         goto rollback;
     *found = t.nrows > 0;
     if (!*found) {
-        sql_rollback(rq);
+        sql_rollback(&rq->cx);
         return RES_OK;
     }
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
     const char *keys[1] = {key};
     const char *args[2] = {
-        member, arena_printf(rq->arena, "%lld", (long long)now_ms())};
+        member, arena_printf(rq->cx.arena, "%lld", (long long)now_ms())};
     redisReply *r;
-    if ((rc = rds_eval(rq, &blog_lua_toggle, &r, 1, keys, 2, args)) != RES_OK)
+    if ((rc = rds_eval(&rq->cx, &blog_lua_toggle, &r, 1, keys, 2, args)) !=
+        RES_OK)
         goto rollback;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
         rc = req_fail(rq, RES_INTERNAL, "like script: bad reply");
         goto rollback;
     }
     *delta = rds_int(r->element[0]) > 0 ? 1 : -1;
-    const char *old = rds_str(rq, r->element[1]);
+    const char *old = rds_str(&rq->cx, r->element[1]);
 
-    if ((rc = sql_exec(rq, NULL, update_sql, "ll", (int64_t)*delta, id)) !=
+    if ((rc = sql_exec(&rq->cx, NULL, update_sql, "ll", (int64_t)*delta, id)) !=
             RES_OK ||
-        (rc = sql_commit(rq)) != RES_OK) {
+        (rc = sql_commit(&rq->cx)) != RES_OK) {
         /* MySQL did not take the change: take it back from the ZSET now,
          * before the rollback lets the next toggle of this row in. Its
          * own failure cannot be reported better than the first one. */
         if (*delta > 0)
-            rds_cmd(rq, NULL, "ZREM %s %s", key, member);
+            rds_cmd(&rq->cx, NULL, "ZREM %s %s", key, member);
         else
-            rds_cmd(rq, NULL, "ZADD %s %s %s", key, old ? old : args[1],
+            rds_cmd(&rq->cx, NULL, "ZADD %s %s %s", key, old ? old : args[1],
                     member);
-        if (rc == RES_CONFLICT)
-            rc = req_fail(rq, RES_INTERNAL, "like update: conflict");
         goto rollback;
     }
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(&rq->cx);
     return rc;
 }
 
@@ -726,7 +701,7 @@ blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
         rq, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
         "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) "
         "+ ?, 0) WHERE id = ?",
-        key_blog_liked(rq->arena, id), id, uid, delta, found);
+        key_blog_liked(rq->cx.arena, id), id, uid, delta, found);
     /* liked and the hot order changed: before the reply, so the
      * frontend's GET /blog/{id} right after sees the new count */
     if (rc == RES_OK && *found)
@@ -742,22 +717,23 @@ blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
         rq, "SELECT id FROM tb_blog_comments WHERE id = ? FOR UPDATE",
         "UPDATE tb_blog_comments SET liked = GREATEST(CAST(IFNULL(liked, 0) "
         "AS SIGNED) + ?, 0) WHERE id = ?",
-        key_comment_liked(rq->arena, id), id, uid, delta, found);
+        key_comment_liked(rq->cx.arena, id), id, uid, delta, found);
 }
 
 res_t
 blog_likers(struct req *rq, int64_t id, int64_t **ids, unsigned *n)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "ZRANGE %s 0 4", key_blog_liked(rq->arena, id));
+    res_t rc =
+        rds_cmd(&rq->cx, &r, "ZRANGE %s 0 4", key_blog_liked(rq->cx.arena, id));
     if (rc != RES_OK)
         return rc;
     unsigned cnt = 0;
-    int64_t *v = arena_calloc(rq->arena, 6 * sizeof(*v));
+    int64_t *v = arena_calloc(rq->cx.arena, 6 * sizeof(*v));
     if (r->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < r->elements && cnt < 5; i++) {
             int64_t x;
-            const char *s = rds_str(rq, r->element[i]);
+            const char *s = rds_str(&rq->cx, r->element[i]);
             if (s && parse_i64(s, &x) == 0 && x > 0)
                 v[cnt++] = x;
         }
@@ -774,10 +750,10 @@ blog_del_keys(struct req *rq, const char **keys, unsigned n)
 {
     for (unsigned i = 0; i < n; i += 256) {
         unsigned m = n - i < 256 ? n - i : 256;
-        const char **argv = arena_alloc(rq->arena, (m + 1) * sizeof(*argv));
+        const char **argv = arena_alloc(rq->cx.arena, (m + 1) * sizeof(*argv));
         argv[0] = "DEL";
         memcpy(argv + 1, keys + i, m * sizeof(*argv));
-        res_t rc = rds_cmdv(rq, NULL, (int)m + 1, argv, NULL);
+        res_t rc = rds_cmdv(&rq->cx, NULL, (int)m + 1, argv, NULL);
         if (rc != RES_OK)
             return rc;
     }
@@ -791,42 +767,42 @@ blog_images_unshared(struct req *rq, int64_t author, const char *images,
                      const char **out)
 {
     const char **v;
-    unsigned n = blog_split_csv(rq->arena, images, &v);
+    unsigned n = blog_split_csv(rq->cx.arena, images, &v);
     *out = "";
     if (n == 0)
         return RES_OK;
-    struct sql_param *p = arena_calloc(rq->arena, (n + 1) * sizeof(*p));
+    struct sql_param *p = arena_calloc(rq->cx.arena, (n + 1) * sizeof(*p));
     p[0].type = 'l';
     p[0].i = author;
-    char *cond = arena_strdup(rq->arena, "");
+    char *cond = arena_strdup(rq->cx.arena, "");
     for (unsigned i = 0; i < n; i++) {
         p[i + 1].type = 's';
         p[i + 1].s = v[i];
-        cond = arena_printf(rq->arena, "%s%sFIND_IN_SET(?, images) > 0", cond,
-                            i ? " OR " : "");
+        cond = arena_printf(rq->cx.arena, "%s%sFIND_IN_SET(?, images) > 0",
+                            cond, i ? " OR " : "");
     }
     struct sql_rows t;
-    res_t rc = sql_queryv(rq, &t,
-                          arena_printf(rq->arena,
+    res_t rc = sql_queryv(&rq->cx, &t,
+                          arena_printf(rq->cx.arena,
                                        "SELECT images FROM tb_blog WHERE "
                                        "user_id = ? AND (%s)",
                                        cond),
                           p, n + 1);
     if (rc != RES_OK)
         return rc;
-    char *keep = arena_strdup(rq->arena, "");
+    char *keep = arena_strdup(rq->cx.arena, "");
     for (unsigned i = 0; i < n; i++) {
         int shared = 0;
         for (unsigned r = 0; r < t.nrows && !shared; r++) {
             const char **w;
-            unsigned m = blog_split_csv(rq->arena, sql_str(&t, r, 0), &w);
+            unsigned m = blog_split_csv(rq->cx.arena, sql_str(&t, r, 0), &w);
             for (unsigned j = 0; j < m; j++)
                 if (strcmp(w[j], v[i]) == 0)
                     shared = 1;
         }
         if (!shared)
-            keep =
-                arena_printf(rq->arena, "%s%s%s", keep, *keep ? "," : "", v[i]);
+            keep = arena_printf(rq->cx.arena, "%s%s%s", keep, *keep ? "," : "",
+                                v[i]);
     }
     *out = keep;
     return RES_OK;
@@ -839,13 +815,13 @@ blog_sweep(struct req *rq, int64_t id, int64_t author, const char *images,
            const char *comment_ids)
 {
     const char **cids;
-    unsigned nc = blog_split_csv(rq->arena, comment_ids, &cids);
-    const char **keys = arena_alloc(rq->arena, (nc + 1) * sizeof(*keys));
-    keys[0] = key_blog_liked(rq->arena, id);
+    unsigned nc = blog_split_csv(rq->cx.arena, comment_ids, &cids);
+    const char **keys = arena_alloc(rq->cx.arena, (nc + 1) * sizeof(*keys));
+    keys[0] = key_blog_liked(rq->cx.arena, id);
     for (unsigned i = 0; i < nc; i++) {
         int64_t cid = 0;
         parse_i64(cids[i], &cid);
-        keys[i + 1] = key_comment_liked(rq->arena, cid);
+        keys[i + 1] = key_comment_liked(rq->cx.arena, cid);
     }
     const char *mine;
     res_t rc;
@@ -854,7 +830,7 @@ blog_sweep(struct req *rq, int64_t id, int64_t author, const char *images,
         (rc = blog_images_unshared(rq, author, images, &mine)) != RES_OK ||
         (rc = upload_release(rq, author, mine)) != RES_OK)
         return rc;
-    return rds_cmd(rq, NULL, "DEL %s", key_blog_gone(rq->arena, id));
+    return rds_cmd(&rq->cx, NULL, "DEL %s", key_blog_gone(rq->cx.arena, id));
 }
 
 /* A retry after a failed sweep: the row is gone, the record is not. */
@@ -862,16 +838,16 @@ static res_t
 blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "HMGET %s user images comments",
-                       key_blog_gone(rq->arena, id));
+    res_t rc = rds_cmd(&rq->cx, &r, "HMGET %s user images comments",
+                       key_blog_gone(rq->cx.arena, id));
     if (rc != RES_OK)
         return rc;
     *outcome = BLOG_DEL_MISSING;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
         return RES_OK;
-    const char *user = rds_str(rq, r->element[0]);
-    const char *images = rds_str(rq, r->element[1]);
-    const char *comments = rds_str(rq, r->element[2]);
+    const char *user = rds_str(&rq->cx, r->element[0]);
+    const char *images = rds_str(&rq->cx, r->element[1]);
+    const char *comments = rds_str(&rq->cx, r->element[2]);
     int64_t author;
     if (user == NULL || parse_i64(user, &author) < 0)
         return RES_OK;
@@ -891,56 +867,56 @@ blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
 res_t
 blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
 {
-    res_t rc = sql_begin(rq);
+    res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
         return rc;
     struct sql_rows t, c;
-    if ((rc = sql_query(rq, &t,
+    if ((rc = sql_query(&rq->cx, &t,
                         "SELECT user_id, images FROM tb_blog WHERE id = ? "
                         "FOR UPDATE",
                         "l", id)) != RES_OK)
         goto rollback;
     if (t.nrows == 0) {
-        sql_rollback(rq);
+        sql_rollback(&rq->cx);
         return blog_resume(rq, id, uid, outcome);
     }
     int64_t author = sql_i64(&t, 0, 0);
     const char *images = sql_str(&t, 0, 1) ? sql_str(&t, 0, 1) : "";
     if (author != uid) {
-        sql_rollback(rq);
+        sql_rollback(&rq->cx);
         *outcome = BLOG_DEL_NOT_OWNER;
         return RES_OK;
     }
     /* comment posts lock the blog row too, so this list is complete */
-    if ((rc = sql_query(rq, &c,
+    if ((rc = sql_query(&rq->cx, &c,
                         "SELECT id FROM tb_blog_comments WHERE blog_id = ?",
                         "l", id)) != RES_OK)
         goto rollback;
-    char *cids = arena_strdup(rq->arena, "");
+    char *cids = arena_strdup(rq->cx.arena, "");
     for (unsigned i = 0; i < c.nrows; i++)
-        cids = arena_printf(rq->arena, "%s%s%s", cids, i ? "," : "",
+        cids = arena_printf(rq->cx.arena, "%s%s%s", cids, i ? "," : "",
                             sql_str(&c, i, 0));
 
     /* the cleanup record, before the row goes */
-    const char *gone = key_blog_gone(rq->arena, id);
-    if ((rc = rds_append(rq, "HSET %s user %lld images %s comments %s", gone,
-                         (long long)author, images, cids)) != RES_OK ||
-        (rc = rds_append(rq, "EXPIRE %s %d", gone, TTL_BLOG_GONE)) != RES_OK)
+    const char *gone = key_blog_gone(rq->cx.arena, id);
+    if ((rc = rds_append(&rq->cx, "HSET %s user %lld images %s comments %s",
+                         gone, (long long)author, images, cids)) != RES_OK ||
+        (rc = rds_append(&rq->cx, "EXPIRE %s %d", gone, TTL_BLOG_GONE)) !=
+            RES_OK)
         goto rollback;
     for (int i = 0; i < 2; i++) {
         redisReply *r;
-        if ((rc = rds_reply(rq, &r)) != RES_OK) {
-            rc = blog_pipe_fail(rq, rc, "cleanup record");
+        if ((rc = rds_reply(&rq->cx, &r)) != RES_OK) {
             goto rollback;
         }
     }
 
-    if ((rc = sql_exec(rq, NULL,
+    if ((rc = sql_exec(&rq->cx, NULL,
                        "DELETE FROM tb_blog_comments WHERE blog_id = ?", "l",
                        id)) != RES_OK ||
-        (rc = sql_exec(rq, NULL, "DELETE FROM tb_blog WHERE id = ?", "l",
+        (rc = sql_exec(&rq->cx, NULL, "DELETE FROM tb_blog WHERE id = ?", "l",
                        id)) != RES_OK ||
-        (rc = sql_commit(rq)) != RES_OK)
+        (rc = sql_commit(&rq->cx)) != RES_OK)
         goto rollback;
 
     /* a deleted blog must not show: like a failed sweep, a failed
@@ -953,9 +929,7 @@ blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
-    if (rc == RES_CONFLICT)
-        rc = req_fail(rq, RES_INTERNAL, "blog delete: conflict");
+    sql_rollback(&rq->cx);
     return rc;
 }
 
@@ -984,13 +958,13 @@ blog_comment_list(struct req *rq, int64_t blog_id, int64_t offset,
     res_t rc;
     int64_t size = g_cfg.page_size;
     if (blog_id == 0)
-        rc = sql_query(rq, &t,
+        rc = sql_query(&rq->cx, &t,
                        "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE "
                        "IFNULL(status, 0) = 0 ORDER BY liked DESC, id DESC "
                        "LIMIT ? OFFSET ?",
                        "ll", size, offset);
     else
-        rc = sql_query(rq, &t,
+        rc = sql_query(&rq->cx, &t,
                        "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE "
                        "blog_id = ? AND IFNULL(status, 0) = 0 ORDER BY "
                        "create_time DESC, id DESC LIMIT ? OFFSET ?",
@@ -998,7 +972,7 @@ blog_comment_list(struct req *rq, int64_t blog_id, int64_t offset,
     if (rc != RES_OK)
         return rc;
     struct blog_comment *c =
-        arena_calloc(rq->arena, (t.nrows + 1) * sizeof(*c));
+        arena_calloc(rq->cx.arena, (t.nrows + 1) * sizeof(*c));
     for (unsigned i = 0; i < t.nrows; i++)
         blog_comment_row(&t, i, &c[i]);
     *out = c;
@@ -1012,8 +986,8 @@ blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
 {
     struct sql_rows t;
     res_t rc = sql_query(
-        rq, &t, "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE id = ?",
-        "l", id);
+        &rq->cx, &t,
+        "SELECT " COMMENT_COLS " FROM tb_blog_comments WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -1026,24 +1000,24 @@ res_t
 blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
                     enum blog_comment_post *outcome)
 {
-    res_t rc = sql_begin(rq);
+    res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
         return rc;
     struct sql_rows t;
     /* the blog row's lock orders this against a delete of the blog */
-    if ((rc =
-             sql_query(rq, &t, "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE",
-                       "l", c->blog_id)) != RES_OK)
+    if ((rc = sql_query(&rq->cx, &t,
+                        "SELECT id FROM tb_blog WHERE id = ? FOR UPDATE", "l",
+                        c->blog_id)) != RES_OK)
         goto rollback;
     if (t.nrows == 0) {
         *outcome = BLOG_COMMENT_NO_BLOG;
-        sql_rollback(rq);
+        sql_rollback(&rq->cx);
         return RES_OK;
     }
     if (c->parent_id > 0) {
         /* the parent is a top-level comment of this blog; the answered
          * comment is the parent or one of its replies */
-        if ((rc = sql_query(rq, &t,
+        if ((rc = sql_query(&rq->cx, &t,
                             "SELECT (SELECT COUNT(*) FROM tb_blog_comments "
                             "WHERE id = ? AND blog_id = ? AND parent_id = 0), "
                             "(SELECT COUNT(*) FROM tb_blog_comments WHERE "
@@ -1054,11 +1028,11 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
         if (sql_i64(&t, 0, 0) != 1 ||
             (c->answer_id != c->parent_id && sql_i64(&t, 0, 1) != 1)) {
             *outcome = BLOG_COMMENT_NO_PARENT;
-            sql_rollback(rq);
+            sql_rollback(&rq->cx);
             return RES_OK;
         }
     }
-    if ((rc = sql_exec(rq, NULL,
+    if ((rc = sql_exec(&rq->cx, NULL,
                        "INSERT INTO tb_blog_comments (user_id, blog_id, "
                        "parent_id, answer_id, content, liked, status) VALUES "
                        "(?, ?, ?, ?, ?, 0, 0)",
@@ -1066,11 +1040,11 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
                        c->answer_id, c->content)) != RES_OK)
         goto rollback;
     *id = (int64_t)sql_insert_id();
-    if ((rc = sql_exec(rq, NULL,
+    if ((rc = sql_exec(&rq->cx, NULL,
                        "UPDATE tb_blog SET comments = IFNULL(comments, 0) + 1 "
                        "WHERE id = ?",
                        "l", c->blog_id)) != RES_OK ||
-        (rc = sql_commit(rq)) != RES_OK)
+        (rc = sql_commit(&rq->cx)) != RES_OK)
         goto rollback;
     /* comments changed, on the blog and on the hot pages that show it */
     blog_cache_invalidate_soft(rq, c->blog_id, 1);
@@ -1078,9 +1052,7 @@ blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
-    if (rc == RES_CONFLICT)
-        rc = req_fail(rq, RES_INTERNAL, "comment insert: conflict");
+    sql_rollback(&rq->cx);
     return rc;
 }
 
@@ -1088,11 +1060,11 @@ res_t
 blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
                     enum blog_del *outcome)
 {
-    res_t rc = sql_begin(rq);
+    res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
         return rc;
     struct sql_rows t, ids;
-    if ((rc = sql_query(rq, &t,
+    if ((rc = sql_query(&rq->cx, &t,
                         "SELECT c.user_id, c.blog_id, b.user_id FROM "
                         "tb_blog_comments c LEFT JOIN tb_blog b ON b.id = "
                         "c.blog_id WHERE c.id = ? FOR UPDATE",
@@ -1100,46 +1072,44 @@ blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
         goto rollback;
     if (t.nrows == 0) {
         *outcome = BLOG_DEL_MISSING;
-        sql_rollback(rq);
+        sql_rollback(&rq->cx);
         return RES_OK;
     }
     int64_t blog_id = sql_i64(&t, 0, 1);
     if (sql_i64(&t, 0, 0) != uid &&
         (sql_str(&t, 0, 2) == NULL || sql_i64(&t, 0, 2) != uid)) {
         *outcome = BLOG_DEL_NOT_OWNER;
-        sql_rollback(rq);
+        sql_rollback(&rq->cx);
         return RES_OK;
     }
     /* a top-level comment takes its replies with it */
-    if ((rc = sql_query(rq, &ids,
+    if ((rc = sql_query(&rq->cx, &ids,
                         "SELECT id FROM tb_blog_comments WHERE id = ? OR "
                         "parent_id = ?",
                         "ll", id, id)) != RES_OK)
         goto rollback;
     uint64_t n = 0;
-    if ((rc = sql_exec(rq, &n,
+    if ((rc = sql_exec(&rq->cx, &n,
                        "DELETE FROM tb_blog_comments WHERE id = ? OR "
                        "parent_id = ?",
                        "ll", id, id)) != RES_OK ||
-        (rc = sql_exec(rq, NULL,
+        (rc = sql_exec(&rq->cx, NULL,
                        "UPDATE tb_blog SET comments = GREATEST(CAST(IFNULL("
                        "comments, 0) AS SIGNED) - ?, 0) WHERE id = ?",
                        "ll", (int64_t)n, blog_id)) != RES_OK ||
-        (rc = sql_commit(rq)) != RES_OK)
+        (rc = sql_commit(&rq->cx)) != RES_OK)
         goto rollback;
     /* comments changed, on the blog and on the hot pages that show it */
     blog_cache_invalidate_soft(rq, blog_id, 1);
     /* the likes of deleted comments: stale keys are harmless, so a
      * failure here is only logged */
     for (unsigned i = 0; i < ids.nrows; i++)
-        rds_fire(rq, "DEL %s",
-                 key_comment_liked(rq->arena, sql_i64(&ids, i, 0)));
+        rds_fire(&rq->cx, "DEL %s",
+                 key_comment_liked(rq->cx.arena, sql_i64(&ids, i, 0)));
     *outcome = BLOG_DEL_OK;
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
-    if (rc == RES_CONFLICT)
-        rc = req_fail(rq, RES_INTERNAL, "comment delete: conflict");
+    sql_rollback(&rq->cx);
     return rc;
 }

@@ -33,20 +33,6 @@ blog_page_offset(struct req *rq, int64_t *offset)
     return RES_OK;
 }
 
-/* A step after the blog was committed failed (fan-out, image claim): the
- * blog is published all the same, so the failure is logged, not
- * returned. */
-static void
-blog_absorb(struct req *rq, res_t rc, const char *what)
-{
-    if (rc == RES_OK)
-        return;
-    log_warn("blog: %s failed after publish: %s", what,
-             rq->errmsg ? rq->errmsg : "-");
-    rq->rc = RES_OK;
-    rq->errmsg = NULL;
-}
-
 /* Appends the cards of the fragments that exist. */
 static unsigned
 blog_cards_add(struct req *rq, const char *const *frag, const size_t *flen,
@@ -57,7 +43,8 @@ blog_cards_add(struct req *rq, const char *const *frag, const size_t *flen,
         if (frag[i] == NULL)
             continue;
         size_t len;
-        char *t = blog_card_text(rq->arena, frag[i], flen[i], likes[i], &len);
+        char *t =
+            blog_card_text(rq->cx.arena, frag[i], flen[i], likes[i], &len);
         json_object_array_add(arr, json_object_get(reply_raw(rq, t, len)));
         live++;
     }
@@ -129,8 +116,8 @@ blog_http_publish(struct req *rq)
                         BLOG_IMAGES_COUNT);
     struct blog b;
     memset(&b, 0, sizeof(b));
-    b.title = blog_text_store(rq->arena, title, 0);
-    b.content = blog_text_store(rq->arena, content, 1);
+    b.title = blog_text_store(rq->cx.arena, title, 0);
+    b.content = blog_text_store(rq->cx.arena, content, 1);
     b.images = images;
     b.shop_id = shop_id;
     b.user_id = rq->user.id;
@@ -148,8 +135,13 @@ blog_http_publish(struct req *rq)
     int64_t id;
     if ((rc = blog_insert(rq, &b, &id)) != RES_OK)
         return rc;
-    blog_absorb(rq, upload_claim(rq, b.user_id, b.images), "image claim");
-    blog_absorb(rq, feed_on_publish(rq, b.user_id, id, now_ms()), "feed");
+    /* the blog is published from here on: a failed image claim or
+     * fan-out is logged, not returned */
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (upload_claim(rq, b.user_id, b.images) != RES_OK)
+        ctx_drop(&rq->cx, m, "blog image claim after publish");
+    if (feed_on_publish(rq, b.user_id, id, now_ms()) != RES_OK)
+        ctx_drop(&rq->cx, m, "blog feed after publish");
     return reply_take(rq, json_object_new_int64(id));
 }
 
@@ -171,7 +163,7 @@ blog_http_hot(struct req *rq)
             RES_OK ||
         (rc = blog_hot_page(rq, cur, &frag, &flen, &likes, &n)) != RES_OK)
         return rc;
-    char *t = blog_cards_array(rq->arena, frag, flen, likes, n, &len);
+    char *t = blog_cards_array(rq->cx.arena, frag, flen, likes, n, &len);
     return reply_ok(rq, reply_raw(rq, t, len));
 }
 
@@ -221,7 +213,7 @@ blog_http_get(struct req *rq)
         return rc;
     if (frag[0] == NULL)
         return req_fail(rq, RES_REFUSED, "博客不存在");
-    char *t = blog_card_text(rq->arena, frag[0], flen[0], like[0], &len);
+    char *t = blog_card_text(rq->cx.arena, frag[0], flen[0], like[0], &len);
     return reply_ok(rq, reply_raw(rq, t, len));
 }
 
@@ -358,7 +350,7 @@ blog_http_comment_post(struct req *rq)
         return req_fail(rq, RES_BAD_INPUT, "回复评论须指定 parentId");
     if (c.parent_id != 0 && c.answer_id == 0)
         c.answer_id = c.parent_id;
-    c.content = blog_text_store(rq->arena, content, 0);
+    c.content = blog_text_store(rq->cx.arena, content, 0);
     if (utf8_len(c.content, strlen(c.content)) > BLOG_COMMENT_MAX)
         return req_fail(rq, RES_BAD_INPUT, "评论内容过长");
     c.user_id = rq->user.id;

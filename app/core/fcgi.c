@@ -120,7 +120,7 @@ static res_t
 fcgi_read_body(struct req *rq, size_t n, void *ctx)
 {
     FCGX_Request *fr = ctx;
-    char *buf = arena_alloc(rq->arena, n + 1);
+    char *buf = arena_alloc(rq->cx.arena, n + 1);
     size_t got = 0;
     while (got < n) {
         int k = FCGX_GetStr(buf + got, (int)(n - got), fr->in);
@@ -145,7 +145,7 @@ fcgi_path(struct req *rq, FCGX_Request *fr)
     if (*p == '\0') {
         p = fcgi_param(fr, "REQUEST_URI");
         size_t n = strcspn(p, "?");
-        p = arena_strndup(rq->arena, p, n);
+        p = arena_strndup(rq->cx.arena, p, n);
     }
     if (strncmp(p, "/api/", 5) == 0)
         p += 4;
@@ -255,7 +255,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
             hooks->begin();
         struct req rq;
         memset(&rq, 0, sizeof(rq));
-        rq.arena = a;
+        rq.cx.arena = a;
         rq.seq = ++seq;
         rq.method_str = fcgi_param(fr, "REQUEST_METHOD");
         rq.method = fcgi_method(rq.method_str);
@@ -266,6 +266,10 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         rq.request_id = fcgi_param(fr, "REQUEST_ID");
         if (*rq.request_id == '\0')
             rq.request_id = arena_printf(a, "%d-%lu", (int)getpid(), rq.seq);
+        rq.cx.kind = "req";
+        rq.cx.name = rq.request_id;
+        rq.cx.op = rq.method_str;
+        rq.cx.target = rq.path;
         const char *tok = fcgi_param(fr, "HTTP_AUTHORIZATION");
         rq.token = *tok ? tok : NULL;
         const char *adm = fcgi_param(fr, "HTTP_X_ADMIN_TOKEN");
@@ -281,7 +285,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         }
         res_t rc =
             fcgi_dispatch(tables, hooks, &rq, declared, fcgi_read_body, fr);
-        if (rc != RES_OK && rq.rc == RES_OK)
+        if (rc != RES_OK && rq.cx.rc == RES_OK)
             req_fail(&rq, rc, "unreported failure %d", (int)rc);
 
         if (declared > 0 && rq.body == NULL) {
@@ -296,7 +300,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         char *out = reply_render(&rq, &len);
         FCGX_PutStr(out, (int)len, fr->out);
         FCGX_Finish_r(fr);
-        int status = reply_status(rq.rc);
+        int status = reply_status(rq.cx.rc);
         /* latency as integer ms.cc: no floating-point formatting per line */
         long cs = (long)((fcgi_now_ms() - t0) * 100.0);
         log_request("%s %s %s %d %ld.%02ldms uid=%lld", rq.request_id,

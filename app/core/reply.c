@@ -19,7 +19,7 @@ struct json_object *
 reply_obj(struct req *rq)
 {
     struct json_object *o = json_object_new_object();
-    arena_defer(rq->arena, reply_put, o);
+    arena_defer(rq->cx.arena, reply_put, o);
     return o;
 }
 
@@ -27,7 +27,7 @@ struct json_object *
 reply_arr(struct req *rq)
 {
     struct json_object *o = json_object_new_array();
-    arena_defer(rq->arena, reply_put, o);
+    arena_defer(rq->cx.arena, reply_put, o);
     return o;
 }
 
@@ -49,14 +49,14 @@ reply_raw_write(struct json_object *o, struct printbuf *pb, int level,
 struct json_object *
 reply_raw(struct req *rq, const char *json, size_t n)
 {
-    struct reply_raw_text *t = arena_alloc(rq->arena, sizeof(*t));
+    struct reply_raw_text *t = arena_alloc(rq->cx.arena, sizeof(*t));
     t->p = json;
     t->n = n;
     /* the base type does not matter: the serializer replaces its text;
      * the text belongs to the arena, so there is no user_delete */
     struct json_object *o = json_object_new_boolean(0);
     json_object_set_serializer(o, reply_raw_write, t, NULL);
-    arena_defer(rq->arena, reply_put, o);
+    arena_defer(rq->cx.arena, reply_put, o);
     return o;
 }
 
@@ -65,7 +65,7 @@ reply_ok(struct req *rq, struct json_object *o)
 {
     if (o) {
         json_object_get(o);
-        arena_defer(rq->arena, reply_put, o);
+        arena_defer(rq->cx.arena, reply_put, o);
     }
     rq->data = o;
     return RES_OK;
@@ -75,7 +75,7 @@ res_t
 reply_take(struct req *rq, struct json_object *o)
 {
     if (o)
-        arena_defer(rq->arena, reply_put, o);
+        arena_defer(rq->cx.arena, reply_put, o);
     rq->data = o;
     return RES_OK;
 }
@@ -207,15 +207,15 @@ reply_utf8_clean(struct arena *a, const char *s)
 char *
 reply_render(struct req *rq, size_t *len)
 {
-    int status = reply_status(rq->rc);
+    int status = reply_status(rq->cx.rc);
     struct json_object *env = json_object_new_object();
     json_object_object_add(env, "success",
-                           json_object_new_boolean(rq->rc == RES_OK));
-    if (rq->rc != RES_OK) {
-        const char *msg = rq->errmsg;
+                           json_object_new_boolean(rq->cx.rc == RES_OK));
+    if (rq->cx.rc != RES_OK) {
+        const char *msg = rq->cx.errmsg;
         if (msg == NULL)
-            msg = rq->rc == RES_NOT_FOUND ? "资源不存在" : "服务器异常";
-        msg = reply_utf8_clean(rq->arena, msg);
+            msg = rq->cx.rc == RES_NOT_FOUND ? "资源不存在" : "服务器异常";
+        msg = reply_utf8_clean(rq->cx.arena, msg);
         json_object_object_add(env, "errorMsg", json_object_new_string(msg));
     } else if (rq->data) {
         json_object_object_add(env, "data", json_object_get(rq->data));
@@ -224,18 +224,18 @@ reply_render(struct req *rq, size_t *len)
     const char *body = json_object_to_json_string_length(
         env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &blen);
     char head[256];
-    int hn = snprintf(head, sizeof(head),
-                      "Status: %d %s\r\n"
-                      "Content-Type: application/json;charset=UTF-8\r\n"
-                      "Cache-Control: no-store\r\n"
-                      "%s"
-                      "Content-Length: %zu\r\n\r\n",
-                      status, reply_status_text(status),
-                      rq->rc == RES_METHOD ? "Allow: GET, POST, PUT, DELETE\r\n"
-                                           : "",
-                      rq->method == HTTP_HEAD ? (size_t)0 : blen);
+    int hn = snprintf(
+        head, sizeof(head),
+        "Status: %d %s\r\n"
+        "Content-Type: application/json;charset=UTF-8\r\n"
+        "Cache-Control: no-store\r\n"
+        "%s"
+        "Content-Length: %zu\r\n\r\n",
+        status, reply_status_text(status),
+        rq->cx.rc == RES_METHOD ? "Allow: GET, POST, PUT, DELETE\r\n" : "",
+        rq->method == HTTP_HEAD ? (size_t)0 : blen);
     size_t total = (size_t)hn + (rq->method == HTTP_HEAD ? 0 : blen);
-    char *out = arena_alloc(rq->arena, total + 1);
+    char *out = arena_alloc(rq->cx.arena, total + 1);
     memcpy(out, head, (size_t)hn);
     if (rq->method != HTTP_HEAD)
         memcpy(out + hn, body, blen);

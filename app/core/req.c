@@ -18,23 +18,13 @@
 res_t
 req_fail(struct req *rq, res_t rc, const char *fmt, ...)
 {
-    if (rq->rc != RES_OK || rc == RES_OK)
+    if (rq->cx.rc != RES_OK || rc == RES_OK)
         return rc; /* the first failure is the one reported */
     va_list ap;
     va_start(ap, fmt);
-    char *msg = arena_vprintf(rq->arena, fmt, ap);
+    char *msg = arena_vprintf(rq->cx.arena, fmt, ap);
     va_end(ap);
-    rq->rc = rc;
-    if (rc == RES_DEP_DOWN || rc == RES_INTERNAL) {
-        log_error("req %s %s %s: %s", rq->request_id ? rq->request_id : "-",
-                  rq->method_str ? rq->method_str : "-",
-                  rq->path ? rq->path : "-", msg);
-        msg = arena_strdup(rq->arena, rc == RES_DEP_DOWN
-                                          ? "服务暂时不可用，请稍后重试"
-                                          : "服务器异常");
-    }
-    rq->errmsg = msg;
-    return rc;
+    return ctx_fail(&rq->cx, rc, "%s", msg);
 }
 
 /* ================= numbers and strings ================= */
@@ -237,8 +227,8 @@ const char *
 req_query(struct req *rq, const char *name)
 {
     if (rq->qs_state == 0) {
-        rq->qs_state = qs_parse(rq->arena, rq->query ? rq->query : "", &rq->qs,
-                                &rq->nqs) == 0
+        rq->qs_state = qs_parse(rq->cx.arena, rq->query ? rq->query : "",
+                                &rq->qs, &rq->nqs) == 0
                            ? 1
                            : -1;
     }
@@ -507,7 +497,7 @@ req_json(struct req *rq, struct json_object **out)
             json_object_put(o);
         return req_fail(rq, RES_BAD_INPUT, "JSON格式错误");
     }
-    arena_defer(rq->arena, req_json_put, o);
+    arena_defer(rq->cx.arena, req_json_put, o);
     for (size_t i = used; i < rq->body_len; i++)
         if (!isspace((unsigned char)rq->body[i]))
             return req_fail(rq, RES_BAD_INPUT, "JSON格式错误");

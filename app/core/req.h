@@ -3,14 +3,15 @@
  * validate its input. A struct req lives for one request; everything it
  * points to is owned by its arena (or by libfcgi until FCGX_Finish_r).
  *
- * Error protocol: the function that detects a failure calls req_fail(),
- * which records the first code and message on the request and returns the
- * code; every caller above it just returns rc.
+ * Error protocol: the request's context (rq->cx, core/ctx.h) carries the
+ * arena and the sticky error; req_fail() is ctx_fail() on it, and store/
+ * and stream/ functions take &rq->cx.
  */
 #ifndef HMDP_REQ_H
 #define HMDP_REQ_H
 
 #include "arena.h"
+#include "ctx.h"
 #include "res.h"
 
 #include <stddef.h>
@@ -40,7 +41,7 @@ struct qs_pair {
 #define REQ_MAX_PARAMS 4
 
 struct req {
-    struct arena *arena;
+    struct ctx cx;     /* arena, sticky error; what store/ and stream/ see */
     unsigned long seq; /* per-worker request counter */
 
     /* what came in (NUL-terminated strings; "" when absent) */
@@ -71,18 +72,16 @@ struct req {
     struct qs_pair *qs;
     size_t nqs;
 
-    /* outcome */
-    res_t rc;
-    char *errmsg;
+    /* outcome (the status is rq->cx.rc) */
     struct json_object *data; /* owned by the request; NULL = no data */
 };
 
 /* The message of a 401 (API.md §2.3). */
 #define REQ_MSG_LOGIN "请先登录"
 
-/* Records rc and a user-facing message (first failure wins) and returns rc.
- * For RES_DEP_DOWN/RES_INTERNAL the message goes to the log and the client
- * gets a generic text. */
+/* ctx_fail on the request's context: records rc and a user-facing message
+ * (first failure wins) and returns rc. For RES_DEP_DOWN/RES_INTERNAL the
+ * message goes to the log and the client gets a generic text. */
 res_t req_fail(struct req *rq, res_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

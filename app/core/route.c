@@ -66,8 +66,8 @@ route_fill_params(const char *pat, struct req *rq)
         if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}' &&
             rq->nparams < REQ_MAX_PARAMS) {
             rq->params[rq->nparams].name =
-                arena_strndup(rq->arena, p + 1, pl - 2);
-            rq->params[rq->nparams].val = arena_strndup(rq->arena, q, ql);
+                arena_strndup(rq->cx.arena, p + 1, pl - 2);
+            rq->params[rq->nparams].val = arena_strndup(rq->cx.arena, q, ql);
             rq->nparams++;
         }
         p += pl;

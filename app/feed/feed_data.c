@@ -35,7 +35,7 @@ feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
                long *fans, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
+    res_t rc = sql_query(&rq->cx, &t,
                          "SELECT UNIX_TIMESTAMP(b.create_time), "
                          "COALESCE(i.fans, 0) FROM tb_blog b LEFT JOIN "
                          "tb_user_info i ON i.user_id = b.user_id WHERE "
@@ -56,8 +56,9 @@ feed_author_fans(struct req *rq, int64_t author, long *fans)
 {
     struct sql_rows t;
     res_t rc = sql_query(
-        rq, &t, "SELECT COALESCE(fans, 0) FROM tb_user_info WHERE user_id = ?",
-        "l", author);
+        &rq->cx, &t,
+        "SELECT COALESCE(fans, 0) FROM tb_user_info WHERE user_id = ?", "l",
+        author);
     if (rc != RES_OK)
         return rc;
     *fans = t.nrows ? (long)sql_i64(&t, 0, 0) : 0;
@@ -88,7 +89,7 @@ feed_inbox_parse(struct req *rq, const redisReply *r, struct feed_entry **out,
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
         return req_fail(rq, RES_INTERNAL, "ZREVRANGEBYSCORE: bad reply");
     size_t m = r->elements / 2, k = 0;
-    struct feed_entry *e = arena_alloc(rq->arena, (m ? m : 1) * sizeof(*e));
+    struct feed_entry *e = arena_alloc(rq->cx.arena, (m ? m : 1) * sizeof(*e));
     for (size_t i = 0; i < m; i++)
         k += feed_entry_of(r, i, &e[k]);
     *out = e;
@@ -102,10 +103,10 @@ feed_inbox_range(struct req *rq, int64_t me, int64_t last_id, int64_t offset,
                  size_t count, struct feed_entry **out, size_t *n)
 {
     redisReply *r;
-    res_t rc =
-        rds_cmd(rq, &r, "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
-                key_feed(rq->arena, me), (long long)last_id, (long long)offset,
-                (long long)count);
+    res_t rc = rds_cmd(&rq->cx, &r,
+                       "ZREVRANGEBYSCORE %s %lld 0 WITHSCORES LIMIT %lld %lld",
+                       key_feed(rq->cx.arena, me), (long long)last_id,
+                       (long long)offset, (long long)count);
     if (rc != RES_OK)
         return rc;
     return feed_inbox_parse(rq, r, out, n);
@@ -122,12 +123,12 @@ static res_t
 feed_big_ensure(struct req *rq)
 {
     redisReply *r;
-    res_t rc =
-        rds_cmd(rq, &r, "SISMEMBER %s %s", KEY_FEED_BIG, KEY_FOLLOWS_SENTINEL);
+    res_t rc = rds_cmd(&rq->cx, &r, "SISMEMBER %s %s", KEY_FEED_BIG,
+                       KEY_FOLLOWS_SENTINEL);
     if (rc != RES_OK || rds_int(r) == 1)
         return rc;
     struct sql_rows t;
-    if ((rc = sql_query(rq, &t,
+    if ((rc = sql_query(&rq->cx, &t,
                         "SELECT user_id FROM tb_user_info WHERE fans > ?", "l",
                         (int64_t)(g_cfg.feed_push_threshold / 2))) != RES_OK)
         return rc;
@@ -141,7 +142,7 @@ feed_big_ensure(struct req *rq)
             argv[argc++] = KEY_FOLLOWS_SENTINEL;
         for (; i < t.nrows && argc < 2 + FEED_SADD_CHUNK; i++)
             argv[argc++] = sql_str(&t, i, 0);
-        if ((rc = rds_cmdv(rq, NULL, argc, argv, NULL)) != RES_OK)
+        if ((rc = rds_cmdv(&rq->cx, NULL, argc, argv, NULL)) != RES_OK)
             return rc;
     } while (i < t.nrows);
     return RES_OK;
@@ -153,7 +154,7 @@ static int64_t *
 feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
 {
     size_t m = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
-    int64_t *ids = arena_alloc(rq->arena, (m ? m : 1) * sizeof(*ids));
+    int64_t *ids = arena_alloc(rq->cx.arena, (m ? m : 1) * sizeof(*ids));
     unsigned k = 0;
     *sentinel = 0;
     for (size_t i = 0; i < m; i++) {
@@ -215,7 +216,7 @@ feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
         vals->type != REDIS_REPLY_ARRAY || vals->elements != m ||
         likes->type != REDIS_REPLY_STRING || likes->len != m)
         return req_fail(rq, RES_INTERNAL, "feed_start: bad reply");
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     st->inbox = arena_alloc(a, (m ? m : 1) * sizeof(*st->inbox));
     st->frag = arena_calloc(a, (m ? m : 1) * sizeof(*st->frag));
     st->flen = arena_calloc(a, (m ? m : 1) * sizeof(*st->flen));
@@ -243,7 +244,7 @@ static res_t
 feed_start_slow(struct req *rq, int64_t me, const redisReply *inter,
                 struct feed_start *st)
 {
-    const char *follows = key_follows(rq->arena, me);
+    const char *follows = key_follows(rq->cx.arena, me);
     redisReply *again;
     res_t rc;
     int sentinel = 0;
@@ -254,8 +255,8 @@ feed_start_slow(struct req *rq, int64_t me, const redisReply *inter,
     if (!sentinel) { /* a set is missing: build it, then ask again */
         if ((rc = follow_set_ensure(rq, me)) != RES_OK ||
             (rc = feed_big_ensure(rq)) != RES_OK ||
-            (rc = rds_cmd(rq, &again, "SINTER %s %s", follows, KEY_FEED_BIG)) !=
-                RES_OK)
+            (rc = rds_cmd(&rq->cx, &again, "SINTER %s %s", follows,
+                          KEY_FEED_BIG)) != RES_OK)
             return rc;
         ids = feed_big_ids(rq, again, &n, &sentinel);
     }
@@ -278,7 +279,7 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
     res_t rc;
     memset(st, 0, sizeof(*st));
     /* one round trip: the session lookup, then the script */
-    if ((rc = rds_script_ready(rq, &feed_lua_start)) != RES_OK ||
+    if ((rc = rds_script_ready(&rq->cx, &feed_lua_start)) != RES_OK ||
         (rc = user_auth_send(rq, &session)) != RES_OK)
         return rc;
     if (session == NULL) /* no usable token: nothing to look up */
@@ -293,10 +294,10 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
                            KEY_BLOG_LIKED_PREFIX,
                            KEY_FOLLOWS_PREFIX,
                            KEY_FEED_PREFIX};
-    if ((rc = rds_eval_append(rq, &q, &feed_lua_start, 1, keys, 9, args)) !=
-            RES_OK ||
+    if ((rc = rds_eval_append(&rq->cx, &q, &feed_lua_start, 1, keys, 9,
+                              args)) != RES_OK ||
         (rc = user_auth_recv(rq, session)) != RES_OK ||
-        (rc = rds_eval_reply(rq, &q, &r)) != RES_OK)
+        (rc = rds_eval_reply(&rq->cx, &q, &r)) != RES_OK)
         return rc;
     if (!rq->has_user)
         return RES_OK; /* the caller answers 401 */
@@ -328,7 +329,7 @@ feed_pull_sql(struct req *rq, unsigned n)
         "FROM_UNIXTIME(?) AND FROM_UNIXTIME(?) ORDER BY create_time DESC "
         "LIMIT 1 OFFSET ?), FROM_UNIXTIME(?)))";
     size_t len = n * (sizeof(one) + 11) + 1;
-    char *s = arena_alloc(rq->arena, len), *p = s;
+    char *s = arena_alloc(rq->cx.arena, len), *p = s;
     for (unsigned i = 0; i < n; i++) {
         if (i) {
             memcpy(p, " UNION ALL ", 11);
@@ -351,11 +352,11 @@ feed_pull(struct req *rq, const struct follow_followee *big, unsigned nbig,
     if (upto > FEED_MAX_TS)
         upto = FEED_MAX_TS;
     size_t cap = 16, cnt = 0;
-    struct feed_entry *e = arena_alloc(rq->arena, cap * sizeof(*e));
+    struct feed_entry *e = arena_alloc(rq->cx.arena, cap * sizeof(*e));
     for (unsigned from = 0; from < nbig; from += FEED_PULL_CHUNK) {
         unsigned m = 0;
         struct sql_param *p =
-            arena_calloc(rq->arena, 8 * FEED_PULL_CHUNK * sizeof(*p));
+            arena_calloc(rq->cx.arena, 8 * FEED_PULL_CHUNK * sizeof(*p));
         for (unsigned i = from; i < nbig && i < from + FEED_PULL_CHUNK; i++) {
             int64_t since = big[i].since_s;
             if (since > upto)
@@ -371,13 +372,14 @@ feed_pull(struct req *rq, const struct follow_followee *big, unsigned nbig,
         if (m == 0)
             continue;
         struct sql_rows t;
-        res_t rc = sql_queryv(rq, &t, feed_pull_sql(rq, m), p, 8 * m);
+        res_t rc = sql_queryv(&rq->cx, &t, feed_pull_sql(rq, m), p, 8 * m);
         if (rc != RES_OK)
             return rc;
         if (cnt + t.nrows > cap) {
             while (cnt + t.nrows > cap)
                 cap *= 2;
-            struct feed_entry *ne = arena_alloc(rq->arena, cap * sizeof(*ne));
+            struct feed_entry *ne =
+                arena_alloc(rq->cx.arena, cap * sizeof(*ne));
             memcpy(ne, e, cnt * sizeof(*e));
             e = ne;
         }
@@ -411,10 +413,10 @@ feed_page(struct req *rq, int64_t me, const struct follow_followee *big,
     if ((rc = feed_pull(rq, big, nbig, last_id, k, &pulled, &np)) != RES_OK)
         return rc;
     struct feed_entry *all =
-        arena_alloc(rq->arena, (ni + np ? ni + np : 1) * sizeof(*all));
+        arena_alloc(rq->cx.arena, (ni + np ? ni + np : 1) * sizeof(*all));
     size_t na = feed_merge(inbox, ni, pulled, np, all);
     struct feed_entry *page =
-        arena_alloc(rq->arena, (limit ? limit : 1) * sizeof(*page));
+        arena_alloc(rq->cx.arena, (limit ? limit : 1) * sizeof(*page));
     *n = feed_window(all, na, last_id, offset, limit, page);
     *out = page;
     return RES_OK;
@@ -427,7 +429,7 @@ feed_blogs_append_fetched(struct req *rq, const struct feed_start *st,
                           struct json_object *arr, size_t *live)
 {
     size_t n = st->ninbox;
-    int64_t *ids = arena_alloc(rq->arena, (n ? n : 1) * sizeof(*ids));
+    int64_t *ids = arena_alloc(rq->cx.arena, (n ? n : 1) * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = st->inbox[i].id;
     unsigned got = 0;
@@ -441,7 +443,7 @@ res_t
 feed_blogs_append(struct req *rq, const struct feed_entry *e, size_t n,
                   struct json_object *arr, size_t *live)
 {
-    int64_t *ids = arena_alloc(rq->arena, (n ? n : 1) * sizeof(*ids));
+    int64_t *ids = arena_alloc(rq->cx.arena, (n ? n : 1) * sizeof(*ids));
     for (size_t i = 0; i < n; i++)
         ids[i] = e[i].id;
     unsigned got = 0;

@@ -31,12 +31,11 @@ feed_collect(struct req *rq, unsigned queued)
     res_t first = RES_OK;
     for (unsigned i = 0; i < queued; i++) {
         redisReply *r;
-        res_t rc = rds_reply(rq, &r);
+        res_t rc = rds_reply(&rq->cx, &r);
         if (rc == RES_DEP_DOWN)
             return rc;
         if (rc != RES_OK && first == RES_OK)
-            first = req_fail(rq, rc, "feed fan-out: %s",
-                             r && r->str ? r->str : "redis error");
+            first = rc; /* described by rds_reply; the rest stay in step */
     }
     return first;
 }
@@ -61,19 +60,20 @@ feed_for_followers(struct req *rq, int64_t author, int64_t blog_id, int64_t ms,
         for (unsigned i = 0; i < n;) {
             unsigned queued = 0;
             for (unsigned j = 0; j < FEED_BATCH && i < n; j++, i++) {
-                const char *k = key_feed(rq->arena, users[i]);
+                const char *k = key_feed(rq->cx.arena, users[i]);
                 if (add) {
-                    if ((rc = rds_append(rq, "ZADD %s %lld %s", k,
+                    if ((rc = rds_append(&rq->cx, "ZADD %s %lld %s", k,
                                          (long long)ms, idbuf)) != RES_OK)
                         return rc;
                     queued++;
                     /* newest `keep` survive; a no-op below the cap */
-                    if ((rc = rds_append(rq, "ZREMRANGEBYRANK %s 0 %ld", k,
+                    if ((rc = rds_append(&rq->cx, "ZREMRANGEBYRANK %s 0 %ld", k,
                                          -(keep + 1))) != RES_OK)
                         return rc;
                     queued++;
                 } else {
-                    if ((rc = rds_append(rq, "ZREM %s %s", k, idbuf)) != RES_OK)
+                    if ((rc = rds_append(&rq->cx, "ZREM %s %s", k, idbuf)) !=
+                        RES_OK)
                         return rc;
                     queued++;
                 }
@@ -100,7 +100,7 @@ feed_on_publish(struct req *rq, int64_t author, int64_t blog_id,
     if (!found)
         return RES_OK;
     if (fans > g_cfg.feed_push_threshold) /* pulled from now on, for good */
-        return rds_cmd(rq, NULL, "SADD %s %lld", KEY_FEED_BIG,
+        return rds_cmd(&rq->cx, NULL, "SADD %s %lld", KEY_FEED_BIG,
                        (long long)author);
     return feed_for_followers(rq, author, blog_id, score, 1);
 }

@@ -25,17 +25,14 @@
 static res_t
 feed_http_refuse(struct req *rq, res_t rc)
 {
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    rq->rc = RES_OK;
-    rq->errmsg = NULL;
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    ctx_clear(&rq->cx);
     res_t ar = user_authenticate(rq, 1);
     if (ar != RES_OK)
         return ar;
     if (!rq->has_user)
         return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
-    rq->rc = saved;
-    rq->errmsg = msg;
+    ctx_restore(&rq->cx, m);
     return rc;
 }
 

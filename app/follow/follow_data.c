@@ -68,7 +68,8 @@ follow_count(struct req *rq, int64_t u, int fans, int delta)
          "INSERT INTO tb_user_info (user_id, fans) VALUES (?, 1) ON "
          "DUPLICATE KEY UPDATE fans = COALESCE(fans, 0) + 1"},
     };
-    return sql_exec(rq, NULL, sql[fans ? 1 : 0][delta > 0 ? 1 : 0], "l", u);
+    return sql_exec(&rq->cx, NULL, sql[fans ? 1 : 0][delta > 0 ? 1 : 0], "l",
+                    u);
 }
 
 /* followee of me and fans of target, locking the two tb_user_info rows
@@ -98,10 +99,10 @@ follow_change(struct req *rq, int64_t me, int64_t target, int add, int *changed)
     res_t rc;
 
     *changed = 0;
-    if ((rc = sql_begin(rq)) != RES_OK)
+    if ((rc = sql_begin(&rq->cx)) != RES_OK)
         return rc;
-    rc = sql_query(rq, &t, "SELECT id FROM tb_user WHERE id = ? FOR UPDATE",
-                   "l", me);
+    rc = sql_query(&rq->cx, &t,
+                   "SELECT id FROM tb_user WHERE id = ? FOR UPDATE", "l", me);
     if (rc != RES_OK)
         goto rollback;
     if (t.nrows == 0) {
@@ -109,16 +110,15 @@ follow_change(struct req *rq, int64_t me, int64_t target, int add, int *changed)
         goto rollback;
     }
     if (add) {
-        rc = sql_exec(rq, &affected,
-                      "INSERT INTO tb_follow (user_id, follow_user_id) "
-                      "VALUES (?, ?)",
-                      "ll", me, target);
-        if (rc == RES_CONFLICT) { /* already following: a no-op */
-            rc = RES_OK;
+        int dup;
+        rc = sql_exec_dup(&rq->cx, &affected, &dup,
+                          "INSERT INTO tb_follow (user_id, follow_user_id) "
+                          "VALUES (?, ?)",
+                          "ll", me, target);
+        if (dup) /* already following: a no-op */
             affected = 0;
-        }
     } else {
-        rc = sql_exec(rq, &affected,
+        rc = sql_exec(&rq->cx, &affected,
                       "DELETE FROM tb_follow WHERE user_id = ? AND "
                       "follow_user_id = ?",
                       "ll", me, target);
@@ -126,29 +126,30 @@ follow_change(struct req *rq, int64_t me, int64_t target, int add, int *changed)
     if (rc != RES_OK)
         goto rollback;
     if (affected == 0)
-        return sql_commit(rq);
+        return sql_commit(&rq->cx);
 
     if ((rc = follow_counts(rq, me, target, add ? 1 : -1)) != RES_OK)
         goto rollback;
-    const char *keys[1] = {key_follows(rq->arena, me)};
-    const char *args[3] = {KEY_FOLLOWS_SENTINEL, add ? "1" : "0",
-                           arena_printf(rq->arena, "%lld", (long long)target)};
+    const char *keys[1] = {key_follows(rq->cx.arena, me)};
+    const char *args[3] = {
+        KEY_FOLLOWS_SENTINEL, add ? "1" : "0",
+        arena_printf(rq->cx.arena, "%lld", (long long)target)};
     redis_touched = 1;
-    if ((rc = rds_eval(rq, &follow_lua_apply, NULL, 1, keys, 3, args)) !=
+    if ((rc = rds_eval(&rq->cx, &follow_lua_apply, NULL, 1, keys, 3, args)) !=
         RES_OK)
         goto rollback;
-    if ((rc = sql_commit(rq)) != RES_OK)
+    if ((rc = sql_commit(&rq->cx)) != RES_OK)
         goto unmirror;
     *changed = 1;
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(&rq->cx);
 unmirror:
     /* the set may be ahead of MySQL now: drop it, the next read rebuilds
      * it from the committed rows (best effort: Redis may be what failed) */
     if (redis_touched)
-        rds_cmd(rq, NULL, "DEL %s", key_follows(rq->arena, me));
+        rds_cmd(&rq->cx, NULL, "DEL %s", key_follows(rq->cx.arena, me));
     return rc;
 }
 
@@ -159,7 +160,7 @@ static int64_t *
 follow_members_ids(struct req *rq, const redisReply *r, size_t *n)
 {
     size_t m = r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
-    int64_t *ids = arena_alloc(rq->arena, (m ? m : 1) * sizeof(*ids));
+    int64_t *ids = arena_alloc(rq->cx.arena, (m ? m : 1) * sizeof(*ids));
     for (size_t i = 0; i < m; i++) {
         const redisReply *e = r->element[i];
         ids[i] = 0;
@@ -179,42 +180,43 @@ follow_set_rebuild(struct req *rq, int64_t u, int64_t **ids, size_t *n)
     res_t rc;
 
     *n = 0;
-    *ids = arena_alloc(rq->arena, sizeof(**ids));
-    if ((rc = sql_begin(rq)) != RES_OK)
+    *ids = arena_alloc(rq->cx.arena, sizeof(**ids));
+    if ((rc = sql_begin(&rq->cx)) != RES_OK)
         return rc;
-    rc = sql_query(rq, &t,
+    rc = sql_query(&rq->cx, &t,
                    "SELECT id FROM tb_user WHERE id = ? LOCK IN SHARE MODE",
                    "l", u);
     if (rc != RES_OK)
         goto rollback;
     if (t.nrows == 0)
-        return sql_commit(rq);
-    rc = sql_query(rq, &t,
+        return sql_commit(&rq->cx);
+    rc = sql_query(&rq->cx, &t,
                    "SELECT follow_user_id FROM tb_follow WHERE user_id = ? "
                    "ORDER BY follow_user_id",
                    "l", u);
     if (rc != RES_OK)
         goto rollback;
-    const char **args = arena_alloc(rq->arena, (t.nrows + 1) * sizeof(*args));
-    int64_t *v = arena_alloc(rq->arena, (t.nrows + 1) * sizeof(*v));
+    const char **args =
+        arena_alloc(rq->cx.arena, (t.nrows + 1) * sizeof(*args));
+    int64_t *v = arena_alloc(rq->cx.arena, (t.nrows + 1) * sizeof(*v));
     args[0] = KEY_FOLLOWS_SENTINEL;
     for (unsigned i = 0; i < t.nrows; i++) {
         args[i + 1] = sql_str(&t, i, 0);
         v[i] = sql_i64(&t, i, 0);
     }
-    const char *keys[1] = {key_follows(rq->arena, u)};
-    rc = rds_eval(rq, &follow_lua_rebuild, NULL, 1, keys, (int)t.nrows + 1,
+    const char *keys[1] = {key_follows(rq->cx.arena, u)};
+    rc = rds_eval(&rq->cx, &follow_lua_rebuild, NULL, 1, keys, (int)t.nrows + 1,
                   args);
     if (rc != RES_OK)
         goto rollback;
-    if ((rc = sql_commit(rq)) != RES_OK)
+    if ((rc = sql_commit(&rq->cx)) != RES_OK)
         return rc;
     *n = follow_ids_clean(v, t.nrows);
     *ids = v;
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(&rq->cx);
     return rc;
 }
 
@@ -222,8 +224,8 @@ res_t
 follow_set_ensure(struct req *rq, int64_t u)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "SISMEMBER %s %s", key_follows(rq->arena, u),
-                       KEY_FOLLOWS_SENTINEL);
+    res_t rc = rds_cmd(&rq->cx, &r, "SISMEMBER %s %s",
+                       key_follows(rq->cx.arena, u), KEY_FOLLOWS_SENTINEL);
     if (rc != RES_OK || rds_int(r) == 1)
         return rc;
     int64_t *ids;
@@ -235,9 +237,9 @@ res_t
 follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes)
 {
     redisReply *r;
-    res_t rc =
-        rds_cmd(rq, &r, "SMISMEMBER %s %s %lld", key_follows(rq->arena, me),
-                KEY_FOLLOWS_SENTINEL, (long long)target);
+    res_t rc = rds_cmd(&rq->cx, &r, "SMISMEMBER %s %s %lld",
+                       key_follows(rq->cx.arena, me), KEY_FOLLOWS_SENTINEL,
+                       (long long)target);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
@@ -260,21 +262,19 @@ follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes)
 res_t
 follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids, size_t *n)
 {
-    const char *ka = key_follows(rq->arena, a);
-    const char *kb = key_follows(rq->arena, b);
+    const char *ka = key_follows(rq->cx.arena, a);
+    const char *kb = key_follows(rq->cx.arena, b);
     redisReply *ra, *rb;
     res_t rc;
-    if ((rc = rds_append(rq, "SISMEMBER %s %s", ka, KEY_FOLLOWS_SENTINEL)) !=
-            RES_OK ||
-        (rc = rds_append(rq, "SISMEMBER %s %s", kb, KEY_FOLLOWS_SENTINEL)) !=
-            RES_OK)
+    if ((rc = rds_append(&rq->cx, "SISMEMBER %s %s", ka,
+                         KEY_FOLLOWS_SENTINEL)) != RES_OK ||
+        (rc = rds_append(&rq->cx, "SISMEMBER %s %s", kb,
+                         KEY_FOLLOWS_SENTINEL)) != RES_OK)
         return rc;
-    res_t r1 = rds_reply(rq, &ra);
-    res_t r2 = rds_reply(rq, &rb);
+    res_t r1 = rds_reply(&rq->cx, &ra);
+    res_t r2 = rds_reply(&rq->cx, &rb);
     if (r1 != RES_OK || r2 != RES_OK)
-        return r1 == RES_DEP_DOWN || r2 == RES_DEP_DOWN
-                   ? RES_DEP_DOWN
-                   : req_fail(rq, RES_INTERNAL, "SISMEMBER failed");
+        return r1 != RES_OK ? r1 : r2; /* described by rds_reply */
     int64_t *tmp;
     size_t tn;
     if (rds_int(ra) != 1 &&
@@ -284,7 +284,7 @@ follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids, size_t *n)
         (rc = follow_set_rebuild(rq, b, &tmp, &tn)) != RES_OK)
         return rc;
     redisReply *r;
-    if ((rc = rds_cmd(rq, &r, "SINTER %s %s", ka, kb)) != RES_OK)
+    if ((rc = rds_cmd(&rq->cx, &r, "SINTER %s %s", ka, kb)) != RES_OK)
         return rc;
     *ids = follow_members_ids(rq, r, n);
     return RES_OK;
@@ -299,13 +299,14 @@ follow_fans_page(struct req *rq, int64_t author, int64_t *cursor,
     struct sql_rows t;
     /* walks idx_follow_followee (follow_user_id, id) in order: each page
      * is a range read, however many followers there are */
-    res_t rc = sql_query(rq, &t,
+    res_t rc = sql_query(&rq->cx, &t,
                          "SELECT id, user_id FROM tb_follow WHERE "
                          "follow_user_id = ? AND id > ? ORDER BY id LIMIT ?",
                          "lll", author, *cursor, (int64_t)limit);
     if (rc != RES_OK)
         return rc;
-    int64_t *u = arena_alloc(rq->arena, (t.nrows ? t.nrows : 1) * sizeof(*u));
+    int64_t *u =
+        arena_alloc(rq->cx.arena, (t.nrows ? t.nrows : 1) * sizeof(*u));
     for (unsigned i = 0; i < t.nrows; i++)
         u[i] = sql_i64(&t, i, 1);
     if (t.nrows)
@@ -319,25 +320,25 @@ res_t
 follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
                        unsigned n, struct follow_followee **out, unsigned *nout)
 {
-    *out = arena_alloc(rq->arena, (n ? n : 1) * sizeof(**out));
+    *out = arena_alloc(rq->cx.arena, (n ? n : 1) * sizeof(**out));
     *nout = 0;
     if (n == 0)
         return RES_OK;
-    struct sql_param *p = arena_calloc(rq->arena, (n + 1) * sizeof(*p));
+    struct sql_param *p = arena_calloc(rq->cx.arena, (n + 1) * sizeof(*p));
     p[0].type = 'l';
     p[0].i = me;
     for (unsigned i = 0; i < n; i++) {
         p[i + 1].type = 'l';
         p[i + 1].i = ids[i];
     }
-    char *sql = arena_printf(rq->arena,
+    char *sql = arena_printf(rq->cx.arena,
                              "SELECT follow_user_id, "
                              "UNIX_TIMESTAMP(create_time) FROM tb_follow "
                              "WHERE user_id = ? AND follow_user_id IN (%s) "
                              "ORDER BY follow_user_id",
-                             sql_placeholders(rq, n));
+                             sql_placeholders(&rq->cx, n));
     struct sql_rows t;
-    res_t rc = sql_queryv(rq, &t, sql, p, n + 1);
+    res_t rc = sql_queryv(&rq->cx, &t, sql, p, n + 1);
     if (rc != RES_OK)
         return rc;
     for (unsigned i = 0; i < t.nrows && i < n; i++) {

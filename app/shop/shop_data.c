@@ -81,19 +81,6 @@ shop_not_found(struct req *rq)
     return req_fail(rq, RES_REFUSED, "店铺不存在");
 }
 
-/* Runs after a committed MySQL write: a Redis failure here is logged but
- * does not turn the committed write into an error reply. */
-static void
-shop_soft(struct req *rq, res_t saved_rc, char *saved_msg, const char *what)
-{
-    if (rq->rc != saved_rc) {
-        log_warn("shop: %s failed after commit: %s", what,
-                 rq->errmsg ? rq->errmsg : "?");
-        rq->rc = saved_rc;
-        rq->errmsg = saved_msg;
-    }
-}
-
 static void
 shop_sleep_ms(int ms)
 {
@@ -144,7 +131,7 @@ shop_parse_cached(struct req *rq, const redisReply *r, int *state,
         log_warn("shop: unparsable cache value, treated as a miss");
         return RES_OK;
     }
-    arena_defer(rq->arena, shop_json_put, o);
+    arena_defer(rq->cx.arena, shop_json_put, o);
     *out = o;
     *state = PEEK_HIT;
     return RES_OK;
@@ -155,7 +142,7 @@ shop_cache_read(struct req *rq, const char *ck, int *state,
                 struct json_object **out)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "GET %s", ck);
+    res_t rc = rds_cmd(&rq->cx, &r, "GET %s", ck);
     if (rc != RES_OK)
         return rc;
     return shop_parse_cached(rq, r, state, out);
@@ -167,15 +154,15 @@ shop_max_id_reload(struct req *rq, long long *max)
 {
     struct sql_rows t;
     res_t rc =
-        sql_query(rq, &t, "SELECT COALESCE(MAX(id), 0) FROM tb_shop", "");
+        sql_query(&rq->cx, &t, "SELECT COALESCE(MAX(id), 0) FROM tb_shop", "");
     if (rc != RES_OK)
         return rc;
     const char *keys[1] = {KEY_SHOP_MAX_ID};
     const char *args[2] = {
-        arena_printf(rq->arena, "%lld", (long long)sql_i64(&t, 0, 0)),
-        arena_printf(rq->arena, "%d", TTL_SHOP_MAX_ID)};
+        arena_printf(rq->cx.arena, "%lld", (long long)sql_i64(&t, 0, 0)),
+        arena_printf(rq->cx.arena, "%d", TTL_SHOP_MAX_ID)};
     redisReply *r;
-    if ((rc = rds_eval(rq, &shop_lua_raise_max, &r, 1, keys, 2, args)) !=
+    if ((rc = rds_eval(&rq->cx, &shop_lua_raise_max, &r, 1, keys, 2, args)) !=
         RES_OK)
         return rc;
     *max = rds_int(r);
@@ -187,13 +174,13 @@ shop_db_row(struct req *rq, int64_t id, struct json_object **out)
 {
     struct sql_rows t;
     res_t rc = sql_query(
-        rq, &t, "SELECT " SHOP_COLS " FROM tb_shop WHERE id = ?", "l", id);
+        &rq->cx, &t, "SELECT " SHOP_COLS " FROM tb_shop WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *out = NULL;
     if (t.nrows > 0) {
         *out = shop_row_json(&t, 0);
-        arena_defer(rq->arena, shop_json_put, *out);
+        arena_defer(rq->cx.arena, shop_json_put, *out);
     }
     return RES_OK;
 }
@@ -203,7 +190,8 @@ static res_t
 shop_lock(struct req *rq, const char *lk, const char *owner, int *won)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "SET %s %s NX EX %d", lk, owner, TTL_LOCK_SHOP);
+    res_t rc =
+        rds_cmd(&rq->cx, &r, "SET %s %s NX EX %d", lk, owner, TTL_LOCK_SHOP);
     if (rc != RES_OK)
         return rc;
     *won = r->type == REDIS_REPLY_STATUS;
@@ -216,10 +204,9 @@ shop_unlock(struct req *rq, const char *lk, const char *owner)
 {
     const char *keys[1] = {lk};
     const char *args[1] = {owner};
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (rds_eval(rq, &shop_lua_unlock, NULL, 1, keys, 1, args) != RES_OK)
-        shop_soft(rq, saved, msg, "unlock");
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_eval(&rq->cx, &shop_lua_unlock, NULL, 1, keys, 1, args) != RES_OK)
+        ctx_drop(&rq->cx, m, "shop unlock");
 }
 
 /* We hold the lock: rebuild cache:shop:{id} from MySQL. */
@@ -237,27 +224,27 @@ shop_rebuild(struct req *rq, int64_t id, const char *ck,
     if (state == PEEK_NULL)
         return shop_not_found(rq);
 
-    const char *cnt = key_shop_rebuilds(rq->arena, id);
-    rds_fire(rq, "INCR %s", cnt);
-    rds_fire(rq, "EXPIRE %s %d", cnt, TTL_SHOP_REBUILDS);
+    const char *cnt = key_shop_rebuilds(rq->cx.arena, id);
+    rds_fire(&rq->cx, "INCR %s", cnt);
+    rds_fire(&rq->cx, "EXPIRE %s %d", cnt, TTL_SHOP_REBUILDS);
     if ((rc = shop_db_row(rq, id, out)) != RES_OK)
         return rc;
     if (*out == NULL) {
-        if ((rc = rds_cmd(rq, NULL, "SET %s %s EX %d", ck, "",
+        if ((rc = rds_cmd(&rq->cx, NULL, "SET %s %s EX %d", ck, "",
                           TTL_CACHE_NULL)) != RES_OK)
             return rc;
         return shop_not_found(rq);
     }
     const char *js = json_object_to_json_string_ext(
         *out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    return rds_cmd(rq, NULL, "SET %s %s EX %d", ck, js,
+    return rds_cmd(&rq->cx, NULL, "SET %s %s EX %d", ck, js,
                    shop_cache_ttl(rand_below(UINT32_MAX)));
 }
 
 res_t
 shop_get(struct req *rq, int64_t id, struct json_object **out)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     const char *ck = key_cache_shop(a, id);
     res_t rc;
 
@@ -265,17 +252,15 @@ shop_get(struct req *rq, int64_t id, struct json_object **out)
      * parsing on the hot path) */
     const char *get_cache[2] = {"GET", ck};
     const char *get_max[2] = {"GET", KEY_SHOP_MAX_ID};
-    if ((rc = rds_appendv(rq, 2, get_cache, NULL)) != RES_OK ||
-        (rc = rds_appendv(rq, 2, get_max, NULL)) != RES_OK)
+    if ((rc = rds_appendv(&rq->cx, 2, get_cache, NULL)) != RES_OK ||
+        (rc = rds_appendv(&rq->cx, 2, get_max, NULL)) != RES_OK)
         return rc;
     redisReply *rv, *rm;
-    res_t r1 = rds_reply(rq, &rv), r2 = RES_OK;
+    res_t r1 = rds_reply(&rq->cx, &rv), r2 = RES_OK;
     if (r1 != RES_DEP_DOWN)
-        r2 = rds_reply(rq, &rm);
-    if (r1 == RES_DEP_DOWN || r2 == RES_DEP_DOWN)
-        return RES_DEP_DOWN;
+        r2 = rds_reply(&rq->cx, &rm);
     if (r1 != RES_OK || r2 != RES_OK)
-        return req_fail(rq, RES_INTERNAL, "shop cache read failed");
+        return r1 != RES_OK ? r1 : r2; /* described by rds_reply */
     int state;
     if ((rc = shop_parse_cached(rq, rv, &state, out)) != RES_OK)
         return rc;
@@ -328,7 +313,7 @@ res_t
 shop_types(struct req *rq, struct json_object **out)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "LRANGE %s 0 -1", KEY_CACHE_TYPE);
+    res_t rc = rds_cmd(&rq->cx, &r, "LRANGE %s 0 -1", KEY_CACHE_TYPE);
     if (rc != RES_OK)
         return rc;
     struct json_object *arr = reply_arr(rq);
@@ -347,20 +332,20 @@ shop_types(struct req *rq, struct json_object **out)
         if (ok)
             return RES_OK;
         log_warn("shop: bad %s entry; rebuilding the list", KEY_CACHE_TYPE);
-        rds_fire(rq, "DEL %s", KEY_CACHE_TYPE);
+        rds_fire(&rq->cx, "DEL %s", KEY_CACHE_TYPE);
         arr = reply_arr(rq);
         *out = arr;
     }
 
     struct sql_rows t;
-    if ((rc = sql_query(rq, &t,
+    if ((rc = sql_query(&rq->cx, &t,
                         "SELECT id, name, icon, sort FROM tb_shop_type "
                         "ORDER BY sort ASC, id ASC",
                         "")) != RES_OK)
         return rc;
     if (t.nrows == 0)
         return RES_OK;
-    const char **args = arena_alloc(rq->arena, t.nrows * sizeof(*args));
+    const char **args = arena_alloc(rq->cx.arena, t.nrows * sizeof(*args));
     for (unsigned i = 0; i < t.nrows; i++) {
         struct json_object *o = json_object_new_object();
         reply_add_i64(o, "id", sql_i64(&t, i, 0));
@@ -368,12 +353,13 @@ shop_types(struct req *rq, struct json_object **out)
         reply_add_str(o, "icon", sql_str(&t, i, 2));
         if (sql_str(&t, i, 3))
             reply_add_i64(o, "sort", sql_i64(&t, i, 3));
-        args[i] = arena_strdup(rq->arena, json_object_to_json_string_ext(
-                                              o, JSON_C_TO_STRING_PLAIN));
+        args[i] = arena_strdup(rq->cx.arena, json_object_to_json_string_ext(
+                                                 o, JSON_C_TO_STRING_PLAIN));
         json_object_array_add(arr, o);
     }
     const char *keys[1] = {KEY_CACHE_TYPE};
-    return rds_eval(rq, &shop_lua_types, NULL, 1, keys, (int)t.nrows, args);
+    return rds_eval(&rq->cx, &shop_lua_types, NULL, 1, keys, (int)t.nrows,
+                    args);
 }
 
 /* ================= lists ================= */
@@ -395,16 +381,16 @@ shop_page_by_name(struct req *rq, const char *name, int64_t current,
     struct sql_rows t;
     res_t rc;
     if (name == NULL || *name == '\0')
-        rc = sql_query(rq, &t,
+        rc = sql_query(&rq->cx, &t,
                        "SELECT " SHOP_COLS
                        " FROM tb_shop ORDER BY id LIMIT ? OFFSET ?",
                        "ll", size, off);
     else
-        rc = sql_query(rq, &t,
+        rc = sql_query(&rq->cx, &t,
                        "SELECT " SHOP_COLS
                        " FROM tb_shop WHERE name LIKE ? ESCAPE '!' "
                        "ORDER BY id LIMIT ? OFFSET ?",
-                       "sll", shop_like_pattern(rq->arena, name), size, off);
+                       "sll", shop_like_pattern(rq->cx.arena, name), size, off);
     if (rc != RES_OK)
         return rc;
     *out = shop_rows_array(rq, &t);
@@ -427,7 +413,7 @@ shop_page_by_type(struct req *rq, int64_t type_id, int64_t current,
     };
     int64_t size = g_cfg.page_size, off = (current - 1) * size;
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, sql[sort], "lll", type_id, size, off);
+    res_t rc = sql_query(&rq->cx, &t, sql[sort], "lll", type_id, size, off);
     if (rc != RES_OK)
         return rc;
     *out = t.nrows ? shop_rows_array(rq, &t) : NULL;
@@ -439,22 +425,22 @@ shop_page_by_type(struct req *rq, int64_t type_id, int64_t current,
 static res_t
 shop_geo_ensure(struct req *rq, int64_t type_id, const char *gk)
 {
-    const char *mk = key_shop_geo_loaded(rq->arena, type_id);
+    const char *mk = key_shop_geo_loaded(rq->cx.arena, type_id);
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "EXISTS %s", mk);
+    res_t rc = rds_cmd(&rq->cx, &r, "EXISTS %s", mk);
     if (rc != RES_OK)
         return rc;
     if (rds_int(r) == 1)
         return RES_OK;
     struct sql_rows t;
-    if ((rc = sql_query(rq, &t,
+    if ((rc = sql_query(&rq->cx, &t,
                         "SELECT id, x, y FROM tb_shop WHERE "
                         "type_id = ?",
                         "l", type_id)) != RES_OK)
         return rc;
     if (t.nrows > 0) {
         int argc = 2 + 3 * (int)t.nrows;
-        const char **argv = arena_alloc(rq->arena, argc * sizeof(*argv));
+        const char **argv = arena_alloc(rq->cx.arena, argc * sizeof(*argv));
         argv[0] = "GEOADD";
         argv[1] = gk;
         for (unsigned i = 0; i < t.nrows; i++) {
@@ -462,19 +448,19 @@ shop_geo_ensure(struct req *rq, int64_t type_id, const char *gk)
             argv[3 + 3 * i] = sql_str(&t, i, 2);
             argv[4 + 3 * i] = sql_str(&t, i, 0);
         }
-        if ((rc = rds_cmdv(rq, NULL, argc, argv, NULL)) != RES_OK)
+        if ((rc = rds_cmdv(&rq->cx, NULL, argc, argv, NULL)) != RES_OK)
             return rc;
     }
     /* marked even when the type has no shop, so empty types cost one
      * EXISTS and no SQL */
-    return rds_cmd(rq, NULL, "SET %s 1", mk);
+    return rds_cmd(&rq->cx, NULL, "SET %s 1", mk);
 }
 
 res_t
 shop_page_near(struct req *rq, int64_t type_id, double x, double y,
                int64_t current, struct json_object **out)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     const char *gk = key_shop_geo(a, type_id);
     int64_t size = g_cfg.page_size;
     int64_t from = (current - 1) * size, end = current * size;
@@ -483,7 +469,7 @@ shop_page_near(struct req *rq, int64_t type_id, double x, double y,
     if (rc != RES_OK)
         return rc;
     redisReply *r;
-    if ((rc = rds_cmd(rq, &r,
+    if ((rc = rds_cmd(&rq->cx, &r,
                       "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC "
                       "COUNT %lld WITHDIST",
                       gk, arena_printf(a, "%.10f", x),
@@ -516,9 +502,9 @@ shop_page_near(struct req *rq, int64_t type_id, double x, double y,
     char *sql = arena_printf(a,
                              "SELECT " SHOP_COLS " FROM tb_shop WHERE "
                              "id IN (%s) AND type_id = ?",
-                             sql_placeholders(rq, n));
+                             sql_placeholders(&rq->cx, n));
     struct sql_rows t;
-    if ((rc = sql_queryv(rq, &t, sql, p, n + 1)) != RES_OK)
+    if ((rc = sql_queryv(&rq->cx, &t, sql, p, n + 1)) != RES_OK)
         return rc;
     struct json_object *arr = reply_arr(rq);
     for (unsigned i = 0; i < n; i++)
@@ -539,8 +525,8 @@ res_t
 shop_type_exists(struct req *rq, int64_t type_id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_shop_type WHERE id = ?", "l",
-                         type_id);
+    res_t rc = sql_query(&rq->cx, &t, "SELECT 1 FROM tb_shop_type WHERE id = ?",
+                         "l", type_id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -550,31 +536,30 @@ shop_type_exists(struct req *rq, int64_t type_id, int *found)
 static const char *
 shop_num(struct req *rq, int has, int64_t v)
 {
-    return has ? arena_printf(rq->arena, "%lld", (long long)v) : NULL;
+    return has ? arena_printf(rq->cx.arena, "%lld", (long long)v) : NULL;
 }
 
 static const char *
 shop_dbl(struct req *rq, int has, double v)
 {
-    return has ? arena_printf(rq->arena, "%.17g", v) : NULL;
+    return has ? arena_printf(rq->cx.arena, "%.17g", v) : NULL;
 }
 
 static void
 shop_geo_put(struct req *rq, int64_t type_id, double x, double y, int64_t id)
 {
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (rds_cmd(rq, NULL, "GEOADD %s %s %s %lld",
-                key_shop_geo(rq->arena, type_id), shop_dbl(rq, 1, x),
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_cmd(&rq->cx, NULL, "GEOADD %s %s %s %lld",
+                key_shop_geo(rq->cx.arena, type_id), shop_dbl(rq, 1, x),
                 shop_dbl(rq, 1, y), (long long)id) != RES_OK)
-        shop_soft(rq, saved, msg, "GEOADD");
+        ctx_drop(&rq->cx, m, "shop GEOADD");
 }
 
 res_t
 shop_insert(struct req *rq, const struct shop_in *in, int64_t *id)
 {
     res_t rc = sql_exec(
-        rq, NULL,
+        &rq->cx, NULL,
         "INSERT INTO tb_shop (name, type_id, images, area, address, x, y, "
         "avg_price, sold, comments, score, open_hours) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -584,22 +569,20 @@ shop_insert(struct req *rq, const struct shop_in *in, int64_t *id)
         in->has_sold ? in->sold : 0, in->has_comments ? in->comments : 0,
         in->has_score ? in->score : 0, in->open_hours);
     if (rc != RES_OK)
-        return rc == RES_CONFLICT
-                   ? req_fail(rq, RES_INTERNAL, "shop insert: duplicate key")
-                   : rc;
+        return rc;
     *id = (int64_t)sql_insert_id();
 
     /* MySQL is the truth from here on; Redis follows, best effort */
     shop_geo_put(rq, in->type_id, in->x, in->y, *id);
     const char *keys[1] = {KEY_SHOP_MAX_ID};
-    const char *args[2] = {arena_printf(rq->arena, "%lld", (long long)*id),
-                           arena_printf(rq->arena, "%d", TTL_SHOP_MAX_ID)};
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (rds_eval(rq, &shop_lua_raise_max, NULL, 1, keys, 2, args) != RES_OK)
-        shop_soft(rq, saved, msg, "raising the max id");
+    const char *args[2] = {arena_printf(rq->cx.arena, "%lld", (long long)*id),
+                           arena_printf(rq->cx.arena, "%d", TTL_SHOP_MAX_ID)};
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_eval(&rq->cx, &shop_lua_raise_max, NULL, 1, keys, 2, args) !=
+        RES_OK)
+        ctx_drop(&rq->cx, m, "shop raising the max id");
     /* a null marker written before the row existed */
-    rds_fire(rq, "DEL %s", key_cache_shop(rq->arena, *id));
+    rds_fire(&rq->cx, "DEL %s", key_cache_shop(rq->cx.arena, *id));
     return RES_OK;
 }
 
@@ -607,8 +590,9 @@ res_t
 shop_update(struct req *rq, const struct shop_in *in, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(
-        rq, &t, "SELECT type_id, x, y FROM tb_shop WHERE id = ?", "l", in->id);
+    res_t rc =
+        sql_query(&rq->cx, &t, "SELECT type_id, x, y FROM tb_shop WHERE id = ?",
+                  "l", in->id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -620,8 +604,8 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
     /* Hold the rebuild lock across UPDATE + DEL, so that no rebuild that
      * read the old row can write it back after our DEL. If a holder does
      * not let go within SHOP_WAIT_MS, write anyway. */
-    const char *lk = key_lock_shop(rq->arena, in->id);
-    const char *owner = rand_hex(rq->arena, 16);
+    const char *lk = key_lock_shop(rq->cx.arena, in->id);
+    const char *owner = rand_hex(rq->cx.arena, 16);
     int won = 0;
     for (int waited = 0;; waited += SHOP_POLL_MS) {
         if ((rc = shop_lock(rq, lk, owner, &won)) != RES_OK)
@@ -634,7 +618,7 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
     /* one statement text for every subset of fields: an absent field
      * binds NULL and COALESCE keeps the column */
     rc = sql_exec(
-        rq, NULL,
+        &rq->cx, NULL,
         "UPDATE tb_shop SET name = COALESCE(?, name), "
         "type_id = COALESCE(?, type_id), images = COALESCE(?, images), "
         "area = COALESCE(?, area), address = COALESCE(?, address), "
@@ -655,17 +639,16 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
         return rc;
     }
 
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (rds_cmd(rq, NULL, "DEL %s", key_cache_shop(rq->arena, in->id)) !=
-        RES_OK)
-        shop_soft(rq, saved, msg, "cache invalidation");
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_cmd(&rq->cx, NULL, "DEL %s",
+                key_cache_shop(rq->cx.arena, in->id)) != RES_OK)
+        ctx_drop(&rq->cx, m, "shop cache invalidation");
     if (won)
         shop_unlock(rq, lk, owner);
     int64_t new_type = in->has_type_id ? in->type_id : old_type;
     double nx = in->has_x ? in->x : old_x, ny = in->has_y ? in->y : old_y;
     if (new_type != old_type) {
-        rds_fire(rq, "ZREM %s %lld", key_shop_geo(rq->arena, old_type),
+        rds_fire(&rq->cx, "ZREM %s %lld", key_shop_geo(rq->cx.arena, old_type),
                  (long long)in->id);
         shop_geo_put(rq, new_type, nx, ny, in->id);
     } else if (in->has_x || in->has_y) {
@@ -678,7 +661,8 @@ res_t
 shop_exists(struct req *rq, int64_t id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", id);
+    res_t rc =
+        sql_query(&rq->cx, &t, "SELECT 1 FROM tb_shop WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;

@@ -68,17 +68,17 @@ rds_close(void)
 }
 
 static res_t
-rds_down(struct req *rq, const char *what)
+rds_down(struct ctx *cx, const char *what)
 {
     if (g_cfg.redis_socket[0])
-        return req_fail(rq, RES_DEP_DOWN, "redis %s unavailable: %s",
+        return ctx_fail(cx, RES_DEP_DOWN, "redis %s unavailable: %s",
                         g_cfg.redis_socket, what);
-    return req_fail(rq, RES_DEP_DOWN, "redis %s:%d unavailable: %s",
+    return ctx_fail(cx, RES_DEP_DOWN, "redis %s:%d unavailable: %s",
                     g_cfg.redis_host, g_cfg.redis_port, what);
 }
 
 static res_t
-rds_connect(struct req *rq)
+rds_connect(struct ctx *cx)
 {
     if (rds_ctx && !rds_checked) {
         rds_checked = 1;
@@ -97,7 +97,7 @@ rds_connect(struct req *rq)
         char msg[160];
         snprintf(msg, sizeof(msg), "connect: %s", c->errstr);
         redisFree(c);
-        return rds_down(rq, msg);
+        return rds_down(cx, msg);
     }
     struct timeval io = {rds_io_ms / 1000, (rds_io_ms % 1000) * 1000};
     redisSetTimeout(c, io);
@@ -115,7 +115,7 @@ rds_free_reply(void *p)
 
 /* Reads one reply from the wire; drops the connection on I/O error. */
 static res_t
-rds_read_one(struct req *rq, redisReply **out)
+rds_read_one(struct ctx *cx, redisReply **out)
 {
     void *r = NULL;
     if (redisGetReply(rds_ctx, &r) != REDIS_OK || r == NULL) {
@@ -123,7 +123,7 @@ rds_read_one(struct req *rq, redisReply **out)
         snprintf(msg, sizeof(msg), "%s",
                  rds_ctx->errstr[0] ? rds_ctx->errstr : "no reply");
         rds_drop(msg);
-        return rds_down(rq, msg);
+        return rds_down(cx, msg);
     }
     *out = r;
     return RES_OK;
@@ -131,11 +131,11 @@ rds_read_one(struct req *rq, redisReply **out)
 
 /* Reads and drops the replies owed for fired commands. */
 static res_t
-rds_settle(struct req *rq)
+rds_settle(struct ctx *cx)
 {
     while (rds_owed > 0) {
         redisReply *r;
-        res_t rc = rds_read_one(rq, &r);
+        res_t rc = rds_read_one(cx, &r);
         if (rc != RES_OK)
             return rc;
         rds_owed--;
@@ -158,70 +158,70 @@ rds_pending_read(void)
 }
 
 static res_t
-rds_take(struct req *rq, redisReply *r, redisReply **out)
+rds_take(struct ctx *cx, redisReply *r, redisReply **out)
 {
-    arena_defer(rq->arena, rds_free_reply, r);
+    arena_defer(cx->arena, rds_free_reply, r);
     if (out)
         *out = r;
     if (r->type == REDIS_REPLY_ERROR)
-        return req_fail(rq, RES_INTERNAL, "redis error: %s", r->str);
+        return ctx_fail(cx, RES_INTERNAL, "redis error: %s", r->str);
     return RES_OK;
 }
 
 static res_t
-rds_finish_cmd(struct req *rq, int appended, redisReply **out)
+rds_finish_cmd(struct ctx *cx, int appended, redisReply **out)
 {
     if (appended != REDIS_OK) {
         rds_drop("append failed");
-        return rds_down(rq, "append failed");
+        return rds_down(cx, "append failed");
     }
-    res_t rc = rds_settle(rq);
+    res_t rc = rds_settle(cx);
     if (rc != RES_OK)
         return rc;
     /* replies of an abandoned pipeline come before ours */
     while (rds_pending > 0) {
         redisReply *r;
-        if ((rc = rds_read_one(rq, &r)) != RES_OK)
+        if ((rc = rds_read_one(cx, &r)) != RES_OK)
             return rc;
         rds_pending_read();
         freeReplyObject(r);
     }
-    if ((rc = rds_settle(rq)) != RES_OK) /* fired meanwhile */
+    if ((rc = rds_settle(cx)) != RES_OK) /* fired meanwhile */
         return rc;
     redisReply *r;
-    if ((rc = rds_read_one(rq, &r)) != RES_OK)
+    if ((rc = rds_read_one(cx, &r)) != RES_OK)
         return rc;
-    return rds_take(rq, r, out);
+    return rds_take(cx, r, out);
 }
 
 res_t
-rds_cmd(struct req *rq, redisReply **out, const char *fmt, ...)
+rds_cmd(struct ctx *cx, redisReply **out, const char *fmt, ...)
 {
-    res_t rc = rds_connect(rq);
+    res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
     va_list ap;
     va_start(ap, fmt);
     int a = redisvAppendCommand(rds_ctx, fmt, ap);
     va_end(ap);
-    return rds_finish_cmd(rq, a, out);
+    return rds_finish_cmd(cx, a, out);
 }
 
 res_t
-rds_cmdv(struct req *rq, redisReply **out, int argc, const char **argv,
+rds_cmdv(struct ctx *cx, redisReply **out, int argc, const char **argv,
          const size_t *argvlen)
 {
-    res_t rc = rds_connect(rq);
+    res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
     int a = redisAppendCommandArgv(rds_ctx, argc, argv, argvlen);
-    return rds_finish_cmd(rq, a, out);
+    return rds_finish_cmd(cx, a, out);
 }
 
 res_t
-rds_append(struct req *rq, const char *fmt, ...)
+rds_append(struct ctx *cx, const char *fmt, ...)
 {
-    res_t rc = rds_connect(rq);
+    res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
     va_list ap;
@@ -230,59 +230,56 @@ rds_append(struct req *rq, const char *fmt, ...)
     va_end(ap);
     if (a != REDIS_OK) {
         rds_drop("append failed");
-        return rds_down(rq, "append failed");
+        return rds_down(cx, "append failed");
     }
     rds_pending++;
     return RES_OK;
 }
 
 res_t
-rds_appendv(struct req *rq, int argc, const char **argv, const size_t *argvlen)
+rds_appendv(struct ctx *cx, int argc, const char **argv, const size_t *argvlen)
 {
-    res_t rc = rds_connect(rq);
+    res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
     if (redisAppendCommandArgv(rds_ctx, argc, argv, argvlen) != REDIS_OK) {
         rds_drop("append failed");
-        return rds_down(rq, "append failed");
+        return rds_down(cx, "append failed");
     }
     rds_pending++;
     return RES_OK;
 }
 
 res_t
-rds_reply(struct req *rq, redisReply **out)
+rds_reply(struct ctx *cx, redisReply **out)
 {
     if (rds_ctx == NULL)
-        return rds_down(rq, "connection lost mid-pipeline");
+        return rds_down(cx, "connection lost mid-pipeline");
     if (rds_pending <= 0)
-        return req_fail(rq, RES_INTERNAL, "rds_reply without a command");
-    res_t rc = rds_settle(rq);
+        return ctx_fail(cx, RES_INTERNAL, "rds_reply without a command");
+    res_t rc = rds_settle(cx);
     if (rc != RES_OK)
         return rc;
     redisReply *r;
-    if ((rc = rds_read_one(rq, &r)) != RES_OK)
+    if ((rc = rds_read_one(cx, &r)) != RES_OK)
         return rc;
     rds_pending_read();
-    arena_defer(rq->arena, rds_free_reply, r);
+    arena_defer(cx->arena, rds_free_reply, r);
     *out = r;
-    if (r->type == REDIS_REPLY_ERROR) {
-        log_error("redis error in pipeline: %s", r->str);
-        return RES_INTERNAL; /* caller decides whether to req_fail */
-    }
+    if (r->type == REDIS_REPLY_ERROR)
+        return ctx_fail(cx, RES_INTERNAL, "redis error in pipeline: %s",
+                        r->str);
     return RES_OK;
 }
 
 /* Connects for a fired command; a fired command never fails a request,
  * so a connect failure leaves the request's status as it was. */
 static int
-rds_fire_connect(struct req *rq)
+rds_fire_connect(struct ctx *cx)
 {
-    res_t saved = rq->rc;
-    char *msg = rq->errmsg;
-    if (rds_connect(rq) != RES_OK) {
-        rq->rc = saved;
-        rq->errmsg = msg;
+    struct ctx_mark m = ctx_mark(cx);
+    if (rds_connect(cx) != RES_OK) {
+        ctx_restore(cx, m);
         return -1;
     }
     return 0;
@@ -304,9 +301,9 @@ rds_fire_queued(int a)
 }
 
 void
-rds_fire(struct req *rq, const char *fmt, ...)
+rds_fire(struct ctx *cx, const char *fmt, ...)
 {
-    if (rds_fire_connect(rq) != 0)
+    if (rds_fire_connect(cx) != 0)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -316,17 +313,17 @@ rds_fire(struct req *rq, const char *fmt, ...)
 }
 
 void
-rds_firev(struct req *rq, int argc, const char **argv, const size_t *argvlen)
+rds_firev(struct ctx *cx, int argc, const char **argv, const size_t *argvlen)
 {
-    if (rds_fire_connect(rq) != 0)
+    if (rds_fire_connect(cx) != 0)
         return;
     rds_fire_queued(redisAppendCommandArgv(rds_ctx, argc, argv, argvlen));
 }
 
 void
-rds_request_end(struct req *rq)
+rds_request_end(struct ctx *cx)
 {
-    (void)rq;
+    (void)cx;
     if (rds_ctx == NULL)
         return;
     if (rds_pending > 0) {
@@ -389,21 +386,21 @@ rds_sha_of(const struct rds_script *s)
 }
 
 static res_t
-rds_load_script(struct req *rq, const struct rds_script *s, const char **sha)
+rds_load_script(struct ctx *cx, const struct rds_script *s, const char **sha)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "SCRIPT LOAD %s", s->src);
+    res_t rc = rds_cmd(cx, &r, "SCRIPT LOAD %s", s->src);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_STRING || r->len != 40)
-        return req_fail(rq, RES_INTERNAL, "SCRIPT LOAD %s: bad reply", s->name);
+        return ctx_fail(cx, RES_INTERNAL, "SCRIPT LOAD %s: bad reply", s->name);
     if (rds_nshas < RDS_MAX_SCRIPTS) {
         rds_shas[rds_nshas].s = s;
         memcpy(rds_shas[rds_nshas].sha, r->str, 40);
         rds_shas[rds_nshas].sha[40] = '\0';
         *sha = rds_shas[rds_nshas++].sha;
     } else {
-        *sha = arena_strndup(rq->arena, r->str, 40);
+        *sha = arena_strndup(cx->arena, r->str, 40);
     }
     return RES_OK;
 }
@@ -411,16 +408,16 @@ rds_load_script(struct req *rq, const struct rds_script *s, const char **sha)
 /* The EVALSHA argv of s (EVAL with the source when the connection has
  * no SHA for it). */
 static const char **
-rds_eval_argv(struct req *rq, const struct rds_script *s, int nkeys,
+rds_eval_argv(struct ctx *cx, const struct rds_script *s, int nkeys,
               const char *const *keys, int nargs, const char *const *args,
               int *argc)
 {
     const char *sha = rds_sha_of(s);
     *argc = 3 + nkeys + nargs;
-    const char **argv = arena_alloc(rq->arena, (size_t)*argc * sizeof(*argv));
+    const char **argv = arena_alloc(cx->arena, (size_t)*argc * sizeof(*argv));
     argv[0] = sha ? "EVALSHA" : "EVAL";
     argv[1] = sha ? sha : s->src;
-    argv[2] = arena_printf(rq->arena, "%d", nkeys);
+    argv[2] = arena_printf(cx->arena, "%d", nkeys);
     for (int i = 0; i < nkeys; i++)
         argv[3 + i] = keys[i];
     for (int i = 0; i < nargs; i++)
@@ -431,7 +428,7 @@ rds_eval_argv(struct req *rq, const struct rds_script *s, int nkeys,
 /* r answered argv: on NOSCRIPT (the server lost its script cache:
  * restart, SCRIPT FLUSH) the script runs again with EVAL. */
 static res_t
-rds_eval_done(struct req *rq, const struct rds_script *s, const char **argv,
+rds_eval_done(struct ctx *cx, const struct rds_script *s, const char **argv,
               int argc, redisReply *r, redisReply **out)
 {
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
@@ -439,68 +436,68 @@ rds_eval_done(struct req *rq, const struct rds_script *s, const char **argv,
         argv[0] = "EVAL";
         argv[1] = s->src;
         rds_nshas = 0;
-        return rds_cmdv(rq, out, argc, argv, NULL);
+        return rds_cmdv(cx, out, argc, argv, NULL);
     }
-    return rds_take(rq, r, out);
+    return rds_take(cx, r, out);
 }
 
 res_t
-rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
+rds_eval(struct ctx *cx, const struct rds_script *s, redisReply **out,
          int nkeys, const char *const *keys, int nargs, const char *const *args)
 {
-    res_t rc = rds_script_ready(rq, s);
+    res_t rc = rds_script_ready(cx, s);
     if (rc != RES_OK)
         return rc;
     int argc;
-    const char **argv = rds_eval_argv(rq, s, nkeys, keys, nargs, args, &argc);
+    const char **argv = rds_eval_argv(cx, s, nkeys, keys, nargs, args, &argc);
     int a = redisAppendCommandArgv(rds_ctx, argc, argv, NULL);
     if (a != REDIS_OK) {
         rds_drop("append failed");
-        return rds_down(rq, "append failed");
+        return rds_down(cx, "append failed");
     }
-    if ((rc = rds_settle(rq)) != RES_OK)
+    if ((rc = rds_settle(cx)) != RES_OK)
         return rc;
     redisReply *r;
-    if ((rc = rds_read_one(rq, &r)) != RES_OK)
+    if ((rc = rds_read_one(cx, &r)) != RES_OK)
         return rc;
-    return rds_eval_done(rq, s, argv, argc, r, out);
+    return rds_eval_done(cx, s, argv, argc, r, out);
 }
 
 res_t
-rds_script_ready(struct req *rq, const struct rds_script *s)
+rds_script_ready(struct ctx *cx, const struct rds_script *s)
 {
-    res_t rc = rds_connect(rq);
+    res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
     const char *sha;
-    if (rds_sha_of(s) == NULL && (rc = rds_load_script(rq, s, &sha)) != RES_OK)
+    if (rds_sha_of(s) == NULL && (rc = rds_load_script(cx, s, &sha)) != RES_OK)
         return rc;
     return RES_OK;
 }
 
 res_t
-rds_eval_append(struct req *rq, struct rds_eval_q *q,
+rds_eval_append(struct ctx *cx, struct rds_eval_q *q,
                 const struct rds_script *s, int nkeys, const char *const *keys,
                 int nargs, const char *const *args)
 {
     q->s = s;
-    q->argv = rds_eval_argv(rq, s, nkeys, keys, nargs, args, &q->argc);
-    return rds_appendv(rq, q->argc, q->argv, NULL);
+    q->argv = rds_eval_argv(cx, s, nkeys, keys, nargs, args, &q->argc);
+    return rds_appendv(cx, q->argc, q->argv, NULL);
 }
 
 res_t
-rds_eval_reply(struct req *rq, struct rds_eval_q *q, redisReply **out)
+rds_eval_reply(struct ctx *cx, struct rds_eval_q *q, redisReply **out)
 {
     if (rds_ctx == NULL)
-        return rds_down(rq, "connection lost mid-pipeline");
+        return rds_down(cx, "connection lost mid-pipeline");
     if (rds_pending <= 0)
-        return req_fail(rq, RES_INTERNAL, "rds_eval_reply without a command");
-    res_t rc = rds_settle(rq);
+        return ctx_fail(cx, RES_INTERNAL, "rds_eval_reply without a command");
+    res_t rc = rds_settle(cx);
     redisReply *r;
-    if (rc != RES_OK || (rc = rds_read_one(rq, &r)) != RES_OK)
+    if (rc != RES_OK || (rc = rds_read_one(cx, &r)) != RES_OK)
         return rc;
     rds_pending_read();
-    return rds_eval_done(rq, q->s, q->argv, q->argc, r, out);
+    return rds_eval_done(cx, q->s, q->argv, q->argc, r, out);
 }
 
 long long
@@ -516,10 +513,10 @@ rds_int(const redisReply *r)
 }
 
 const char *
-rds_str(struct req *rq, const redisReply *r)
+rds_str(struct ctx *cx, const redisReply *r)
 {
     if (r == NULL ||
         (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
         return NULL;
-    return arena_strndup(rq->arena, r->str, r->len);
+    return arena_strndup(cx->arena, r->str, r->len);
 }

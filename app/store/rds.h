@@ -4,38 +4,39 @@
  * costs the requests made while it is down (503) and nothing else.
  *
  * Replies returned through `out` are owned by the request: their
- * freeReplyObject is deferred on rq's arena. Pass user data as %s/%b
+ * freeReplyObject is deferred on cx's arena. Pass user data as %s/%b
  * arguments, never inside the format string.
  */
 #ifndef HMDP_RDS_H
 #define HMDP_RDS_H
 
-#include "../core/req.h"
+#include "../core/ctx.h"
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
 /* Runs one command. RES_DEP_DOWN when Redis is unreachable; RES_INTERNAL
  * for an error reply (logged). out may be NULL. */
-res_t rds_cmd(struct req *rq, redisReply **out, const char *fmt, ...);
-res_t rds_cmdv(struct req *rq, redisReply **out, int argc, const char **argv,
+res_t rds_cmd(struct ctx *cx, redisReply **out, const char *fmt, ...);
+res_t rds_cmdv(struct ctx *cx, redisReply **out, int argc, const char **argv,
                const size_t *argvlen);
 
 /* Pipelining: queue commands with rds_append, then collect each reply in
- * order with rds_reply. An error reply from rds_reply is returned as
- * RES_INTERNAL with *out still set, so later replies stay in step. */
-res_t rds_append(struct req *rq, const char *fmt, ...);
-res_t rds_appendv(struct req *rq, int argc, const char **argv,
+ * order with rds_reply. An error reply is a failure rds_reply describes
+ * (RES_INTERNAL, logged), with *out still set, so later replies stay in
+ * step. */
+res_t rds_append(struct ctx *cx, const char *fmt, ...);
+res_t rds_appendv(struct ctx *cx, int argc, const char **argv,
                   const size_t *argvlen);
-res_t rds_reply(struct req *rq, redisReply **out);
+res_t rds_reply(struct ctx *cx, redisReply **out);
 
 /* Queues a command whose reply nobody waits for; it travels with the next
  * command (or is collected by rds_request_end). Errors are only logged. */
-void rds_fire(struct req *rq, const char *fmt, ...);
+void rds_fire(struct ctx *cx, const char *fmt, ...);
 /* rds_fire with argv (argvlen NULL: strlen of each). Cheaper than the
  * format string on hot paths: hiredis builds a format-string command
  * piece by piece, an argv one in a single allocation. */
-void rds_firev(struct req *rq, int argc, const char **argv,
+void rds_firev(struct ctx *cx, int argc, const char **argv,
                const size_t *argvlen);
 
 /* A Lua script loaded once per connection and run with EVALSHA (falling
@@ -45,13 +46,13 @@ struct rds_script {
     const char *src;
 };
 /* keys and args are NUL-terminated strings. */
-res_t rds_eval(struct req *rq, const struct rds_script *s, redisReply **out,
+res_t rds_eval(struct ctx *cx, const struct rds_script *s, redisReply **out,
                int nkeys, const char *const *keys, int nargs,
                const char *const *args);
 
 /* After each request: sends fired commands (their replies are read
  * later) and drops a connection left mid-pipeline. */
-void rds_request_end(struct req *rq);
+void rds_request_end(struct ctx *cx);
 /* Before each request: the first command of the request will first check
  * that the server has not closed the connection, so a restarted Redis
  * costs no request. */
@@ -75,16 +76,16 @@ struct rds_eval_q {
     const char **argv;
     int argc;
 };
-res_t rds_script_ready(struct req *rq, const struct rds_script *s);
-res_t rds_eval_append(struct req *rq, struct rds_eval_q *q,
+res_t rds_script_ready(struct ctx *cx, const struct rds_script *s);
+res_t rds_eval_append(struct ctx *cx, struct rds_eval_q *q,
                       const struct rds_script *s, int nkeys,
                       const char *const *keys, int nargs,
                       const char *const *args);
-res_t rds_eval_reply(struct req *rq, struct rds_eval_q *q, redisReply **out);
+res_t rds_eval_reply(struct ctx *cx, struct rds_eval_q *q, redisReply **out);
 
 /* Reply helpers: integer value of an INTEGER or numeric STRING reply,
  * 0 otherwise; string of a STRING/STATUS reply as an arena copy. */
 long long rds_int(const redisReply *r);
-const char *rds_str(struct req *rq, const redisReply *r);
+const char *rds_str(struct ctx *cx, const redisReply *r);
 
 #endif

@@ -109,13 +109,13 @@ sql_is_conn_error(unsigned e)
 }
 
 static res_t
-sql_down(struct req *rq, const char *what)
+sql_down(struct ctx *cx, const char *what)
 {
-    return req_fail(rq, RES_DEP_DOWN, "mysql unavailable: %s", what);
+    return ctx_fail(cx, RES_DEP_DOWN, "mysql unavailable: %s", what);
 }
 
 static res_t
-sql_connect(struct req *rq)
+sql_connect(struct ctx *cx)
 {
     if (sql_conn && !sql_checked) {
         sql_checked = 1;
@@ -138,7 +138,7 @@ sql_connect(struct req *rq)
         char msg[256];
         snprintf(msg, sizeof(msg), "connect: %s", mysql_error(m));
         mysql_close(m);
-        return sql_down(rq, msg);
+        return sql_down(cx, msg);
     }
     /* one session time zone: this process's local offset, so timestamps
      * read and written agree with the local times in the JSON */
@@ -157,7 +157,7 @@ sql_connect(struct req *rq)
 
 /* Returns the cached (or newly prepared) statement for text. */
 static res_t
-sql_prepare(struct req *rq, const char *text, MYSQL_STMT **out, int *cached)
+sql_prepare(struct ctx *cx, const char *text, MYSQL_STMT **out, int *cached)
 {
     uint64_t h = sql_hash(text);
     unsigned i = (unsigned)h & (SQL_CACHE - 1);
@@ -181,9 +181,9 @@ sql_prepare(struct req *rq, const char *text, MYSQL_STMT **out, int *cached)
         mysql_stmt_close(st);
         if (sql_is_conn_error(e)) {
             sql_drop();
-            return sql_down(rq, msg);
+            return sql_down(cx, msg);
         }
-        return req_fail(rq, RES_INTERNAL, "%s", msg);
+        return ctx_fail(cx, RES_INTERNAL, "%s", msg);
     }
     if (sql_ncached < SQL_CACHE / 2 && sql_cache[i].text == NULL) {
         sql_cache[i].text = strdup(text);
@@ -206,20 +206,20 @@ sql_stmt_close_cb(void *p)
 }
 
 static res_t
-sql_bind_params(struct req *rq, MYSQL_STMT *st, const struct sql_param *p,
+sql_bind_params(struct ctx *cx, MYSQL_STMT *st, const struct sql_param *p,
                 unsigned np)
 {
     if (mysql_stmt_param_count(st) != np)
-        return req_fail(rq, RES_INTERNAL,
+        return ctx_fail(cx, RES_INTERNAL,
                         "statement wants %lu parameters, got %u",
                         mysql_stmt_param_count(st), np);
     if (np == 0)
         return RES_OK;
-    MYSQL_BIND *b = arena_calloc(rq->arena, np * sizeof(*b));
-    unsigned long *lens = arena_calloc(rq->arena, np * sizeof(*lens));
-    my_bool *nulls = arena_calloc(rq->arena, np * sizeof(*nulls));
+    MYSQL_BIND *b = arena_calloc(cx->arena, np * sizeof(*b));
+    unsigned long *lens = arena_calloc(cx->arena, np * sizeof(*lens));
+    my_bool *nulls = arena_calloc(cx->arena, np * sizeof(*nulls));
     /* libmysqlclient wants mutable buffers; give it a copy */
-    struct sql_param *cp = arena_alloc(rq->arena, np * sizeof(*cp));
+    struct sql_param *cp = arena_alloc(cx->arena, np * sizeof(*cp));
     memcpy(cp, p, np * sizeof(*cp));
     for (unsigned k = 0; k < np; k++) {
         switch (p[k].type) {
@@ -244,18 +244,18 @@ sql_bind_params(struct req *rq, MYSQL_STMT *st, const struct sql_param *p,
             }
             break;
         default:
-            return req_fail(rq, RES_INTERNAL, "bad sql param type '%c'",
+            return ctx_fail(cx, RES_INTERNAL, "bad sql param type '%c'",
                             p[k].type);
         }
     }
     if (mysql_stmt_bind_param(st, b) != 0)
-        return req_fail(rq, RES_INTERNAL, "bind: %s", mysql_stmt_error(st));
+        return ctx_fail(cx, RES_INTERNAL, "bind: %s", mysql_stmt_error(st));
     return RES_OK;
 }
 
 /* Fetches every row of st's result into out (arena copies). */
 static res_t
-sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
+sql_fetch_all(struct ctx *cx, MYSQL_STMT *st, struct sql_rows *out)
 {
     MYSQL_RES *meta = mysql_stmt_result_metadata(st);
     out->nrows = out->ncols = 0;
@@ -264,10 +264,10 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
         return RES_OK;
     unsigned nc = mysql_num_fields(meta);
     MYSQL_FIELD *f = mysql_fetch_fields(meta);
-    MYSQL_BIND *b = arena_calloc(rq->arena, nc * sizeof(*b));
-    unsigned long *lens = arena_calloc(rq->arena, nc * sizeof(*lens));
-    my_bool *nulls = arena_calloc(rq->arena, nc * sizeof(*nulls));
-    my_bool *errs = arena_calloc(rq->arena, nc * sizeof(*errs));
+    MYSQL_BIND *b = arena_calloc(cx->arena, nc * sizeof(*b));
+    unsigned long *lens = arena_calloc(cx->arena, nc * sizeof(*lens));
+    my_bool *nulls = arena_calloc(cx->arena, nc * sizeof(*nulls));
+    my_bool *errs = arena_calloc(cx->arena, nc * sizeof(*errs));
     for (unsigned c = 0; c < nc; c++) {
         unsigned long cap = f[c].length + 1;
         if (cap < 64)
@@ -275,7 +275,7 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
         if (cap > 65536)
             cap = 65536;
         b[c].buffer_type = MYSQL_TYPE_STRING;
-        b[c].buffer = arena_alloc(rq->arena, cap);
+        b[c].buffer = arena_alloc(cx->arena, cap);
         b[c].buffer_length = cap;
         b[c].length = &lens[c];
         b[c].is_null = &nulls[c];
@@ -283,10 +283,10 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
     }
     mysql_free_result(meta);
     if (mysql_stmt_bind_result(st, b) != 0)
-        return req_fail(rq, RES_INTERNAL, "bind result: %s",
+        return ctx_fail(cx, RES_INTERNAL, "bind result: %s",
                         mysql_stmt_error(st));
     unsigned cap_rows = 16, nr = 0;
-    char **cells = arena_alloc(rq->arena, cap_rows * nc * sizeof(*cells));
+    char **cells = arena_alloc(cx->arena, cap_rows * nc * sizeof(*cells));
     for (;;) {
         int fr = mysql_stmt_fetch(st);
         if (fr == MYSQL_NO_DATA)
@@ -297,14 +297,14 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
             snprintf(msg, sizeof(msg), "fetch: %s", mysql_stmt_error(st));
             if (sql_is_conn_error(e)) {
                 sql_drop();
-                return sql_down(rq, msg);
+                return sql_down(cx, msg);
             }
             mysql_stmt_free_result(st);
-            return req_fail(rq, RES_INTERNAL, "%s", msg);
+            return ctx_fail(cx, RES_INTERNAL, "%s", msg);
         }
         if (nr == cap_rows) {
             char **nc2 =
-                arena_alloc(rq->arena, cap_rows * 2 * nc * sizeof(*cells));
+                arena_alloc(cx->arena, cap_rows * 2 * nc * sizeof(*cells));
             memcpy(nc2, cells, cap_rows * nc * sizeof(*cells));
             cells = nc2;
             cap_rows *= 2;
@@ -319,7 +319,7 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
                 /* truncated: fetch the whole value */
                 unsigned long n =
                     lens[c] > SQL_CELL_MAX ? SQL_CELL_MAX : lens[c];
-                char *big = arena_alloc(rq->arena, n + 1);
+                char *big = arena_alloc(cx->arena, n + 1);
                 MYSQL_BIND one;
                 memset(&one, 0, sizeof(one));
                 unsigned long l2 = 0;
@@ -329,13 +329,13 @@ sql_fetch_all(struct req *rq, MYSQL_STMT *st, struct sql_rows *out)
                 one.length = &l2;
                 if (mysql_stmt_fetch_column(st, &one, c, 0) != 0) {
                     mysql_stmt_free_result(st);
-                    return req_fail(rq, RES_INTERNAL, "fetch column: %s",
+                    return ctx_fail(cx, RES_INTERNAL, "fetch column: %s",
                                     mysql_stmt_error(st));
                 }
                 big[n] = '\0';
                 *cell = big;
             } else {
-                *cell = arena_strndup(rq->arena, b[c].buffer, lens[c]);
+                *cell = arena_strndup(cx->arena, b[c].buffer, lens[c]);
             }
         }
         nr++;
@@ -357,49 +357,54 @@ sql_is_select(const char *text)
 
 /* Prepares, binds, executes; fills out for a result set. */
 static res_t
-sql_run(struct req *rq, struct sql_rows *out, uint64_t *affected,
+sql_run(struct ctx *cx, struct sql_rows *out, uint64_t *affected, int *dup,
         const char *text, const struct sql_param *p, unsigned np)
 {
     for (int attempt = 0;; attempt++) {
         int was_open = sql_conn != NULL;
-        res_t rc = sql_connect(rq);
+        res_t rc = sql_connect(cx);
         if (rc != RES_OK)
             return rc;
         MYSQL_STMT *st = NULL;
         int in_tx = sql_in_tx, cached = 0;
-        if ((rc = sql_prepare(rq, text, &st, &cached)) != RES_OK) {
+        if ((rc = sql_prepare(cx, text, &st, &cached)) != RES_OK) {
             if (rc == RES_DEP_DOWN && was_open && !in_tx && attempt == 0) {
-                rq->rc = RES_OK; /* stale idle connection: try once more */
-                rq->errmsg = NULL;
+                ctx_clear(cx); /* stale idle connection: try once more */
                 continue;
             }
             return rc;
         }
         if (!cached)
-            arena_defer(rq->arena, sql_stmt_close_cb, st);
-        if ((rc = sql_bind_params(rq, st, p, np)) != RES_OK)
+            arena_defer(cx->arena, sql_stmt_close_cb, st);
+        if ((rc = sql_bind_params(cx, st, p, np)) != RES_OK)
             return rc;
         if (mysql_stmt_execute(st) != 0) {
             unsigned e = mysql_stmt_errno(st);
             char msg[512];
             snprintf(msg, sizeof(msg), "execute [%.200s]: %s", text,
                      mysql_stmt_error(st));
-            if (e == ER_DUP_ENTRY)
-                return RES_CONFLICT;
+            if (e == ER_DUP_ENTRY) {
+                if (dup) { /* the caller expects it: no failure */
+                    *dup = 1;
+                    return RES_OK;
+                }
+                return ctx_fail(cx, RES_INTERNAL,
+                                "unexpected duplicate key: %s", msg);
+            }
             if (sql_is_conn_error(e)) {
                 sql_drop();
                 if (was_open && !in_tx && attempt == 0 && sql_is_select(text))
                     continue;
-                return sql_down(rq, msg);
+                return sql_down(cx, msg);
             }
             if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)
-                return req_fail(rq, RES_DEP_DOWN, "%s", msg);
-            return req_fail(rq, RES_INTERNAL, "%s", msg);
+                return ctx_fail(cx, RES_DEP_DOWN, "%s", msg);
+            return ctx_fail(cx, RES_INTERNAL, "%s", msg);
         }
         if (affected)
             *affected = mysql_stmt_affected_rows(st);
         if (out)
-            return sql_fetch_all(rq, st, out);
+            return sql_fetch_all(cx, st, out);
         /* a statement with a result set that the caller ignores */
         mysql_stmt_free_result(st);
         return RES_OK;
@@ -407,11 +412,11 @@ sql_run(struct req *rq, struct sql_rows *out, uint64_t *affected,
 }
 
 static unsigned
-sql_collect(struct req *rq, const char *types, va_list ap,
+sql_collect(struct ctx *cx, const char *types, va_list ap,
             struct sql_param **out)
 {
     unsigned n = (unsigned)strlen(types);
-    struct sql_param *p = arena_calloc(rq->arena, (n ? n : 1) * sizeof(*p));
+    struct sql_param *p = arena_calloc(cx->arena, (n ? n : 1) * sizeof(*p));
     for (unsigned k = 0; k < n; k++) {
         p[k].type = types[k];
         switch (types[k]) {
@@ -433,44 +438,54 @@ sql_collect(struct req *rq, const char *types, va_list ap,
 }
 
 res_t
-sql_queryv(struct req *rq, struct sql_rows *out, const char *sql,
+sql_queryv(struct ctx *cx, struct sql_rows *out, const char *sql,
            const struct sql_param *p, unsigned np)
 {
-    res_t rc = sql_run(rq, out, NULL, sql, p, np);
-    if (rc == RES_CONFLICT)
-        return req_fail(rq, RES_INTERNAL, "unexpected duplicate key");
-    return rc;
+    return sql_run(cx, out, NULL, NULL, sql, p, np);
 }
 
 res_t
-sql_query(struct req *rq, struct sql_rows *out, const char *sql,
+sql_query(struct ctx *cx, struct sql_rows *out, const char *sql,
           const char *types, ...)
 {
     va_list ap;
     va_start(ap, types);
     struct sql_param *p;
-    unsigned n = sql_collect(rq, types, ap, &p);
+    unsigned n = sql_collect(cx, types, ap, &p);
     va_end(ap);
-    return sql_queryv(rq, out, sql, p, n);
+    return sql_queryv(cx, out, sql, p, n);
 }
 
 res_t
-sql_execv(struct req *rq, uint64_t *affected, const char *sql,
+sql_execv(struct ctx *cx, uint64_t *affected, const char *sql,
           const struct sql_param *p, unsigned np)
 {
-    return sql_run(rq, NULL, affected, sql, p, np);
+    return sql_run(cx, NULL, affected, NULL, sql, p, np);
 }
 
 res_t
-sql_exec(struct req *rq, uint64_t *affected, const char *sql, const char *types,
+sql_exec(struct ctx *cx, uint64_t *affected, const char *sql, const char *types,
          ...)
 {
     va_list ap;
     va_start(ap, types);
     struct sql_param *p;
-    unsigned n = sql_collect(rq, types, ap, &p);
+    unsigned n = sql_collect(cx, types, ap, &p);
     va_end(ap);
-    return sql_execv(rq, affected, sql, p, n);
+    return sql_execv(cx, affected, sql, p, n);
+}
+
+res_t
+sql_exec_dup(struct ctx *cx, uint64_t *affected, int *dup, const char *sql,
+             const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    struct sql_param *p;
+    unsigned n = sql_collect(cx, types, ap, &p);
+    va_end(ap);
+    *dup = 0;
+    return sql_run(cx, NULL, affected, dup, sql, p, n);
 }
 
 uint64_t
@@ -480,9 +495,9 @@ sql_insert_id(void)
 }
 
 static res_t
-sql_simple(struct req *rq, const char *q)
+sql_simple(struct ctx *cx, const char *q)
 {
-    res_t rc = sql_connect(rq);
+    res_t rc = sql_connect(cx);
     if (rc != RES_OK)
         return rc;
     if (mysql_query(sql_conn, q) != 0) {
@@ -491,32 +506,32 @@ sql_simple(struct req *rq, const char *q)
         snprintf(msg, sizeof(msg), "%s: %s", q, mysql_error(sql_conn));
         if (sql_is_conn_error(e)) {
             sql_drop();
-            return sql_down(rq, msg);
+            return sql_down(cx, msg);
         }
-        return req_fail(rq, RES_INTERNAL, "%s", msg);
+        return ctx_fail(cx, RES_INTERNAL, "%s", msg);
     }
     return RES_OK;
 }
 
 res_t
-sql_begin(struct req *rq)
+sql_begin(struct ctx *cx)
 {
-    res_t rc = sql_simple(rq, "START TRANSACTION");
+    res_t rc = sql_simple(cx, "START TRANSACTION");
     if (rc == RES_OK)
         sql_in_tx = 1;
     return rc;
 }
 
 res_t
-sql_commit(struct req *rq)
+sql_commit(struct ctx *cx)
 {
-    res_t rc = sql_simple(rq, "COMMIT");
+    res_t rc = sql_simple(cx, "COMMIT");
     sql_in_tx = 0;
     return rc;
 }
 
 void
-sql_rollback(struct req *rq)
+sql_rollback(struct ctx *cx)
 {
     if (sql_conn == NULL) {
         sql_in_tx = 0;
@@ -526,16 +541,16 @@ sql_rollback(struct req *rq)
         log_warn("mysql: rollback failed: %s", mysql_error(sql_conn));
         sql_drop();
     }
-    (void)rq;
+    (void)cx;
     sql_in_tx = 0;
 }
 
 char *
-sql_placeholders(struct req *rq, unsigned n)
+sql_placeholders(struct ctx *cx, unsigned n)
 {
     if (n == 0)
         n = 1;
-    char *s = arena_alloc(rq->arena, n * 2);
+    char *s = arena_alloc(cx->arena, n * 2);
     for (unsigned i = 0; i < n; i++) {
         s[2 * i] = '?';
         s[2 * i + 1] = ',';

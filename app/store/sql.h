@@ -15,7 +15,7 @@
 #ifndef HMDP_SQL_H
 #define HMDP_SQL_H
 
-#include "../core/req.h"
+#include "../core/ctx.h"
 
 #include <stdint.h>
 
@@ -31,26 +31,31 @@ struct sql_param {
     const char *s;
 };
 
-res_t sql_query(struct req *rq, struct sql_rows *out, const char *sql,
+res_t sql_query(struct ctx *cx, struct sql_rows *out, const char *sql,
                 const char *types, ...);
-res_t sql_queryv(struct req *rq, struct sql_rows *out, const char *sql,
+res_t sql_queryv(struct ctx *cx, struct sql_rows *out, const char *sql,
                  const struct sql_param *p, unsigned np);
 
-/* INSERT/UPDATE/DELETE. *affected may be NULL. A duplicate-key error
- * returns RES_CONFLICT without calling req_fail (callers decide). */
-res_t sql_exec(struct req *rq, uint64_t *affected, const char *sql,
+/* INSERT/UPDATE/DELETE. *affected may be NULL. A duplicate-key error is
+ * a failure like any other (RES_INTERNAL, described and logged): the
+ * caller did not expect one. */
+res_t sql_exec(struct ctx *cx, uint64_t *affected, const char *sql,
                const char *types, ...);
-res_t sql_execv(struct req *rq, uint64_t *affected, const char *sql,
+res_t sql_execv(struct ctx *cx, uint64_t *affected, const char *sql,
                 const struct sql_param *p, unsigned np);
+/* sql_exec for a statement whose duplicate key the caller expects (an
+ * idempotent insert): *dup = 1 and RES_OK, nothing recorded on cx. */
+res_t sql_exec_dup(struct ctx *cx, uint64_t *affected, int *dup,
+                   const char *sql, const char *types, ...);
 /* AUTO_INCREMENT id of the last INSERT on this connection. */
 uint64_t sql_insert_id(void);
 
-res_t sql_begin(struct req *rq);
-res_t sql_commit(struct req *rq);
-void sql_rollback(struct req *rq);
+res_t sql_begin(struct ctx *cx);
+res_t sql_commit(struct ctx *cx);
+void sql_rollback(struct ctx *cx);
 
 /* "?,?,?" with n placeholders (n >= 1), from the arena. */
-char *sql_placeholders(struct req *rq, unsigned n);
+char *sql_placeholders(struct ctx *cx, unsigned n);
 
 /* Cell accessors; r/c must be in range. */
 static inline const char *

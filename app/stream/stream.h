@@ -9,13 +9,13 @@
  * an error, so an entry is processed at least once. Consumers must
  * therefore be idempotent, keyed by something in the entry.
  *
- * Entries, ids and field strings are arena copies owned by rq.
+ * Entries, ids and field strings are arena copies owned by cx.
  */
 #ifndef HMDP_STREAM_H
 #define HMDP_STREAM_H
 
 #include "../core/arena.h"
-#include "../core/req.h"
+#include "../core/ctx.h"
 
 #include <stddef.h>
 
@@ -30,33 +30,33 @@ struct stream_entry {
 
 /* XADD key MAXLEN ~ maxlen * f1 v1 ...: appends one entry. *id_out (may be
  * NULL) receives the new entry id. RES_DEP_DOWN / RES_INTERNAL described. */
-res_t stream_add(struct req *rq, const char *key, long maxlen, size_t nfields,
+res_t stream_add(struct ctx *cx, const char *key, long maxlen, size_t nfields,
                  const char *const *fields, const char *const *values,
                  const char **id_out);
 
 /* XGROUP CREATE key group start MKSTREAM. A group that already exists
  * (BUSYGROUP) is success. start is "0" (deliver what the stream already
  * holds) or "$" (only new entries). */
-res_t stream_group_ensure(struct req *rq, const char *key, const char *group,
+res_t stream_group_ensure(struct ctx *cx, const char *key, const char *group,
                           const char *start);
 
 /* XREADGROUP GROUP group consumer COUNT count BLOCK block_ms STREAMS key >.
  * *n = 0 when the block timed out. The connection's I/O timeout must be
  * longer than block_ms (see rds_set_io_timeout). A missing group is an
  * error (RES_INTERNAL); call stream_group_ensure again after errors. */
-res_t stream_read(struct req *rq, const char *key, const char *group,
+res_t stream_read(struct ctx *cx, const char *key, const char *group,
                   const char *consumer, long count, long block_ms,
                   struct stream_entry **out, size_t *n);
 
 /* XREADGROUP GROUP group consumer COUNT count STREAMS key 0: this
  * consumer's delivered but unacknowledged entries, oldest first. */
-res_t stream_read_pending(struct req *rq, const char *key, const char *group,
+res_t stream_read_pending(struct ctx *cx, const char *key, const char *group,
                           const char *consumer, long count,
                           struct stream_entry **out, size_t *n);
 
 /* XACK key group id...: *acked (may be NULL) gets the number acknowledged.
  * n = 0 is a no-op. */
-res_t stream_ack(struct req *rq, const char *key, const char *group,
+res_t stream_ack(struct ctx *cx, const char *key, const char *group,
                  const char *const *ids, size_t n, long long *acked);
 
 /* ---- pure decoding (stream_parse.c), unit-tested ---- */

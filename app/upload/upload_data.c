@@ -139,7 +139,7 @@ res_t
 upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
              const char *ext, const char **path)
 {
-    const char *name = rand_hex(rq->arena, 16);
+    const char *name = rand_hex(rq->cx.arena, 16);
     unsigned d1, d2;
     upload_bucket(name, &d1, &d2);
     int dfd = upload_dir_open(d1, d2, 1);
@@ -147,8 +147,8 @@ upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
         return req_fail(rq, RES_INTERNAL, "upload dir %s/blogs/%u/%u: %s",
                         g_cfg.upload_dir, d1, d2, strerror(errno));
     /* a dot file without an image extension: nginx never serves it */
-    const char *tmp = arena_printf(rq->arena, ".tmp-%s", name);
-    const char *fin = arena_printf(rq->arena, "%s.%s", name, ext);
+    const char *tmp = arena_printf(rq->cx.arena, ".tmp-%s", name);
+    const char *fin = arena_printf(rq->cx.arena, "%s.%s", name, ext);
     int fd = openat(dfd, tmp,
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -171,11 +171,12 @@ upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
         close(dfd);
         return req_fail(rq, RES_INTERNAL, "upload write: %s", strerror(e));
     }
-    const char *p = arena_printf(rq->arena, "/blogs/%u/%u/%s", d1, d2, fin);
+    const char *p = arena_printf(rq->cx.arena, "/blogs/%u/%u/%s", d1, d2, fin);
     char uid[24];
     snprintf(uid, sizeof(uid), "%lld", (long long)owner);
-    res_t rc = rds_cmd(rq, NULL, "SET %s %s EX %d",
-                       key_upload_owner(rq->arena, p), uid, TTL_UPLOAD_OWNER);
+    res_t rc =
+        rds_cmd(&rq->cx, NULL, "SET %s %s EX %d",
+                key_upload_owner(rq->cx.arena, p), uid, TTL_UPLOAD_OWNER);
     if (rc != RES_OK) {
         /* nobody could delete a file without an owner record */
         unlinkat(dfd, fin, 0);
@@ -190,13 +191,13 @@ upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
 res_t
 upload_remove(struct req *rq, int64_t uid, const char *path)
 {
-    const char *k = key_upload_owner(rq->arena, path);
+    const char *k = key_upload_owner(rq->cx.arena, path);
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "GET %s", k);
+    res_t rc = rds_cmd(&rq->cx, &r, "GET %s", k);
     if (rc != RES_OK)
         return rc;
     int64_t who;
-    const char *v = rds_str(rq, r);
+    const char *v = rds_str(&rq->cx, r);
     if (v == NULL || parse_i64(v, &who) < 0 || who != uid)
         return req_fail(rq, RES_FORBIDDEN, "无权删除该文件");
     int u = upload_unlink(path);
@@ -205,7 +206,7 @@ upload_remove(struct req *rq, int64_t uid, const char *path)
     if (u < 0)
         return req_fail(rq, RES_INTERNAL, "unlink %s: %s", path,
                         strerror(errno));
-    return rds_cmd(rq, NULL, "DEL %s", k);
+    return rds_cmd(&rq->cx, NULL, "DEL %s", k);
 }
 
 /* ---------------- blog images ---------------- */
@@ -218,16 +219,16 @@ upload_names_of(struct req *rq, const char *images, const char ***out)
     size_t cnt = 1;
     for (const char *p = images; *p; p++)
         cnt += *p == ',';
-    const char **v = arena_alloc(rq->arena, cnt * sizeof(*v));
+    const char **v = arena_alloc(rq->cx.arena, cnt * sizeof(*v));
     unsigned n = 0;
     const char *p = images;
     while (*p) {
         const char *c = strchr(p, ',');
         size_t l = c ? (size_t)(c - p) : strlen(p);
-        char *one = arena_strndup(rq->arena, p, l);
+        char *one = arena_strndup(rq->cx.arena, p, l);
         char canon[96];
         if (upload_name_check(one, canon, sizeof(canon)) == 0)
-            v[n++] = arena_strdup(rq->arena, canon);
+            v[n++] = arena_strdup(rq->cx.arena, canon);
         if (c == NULL)
             break;
         p = c + 1;
@@ -253,11 +254,12 @@ upload_claim(struct req *rq, int64_t owner, const char *images)
     unsigned n = upload_names_of(rq, images, &names);
     if (n == 0)
         return RES_OK;
-    const char **keys = arena_alloc(rq->arena, n * sizeof(*keys));
+    const char **keys = arena_alloc(rq->cx.arena, n * sizeof(*keys));
     for (unsigned i = 0; i < n; i++)
-        keys[i] = key_upload_owner(rq->arena, names[i]);
-    const char *args[1] = {arena_printf(rq->arena, "%lld", (long long)owner)};
-    return rds_eval(rq, &upload_lua_claim, NULL, (int)n, keys, 1, args);
+        keys[i] = key_upload_owner(rq->cx.arena, names[i]);
+    const char *args[1] = {
+        arena_printf(rq->cx.arena, "%lld", (long long)owner)};
+    return rds_eval(&rq->cx, &upload_lua_claim, NULL, (int)n, keys, 1, args);
 }
 
 res_t
@@ -269,18 +271,17 @@ upload_release(struct req *rq, int64_t owner, const char *images)
         return RES_OK;
     res_t rc;
     for (unsigned i = 0; i < n; i++)
-        if ((rc = rds_append(rq, "GET %s",
-                             key_upload_owner(rq->arena, names[i]))) != RES_OK)
+        if ((rc = rds_append(&rq->cx, "GET %s",
+                             key_upload_owner(rq->cx.arena, names[i]))) !=
+            RES_OK)
             return rc;
-    int *mine = arena_calloc(rq->arena, n * sizeof(*mine));
+    int *mine = arena_calloc(rq->cx.arena, n * sizeof(*mine));
     for (unsigned i = 0; i < n; i++) {
         redisReply *r;
-        if ((rc = rds_reply(rq, &r)) != RES_OK)
-            return rc == RES_INTERNAL
-                       ? req_fail(rq, rc, "upload owner lookup failed")
-                       : rc;
+        if ((rc = rds_reply(&rq->cx, &r)) != RES_OK)
+            return rc;
         int64_t who;
-        const char *v = rds_str(rq, r);
+        const char *v = rds_str(&rq->cx, r);
         mine[i] = v && parse_i64(v, &who) == 0 && who == owner;
     }
     for (unsigned i = 0; i < n; i++) {
@@ -292,8 +293,8 @@ upload_release(struct req *rq, int64_t owner, const char *images)
             log_warn("upload: cannot delete %s: %s", names[i], strerror(errno));
             continue;
         }
-        if ((rc = rds_cmd(rq, NULL, "DEL %s",
-                          key_upload_owner(rq->arena, names[i]))) != RES_OK)
+        if ((rc = rds_cmd(&rq->cx, NULL, "DEL %s",
+                          key_upload_owner(rq->cx.arena, names[i]))) != RES_OK)
             return rc;
     }
     return RES_OK;

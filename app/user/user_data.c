@@ -62,7 +62,7 @@ user_code_store(struct req *rq, const char *phone, const char *code,
 {
     char ymd[16];
     date_ymd(time(NULL), ymd);
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     const char *keys[4] = {
         key_login_code_gap(a, phone), key_login_code_day(a, phone, ymd),
         key_login_code(a, phone), key_login_code_fail(a, phone)};
@@ -71,7 +71,7 @@ user_code_store(struct req *rq, const char *phone, const char *code,
                            arena_printf(a, "%d", MAX_CODES_PER_DAY),
                            arena_printf(a, "%d", TTL_CODE_DAY)};
     redisReply *r;
-    res_t rc = rds_eval(rq, &user_lua_send, &r, 4, keys, 5, args);
+    res_t rc = rds_eval(&rq->cx, &user_lua_send, &r, 4, keys, 5, args);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
@@ -85,13 +85,13 @@ res_t
 user_code_check(struct req *rq, const char *phone, const char *code,
                 int *result)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     const char *keys[2] = {key_login_code(a, phone),
                            key_login_code_fail(a, phone)};
     const char *args[3] = {code, arena_printf(a, "%d", MAX_CODE_ATTEMPTS),
                            arena_printf(a, "%d", TTL_LOGIN_CODE)};
     redisReply *r;
-    res_t rc = rds_eval(rq, &user_lua_check, &r, 2, keys, 3, args);
+    res_t rc = rds_eval(&rq->cx, &user_lua_check, &r, 2, keys, 3, args);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_INTEGER)
@@ -104,7 +104,8 @@ res_t
 user_pw_failures(struct req *rq, const char *phone, long *n)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "GET %s", key_login_pw_fail(rq->arena, phone));
+    res_t rc =
+        rds_cmd(&rq->cx, &r, "GET %s", key_login_pw_fail(rq->cx.arena, phone));
     if (rc != RES_OK)
         return rc;
     *n = (long)rds_int(r);
@@ -114,9 +115,9 @@ user_pw_failures(struct req *rq, const char *phone, long *n)
 void
 user_pw_failed(struct req *rq, const char *phone)
 {
-    const char *k = key_login_pw_fail(rq->arena, phone);
-    rds_fire(rq, "INCR %s", k);
-    rds_fire(rq, "EXPIRE %s %d", k, TTL_PW_FAIL);
+    const char *k = key_login_pw_fail(rq->cx.arena, phone);
+    rds_fire(&rq->cx, "INCR %s", k);
+    rds_fire(&rq->cx, "EXPIRE %s %d", k, TTL_PW_FAIL);
 }
 
 /* ---------------- tb_user ---------------- */
@@ -136,7 +137,7 @@ user_find_by_phone(struct req *rq, const char *phone, struct user_row *u,
                    int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
+    res_t rc = sql_query(&rq->cx, &t,
                          "SELECT id, phone, password, nick_name, icon FROM "
                          "tb_user WHERE phone = ?",
                          "s", phone);
@@ -153,13 +154,14 @@ user_create(struct req *rq, const char *phone, struct user_row *u)
 {
     char nick[16] = "user_";
     rand_chars(nick + 5, 10, "abcdefghijklmnopqrstuvwxyz0123456789");
-    res_t rc = sql_exec(rq, NULL,
-                        "INSERT INTO tb_user (phone, password, nick_name, "
-                        "icon) VALUES (?, '', ?, '')",
-                        "ss", phone, nick);
-    if (rc != RES_OK && rc != RES_CONFLICT)
+    int dup;
+    res_t rc = sql_exec_dup(&rq->cx, NULL, &dup,
+                            "INSERT INTO tb_user (phone, password, nick_name, "
+                            "icon) VALUES (?, '', ?, '')",
+                            "ss", phone, nick);
+    if (rc != RES_OK)
         return rc;
-    /* RES_CONFLICT: a concurrent login created the same phone first */
+    /* dup: a concurrent login created the same phone first */
     int found = 0;
     if ((rc = user_find_by_phone(rq, phone, u, &found)) != RES_OK)
         return rc;
@@ -172,8 +174,9 @@ user_create(struct req *rq, const char *phone, struct user_row *u)
 res_t
 user_set_password(struct req *rq, int64_t uid, const char *hash)
 {
-    return sql_exec(rq, NULL, "UPDATE tb_user SET password = ? WHERE id = ?",
-                    "sl", hash, uid);
+    return sql_exec(&rq->cx, NULL,
+                    "UPDATE tb_user SET password = ? WHERE id = ?", "sl", hash,
+                    uid);
 }
 
 /* ---------------- sessions ---------------- */
@@ -181,21 +184,21 @@ user_set_password(struct req *rq, int64_t uid, const char *hash)
 res_t
 user_session_open(struct req *rq, const struct user_row *u, const char **token)
 {
-    const char *t = rand_hex(rq->arena, 16);
-    const char *k = key_login_token(rq->arena, t);
+    const char *t = rand_hex(rq->cx.arena, 16);
+    const char *k = key_login_token(rq->cx.arena, t);
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)u->id);
     res_t rc;
-    if ((rc = rds_append(rq, "HSET %s id %s nickName %s icon %s", k, id,
+    if ((rc = rds_append(&rq->cx, "HSET %s id %s nickName %s icon %s", k, id,
                          u->nick_name ? u->nick_name : "",
                          u->icon ? u->icon : "")) != RES_OK ||
-        (rc = rds_append(rq, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN)) != RES_OK)
+        (rc = rds_append(&rq->cx, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN)) !=
+            RES_OK)
         return rc;
     redisReply *r1, *r2;
-    if ((rc = rds_reply(rq, &r1)) != RES_OK ||
-        (rc = rds_reply(rq, &r2)) != RES_OK)
-        return rc == RES_INTERNAL ? req_fail(rq, rc, "session store failed")
-                                  : rc;
+    if ((rc = rds_reply(&rq->cx, &r1)) != RES_OK ||
+        (rc = rds_reply(&rq->cx, &r2)) != RES_OK)
+        return rc;
     *token = t;
     return RES_OK;
 }
@@ -203,7 +206,8 @@ user_session_open(struct req *rq, const struct user_row *u, const char **token)
 res_t
 user_session_close(struct req *rq, const char *token)
 {
-    return rds_cmd(rq, NULL, "DEL %s", key_login_token(rq->arena, token));
+    return rds_cmd(&rq->cx, NULL, "DEL %s",
+                   key_login_token(rq->cx.arena, token));
 }
 
 /* UV: each worker remembers the visitors it has already counted today, so
@@ -245,10 +249,10 @@ user_count_visit(struct req *rq, const char *visitor)
     }
     uv_seen[i] = h;
     uv_nseen++;
-    const char *k = key_uv(rq->arena, ymd);
-    rds_fire(rq, "PFADD %s %s", k, visitor);
+    const char *k = key_uv(rq->cx.arena, ymd);
+    rds_fire(&rq->cx, "PFADD %s %s", k, visitor);
     if (new_day || uv_nseen == 1)
-        rds_fire(rq, "EXPIRE %s %d NX", k, TTL_UV);
+        rds_fire(&rq->cx, "EXPIRE %s %d NX", k, TTL_UV);
 }
 
 res_t
@@ -257,7 +261,7 @@ user_auth_send(struct req *rq, const char **key)
     *key = NULL;
     if (rq->token == NULL || !user_token_shape_ok(rq->token))
         return RES_OK;
-    const char *k = key_login_token(rq->arena, rq->token);
+    const char *k = key_login_token(rq->cx.arena, rq->token);
     size_t kn = strlen(k);
     /* the sliding refresh rides in the same round trip as the lookup;
      * EXPIRE of a missing key is a no-op. Every authenticated request
@@ -267,8 +271,8 @@ user_auth_send(struct req *rq, const char **key)
     const size_t expire_len[3] = {6, kn, sizeof(USER_TOKEN_TTL) - 1};
     const char *hgetall[2] = {"HGETALL", k};
     const size_t hgetall_len[2] = {7, kn};
-    rds_firev(rq, 3, expire, expire_len);
-    res_t rc = rds_appendv(rq, 2, hgetall, hgetall_len);
+    rds_firev(&rq->cx, 3, expire, expire_len);
+    res_t rc = rds_appendv(&rq->cx, 2, hgetall, hgetall_len);
     if (rc == RES_OK)
         *key = k;
     return rc;
@@ -282,16 +286,14 @@ user_auth_recv(struct req *rq, const char *key)
         return RES_OK;
     }
     redisReply *r;
-    res_t rc = rds_reply(rq, &r);
-    if (rc == RES_INTERNAL)
-        return req_fail(rq, rc, "session lookup failed");
+    res_t rc = rds_reply(&rq->cx, &r);
     if (rc != RES_OK)
         return rc;
     const char *id = NULL, *nick = "", *icon = "";
     if (r->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < r->elements; i += 2) {
             const char *f = r->element[i]->str;
-            const char *v = rds_str(rq, r->element[i + 1]);
+            const char *v = rds_str(&rq->cx, r->element[i + 1]);
             if (f == NULL || v == NULL)
                 continue;
             if (strcmp(f, "id") == 0)
@@ -332,7 +334,7 @@ res_t
 user_dto_get(struct req *rq, int64_t id, struct user_dto *u, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
+    res_t rc = sql_query(&rq->cx, &t,
                          "SELECT id, nick_name, icon FROM tb_user WHERE id = ?",
                          "l", id);
     if (rc != RES_OK)
@@ -350,7 +352,8 @@ res_t
 user_exists(struct req *rq, int64_t id, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t, "SELECT 1 FROM tb_user WHERE id = ?", "l", id);
+    res_t rc =
+        sql_query(&rq->cx, &t, "SELECT 1 FROM tb_user WHERE id = ?", "l", id);
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
@@ -361,20 +364,21 @@ res_t
 user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
                struct user_dto **out)
 {
-    struct user_dto *u = arena_calloc(rq->arena, (n ? n : 1) * sizeof(*u));
+    struct user_dto *u = arena_calloc(rq->cx.arena, (n ? n : 1) * sizeof(*u));
     *out = u;
     if (n == 0)
         return RES_OK;
-    struct sql_param *p = arena_calloc(rq->arena, n * sizeof(*p));
+    struct sql_param *p = arena_calloc(rq->cx.arena, n * sizeof(*p));
     for (unsigned i = 0; i < n; i++) {
         p[i].type = 'l';
         p[i].i = ids[i];
     }
-    char *sql = arena_printf(
-        rq->arena, "SELECT id, nick_name, icon FROM tb_user WHERE id IN (%s)",
-        sql_placeholders(rq, n));
+    char *sql =
+        arena_printf(rq->cx.arena,
+                     "SELECT id, nick_name, icon FROM tb_user WHERE id IN (%s)",
+                     sql_placeholders(&rq->cx, n));
     struct sql_rows t;
-    res_t rc = sql_queryv(rq, &t, sql, p, n);
+    res_t rc = sql_queryv(&rq->cx, &t, sql, p, n);
     if (rc != RES_OK)
         return rc;
     for (unsigned r = 0; r < t.nrows; r++) {
@@ -403,7 +407,7 @@ res_t
 user_info_get(struct req *rq, int64_t id, struct json_object **out)
 {
     struct sql_rows t;
-    res_t rc = sql_query(rq, &t,
+    res_t rc = sql_query(&rq->cx, &t,
                          "SELECT user_id, city, introduce, fans, followee, "
                          "gender, DATE_FORMAT(birthday, '%Y-%m-%d'), "
                          "credits, level FROM tb_user_info WHERE user_id = ?",
@@ -438,8 +442,8 @@ user_sign_today(struct req *rq, int64_t uid)
     time_t now = time(NULL);
     char ym[8];
     date_ym(now, ym);
-    return rds_cmd(rq, NULL, "SETBIT %s %d 1", key_sign(rq->arena, uid, ym),
-                   date_mday(now) - 1);
+    return rds_cmd(&rq->cx, NULL, "SETBIT %s %d 1",
+                   key_sign(rq->cx.arena, uid, ym), date_mday(now) - 1);
 }
 
 res_t
@@ -449,8 +453,8 @@ user_sign_bits(struct req *rq, int64_t uid, uint64_t *bits)
     char ym[8];
     date_ym(now, ym);
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "BITFIELD %s GET u%d 0",
-                       key_sign(rq->arena, uid, ym), date_mday(now));
+    res_t rc = rds_cmd(&rq->cx, &r, "BITFIELD %s GET u%d 0",
+                       key_sign(rq->cx.arena, uid, ym), date_mday(now));
     if (rc != RES_OK)
         return rc;
     *bits = 0;
@@ -464,7 +468,8 @@ res_t
 user_uv_count(struct req *rq, const char *yyyymmdd, long long *n)
 {
     redisReply *r;
-    res_t rc = rds_cmd(rq, &r, "PFCOUNT %s", key_uv(rq->arena, yyyymmdd));
+    res_t rc =
+        rds_cmd(&rq->cx, &r, "PFCOUNT %s", key_uv(rq->cx.arena, yyyymmdd));
     if (rc != RES_OK)
         return rc;
     *n = rds_int(r);

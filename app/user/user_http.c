@@ -41,8 +41,8 @@ user_deliver_code(struct req *rq, const char *phone, const char *code)
                      phone);
         return RES_OK;
     }
-    char *argv[] = {g_cfg.sms_hook, arena_strdup(rq->arena, phone),
-                    arena_strdup(rq->arena, code), NULL};
+    char *argv[] = {g_cfg.sms_hook, arena_strdup(rq->cx.arena, phone),
+                    arena_strdup(rq->cx.arena, code), NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
@@ -69,7 +69,7 @@ user_http_code(struct req *rq)
             0) {
         struct qs_pair *p;
         size_t n;
-        if (qs_parse(rq->arena, rq->body, &p, &n) == 0)
+        if (qs_parse(rq->cx.arena, rq->body, &p, &n) == 0)
             for (size_t i = 0; i < n; i++)
                 if (strcmp(p[i].key, "phone") == 0)
                     phone = p[i].val;

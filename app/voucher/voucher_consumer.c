@@ -28,6 +28,7 @@
 #include "../core/cfg.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../store/job.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
@@ -61,24 +62,13 @@ vc_sleep_ms(int ms)
     }
 }
 
-static void
-vc_req_reset(struct req *rq, struct arena *a)
-{
-    arena_reset(a);
-    memset(rq, 0, sizeof(*rq));
-    rq->arena = a;
-    rq->method_str = "CONSUMER";
-    rq->path = KEY_STREAM_ORDERS;
-    rq->request_id = "voucher-consumer";
-}
-
 /* Persists and acknowledges one batch. Entries that cannot be decoded
  * (or were trimmed while pending) are acknowledged and dropped. */
 static res_t
-vc_handle(struct req *rq, const struct stream_entry *e, size_t n)
+vc_handle(struct ctx *cx, const struct stream_entry *e, size_t n)
 {
-    struct voucher_order *o = arena_alloc(rq->arena, n * sizeof(*o));
-    const char **ids = arena_alloc(rq->arena, n * sizeof(*ids));
+    struct voucher_order *o = arena_alloc(cx->arena, n * sizeof(*o));
+    const char **ids = arena_alloc(cx->arena, n * sizeof(*ids));
     size_t no = 0;
     for (size_t i = 0; i < n; i++) {
         ids[i] = e[i].id;
@@ -91,26 +81,26 @@ vc_handle(struct req *rq, const struct stream_entry *e, size_t n)
     }
     int dup = 0;
     res_t rc = RES_OK;
-    if (no > 0 && (rc = voucher_orders_persist(rq, o, no, &dup)) != RES_OK)
+    if (no > 0 && (rc = voucher_orders_persist(cx, o, no, &dup)) != RES_OK)
         return rc;
     if (dup) {
         /* some order is already in MySQL (a replay after a crash) */
         for (size_t i = 0; i < no; i++) {
             int d1;
-            if ((rc = voucher_orders_persist(rq, &o[i], 1, &d1)) != RES_OK)
+            if ((rc = voucher_orders_persist(cx, &o[i], 1, &d1)) != RES_OK)
                 return rc;
             if (d1)
                 log_info("order %lld already persisted", (long long)o[i].id);
         }
     }
     long long acked;
-    return stream_ack(rq, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, ids, n, &acked);
+    return stream_ack(cx, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, ids, n, &acked);
 }
 
 static res_t
-vc_ensure_group(struct req *rq)
+vc_ensure_group(struct ctx *cx)
 {
-    return stream_group_ensure(rq, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, "0");
+    return stream_group_ensure(cx, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, "0");
 }
 
 int
@@ -138,39 +128,37 @@ main(void)
     rds_set_io_timeout(VC_IO_TIMEOUT_MS);
 
     struct arena *a = arena_new();
-    struct req rq;
+    struct ctx cx;
     int pending = 1, need_group = 1, backoff = 0;
     unsigned long persisted = 0;
     log_info("voucher consumer %s started on %s/%s", VOUCHER_CONSUMER,
              KEY_STREAM_ORDERS, KEY_ORDERS_GROUP);
 
     while (!vc_stop) {
-        vc_req_reset(&rq, a);
-        rds_request_begin();
-        sql_request_begin();
+        job_begin(&cx, a, "voucher-consumer", pending ? "pending" : "read",
+                  KEY_STREAM_ORDERS);
         res_t rc = RES_OK;
         struct stream_entry *e = NULL;
         size_t n = 0;
 
-        if (need_group && (rc = vc_ensure_group(&rq)) == RES_OK)
+        if (need_group && (rc = vc_ensure_group(&cx)) == RES_OK)
             need_group = 0;
         if (rc == RES_OK) {
             if (pending)
-                rc = stream_read_pending(&rq, KEY_STREAM_ORDERS,
+                rc = stream_read_pending(&cx, KEY_STREAM_ORDERS,
                                          KEY_ORDERS_GROUP, VOUCHER_CONSUMER,
                                          VC_BATCH, &e, &n);
             else
-                rc = stream_read(&rq, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP,
+                rc = stream_read(&cx, KEY_STREAM_ORDERS, KEY_ORDERS_GROUP,
                                  VOUCHER_CONSUMER, VC_BATCH, VC_BLOCK_MS, &e,
                                  &n);
         }
         if (rc == RES_OK && n > 0)
-            rc = vc_handle(&rq, e, n);
-        sql_request_end();
-        rds_request_end(&rq);
+            rc = vc_handle(&cx, e, n);
+        job_end(&cx);
 
         if (rc != RES_OK) {
-            /* logged by req_fail; replay our pending entries once the
+            /* logged by ctx_fail; replay our pending entries once the
              * stores answer again */
             pending = 1;
             need_group = 1;
@@ -190,8 +178,7 @@ main(void)
     }
 
     log_info("voucher consumer stopping (%lu entries handled)", persisted);
-    vc_req_reset(&rq, a);
-    arena_free(a);
+    arena_free(a); /* runs the last job's cleanups */
     rds_close();
     sql_close();
     cfg_free();

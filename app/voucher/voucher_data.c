@@ -63,14 +63,12 @@ voucher_insert(struct req *rq, const struct voucher_in *in, int type,
                int64_t *id)
 {
     res_t rc =
-        sql_exec(rq, NULL,
+        sql_exec(&rq->cx, NULL,
                  "INSERT INTO tb_voucher (shop_id, title, sub_title, "
                  "rules, pay_value, actual_value, type, status) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                  "lssslll", in->shop_id, in->title, in->sub_title, in->rules,
                  in->pay_value, in->actual_value, (int64_t)type);
-    if (rc == RES_CONFLICT)
-        return req_fail(rq, RES_INTERNAL, "voucher insert: duplicate key");
     if (rc != RES_OK)
         return rc;
     *id = (int64_t)sql_insert_id();
@@ -86,53 +84,48 @@ voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id)
 res_t
 voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     char b[24], e[24];
     date_sql(in->begin, b);
     date_sql(in->end, e);
-    res_t rc = sql_begin(rq);
+    res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
         return rc;
     if ((rc = voucher_insert(rq, in, 1, id)) != RES_OK)
         goto rollback;
-    rc = sql_exec(rq, NULL,
+    rc = sql_exec(&rq->cx, NULL,
                   "INSERT INTO tb_seckill_voucher (voucher_id, stock, "
                   "begin_time, end_time) VALUES (?, ?, ?, ?)",
                   "llss", *id, in->stock, b, e);
-    if (rc != RES_OK) {
-        if (rc == RES_CONFLICT)
-            rc = req_fail(rq, RES_INTERNAL, "seckill row exists");
+    if (rc != RES_OK)
         goto rollback;
-    }
 
     /* Redis inside the transaction: if it cannot take the stock, the
      * voucher is not created. The window hash goes first, so whoever sees
      * the stock key also sees the window. */
     const char *sk = key_seckill_stock(a, *id),
                *hk = key_seckill_voucher(a, *id);
-    if ((rc = rds_append(rq, "HSET %s begin %lld end %lld", hk,
+    if ((rc = rds_append(&rq->cx, "HSET %s begin %lld end %lld", hk,
                          (long long)in->begin, (long long)in->end)) != RES_OK ||
-        (rc = rds_append(rq, "SET %s %lld", sk, (long long)in->stock)) !=
+        (rc = rds_append(&rq->cx, "SET %s %lld", sk, (long long)in->stock)) !=
             RES_OK)
         goto rollback;
     redisReply *r1, *r2;
-    res_t x1 = rds_reply(rq, &r1), x2 = RES_OK;
+    res_t x1 = rds_reply(&rq->cx, &r1), x2 = RES_OK;
     if (x1 != RES_DEP_DOWN)
-        x2 = rds_reply(rq, &r2);
+        x2 = rds_reply(&rq->cx, &r2);
     if (x1 != RES_OK || x2 != RES_OK) {
-        rc = (x1 == RES_DEP_DOWN || x2 == RES_DEP_DOWN)
-                 ? RES_DEP_DOWN
-                 : req_fail(rq, RES_INTERNAL, "seckill preload failed");
+        rc = x1 != RES_OK ? x1 : x2; /* described by rds_reply */
         goto rollback;
     }
-    if ((rc = sql_commit(rq)) != RES_OK) {
-        rds_fire(rq, "DEL %s %s", sk, hk);
+    if ((rc = sql_commit(&rq->cx)) != RES_OK) {
+        rds_fire(&rq->cx, "DEL %s %s", sk, hk);
         return rc;
     }
     return RES_OK;
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(&rq->cx);
     return rc;
 }
 
@@ -141,7 +134,7 @@ voucher_list(struct req *rq, int64_t shop_id, struct json_object **out)
 {
     struct sql_rows t;
     res_t rc = sql_query(
-        rq, &t,
+        &rq->cx, &t,
         "SELECT v.id, v.shop_id, v.title, v.sub_title, v.rules, v.pay_value, "
         "v.actual_value, v.type, sv.stock, sv.begin_time, sv.end_time "
         "FROM tb_voucher v LEFT JOIN tb_seckill_voucher sv "
@@ -157,12 +150,13 @@ voucher_list(struct req *rq, int64_t shop_id, struct json_object **out)
         nsk += sql_str(&t, i, 8) != NULL;
     redisReply *live = NULL;
     if (nsk > 0) {
-        const char **argv = arena_alloc(rq->arena, (nsk + 1) * sizeof(*argv));
+        const char **argv =
+            arena_alloc(rq->cx.arena, (nsk + 1) * sizeof(*argv));
         argv[0] = "MGET";
         for (unsigned i = 0, k = 1; i < t.nrows; i++)
             if (sql_str(&t, i, 8))
-                argv[k++] = key_seckill_stock(rq->arena, sql_i64(&t, i, 0));
-        if ((rc = rds_cmdv(rq, &live, (int)nsk + 1, argv, NULL)) != RES_OK)
+                argv[k++] = key_seckill_stock(rq->cx.arena, sql_i64(&t, i, 0));
+        if ((rc = rds_cmdv(&rq->cx, &live, (int)nsk + 1, argv, NULL)) != RES_OK)
             return rc;
         if (live->type != REDIS_REPLY_ARRAY || live->elements != nsk)
             live = NULL;
@@ -199,7 +193,7 @@ res_t
 voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
                 int64_t *order_id)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = rq->cx.arena;
     time_t now = time(NULL);
     char ymd[16];
     date_ymd(now, ymd);
@@ -215,7 +209,7 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
         arena_printf(a, "%d", TTL_ICR),
         arena_printf(a, "%lld", (long long)VOUCHER_ID_EPOCH)};
     redisReply *r;
-    res_t rc = rds_eval(rq, &voucher_lua_seckill, &r, 5, keys, 6, args);
+    res_t rc = rds_eval(&rq->cx, &voucher_lua_seckill, &r, 5, keys, 6, args);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
@@ -236,16 +230,16 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
 }
 
 res_t
-voucher_orders_persist(struct req *rq, const struct voucher_order *o, size_t n,
+voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
                        int *dup)
 {
     *dup = 0;
-    res_t rc = sql_begin(rq);
+    res_t rc = sql_begin(cx);
     if (rc != RES_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
         uint64_t hit = 0;
-        rc = sql_exec(rq, &hit,
+        rc = sql_exec(cx, &hit,
                       "UPDATE tb_seckill_voucher SET stock = stock - 1 "
                       "WHERE voucher_id = ? AND stock > 0",
                       "l", o[i].voucher_id);
@@ -260,21 +254,20 @@ voucher_orders_persist(struct req *rq, const struct voucher_order *o, size_t n,
                      (long long)o[i].voucher_id);
             continue;
         }
-        rc = sql_exec(rq, NULL,
-                      "INSERT INTO tb_voucher_order (id, user_id, voucher_id) "
-                      "VALUES (?, ?, ?)",
-                      "lll", o[i].id, o[i].user_id, o[i].voucher_id);
-        if (rc == RES_CONFLICT) {
-            *dup = 1;
-            sql_rollback(rq);
+        rc = sql_exec_dup(cx, NULL, dup,
+                          "INSERT INTO tb_voucher_order (id, user_id, "
+                          "voucher_id) VALUES (?, ?, ?)",
+                          "lll", o[i].id, o[i].user_id, o[i].voucher_id);
+        if (rc == RES_OK && *dup) {
+            sql_rollback(cx);
             return RES_OK;
         }
         if (rc != RES_OK)
             goto rollback;
     }
-    return sql_commit(rq);
+    return sql_commit(cx);
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(cx);
     return rc;
 }

@@ -73,7 +73,7 @@ res_t voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id,
  * row is skipped (logged). A duplicate key rolls the whole transaction
  * back and sets *dup (the caller retries one by one; for n = 1 a
  * duplicate means "already persisted"). */
-res_t voucher_orders_persist(struct req *rq, const struct voucher_order *o,
+res_t voucher_orders_persist(struct ctx *cx, const struct voucher_order *o,
                              size_t n, int *dup);
 
 #endif

@@ -40,7 +40,7 @@ bench_req(struct req *rq, struct arena *a)
 {
     arena_reset(a);
     memset(rq, 0, sizeof(*rq));
-    rq->arena = a;
+    rq->cx.arena = a;
 }
 
 static int
@@ -49,7 +49,7 @@ bench_ok(struct req *rq, res_t rc, const char *what)
     if (rc == RES_OK)
         return 1;
     fprintf(stderr, "%s failed: rc %d: %s\n", what, (int)rc,
-            rq->errmsg ? rq->errmsg : "");
+            rq->cx.errmsg ? rq->cx.errmsg : "");
     return 0;
 }
 
@@ -61,13 +61,13 @@ bench_verify(struct req *rq, long n, int64_t blog, int64_t score)
     for (long from = 1; from <= n; from += 1000) {
         long to = from + 999 < n ? from + 999 : n;
         for (long i = from; i <= to; i++)
-            if (rds_append(rq, "ZSCORE %s %lld",
-                           key_feed(rq->arena, FAKE_BASE + i),
+            if (rds_append(&rq->cx, "ZSCORE %s %lld",
+                           key_feed(rq->cx.arena, FAKE_BASE + i),
                            (long long)blog) != RES_OK)
                 return -1;
         for (long i = from; i <= to; i++) {
             redisReply *r;
-            if (rds_reply(rq, &r) != RES_OK)
+            if (rds_reply(&rq->cx, &r) != RES_OK)
                 return -1;
             if (r->type == REDIS_REPLY_STRING &&
                 strtoll(r->str, NULL, 10) == score)
@@ -84,10 +84,11 @@ bench_unlink(struct req *rq, long n)
     for (long from = 1; from <= n; from += 1000) {
         long to = from + 999 < n ? from + 999 : n;
         for (long i = from; i <= to; i++)
-            rds_append(rq, "UNLINK %s", key_feed(rq->arena, FAKE_BASE + i));
+            rds_append(&rq->cx, "UNLINK %s",
+                       key_feed(rq->cx.arena, FAKE_BASE + i));
         for (long i = from; i <= to; i++) {
             redisReply *r;
-            if (rds_reply(rq, &r) == RES_DEP_DOWN)
+            if (rds_reply(&rq->cx, &r) == RES_DEP_DOWN)
                 return;
         }
     }
@@ -108,7 +109,7 @@ main(int argc, char **argv)
     char phone[16];
     snprintf(phone, sizeof(phone), "199%08ld", (long)(time(NULL) % 100000000));
     if (!bench_ok(&rq,
-                  sql_exec(&rq, NULL,
+                  sql_exec(&rq.cx, NULL,
                            "INSERT INTO tb_user (phone, nick_name) VALUES "
                            "(?, 'fanout bench')",
                            "s", phone),
@@ -117,7 +118,7 @@ main(int argc, char **argv)
     int64_t author = (int64_t)sql_insert_id();
     double t0 = bench_now();
     if (!bench_ok(&rq,
-                  sql_exec(&rq, NULL,
+                  sql_exec(&rq.cx, NULL,
                            "INSERT INTO tb_follow (user_id, follow_user_id) "
                            "SELECT ? + seq, ? FROM seq_1_to_10000000 WHERE "
                            "seq <= ?",
@@ -126,7 +127,7 @@ main(int argc, char **argv)
         return 1;
     double t_rows = bench_now() - t0;
     if (!bench_ok(&rq,
-                  sql_exec(&rq, NULL,
+                  sql_exec(&rq.cx, NULL,
                            "INSERT INTO tb_blog (shop_id, user_id, title, "
                            "images, content) VALUES (1, ?, 'fanout', '', "
                            "'bench')",
@@ -136,7 +137,7 @@ main(int argc, char **argv)
     int64_t blog = (int64_t)sql_insert_id();
     struct sql_rows t;
     if (!bench_ok(&rq,
-                  sql_query(&rq, &t,
+                  sql_query(&rq.cx, &t,
                             "SELECT UNIX_TIMESTAMP(create_time) FROM tb_blog "
                             "WHERE id = ?",
                             "l", blog),
@@ -183,10 +184,10 @@ main(int argc, char **argv)
     bench_req(&rq, a);
     bench_unlink(&rq, n);
     bench_req(&rq, a);
-    sql_exec(&rq, NULL, "DELETE FROM tb_follow WHERE follow_user_id = ?", "l",
-             author);
-    sql_exec(&rq, NULL, "DELETE FROM tb_blog WHERE id = ?", "l", blog);
-    sql_exec(&rq, NULL, "DELETE FROM tb_user WHERE id = ?", "l", author);
+    sql_exec(&rq.cx, NULL, "DELETE FROM tb_follow WHERE follow_user_id = ?",
+             "l", author);
+    sql_exec(&rq.cx, NULL, "DELETE FROM tb_blog WHERE id = ?", "l", blog);
+    sql_exec(&rq.cx, NULL, "DELETE FROM tb_user WHERE id = ?", "l", author);
     arena_reset(a);
     arena_free(a);
     rds_close();

@@ -27,7 +27,7 @@ static void
 fz_req(struct req *rq, const char *body, size_t n)
 {
     memset(rq, 0, sizeof(*rq));
-    rq->arena = fz_arena;
+    rq->cx.arena = fz_arena;
     rq->method = HTTP_POST;
     rq->method_str = "POST";
     rq->path = "/fuzz";
@@ -45,27 +45,27 @@ fz_fields(struct req *rq, struct json_object *o, const char *key)
     double d = 0;
     res_t rc;
 
-    rq->rc = RES_OK;
-    rq->errmsg = NULL;
+    rq->cx.rc = RES_OK;
+    rq->cx.errmsg = NULL;
     rc = req_json_str(rq, o, key, 16, 0, &s);
-    if (rc != RES_OK && (rq->rc != rc || rq->errmsg == NULL))
+    if (rc != RES_OK && (rq->cx.rc != rc || rq->cx.errmsg == NULL))
         abort();
     if (rc == RES_OK && s != NULL) {
         long n = utf8_len(s, strlen(s));
         if (n < 0 || n > 16)
             abort();
     }
-    rq->rc = RES_OK;
-    rq->errmsg = NULL;
+    rq->cx.rc = RES_OK;
+    rq->cx.errmsg = NULL;
     rc = req_json_i64(rq, o, key, 1, INT64_MAX, 1, &i);
-    if (rc != RES_OK && (rq->rc != rc || rq->errmsg == NULL))
+    if (rc != RES_OK && (rq->cx.rc != rc || rq->cx.errmsg == NULL))
         abort();
     if (rc == RES_OK && i < 1)
         abort();
-    rq->rc = RES_OK;
-    rq->errmsg = NULL;
+    rq->cx.rc = RES_OK;
+    rq->cx.errmsg = NULL;
     rc = req_json_dbl(rq, o, key, -90, 90, 0, &d);
-    if (rc != RES_OK && (rq->rc != rc || rq->errmsg == NULL))
+    if (rc != RES_OK && (rq->cx.rc != rc || rq->cx.errmsg == NULL))
         abort();
     if (rc == RES_OK && (!isfinite(d) || d < -90 || d > 90))
         abort();
@@ -86,7 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_req(&rq, body, size);
     res_t rc = req_json(&rq, &o);
     if (rc != RES_OK) {
-        if (rc != RES_BAD_INPUT || rq.rc != RES_BAD_INPUT || rq.errmsg == NULL)
+        if (rc != RES_BAD_INPUT || rq.cx.rc != RES_BAD_INPUT ||
+            rq.cx.errmsg == NULL)
             abort();
     } else {
         if (o == NULL || !json_object_is_type(o, json_type_object))

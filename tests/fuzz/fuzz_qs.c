@@ -28,7 +28,7 @@ static void
 fz_req(struct req *rq, const char *query)
 {
     memset(rq, 0, sizeof(*rq));
-    rq->arena = fz_arena;
+    rq->cx.arena = fz_arena;
     rq->method = HTTP_GET;
     rq->method_str = "GET";
     rq->path = "/fuzz";
@@ -40,7 +40,7 @@ fz_req(struct req *rq, const char *query)
 static void
 fz_check_fail(const struct req *rq, res_t rc)
 {
-    if (rc != RES_OK && (rq->rc != rc || rq->errmsg == NULL))
+    if (rc != RES_OK && (rq->cx.rc != rc || rq->cx.errmsg == NULL))
         abort();
 }
 

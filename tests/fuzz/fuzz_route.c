@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_arena = arena_new();
     struct req rq;
     memset(&rq, 0, sizeof(rq));
-    rq.arena = fz_arena;
+    rq.cx.arena = fz_arena;
     rq.method = methods[data[0] % 6];
     rq.method_str = "X";
     rq.path = arena_strndup(fz_arena, (const char *)data + 1, size - 1);
@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (strstr(rq.path, v) == NULL)
                 abort();
             int64_t id;
-            rq.rc = RES_OK;
+            rq.cx.rc = RES_OK;
             (void)req_path_i64(&rq, rq.params[i].name, &id);
         }
     } else if (rc != RES_NOT_FOUND && rc != RES_METHOD) {

@@ -22,7 +22,7 @@ req_setup(struct req *rq, enum http_method m, const char *path,
           const char *query)
 {
     memset(rq, 0, sizeof(*rq));
-    rq->arena = A;
+    rq->cx.arena = A;
     rq->method = m;
     rq->method_str = m == HTTP_GET ? "GET" : m == HTTP_POST ? "POST" : "PUT";
     rq->path = path;
@@ -152,13 +152,13 @@ test_query_numbers(void)
     CHECK(req_query_i64(&rq, "current", 1, 1, 1000, &v) == RES_OK && v == 3);
     CHECK(req_query_i64(&rq, "missing", 1, 1, 1000, &v) == RES_OK && v == 1);
     CHECK(req_query_i64(&rq, "bad", 1, 1, 1000, &v) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_query_i64(&rq, "neg", 1, 1, 1000, &v) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_query_i64(&rq, "big", 1, 1, INT64_MAX, &v) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_query_i64_req(&rq, "missing", 1, 10, &v) == RES_BAD_INPUT);
-    CHECK(rq.errmsg && strstr(rq.errmsg, "missing"));
+    CHECK(rq.cx.errmsg && strstr(rq.cx.errmsg, "missing"));
     double d;
     int present;
     req_setup(&rq, HTTP_GET, "/x", "x=120.149993&y=abc&z=nan");
@@ -167,7 +167,7 @@ test_query_numbers(void)
     CHECK(req_query_dbl(&rq, "w", -180, 180, &d, &present) == RES_OK &&
           !present);
     CHECK(req_query_dbl(&rq, "y", -90, 90, &d, &present) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_query_dbl(&rq, "z", -90, 90, &d, &present) == RES_BAD_INPUT);
     arena_reset(A);
 }
@@ -209,11 +209,11 @@ test_json_body(void)
     CHECK_STR(s, "13800000000");
     CHECK(req_json_i64(&rq, o, "n", 0, 100, 1, &i) == RES_OK && i == 12);
     CHECK(req_json_i64(&rq, o, "m", 0, 100, 1, &i) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_json_str(&rq, o, "phone", 5, 1, &s) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_json_str(&rq, o, "t", 5, 1, &s) == RES_BAD_INPUT);
-    rq.rc = RES_OK;
+    rq.cx.rc = RES_OK;
     CHECK(req_json_str(&rq, o, "absent", 5, 0, &s) == RES_OK);
     CHECK(req_json_str(&rq, o, "absent", 5, 1, &s) == RES_BAD_INPUT);
 
@@ -489,7 +489,7 @@ test_dispatch_gates(void)
     CHECK(auth_calls == calls + 1);
     req_setup(&rq, HTTP_GET, "/nothing", "");
     CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
-    CHECK(rq.errmsg != NULL);
+    CHECK(rq.cx.errmsg != NULL);
     g_cfg.admin_token = NULL;
     arena_reset(A);
 }

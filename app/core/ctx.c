@@ -1,0 +1,48 @@
+/*
+ * ctx.c: the sticky error of a unit of work.
+ */
+#include "ctx.h"
+
+#include "log.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static const char *
+ctx_or_dash(const char *s)
+{
+    return s ? s : "-";
+}
+
+res_t
+ctx_fail(struct ctx *cx, res_t rc, const char *fmt, ...)
+{
+    if (cx->rc != RES_OK || rc == RES_OK)
+        return rc; /* the first failure is the one reported */
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = arena_vprintf(cx->arena, fmt, ap);
+    va_end(ap);
+    cx->rc = rc;
+    if (rc == RES_DEP_DOWN || rc == RES_INTERNAL) {
+        log_error("%s %s %s %s: %s", cx->kind ? cx->kind : "req",
+                  ctx_or_dash(cx->name), ctx_or_dash(cx->op),
+                  ctx_or_dash(cx->target), msg);
+        msg = arena_strdup(cx->arena, rc == RES_DEP_DOWN
+                                          ? "服务暂时不可用，请稍后重试"
+                                          : "服务器异常");
+    }
+    cx->errmsg = msg;
+    return rc;
+}
+
+int
+ctx_drop(struct ctx *cx, struct ctx_mark m, const char *what)
+{
+    if (cx->rc == m.rc && cx->errmsg == m.errmsg)
+        return 0;
+    log_warn("%s %s: %s failed (ignored): %s", cx->kind ? cx->kind : "req",
+             ctx_or_dash(cx->name), what, ctx_or_dash(cx->errmsg));
+    ctx_restore(cx, m);
+    return 1;
+}
