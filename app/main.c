@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "feed/feed.h"
 #include "follow/follow.h"
+#include "message/message.h"
 #include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
@@ -24,8 +25,8 @@
 #include <stdlib.h>
 
 static const struct route *const main_tables[] = {
-    user_routes, blog_routes, upload_routes,  follow_routes,
-    feed_routes, shop_routes, voucher_routes, NULL,
+    user_routes, blog_routes,    upload_routes,  follow_routes, feed_routes,
+    shop_routes, voucher_routes, message_routes, NULL,
 };
 
 static void

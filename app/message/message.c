@@ -24,8 +24,10 @@ message_id_next(struct message_idgen *g, long long now_ms, long pid,
         g->last_ms++;
         g->seq = 0;
     }
-    snprintf(out, MESSAGE_ID_LEN + 1, "%013lld%07ld%05u", g->last_ms,
-             pid % 10000000, g->seq);
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "%013lld%07ld%05u",
+             g->last_ms % 10000000000000LL, pid % 10000000, g->seq);
+    memcpy(out, tmp, MESSAGE_ID_LEN + 1);
 }
 
 int
@@ -86,16 +88,15 @@ message_json_str(struct arena *a, const char *s)
 char *
 message_m_json(struct arena *a, const struct message *m)
 {
-    const char *ref = m->ref_str ? message_json_str(a, m->ref_str)
-                                 : arena_printf(a, "%lld",
-                                                (long long)m->ref_num);
-    return arena_printf(a,
-                        "{\"from\":%lld,\"to\":%lld,\"type\":%s,"
-                        "\"content\":%s,\"refId\":%s,\"time\":%s}",
-                        (long long)m->from, (long long)m->to,
-                        message_json_str(a, m->type),
-                        message_json_str(a, m->content), ref,
-                        message_json_str(a, m->time));
+    const char *ref = m->ref_str
+                          ? message_json_str(a, m->ref_str)
+                          : arena_printf(a, "%lld", (long long)m->ref_num);
+    return arena_printf(
+        a,
+        "{\"from\":%lld,\"to\":%lld,\"type\":%s,"
+        "\"content\":%s,\"refId\":%s,\"time\":%s}",
+        (long long)m->from, (long long)m->to, message_json_str(a, m->type),
+        message_json_str(a, m->content), ref, message_json_str(a, m->time));
 }
 
 char *

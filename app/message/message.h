@@ -32,20 +32,20 @@ extern const struct route message_routes[];
 
 /* liker liked blog_id of author: a "like" notice, at most one per liker
  * and blog per 24 h, none to oneself. */
-void message_on_blog_liked(struct req *rq, const struct user_dto *liker,
+void message_on_blog_liked(struct ctx *cx, const struct user_dto *liker,
                            int64_t author, int64_t blog_id);
 /* commenter commented blog_id of author; text is the comment as stored
  * (escaped): a "comment" notice with its first 50 characters. */
-void message_on_comment_posted(struct req *rq, const struct user_dto *who,
+void message_on_comment_posted(struct ctx *cx, const struct user_dto *who,
                                int64_t author, int64_t blog_id,
                                const char *text);
 /* follower now follows followed: a "follow" notice. */
-void message_on_user_followed(struct req *rq, const struct user_dto *follower,
+void message_on_user_followed(struct ctx *cx, const struct user_dto *follower,
                               int64_t followed);
 /* The order notice (from 0) for buyer's order order_id. The push group's
  * handler calls it once the order row exists. Returns RES_OK when the
  * notice was appended or spooled. */
-res_t message_notify_order(struct req *rq, int64_t buyer, int64_t order_id);
+res_t message_notify_order(struct ctx *cx, int64_t buyer, int64_t order_id);
 
 /* ---- the spool (message_spool.c) ---- */
 
@@ -53,7 +53,10 @@ res_t message_notify_order(struct req *rq, int64_t buyer, int64_t order_id);
  * files of dead processes (taken over with flock). Cheap when there is
  * nothing to drain (an in-memory flag, and a directory scan at most once
  * a second). Returns RES_OK when all was drained. */
-res_t message_spool_drain(struct req *rq);
+res_t message_spool_drain(struct ctx *cx);
+/* The periodic drainer: every file of the spool directory, including
+ * those of dead processes (removed once empty). */
+res_t message_spool_drain_all(struct ctx *cx);
 
 /* What the admin view shows: records waiting in this spool directory
  * (every process's file) and whether chat is refused for backpressure. */
@@ -64,7 +67,7 @@ struct message_status {
     long chat_high_water;
     int chat_refusing;
 };
-res_t message_status_get(struct req *rq, struct message_status *st);
+res_t message_status_get(struct ctx *cx, struct message_status *st);
 
 /* ---- consumers' batch handlers (the runtime calls them) ---- */
 
@@ -73,11 +76,11 @@ struct stream_entry;
 /* persist: notifications of stream.notify into tb_message, one multi-row
  * INSERT IGNORE in one transaction (idempotent on mid). Entries that are
  * not notifications are skipped (counted in *bad). */
-res_t message_persist_batch(struct req *rq, const struct stream_entry *e,
+res_t message_persist_batch(struct ctx *cx, const struct stream_entry *e,
                             size_t n, size_t *bad);
 /* chat-sync: chat messages of stream.chat into tb_chat_message, the same
  * way (idempotent on the chat message id). */
-res_t message_chat_sync_batch(struct req *rq, const struct stream_entry *e,
+res_t message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e,
                               size_t n, size_t *bad);
 
 /* ---- pure rules (message.c), unit-tested ---- */

@@ -41,6 +41,27 @@
 #define MESSAGE_USER_STREAM_MAXLEN "1000"
 #define MESSAGE_WAKE_MAXLEN        "100000"
 
+/* Lua: what group g of stream k has not synced, counted up to cap:
+ * pending plus lag (XINFO GROUPS); when Redis cannot give the lag (an
+ * entry was deleted inside the unread range), the entries after the
+ * last delivered one counted directly (at most cap); without the group,
+ * the whole stream. */
+#define MESSAGE_LUA_UNSYNCED                                                   \
+    "local function unsynced(k, g, cap)\n"                                     \
+    "  local gs = redis.pcall('XINFO', 'GROUPS', k)\n"                         \
+    "  if type(gs) ~= 'table' or gs.err then return 0 end\n"                   \
+    "  for _, e in ipairs(gs) do\n"                                            \
+    "    local h = {}\n"                                                       \
+    "    for i = 1, #e, 2 do h[e[i]] = e[i + 1] end\n"                         \
+    "    if h['name'] == g then\n"                                             \
+    "      if h['lag'] then return h['pending'] + h['lag'] end\n"              \
+    "      return h['pending'] + #redis.call('XRANGE', k,"                     \
+    " '(' .. h['last-delivered-id'], '+', 'COUNT', cap)\n"                     \
+    "    end\n"                                                                \
+    "  end\n"                                                                  \
+    "  return redis.call('XLEN', k)\n"                                         \
+    "end\n"
+
 /* KEYS: message.stream:{to}, message.wake, message:mid:{mid}, internal
  * stream, then for chat: rate key, user-known key; for a notice with a
  * once key: that key.
@@ -49,7 +70,7 @@
  * user stream maxlen, wake maxlen.
  * Returns {status, entry id}: see enum message_add. */
 static const struct rds_script message_lua_add = {
-    "message_add",
+    "message_add", MESSAGE_LUA_UNSYNCED
     "local e = redis.call('GET', KEYS[3])\n"
     "if e then return {1, e} end\n"
     "local chat = ARGV[5] == 'c'\n"
@@ -58,19 +79,10 @@ static const struct rds_script message_lua_add = {
     "  local n = redis.call('INCR', KEYS[5])\n"
     "  if n == 1 then redis.call('EXPIRE', KEYS[5], 2) end\n"
     "  if n > tonumber(ARGV[7]) then return {2, ''} end\n"
-    "  local unsynced = nil\n"
-    "  local gs = redis.pcall('XINFO', 'GROUPS', KEYS[4])\n"
-    "  if type(gs) == 'table' and not gs.err then\n"
-    "    for _, g in ipairs(gs) do\n"
-    "      local h = {}\n"
-    "      for i = 1, #g, 2 do h[g[i]] = g[i + 1] end\n"
-    "      if h['name'] == ARGV[9] and h['lag'] then\n"
-    "        unsynced = h['pending'] + h['lag']\n"
-    "      end\n"
-    "    end\n"
+    "  if unsynced(KEYS[4], ARGV[9], tonumber(ARGV[8])) >= tonumber(ARGV[8])"
+    " then\n"
+    "    return {3, ''}\n"
     "  end\n"
-    "  if not unsynced then unsynced = redis.call('XLEN', KEYS[4]) end\n"
-    "  if unsynced >= tonumber(ARGV[8]) then return {3, ''} end\n"
     "elseif not chat and KEYS[5] then\n"
     "  if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[12]) then\n"
     "    return {5, ''}\n"
@@ -92,10 +104,10 @@ static const struct rds_script message_lua_add = {
     "return {0, id}\n"};
 
 res_t
-message_append(struct req *rq, const struct message_out *mo, int64_t from,
+message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
                int checks, enum message_add *res, const char **eid)
 {
-    struct arena *a = rq->arena;
+    struct arena *a = cx->arena;
     const char *keys[6];
     int nkeys = 4;
     keys[0] = key_message_stream(a, mo->to);
@@ -127,25 +139,25 @@ message_append(struct req *rq, const struct message_out *mo, int64_t from,
         MESSAGE_WAKE_MAXLEN,
     };
     redisReply *r;
-    res_t rc = rds_eval(rq, &message_lua_add, &r, nkeys, keys, 14, args);
+    res_t rc = rds_eval(cx, &message_lua_add, &r, nkeys, keys, 14, args);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_INTEGER)
-        return req_fail(rq, RES_INTERNAL, "message_add: unexpected reply");
+        return ctx_fail(cx, RES_INTERNAL, "message_add: unexpected reply");
     long long st = r->element[0]->integer;
     if (st < MESSAGE_ADDED || st > MESSAGE_ONCE)
-        return req_fail(rq, RES_INTERNAL, "message_add: status %lld", st);
+        return ctx_fail(cx, RES_INTERNAL, "message_add: status %lld", st);
     *res = (enum message_add)st;
     if (eid)
-        *eid = rds_str(rq, r->element[1]);
+        *eid = rds_str(cx, r->element[1]);
     return RES_OK;
 }
 
 res_t
-message_user_mark(struct req *rq, int64_t id)
+message_user_mark(struct ctx *cx, int64_t id)
 {
-    return rds_cmd(rq, NULL, "SET %s 1 EX %d", key_message_user(rq->arena, id),
+    return rds_cmd(cx, NULL, "SET %s 1 EX %d", key_message_user(cx->arena, id),
                    TTL_MESSAGE_USER);
 }
 
@@ -156,33 +168,20 @@ message_new_id(char out[MESSAGE_ID_LEN + 1])
     message_id_next(&gen, (long long)now_ms(), (long)getpid(), out);
 }
 
-/* Runs fn's failure-prone steps without leaving an error on rq: the
- * caller's request goes on as if nothing happened. */
-static void
-message_forget_error(struct req *rq, res_t saved_rc, char *saved_msg)
-{
-    rq->rc = saved_rc;
-    rq->errmsg = saved_msg;
-}
-
 res_t
-message_send_notice(struct req *rq, const struct message_out *mo, int *spooled)
+message_send_notice(struct ctx *cx, const struct message_out *mo, int *spooled)
 {
-    res_t saved = rq->rc;
-    char *saved_msg = rq->errmsg;
+    struct ctx_mark mk = ctx_mark(cx);
     enum message_add res;
     *spooled = 0;
-    (void)message_spool_drain(rq); /* older messages first, if any */
-    message_forget_error(rq, saved, saved_msg);
-    res_t rc = message_append(rq, mo, 0, 0, &res, NULL);
-    if (rc == RES_OK)
+    /* older spooled messages first, if any; their failure is this one's */
+    if (message_spool_drain(cx) == RES_OK &&
+        message_append(cx, mo, 0, 0, &res, NULL) == RES_OK)
         return RES_OK;
     /* Redis did not take it (down, timeout, error reply): the spool
      * keeps it until Redis does */
-    log_warn("message %s to %lld: Redis failed (%s); spooled", mo->mid,
-             (long long)mo->to, rq->errmsg ? rq->errmsg : "?");
-    message_forget_error(rq, saved, saved_msg);
-    rc = message_spool_put(rq, mo);
+    ctx_drop(cx, mk, "message append (spooled instead)");
+    res_t rc = message_spool_put(cx, mo);
     if (rc == RES_OK)
         *spooled = 1;
     return rc;
@@ -191,7 +190,7 @@ message_send_notice(struct req *rq, const struct message_out *mo, int *spooled)
 /* ---------------- notifications ---------------- */
 
 static void
-message_notice(struct req *rq, const struct user_dto *from, int64_t to,
+message_notice(struct ctx *cx, const struct user_dto *from, int64_t to,
                const char *type, const char *content, int64_t ref,
                const char *once)
 {
@@ -202,91 +201,88 @@ message_notice(struct req *rq, const struct user_dto *from, int64_t to,
     message_new_id(mid + 1);
     message_time((long long)time(NULL), tbuf);
     struct message m = {from->id, to, type, content, ref, NULL, tbuf};
-    struct message_out mo = {0,    to,   mid, message_m_json(rq->arena, &m),
-                             message_u_json(rq->arena, from), once, NULL};
-    res_t saved = rq->rc;
-    char *saved_msg = rq->errmsg;
+    struct message_out mo = {0,
+                             to,
+                             mid,
+                             message_m_json(cx->arena, &m),
+                             message_u_json(cx->arena, from),
+                             once,
+                             NULL};
+    struct ctx_mark mk = ctx_mark(cx);
     int spooled;
-    if (message_send_notice(rq, &mo, &spooled) != RES_OK)
+    if (message_send_notice(cx, &mo, &spooled) != RES_OK)
         log_error("%s notice %s to %lld lost: neither Redis nor the spool "
                   "took it",
                   type, mid, (long long)to);
-    message_forget_error(rq, saved, saved_msg);
+    ctx_drop(cx, mk, "notice"); /* never fails the action */
 }
 
 void
-message_on_blog_liked(struct req *rq, const struct user_dto *liker,
+message_on_blog_liked(struct ctx *cx, const struct user_dto *liker,
                       int64_t author, int64_t blog_id)
 {
-    message_notice(rq, liker, author, "like", "点赞了你的博客", blog_id,
-                   key_message_like_once(rq->arena, liker->id, blog_id));
+    message_notice(cx, liker, author, "like", "点赞了你的博客", blog_id,
+                   key_message_like_once(cx->arena, liker->id, blog_id));
 }
 
 void
-message_on_comment_posted(struct req *rq, const struct user_dto *who,
+message_on_comment_posted(struct ctx *cx, const struct user_dto *who,
                           int64_t author, int64_t blog_id, const char *text)
 {
-    message_notice(rq, who, author, "comment",
-                   message_comment_content(rq->arena, text), blog_id, NULL);
+    message_notice(cx, who, author, "comment",
+                   message_comment_content(cx->arena, text), blog_id, NULL);
 }
 
 void
-message_on_user_followed(struct req *rq, const struct user_dto *follower,
+message_on_user_followed(struct ctx *cx, const struct user_dto *follower,
                          int64_t followed)
 {
-    message_notice(rq, follower, followed, "follow", "关注了你", follower->id,
+    message_notice(cx, follower, followed, "follow", "关注了你", follower->id,
                    NULL);
 }
 
 res_t
-message_notify_order(struct req *rq, int64_t buyer, int64_t order_id)
+message_notify_order(struct ctx *cx, int64_t buyer, int64_t order_id)
 {
     char tbuf[20];
     message_time((long long)time(NULL), tbuf);
-    const char *ref = arena_printf(rq->arena, "%lld", (long long)order_id);
-    struct message m = {0,    buyer, "order", "抢购成功，订单已创建",
-                        0,    ref,   tbuf};
+    const char *ref = arena_printf(cx->arena, "%lld", (long long)order_id);
+    struct message m = {0, buyer, "order", "抢购成功，订单已创建",
+                        0, ref,   tbuf};
     /* one notice per order, whoever delivers the order entry again: the
      * order id is the message id */
-    struct message_out mo = {0,    buyer, arena_printf(rq->arena, "o%s", ref),
-                             message_m_json(rq->arena, &m),
-                             NULL, NULL,  NULL};
+    struct message_out mo = {0,
+                             buyer,
+                             arena_printf(cx->arena, "o%s", ref),
+                             message_m_json(cx->arena, &m),
+                             NULL,
+                             NULL,
+                             NULL};
     int spooled;
-    return message_send_notice(rq, &mo, &spooled);
+    return message_send_notice(cx, &mo, &spooled);
 }
 
 /* ---------------- status (admin view) ---------------- */
 
-/* KEYS: stream.chat; ARGV: group. Returns what chat-sync has not synced
- * (as the producer counts it). */
+/* KEYS: stream.chat; ARGV: group, cap. What chat-sync has not synced, as
+ * the producer counts it. */
 static const struct rds_script message_lua_unsynced = {
-    "message_unsynced",
-    "local gs = redis.pcall('XINFO', 'GROUPS', KEYS[1])\n"
-    "if type(gs) == 'table' and not gs.err then\n"
-    "  for _, g in ipairs(gs) do\n"
-    "    local h = {}\n"
-    "    for i = 1, #g, 2 do h[g[i]] = g[i + 1] end\n"
-    "    if h['name'] == ARGV[1] and h['lag'] then\n"
-    "      return h['pending'] + h['lag']\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return redis.call('XLEN', KEYS[1])\n"};
-
-res_t message_spool_count(struct req *rq, long *files, long *records);
+    "message_unsynced", MESSAGE_LUA_UNSYNCED
+    "return unsynced(KEYS[1], ARGV[1], tonumber(ARGV[2]))\n"};
 
 res_t
-message_status_get(struct req *rq, struct message_status *st)
+message_status_get(struct ctx *cx, struct message_status *st)
 {
     memset(st, 0, sizeof(*st));
     st->chat_high_water = g_cfg.chat_high_water;
-    res_t rc = message_spool_count(rq, &st->spool_files, &st->spool_records);
+    res_t rc = message_spool_count(cx, &st->spool_files, &st->spool_records);
     if (rc != RES_OK)
         return rc;
     const char *keys[1] = {KEY_STREAM_CHAT};
-    const char *args[1] = {KEY_CHAT_GROUP};
+    const char *args[2] = {
+        KEY_CHAT_GROUP, arena_printf(cx->arena, "%ld", g_cfg.chat_high_water)};
     redisReply *r;
-    if ((rc = rds_eval(rq, &message_lua_unsynced, &r, 1, keys, 1, args)) !=
+    if ((rc = rds_eval(cx, &message_lua_unsynced, &r, 1, keys, 2, args)) !=
         RES_OK)
         return rc;
     st->chat_unsynced = (long)rds_int(r);
@@ -312,10 +308,10 @@ message_chunk(size_t left)
 
 /* A row of VALUES (?, ...) n times, as an arena string. */
 static char *
-message_values(struct req *rq, unsigned rows, unsigned cols)
+message_values(struct ctx *cx, unsigned rows, unsigned cols)
 {
     size_t one = 2 + 2 * cols;
-    char *s = arena_alloc(rq->arena, rows * (one + 1) + 1), *p = s;
+    char *s = arena_alloc(cx->arena, rows * (one + 1) + 1), *p = s;
     for (unsigned r = 0; r < rows; r++) {
         if (r)
             *p++ = ',';
@@ -337,13 +333,19 @@ struct message_m {
     const char *type, *content, *time;
 };
 
+static void
+message_json_put(void *p)
+{
+    json_object_put(p);
+}
+
 static int
-message_m_parse(struct req *rq, const char *text, struct message_m *out)
+message_m_parse(struct ctx *cx, const char *text, struct message_m *out)
 {
     struct json_object *o = json_tokener_parse(text);
     if (o == NULL)
         return -1;
-    arena_defer(rq->arena, (void (*)(void *))json_object_put, o);
+    arena_defer(cx->arena, message_json_put, o);
     struct json_object *f, *t, *ty, *c, *tm;
     if (!json_object_is_type(o, json_type_object) ||
         !json_object_object_get_ex(o, "from", &f) ||
@@ -368,11 +370,11 @@ message_m_parse(struct req *rq, const char *text, struct message_m *out)
 #define MESSAGE_PERSIST_COLS 9
 
 res_t
-message_persist_batch(struct req *rq, const struct stream_entry *e, size_t n,
+message_persist_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
                       size_t *bad)
 {
-    struct sql_param *p =
-        arena_calloc(rq->arena, (n ? n : 1) * MESSAGE_PERSIST_COLS * sizeof(*p));
+    struct sql_param *p = arena_calloc(
+        cx->arena, (n ? n : 1) * MESSAGE_PERSIST_COLS * sizeof(*p));
     size_t rows = 0;
     *bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -384,7 +386,7 @@ message_persist_batch(struct req *rq, const struct stream_entry *e, size_t n,
         struct message_m mm;
         if (!mid || !eid || !m || !u || strlen(mid) > 40 ||
             message_entry_id_parse(eid, &ms, &seq) < 0 ||
-            message_m_parse(rq, m, &mm) < 0) {
+            message_m_parse(cx, m, &mm) < 0) {
             log_warn("stream.notify entry %s is not a notice: skipped",
                      e[i].id);
             (*bad)++;
@@ -405,38 +407,38 @@ message_persist_batch(struct req *rq, const struct stream_entry *e, size_t n,
     if (rows == 0)
         return RES_OK;
     res_t rc;
-    if ((rc = sql_begin(rq)) != RES_OK)
+    if ((rc = sql_begin(cx)) != RES_OK)
         return rc;
     for (size_t done = 0; done < rows;) {
         unsigned k = message_chunk(rows - done);
         const char *sql = arena_printf(
-            rq->arena,
+            cx->arena,
             "INSERT IGNORE INTO tb_message (mid, to_user, from_user, type, "
             "sid_ms, sid_seq, m, u, create_time) VALUES %s",
-            message_values(rq, k, MESSAGE_PERSIST_COLS));
-        rc = sql_execv(rq, NULL, sql, p + done * MESSAGE_PERSIST_COLS,
+            message_values(cx, k, MESSAGE_PERSIST_COLS));
+        rc = sql_execv(cx, NULL, sql, p + done * MESSAGE_PERSIST_COLS,
                        k * MESSAGE_PERSIST_COLS);
         if (rc != RES_OK)
             goto rollback;
         done += k;
     }
-    return sql_commit(rq);
+    return sql_commit(cx);
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(cx);
     if (rc == RES_CONFLICT) /* INSERT IGNORE cannot conflict: a bug */
-        return req_fail(rq, RES_INTERNAL, "tb_message: unexpected conflict");
+        return ctx_fail(cx, RES_INTERNAL, "tb_message: unexpected conflict");
     return rc;
 }
 
 #define MESSAGE_CHAT_COLS 7
 
 res_t
-message_chat_sync_batch(struct req *rq, const struct stream_entry *e, size_t n,
+message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
                         size_t *bad)
 {
     struct sql_param *p =
-        arena_calloc(rq->arena, (n ? n : 1) * MESSAGE_CHAT_COLS * sizeof(*p));
+        arena_calloc(cx->arena, (n ? n : 1) * MESSAGE_CHAT_COLS * sizeof(*p));
     size_t rows = 0;
     *bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -444,7 +446,7 @@ message_chat_sync_batch(struct req *rq, const struct stream_entry *e, size_t n,
         const char *m = stream_entry_get(&e[i], "m");
         struct message_m mm;
         if (!mid || !m || !message_id_valid(mid) ||
-            message_m_parse(rq, m, &mm) < 0 || mm.from <= 0 || mm.to <= 0) {
+            message_m_parse(cx, m, &mm) < 0 || mm.from <= 0 || mm.to <= 0) {
             log_warn("stream.chat entry %s is not a chat message: skipped",
                      e[i].id);
             (*bad)++;
@@ -454,10 +456,10 @@ message_chat_sync_batch(struct req *rq, const struct stream_entry *e, size_t n,
         q[0] = (struct sql_param){'s', 0, 0, mid};
         q[1] = (struct sql_param){'l', mm.from, 0, NULL};
         q[2] = (struct sql_param){'l', mm.to, 0, NULL};
-        q[3] = (struct sql_param){'l', mm.from < mm.to ? mm.from : mm.to, 0,
-                                  NULL};
-        q[4] = (struct sql_param){'l', mm.from < mm.to ? mm.to : mm.from, 0,
-                                  NULL};
+        q[3] =
+            (struct sql_param){'l', mm.from < mm.to ? mm.from : mm.to, 0, NULL};
+        q[4] =
+            (struct sql_param){'l', mm.from < mm.to ? mm.to : mm.from, 0, NULL};
         q[5] = (struct sql_param){'s', 0, 0, mm.content};
         q[6] = (struct sql_param){'s', 0, 0, mm.time};
         rows++;
@@ -465,27 +467,186 @@ message_chat_sync_batch(struct req *rq, const struct stream_entry *e, size_t n,
     if (rows == 0)
         return RES_OK;
     res_t rc;
-    if ((rc = sql_begin(rq)) != RES_OK)
+    if ((rc = sql_begin(cx)) != RES_OK)
         return rc;
     for (size_t done = 0; done < rows;) {
         unsigned k = message_chunk(rows - done);
         const char *sql = arena_printf(
-            rq->arena,
+            cx->arena,
             "INSERT IGNORE INTO tb_chat_message (id, from_user, to_user, "
             "conv_lo, conv_hi, content, create_time) VALUES %s",
-            message_values(rq, k, MESSAGE_CHAT_COLS));
-        rc = sql_execv(rq, NULL, sql, p + done * MESSAGE_CHAT_COLS,
+            message_values(cx, k, MESSAGE_CHAT_COLS));
+        rc = sql_execv(cx, NULL, sql, p + done * MESSAGE_CHAT_COLS,
                        k * MESSAGE_CHAT_COLS);
         if (rc != RES_OK)
             goto rollback;
         done += k;
     }
-    return sql_commit(rq);
+    return sql_commit(cx);
 
 rollback:
-    sql_rollback(rq);
+    sql_rollback(cx);
     if (rc == RES_CONFLICT)
-        return req_fail(rq, RES_INTERNAL, "tb_chat_message: unexpected "
-                                          "conflict");
+        return ctx_fail(cx, RES_INTERNAL,
+                        "tb_chat_message: unexpected "
+                        "conflict");
     return rc;
+}
+
+/* ---------------- reading notifications ---------------- */
+
+res_t
+message_list(struct ctx *cx, int64_t me, unsigned long long before_ms,
+             unsigned long long before_seq, int64_t size, struct sql_rows *t)
+{
+    return sql_query(cx, t,
+                     "SELECT sid_ms, sid_seq, m, u, is_read FROM tb_message "
+                     "WHERE to_user = ? AND (sid_ms < ? OR (sid_ms = ? AND "
+                     "sid_seq < ?)) ORDER BY sid_ms DESC, sid_seq DESC LIMIT ?",
+                     "lllll", me, (int64_t)before_ms, (int64_t)before_ms,
+                     (int64_t)before_seq, size);
+}
+
+res_t
+message_unread(struct ctx *cx, int64_t me, int64_t *n)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(cx, &t,
+                         "SELECT COUNT(*) FROM tb_message WHERE to_user = ? "
+                         "AND is_read = 0",
+                         "l", me);
+    if (rc != RES_OK)
+        return rc;
+    *n = t.nrows ? sql_i64(&t, 0, 0) : 0;
+    return RES_OK;
+}
+
+res_t
+message_mark_read(struct ctx *cx, int64_t me, unsigned long long up_ms,
+                  unsigned long long up_seq, uint64_t *n)
+{
+    return sql_exec(cx, n,
+                    "UPDATE tb_message SET is_read = 1 WHERE to_user = ? AND "
+                    "is_read = 0 AND (sid_ms < ? OR (sid_ms = ? AND sid_seq "
+                    "<= ?))",
+                    "llll", me, (int64_t)up_ms, (int64_t)up_ms,
+                    (int64_t)up_seq);
+}
+
+/* ---------------- reading a conversation ---------------- */
+
+/* KEYS: stream.chat; ARGV: group, conv, before ('' = none), scan cap.
+ * The entries of conv (chat id < before) that chat-sync may not have
+ * written yet: everything from its oldest pending entry, or after its
+ * last delivered one, to the end; the whole stream without the group.
+ * Scans newest first, at most cap entries. Returns {mid, m, ...}. */
+static const struct rds_script message_lua_tail = {
+    "message_chat_tail",
+    "local start = '-'\n"
+    "local gs = redis.pcall('XINFO', 'GROUPS', KEYS[1])\n"
+    "if type(gs) == 'table' and not gs.err then\n"
+    "  for _, g in ipairs(gs) do\n"
+    "    local h = {}\n"
+    "    for i = 1, #g, 2 do h[g[i]] = g[i + 1] end\n"
+    "    if h['name'] == ARGV[1] then\n"
+    "      if h['pending'] > 0 then\n"
+    "        start = redis.call('XPENDING', KEYS[1], ARGV[1])[2]\n"
+    "      else\n"
+    "        start = '(' .. h['last-delivered-id']\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local out, last, seen, cap = {}, '+', 0, tonumber(ARGV[4])\n"
+    "while seen < cap do\n"
+    "  local es = redis.call('XREVRANGE', KEYS[1], last, start, 'COUNT', 256)\n"
+    "  if #es == 0 then break end\n"
+    "  for _, e in ipairs(es) do\n"
+    "    local f = e[2]\n"
+    "    local mid, c, m\n"
+    "    for i = 1, #f, 2 do\n"
+    "      if f[i] == 'mid' then mid = f[i + 1]\n"
+    "      elseif f[i] == 'c' then c = f[i + 1]\n"
+    "      elseif f[i] == 'm' then m = f[i + 1] end\n"
+    "    end\n"
+    "    if c == ARGV[2] and mid and m and (ARGV[3] == '' or mid < ARGV[3])"
+    " then\n"
+    "      out[#out + 1] = mid\n"
+    "      out[#out + 1] = m\n"
+    "    end\n"
+    "  end\n"
+    "  seen = seen + #es\n"
+    "  if #es < 256 then break end\n"
+    "  last = '(' .. es[#es][1]\n"
+    "end\n"
+    "return out\n"};
+
+static int
+message_chat_cmp(const void *a, const void *b)
+{
+    const struct message_chat *x = a, *y = b;
+    return -strcmp(x->id, y->id); /* newest (largest id) first */
+}
+
+res_t
+message_chat_read(struct ctx *cx, int64_t me, int64_t other, const char *before,
+                  int64_t size, struct message_chat **out, size_t *n)
+{
+    int64_t lo = me < other ? me : other, hi = me < other ? other : me;
+    const char *conv =
+        arena_printf(cx->arena, "%lld:%lld", (long long)lo, (long long)hi);
+    /* the tail's start point first, then MySQL: whatever chat-sync acked
+     * before the start point was read is committed, so in the query */
+    const char *keys[1] = {KEY_STREAM_CHAT};
+    const char *args[4] = {
+        KEY_CHAT_GROUP, conv, before ? before : "",
+        arena_printf(cx->arena, "%ld", g_cfg.chat_high_water + 1000)};
+    redisReply *r;
+    res_t rc = rds_eval(cx, &message_lua_tail, &r, 1, keys, 4, args);
+    if (rc != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2)
+        return ctx_fail(cx, RES_INTERNAL, "chat tail: unexpected reply");
+    struct sql_rows t;
+    rc = sql_query(cx, &t,
+                   "SELECT id, from_user, to_user, content, "
+                   "DATE_FORMAT(create_time, '%Y-%m-%dT%H:%i:%s') FROM "
+                   "tb_chat_message WHERE conv_lo = ? AND conv_hi = ? AND id "
+                   "< ? ORDER BY id DESC LIMIT ?",
+                   "llsl", lo, hi,
+                   before ? before : "9999999999999999999999999", size);
+    if (rc != RES_OK)
+        return rc;
+    size_t cap = t.nrows + r->elements / 2;
+    struct message_chat *c =
+        arena_calloc(cx->arena, (cap ? cap : 1) * sizeof(*c));
+    size_t k = 0;
+    for (unsigned i = 0; i < t.nrows; i++, k++) {
+        c[k].id = sql_str(&t, i, 0);
+        c[k].from = sql_i64(&t, i, 1);
+        c[k].to = sql_i64(&t, i, 2);
+        c[k].content = sql_str(&t, i, 3);
+        c[k].time = sql_str(&t, i, 4);
+    }
+    for (size_t i = 0; i < r->elements; i += 2) {
+        struct message_m mm;
+        const char *mid = rds_str(cx, r->element[i]);
+        const char *m = rds_str(cx, r->element[i + 1]);
+        if (!message_id_valid(mid) || message_m_parse(cx, m, &mm) < 0)
+            continue;
+        c[k].id = mid;
+        c[k].from = mm.from;
+        c[k].to = mm.to;
+        c[k].content = mm.content;
+        c[k].time = mm.time;
+        k++;
+    }
+    qsort(c, k, sizeof(*c), message_chat_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < k && (int64_t)w < size; i++)
+        if (w == 0 || strcmp(c[w - 1].id, c[i].id) != 0)
+            c[w++] = c[i];
+    *out = c;
+    *n = w;
+    return RES_OK;
 }

@@ -8,11 +8,11 @@
 
 /* One message to append (message_data.c). */
 struct message_out {
-    int chat;        /* 1: chat (stream.chat), 0: notice (stream.notify) */
-    int64_t to;      /* recipient */
-    const char *mid; /* unique message id (the chat message id for chat) */
-    const char *m;   /* the m field (message_m_json) */
-    const char *u;   /* the u field, NULL for a system message */
+    int chat;         /* 1: chat (stream.chat), 0: notice (stream.notify) */
+    int64_t to;       /* recipient */
+    const char *mid;  /* unique message id (the chat message id for chat) */
+    const char *m;    /* the m field (message_m_json) */
+    const char *u;    /* the u field, NULL for a system message */
     const char *once; /* notices: a key SET NX for the once-per-window rule
                        * (NULL: none) */
     const char *conv; /* chat: "lo:hi", the conversation */
@@ -33,25 +33,54 @@ enum message_add {
  * the internal stream. A spooled message is replayed without checks (it
  * was accepted already). RES_DEP_DOWN when Redis is unreachable (the
  * caller spools). */
-res_t message_append(struct req *rq, const struct message_out *mo,
-                     int64_t from, int checks, enum message_add *res,
-                     const char **eid);
+res_t message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
+                     int checks, enum message_add *res, const char **eid);
 
 /* Marks user id as existing for the chat check (after MySQL said so). */
-res_t message_user_mark(struct req *rq, int64_t id);
+res_t message_user_mark(struct ctx *cx, int64_t id);
 
 /* Appends mo, and spools it when Redis did not take it. *spooled = 1
  * then. For notices only (chat runs its own checks first). */
-res_t message_send_notice(struct req *rq, const struct message_out *mo,
+res_t message_send_notice(struct ctx *cx, const struct message_out *mo,
                           int *spooled);
 
 /* The spool (message_spool.c): appends mo to this process's spool file
  * with O_APPEND and fsync before returning. RES_INTERNAL (logged) when
  * the file cannot be written: then the message is lost and the caller
  * must not answer success. */
-res_t message_spool_put(struct req *rq, const struct message_out *mo);
+res_t message_spool_put(struct ctx *cx, const struct message_out *mo);
+
+/* Files holding records, and records, in the spool directory. */
+res_t message_spool_count(struct ctx *cx, long *files, long *records);
 
 /* A new unique message id (chat ids and notice ids alike). */
 void message_new_id(char out[MESSAGE_ID_LEN + 1]);
+
+/* ---- reads (message_data.c) ---- */
+
+struct sql_rows;
+
+/* Notices of me before the entry id (ms, seq), newest first: columns
+ * sid_ms, sid_seq, m, u (NULL for system), is_read. */
+res_t message_list(struct ctx *cx, int64_t me, unsigned long long before_ms,
+                   unsigned long long before_seq, int64_t size,
+                   struct sql_rows *t);
+res_t message_unread(struct ctx *cx, int64_t me, int64_t *n);
+/* Marks me's notices up to and including (ms, seq) read; *n how many. */
+res_t message_mark_read(struct ctx *cx, int64_t me, unsigned long long up_ms,
+                        unsigned long long up_seq, uint64_t *n);
+
+/* One chat message as the conversation route shows it. */
+struct message_chat {
+    const char *id;
+    int64_t from, to;
+    const char *content, *time; /* time "YYYY-MM-DDTHH:MM:SS" */
+};
+/* The conversation of me and other before the chat id before (NULL:
+ * newest), at most size, newest first: MySQL merged with the part of
+ * stream.chat chat-sync has not written (no duplicates, no gaps). */
+res_t message_chat_read(struct ctx *cx, int64_t me, int64_t other,
+                        const char *before, int64_t size,
+                        struct message_chat **out, size_t *n);
 
 #endif
