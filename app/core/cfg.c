@@ -51,7 +51,6 @@ static const struct cfg_key cfg_keys[] = {
     {"chat_high_water", CFG_LONG, &g_cfg.chat_high_water, "100000"},
     {"chat_rate", CFG_INT, &g_cfg.chat_rate, "10"},
     {"chat_sync_batch", CFG_INT, &g_cfg.chat_sync_batch, "1000"},
-    {"chat_sync_flush_ms", CFG_INT, &g_cfg.chat_sync_flush_ms, "20"},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -36,7 +36,6 @@ struct cfg {
     long chat_high_water;    /* unsynced stream.chat entries: refuse above */
     int chat_rate;           /* chat messages per sender per second */
     int chat_sync_batch;     /* rows per chat-sync transaction (at most) */
-    int chat_sync_flush_ms;  /* longest wait for a batch to fill */
 };
 
 extern struct cfg g_cfg;

@@ -73,15 +73,20 @@ res_t message_status_get(struct ctx *cx, struct message_status *st);
 
 struct stream_entry;
 
-/* persist: notifications of stream.notify into tb_message, one multi-row
- * INSERT IGNORE in one transaction (idempotent on mid). Entries that are
- * not notifications are skipped (counted in *bad). */
+/* persist: the notices of e[0..n) (stream.notify) into tb_message, in
+ * one transaction of multi-row INSERT IGNOREs (idempotent on mid).
+ * bad[i] is set (nothing else written for it) for an entry that is not a
+ * notice. A failure means nothing was committed. */
 res_t message_persist_batch(struct ctx *cx, const struct stream_entry *e,
-                            size_t n, size_t *bad);
-/* chat-sync: chat messages of stream.chat into tb_chat_message, the same
- * way (idempotent on the chat message id). */
+                            size_t n, unsigned char *bad);
+/* chat-sync: the chat messages of e[0..n) (stream.chat) into
+ * tb_chat_message, the same way (idempotent on the chat message id). */
 res_t message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e,
-                              size_t n, size_t *bad);
+                              size_t n, unsigned char *bad);
+
+/* push: found[i] = 1 when order ids[i] has its tb_voucher_order row. */
+res_t message_orders_exist(struct ctx *cx, const int64_t *ids, size_t n,
+                           unsigned char *found);
 
 /* ---- pure rules (message.c), unit-tested ---- */
 

@@ -371,12 +371,11 @@ message_m_parse(struct ctx *cx, const char *text, struct message_m *out)
 
 res_t
 message_persist_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
-                      size_t *bad)
+                      unsigned char *bad)
 {
     struct sql_param *p = arena_calloc(
         cx->arena, (n ? n : 1) * MESSAGE_PERSIST_COLS * sizeof(*p));
     size_t rows = 0;
-    *bad = 0;
     for (size_t i = 0; i < n; i++) {
         const char *mid = stream_entry_get(&e[i], "mid");
         const char *eid = stream_entry_get(&e[i], "e");
@@ -387,9 +386,7 @@ message_persist_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
         if (!mid || !eid || !m || !u || strlen(mid) > 40 ||
             message_entry_id_parse(eid, &ms, &seq) < 0 ||
             message_m_parse(cx, m, &mm) < 0) {
-            log_warn("stream.notify entry %s is not a notice: skipped",
-                     e[i].id);
-            (*bad)++;
+            bad[i] = 1;
             continue;
         }
         struct sql_param *q = p + rows * MESSAGE_PERSIST_COLS;
@@ -435,21 +432,18 @@ rollback:
 
 res_t
 message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
-                        size_t *bad)
+                        unsigned char *bad)
 {
     struct sql_param *p =
         arena_calloc(cx->arena, (n ? n : 1) * MESSAGE_CHAT_COLS * sizeof(*p));
     size_t rows = 0;
-    *bad = 0;
     for (size_t i = 0; i < n; i++) {
         const char *mid = stream_entry_get(&e[i], "mid");
         const char *m = stream_entry_get(&e[i], "m");
         struct message_m mm;
         if (!mid || !m || !message_id_valid(mid) ||
             message_m_parse(cx, m, &mm) < 0 || mm.from <= 0 || mm.to <= 0) {
-            log_warn("stream.chat entry %s is not a chat message: skipped",
-                     e[i].id);
-            (*bad)++;
+            bad[i] = 1;
             continue;
         }
         struct sql_param *q = p + rows * MESSAGE_CHAT_COLS;
@@ -648,5 +642,33 @@ message_chat_read(struct ctx *cx, int64_t me, int64_t other, const char *before,
             c[w++] = c[i];
     *out = c;
     *n = w;
+    return RES_OK;
+}
+
+/* ---------------- order notices (group push) ---------------- */
+
+res_t
+message_orders_exist(struct ctx *cx, const int64_t *ids, size_t n,
+                     unsigned char *found)
+{
+    memset(found, 0, n);
+    if (n == 0)
+        return RES_OK;
+    struct sql_param *p = arena_calloc(cx->arena, n * sizeof(*p));
+    for (size_t i = 0; i < n; i++)
+        p[i] = (struct sql_param){'l', ids[i], 0, NULL};
+    const char *sql = arena_printf(
+        cx->arena, "SELECT id FROM tb_voucher_order WHERE id IN (%s)",
+        sql_placeholders(cx, (unsigned)n));
+    struct sql_rows t;
+    res_t rc = sql_queryv(cx, &t, sql, p, (unsigned)n);
+    if (rc != RES_OK)
+        return rc;
+    for (unsigned r = 0; r < t.nrows; r++) {
+        int64_t id = sql_i64(&t, r, 0);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == id)
+                found[i] = 1;
+    }
     return RES_OK;
 }
