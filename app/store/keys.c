@@ -228,3 +228,15 @@ key_userdto(struct arena *a, int64_t user_id)
 {
     return KEY_WITH_ID(a, "userdto:", user_id);
 }
+
+char *
+key_stream_dlq(struct arena *a, const char *stream)
+{
+    return arena_printf(a, "%s" KEY_STREAM_DLQ_SUFFIX, stream);
+}
+
+char *
+key_stream_trim_hist(struct arena *a, const char *stream)
+{
+    return arena_printf(a, "stream.trim:hist:%s", stream);
+}

@@ -22,8 +22,9 @@
 
 /* KEYS: stock, buyers set, voucher hash {begin, end}, stream.orders,
  *       the day's order counter icr:order:{yyyyMMdd}
- * ARGV: userId, voucherId, now (epoch s), stream maxlen, counter ttl,
- *       id epoch
+ * ARGV: userId, voucherId, now (epoch s), counter ttl, id epoch
+ * The XADD has no MAXLEN: Redis 7.0 would trim entries a group has not
+ * acknowledged; stream.orders' retention is the trim pass's (stream.h).
  * Returns {seckill_code} or, on success, {0, order id as decimal text,
  * seq}. The order id is (now - epoch) << 32 | seq, where seq comes from
  * the counter, taken only for a successful order, in the same step. Lua
@@ -40,8 +41,8 @@ static const struct rds_script voucher_lua_seckill = {
     "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {2} end\n"
     "if tonumber(s) <= 0 then return {1} end\n"
     "local seq = redis.call('INCR', KEYS[5])\n"
-    "if seq == 1 then redis.call('EXPIRE', KEYS[5], ARGV[5]) end\n"
-    "local t = now - tonumber(ARGV[6])\n"
+    "if seq == 1 then redis.call('EXPIRE', KEYS[5], ARGV[4]) end\n"
+    "local t = now - tonumber(ARGV[5])\n"
     "if t < 0 or t > 2147483647 or seq > 4294967295 then\n"
     "  return redis.error_reply('order id out of range')\n"
     "end\n"
@@ -54,7 +55,7 @@ static const struct rds_script voucher_lua_seckill = {
     "else id = string.format('%d', lo) end\n"
     "redis.call('DECR', KEYS[1])\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
-    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*',"
+    "redis.call('XADD', KEYS[4], '*',"
     " 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', id)\n"
     "return {0, id, seq}\n"};
 
@@ -201,15 +202,13 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
         key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
         key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS,
         key_icr(a, VOUCHER_ICR_PREFIX, ymd)};
-    const char *args[6] = {
+    const char *args[5] = {
         arena_printf(a, "%lld", (long long)uid),
         arena_printf(a, "%lld", (long long)voucher_id),
-        arena_printf(a, "%lld", (long long)now),
-        arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN),
-        arena_printf(a, "%d", TTL_ICR),
+        arena_printf(a, "%lld", (long long)now), arena_printf(a, "%d", TTL_ICR),
         arena_printf(a, "%lld", (long long)VOUCHER_ID_EPOCH)};
     redisReply *r;
-    res_t rc = rds_eval(&rq->cx, &voucher_lua_seckill, &r, 5, keys, 6, args);
+    res_t rc = rds_eval(&rq->cx, &voucher_lua_seckill, &r, 5, keys, 5, args);
     if (rc != RES_OK)
         return rc;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
