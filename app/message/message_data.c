@@ -17,9 +17,11 @@
  * Backpressure counts what chat-sync has not synced: its pending entries
  * plus its lag (XINFO GROUPS); without the group yet, the whole stream.
  *
- * Retention: message.stream:{uid} is capped here (MAXLEN ~); the internal
- * streams are not, since a cap would drop what a stalled group has not
- * synced: they are trimmed by the stream library's safe-point trimmer.
+ * Retention: no XADD MAXLEN (Redis 7.0 would drop entries a group has not
+ * acknowledged), except on the doorbell, which has no group. The retention
+ * rules of conf/hmdp.conf apply through the stream library's safe trim
+ * (stream_trim): every MESSAGE_TRIM_EVERY-th append here trims the user
+ * stream it went to, and the consumers' periodic pass trims the rest.
  */
 #include "message_private.h"
 
@@ -38,8 +40,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MESSAGE_USER_STREAM_MAXLEN "1000"
-#define MESSAGE_WAKE_MAXLEN        "100000"
+#define MESSAGE_WAKE_MAXLEN "100000" /* fixed by messages-design.md */
+/* A producer trims the user stream it appended to every this many
+ * appends (the consumers' periodic pass trims the idle ones). */
+#define MESSAGE_TRIM_EVERY 64
 
 /* Lua: what group g of stream k has not synced, counted up to cap:
  * pending plus lag (XINFO GROUPS); when Redis cannot give the lag (an
@@ -67,7 +71,7 @@
  * once key: that key.
  * ARGV: mid, m, u ('' = none), to, kind ('c' chat / 'n' notice), checks
  * ('1'/'0'), rate limit, high water, chat group, conv, mid ttl, once ttl,
- * user stream maxlen, wake maxlen.
+ * (unused), wake maxlen.
  * Returns {status, entry id}: see enum message_add. */
 static const struct rds_script message_lua_add = {
     "message_add", MESSAGE_LUA_UNSYNCED
@@ -90,8 +94,7 @@ static const struct rds_script message_lua_add = {
     "end\n"
     "local f = {'mid', ARGV[1], 'm', ARGV[2]}\n"
     "if ARGV[3] ~= '' then f[5] = 'u'; f[6] = ARGV[3] end\n"
-    "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[13], '*',"
-    " unpack(f))\n"
+    "local id = redis.call('XADD', KEYS[1], '*', unpack(f))\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', 'u', ARGV[4])\n"
     "if chat then\n"
     "  redis.call('XADD', KEYS[4], '*', 'mid', ARGV[1], 'c', ARGV[10], 'm',"
@@ -135,7 +138,7 @@ message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
         mo->conv ? mo->conv : "",
         arena_printf(a, "%d", TTL_MESSAGE_MID),
         arena_printf(a, "%d", TTL_MESSAGE_LIKE),
-        MESSAGE_USER_STREAM_MAXLEN,
+        "",
         MESSAGE_WAKE_MAXLEN,
     };
     redisReply *r;
@@ -151,6 +154,13 @@ message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
     *res = (enum message_add)st;
     if (eid)
         *eid = rds_str(cx, r->element[1]);
+    static unsigned appends;
+    if (st == MESSAGE_ADDED && ++appends % MESSAGE_TRIM_EVERY == 0) {
+        /* the message is in: a failed trim must not fail it */
+        struct ctx_mark mk = ctx_mark(cx);
+        if (stream_trim(cx, keys[0], NULL) != RES_OK)
+            ctx_drop(cx, mk, "message stream trim");
+    }
     return RES_OK;
 }
 

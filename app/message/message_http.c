@@ -120,20 +120,6 @@ message_http_read(struct req *rq)
     return reply_take(rq, json_object_new_int64((int64_t)n));
 }
 
-/* Whether user id exists, asked of MySQL; marks it known in Redis when
- * Redis answers (best effort). */
-static res_t
-message_http_user_known(struct req *rq, int64_t id, int *found, int mark)
-{
-    res_t rc = user_exists(rq, id, found);
-    if (rc != RES_OK || !*found || !mark)
-        return rc;
-    struct ctx_mark mk = ctx_mark(&rq->cx);
-    if (message_user_mark(&rq->cx, id) != RES_OK)
-        ctx_drop(&rq->cx, mk, "chat recipient mark");
-    return RES_OK;
-}
-
 /* POST /message/chat/{userId} {"content"}: sends a chat message; data is
  * its id (known before Redis answers, so also when it had to be
  * spooled). Refusals: to oneself, unknown user, over the rate, the
@@ -183,24 +169,23 @@ message_http_chat_send(struct req *rq)
     rc = message_append(&rq->cx, &mo, me, 1, &res, NULL);
     if (rc == RES_OK && res == MESSAGE_NO_USER) {
         /* first message to this user in a day: MySQL says */
-        if ((rc = message_http_user_known(rq, to, &found, 1)) != RES_OK)
+        if ((rc = user_exists(rq, to, &found)) != RES_OK)
             return rc;
         if (!found)
             return req_fail(rq, RES_REFUSED, "用户不存在");
-        rc = message_append(&rq->cx, &mo, me, 1, &res, NULL);
+        if ((rc = message_user_mark(&rq->cx, to)) == RES_OK)
+            rc = message_append(&rq->cx, &mo, me, 1, &res, NULL);
+        if (rc != RES_OK)
+            goto spool; /* Redis answers reads but takes no writes */
     }
     if (rc != RES_OK) {
         /* Redis did not take it: without Redis the recipient check can
-         * only ask MySQL; then the spool keeps the message */
-        ctx_drop(&rq->cx, mk, "chat append (spooling)");
-        if ((rc = message_http_user_known(rq, to, &found, 0)) != RES_OK)
+         * only ask MySQL */
+        if ((rc = user_exists(rq, to, &found)) != RES_OK)
             return rc;
         if (!found)
             return req_fail(rq, RES_REFUSED, "用户不存在");
-        if ((rc = message_spool_put(&rq->cx, &mo)) != RES_OK)
-            return rc;
-        log_warn("chat %s spooled (Redis unavailable)", id);
-        return reply_take(rq, json_object_new_string(id));
+        goto spool;
     }
     switch (res) {
     case MESSAGE_ADDED:
@@ -215,6 +200,14 @@ message_http_chat_send(struct req *rq)
         break;
     }
     return req_fail(rq, RES_REFUSED, "系统繁忙，请稍后再试");
+
+spool:
+    /* the spool keeps it until Redis takes it (message_spool.c) */
+    ctx_drop(&rq->cx, mk, "chat append (spooled instead)");
+    if ((rc = message_spool_put(&rq->cx, &mo)) != RES_OK)
+        return rc;
+    log_warn("chat %s spooled (Redis unavailable)", id);
+    return reply_take(rq, json_object_new_string(id));
 }
 
 /* GET /message/chat/{userId}?before=&size=: the conversation of both

@@ -9,6 +9,7 @@
  */
 #include "h.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -363,6 +364,332 @@ test_chat_bad_input(void)
     free(b.token);
 }
 
+
+/* ---------------- chat-sync ---------------- */
+
+/* The pid of the running `hmdp-message-consumer <group>`, or -1. */
+static long
+group_pid(const char *group)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    long found = -1;
+    while (d && (e = readdir(d)) != NULL && found < 0) {
+        long pid = strtol(e->d_name, NULL, 10);
+        if (pid <= 0)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        size_t l = strlen(buf);
+        if (l < n && strstr(buf, "hmdp-message-consumer") &&
+            strcmp(buf + l + 1, group) == 0)
+            found = pid;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* Waits for a chat-sync other than old (started again by the
+ * supervisor); its pid or -1. */
+static long
+wait_group_pid(const char *group, long old, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 100) {
+        long p = group_pid(group);
+        if (p > 0 && p != old)
+            return p;
+        h_sleep_ms(100);
+    }
+    return -1;
+}
+
+/* n messages from several senders (the rate limit is per sender) to
+ * one recipient; ids[] gets them (NULL where refused). */
+static void
+send_many(struct user *from, int nfrom, const struct user *to, char **ids,
+          int n, const char *tag)
+{
+    for (int i = 0; i < n; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "%s %d", tag, i);
+        ids[i] = send_chat(&from[i % nfrom], to->id, text);
+    }
+}
+
+static void
+free_ids(char **ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+}
+
+static void
+test_chat_synced_once(void)
+{
+    struct user a = login(), b = login();
+    char *ids[5];
+    send_many(&a, 1, &b, ids, 5, "sync");
+    for (int i = 0; i < 5; i++)
+        CHECK(ids[i] != NULL);
+    CHECK(wait_rows(ids, 5, 10000));
+    CHECK(ids[0] && h_sql_int("SELECT from_user * 1000000 + to_user FROM "
+                              "tb_chat_message WHERE id = '%s'",
+                              ids[0]) == a.id * 1000000 + b.id);
+    /* the same conversation, now from MySQL */
+    struct json_object *c = conversation(&b, a.id, NULL);
+    CHECK(c && json_object_array_length(c) == 5);
+    for (int i = 0; i < 5; i++)
+        CHECK_STR(item_str(c, (size_t)i, "id"), ids[4 - i]);
+    CHECK_STR(item_str(c, 0, "content"), "sync 4");
+    json_object_put(c);
+    free_ids(ids, 5);
+    free(a.token);
+    free(b.token);
+}
+
+/* chat-sync stopped (SIGSTOP): the newest messages are only in the
+ * stream, and the conversation still reads whole, in order, once each,
+ * across pages; after SIGCONT they reach MySQL. */
+static void
+test_chat_merged_while_sync_stopped(void)
+{
+    struct user a = login(), b = login();
+    char *old[4], *fresh[4];
+    send_many(&a, 1, &b, old, 4, "old");
+    CHECK(wait_rows(old, 4, 10000));
+    long pid = group_pid("chat-sync");
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return;
+    CHECK(kill((pid_t)pid, SIGSTOP) == 0);
+    h_sleep_ms(200);
+    send_many(&b, 1, &a, fresh, 4, "fresh");
+    h_sleep_ms(300);
+    for (int i = 0; i < 4; i++)
+        CHECK(fresh[i] && rows_of(fresh[i]) == 0);
+    /* all eight, newest first */
+    char *all[8] = {fresh[3], fresh[2], fresh[1], fresh[0],
+                    old[3],   old[2],   old[1],   old[0]};
+    struct json_object *c = conversation(&a, b.id, NULL);
+    CHECK(c && json_object_array_length(c) == 8);
+    for (int i = 0; i < 8; i++)
+        CHECK_STR(item_str(c, (size_t)i, "id"), all[i]);
+    json_object_put(c);
+    /* pages of three cross the MySQL/stream boundary */
+    char q[128];
+    const char *before = NULL;
+    int seen = 0, pages = 0;
+    for (; pages < 5; pages++) {
+        if (before)
+            snprintf(q, sizeof(q), "size=3&before=%s", before);
+        else
+            snprintf(q, sizeof(q), "size=3");
+        c = conversation(&b, a.id, q);
+        size_t n = c ? json_object_array_length(c) : 0;
+        for (size_t i = 0; i < n && seen < 8; i++, seen++)
+            CHECK_STR(item_str(c, i, "id"), all[seen]);
+        static char last[32];
+        if (n)
+            snprintf(last, sizeof(last), "%s", item_str(c, n - 1, "id"));
+        before = last;
+        json_object_put(c);
+        if (n < 3)
+            break;
+    }
+    CHECK(seen == 8);
+    CHECK(kill((pid_t)pid, SIGCONT) == 0);
+    CHECK(wait_rows(fresh, 4, 15000));
+    c = conversation(&a, b.id, NULL);
+    CHECK(c && json_object_array_length(c) == 8);
+    for (int i = 0; i < 8; i++)
+        CHECK_STR(item_str(c, (size_t)i, "id"), all[i]);
+    json_object_put(c);
+    free_ids(old, 4);
+    free_ids(fresh, 4);
+    free(a.token);
+    free(b.token);
+}
+
+/* kill -9 of chat-sync in the middle of a batch (its INSERT waits on a
+ * table lock the test holds): the supervisor starts a new chat-sync,
+ * which takes over the dead one's pending entries; MySQL ends with each
+ * message exactly once. */
+static void
+test_chat_kill9_mid_batch(void)
+{
+    struct user s[3] = {login(), login(), login()}, r = login();
+    long pid = group_pid("chat-sync");
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return;
+    CHECK(h_sql_exec("LOCK TABLES tb_chat_message WRITE") == 0);
+    char *ids[24];
+    send_many(s, 3, &r, ids, 24, "kill9");
+    for (int i = 0; i < 24; i++)
+        CHECK(ids[i] != NULL);
+    h_sleep_ms(500); /* chat-sync holds them now, its INSERT blocked */
+    char key[64];
+    (void)key;
+    long long pending = h_redis_int("XLEN stream.chat"); /* smoke */
+    CHECK(pending > 0);
+    CHECK(kill((pid_t)pid, SIGKILL) == 0);
+    h_sleep_ms(200);
+    CHECK(h_sql_exec("UNLOCK TABLES") == 0);
+    long again = wait_group_pid("chat-sync", pid, 5000);
+    CHECK(again > 0);
+    CHECK(wait_rows(ids, 24, 20000));
+    long long n = 0;
+    for (int i = 0; i < 24; i++)
+        n += ids[i] ? rows_of(ids[i]) : 0;
+    CHECK(n == 24);
+    free_ids(ids, 24);
+    for (int i = 0; i < 3; i++)
+        free(s[i].token);
+    free(r.token);
+}
+
+/* stream.chat above the high-water mark with chat-sync stalled:
+ * 系统繁忙; sending works again once the backlog is gone. */
+static void
+test_chat_backpressure(void)
+{
+    struct user a = login(), b = login();
+    long pid = group_pid("chat-sync");
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return;
+    CHECK(kill((pid_t)pid, SIGSTOP) == 0);
+    long long hwm = 100000;
+    const char *env = getenv("HMDP_CHAT_HIGH_WATER");
+    if (env && *env)
+        hwm = atoll(env);
+    redisReply *rr = redisCommand(
+        h_redis(),
+        "EVAL %s 1 stream.chat %lld",
+        "local first = nil\n"
+        "for i = 1, tonumber(ARGV[1]) do\n"
+        "  local id = redis.call('XADD', KEYS[1], '*', 'junk', '1')\n"
+        "  if not first then first = id end\n"
+        "end\n"
+        "return first",
+        hwm);
+    CHECK(rr && rr->type == REDIS_REPLY_STRING);
+    char first[64] = "";
+    if (rr && rr->type == REDIS_REPLY_STRING)
+        snprintf(first, sizeof(first), "%s", rr->str);
+    if (rr)
+        freeReplyObject(rr);
+    CHECK(send_chat(&a, b.id, "busy?") == NULL && last_status == 200);
+    CHECK_STR(last_err, "系统繁忙，请稍后再试");
+    /* the backlog goes (the junk removed while chat-sync sleeps) */
+    rr = redisCommand(h_redis(),
+                      "EVAL %s 1 stream.chat %s",
+                      "local n = 0\n"
+                      "while true do\n"
+                      "  local es = redis.call('XRANGE', KEYS[1], ARGV[1], '+',"
+                      " 'COUNT', 5000)\n"
+                      "  local ids = {}\n"
+                      "  for _, e in ipairs(es) do\n"
+                      "    if e[2][1] == 'junk' then ids[#ids + 1] = e[1] end\n"
+                      "  end\n"
+                      "  if #ids > 0 then redis.call('XDEL', KEYS[1],"
+                      " unpack(ids)) end\n"
+                      "  n = n + #ids\n"
+                      "  if #es < 5000 then break end\n"
+                      "  ARGV[1] = '(' .. es[#es][1]\n"
+                      "end\n"
+                      "return n",
+                      first);
+    CHECK(rr && rr->type == REDIS_REPLY_INTEGER && rr->integer == hwm);
+    if (rr)
+        freeReplyObject(rr);
+    char *id = send_chat(&a, b.id, "not busy");
+    CHECK(id != NULL);
+    CHECK(kill((pid_t)pid, SIGCONT) == 0);
+    CHECK(id && wait_rows(&id, 1, 15000));
+    free(id);
+    free(a.token);
+    free(b.token);
+}
+
+/* Redis refuses writes (maxmemory reached; sessions still read): chat is
+ * spooled and answered success; once Redis takes writes again the spool
+ * is appended exactly once, even when replayed twice, and MySQL ends
+ * with each message once. */
+static void
+test_chat_spool(void)
+{
+    struct user s[2] = {login(), login()}, r = login();
+    const char *dir = h_env("HMDP_MESSAGE_SPOOL_DIR");
+    redisReply *rr = redisCommand(h_redis(), "CONFIG SET maxmemory 1");
+    CHECK(rr && rr->type == REDIS_REPLY_STATUS);
+    if (rr)
+        freeReplyObject(rr);
+    char *ids[8];
+    send_many(s, 2, &r, ids, 8, "spooled");
+    char *dup_of = NULL;
+    for (int i = 0; i < 8; i++) {
+        CHECK(ids[i] && id_shape(ids[i]));
+        CHECK(ids[i] && stream_count_mid("stream.chat", ids[i]) == 0);
+    }
+    /* a copy of the spool as a dead process's file: replayed twice */
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cat %s/*.spool > %s/4194303.tmp && "
+             "mv %s/4194303.tmp %s/4194303.spool",
+             dir, dir, dir, dir);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof(cmd), "grep -c spooled %s/4194303.spool", dir);
+    FILE *p = popen(cmd, "r");
+    int copied = 0;
+    if (p) {
+        if (fscanf(p, "%d", &copied) != 1)
+            copied = 0;
+        pclose(p);
+    }
+    CHECK(copied == 8);
+    rr = redisCommand(h_redis(), "CONFIG SET maxmemory 0");
+    CHECK(rr && rr->type == REDIS_REPLY_STATUS);
+    if (rr)
+        freeReplyObject(rr);
+    /* the consumer's drainer runs every second */
+    int all = 0;
+    for (int w = 0; w < 100 && !all; w++) {
+        h_sleep_ms(100);
+        all = 1;
+        for (int i = 0; i < 8; i++)
+            if (ids[i] && stream_count_mid("stream.chat", ids[i]) < 1)
+                all = 0;
+    }
+    CHECK(all);
+    h_sleep_ms(1500); /* a second drain pass has run */
+    char key[64];
+    snprintf(key, sizeof(key), "message.stream:%lld", (long long)r.id);
+    for (int i = 0; i < 8; i++) {
+        CHECK(ids[i] && stream_count_mid("stream.chat", ids[i]) == 1);
+        CHECK(ids[i] && stream_count_mid(key, ids[i]) == 1);
+    }
+    CHECK(wait_rows(ids, 8, 15000));
+    /* the dead process's file is gone, the others are empty */
+    snprintf(cmd, sizeof(cmd),
+             "test ! -e %s/4194303.spool && test -z \"$(cat %s/*.spool "
+             "2>/dev/null)\"",
+             dir, dir);
+    CHECK(system(cmd) == 0);
+    (void)dup_of;
+    free_ids(ids, 8);
+    for (int i = 0; i < 2; i++)
+        free(s[i].token);
+    free(r.token);
+}
+
 int
 main(void)
 {
@@ -370,5 +697,10 @@ main(void)
     RUN(test_chat_round_trip);
     RUN(test_chat_refusals);
     RUN(test_chat_bad_input);
+    RUN(test_chat_synced_once);
+    RUN(test_chat_merged_while_sync_stopped);
+    RUN(test_chat_kill9_mid_batch);
+    RUN(test_chat_backpressure);
+    RUN(test_chat_spool);
     T_DONE();
 }
