@@ -32,15 +32,14 @@ extern const struct route message_routes[];
 
 /* liker liked blog_id of author: a "like" notice, at most one per liker
  * and blog per 24 h, none to oneself. */
-void message_on_blog_liked(struct ctx *cx, const struct user_dto *liker,
-                           int64_t author, int64_t blog_id);
-/* commenter commented blog_id of author; text is the comment as stored
+void message_on_blog_liked(struct ctx *cx, int64_t liker, int64_t author,
+                           int64_t blog_id);
+/* who commented blog_id of author; text is the comment as stored
  * (escaped): a "comment" notice with its first 50 characters. */
-void message_on_comment_posted(struct ctx *cx, const struct user_dto *who,
-                               int64_t author, int64_t blog_id,
-                               const char *text);
+void message_on_comment_posted(struct ctx *cx, int64_t who, int64_t author,
+                               int64_t blog_id, const char *text);
 /* follower now follows followed: a "follow" notice. */
-void message_on_user_followed(struct ctx *cx, const struct user_dto *follower,
+void message_on_user_followed(struct ctx *cx, int64_t follower,
                               int64_t followed);
 /* The order notice (from 0) for buyer's order order_id. The push group's
  * handler calls it once the order row exists. Returns RES_OK when the

@@ -31,6 +31,7 @@
 #include "../store/job.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
+#include "../store/sql.h"
 #include "../stream/consumer.h"
 
 #include <errno.h>
@@ -60,8 +61,8 @@ mc_persist(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
 }
 
 static res_t
-mc_chat_sync(struct ctx *cx, void *arg, const struct stream_entry *e,
-             size_t n, struct stream_result *res)
+mc_chat_sync(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
+             struct stream_result *res)
 {
     (void)arg;
     unsigned char *bad = arena_calloc(cx->arena, n ? n : 1);
@@ -79,7 +80,8 @@ mc_chat_sync(struct ctx *cx, void *arg, const struct stream_entry *e,
 static int
 mc_order_fields(const struct stream_entry *e, int64_t *id, int64_t *buyer)
 {
-    const char *s = stream_entry_get(e, "id"), *u = stream_entry_get(e, "userId");
+    const char *s = stream_entry_get(e, "id"),
+               *u = stream_entry_get(e, "userId");
     return s && u && parse_i64(s, id) == 0 && *id > 0 &&
                    parse_i64(u, buyer) == 0 && *buyer > 0
                ? 0
@@ -220,6 +222,7 @@ mc_supervise(const char *self)
             waitpid(kids[g], NULL, 0);
     arena_free(a);
     rds_close();
+    sql_close();
     cfg_free();
     log_info("message consumers stopped");
     return 0;

@@ -66,34 +66,42 @@
     "  return redis.call('XLEN', k)\n"                                         \
     "end\n"
 
-/* KEYS: message.stream:{to}, message.wake, message:mid:{mid}, internal
- * stream, then for chat: rate key, user-known key; for a notice with a
- * once key: that key.
- * ARGV: mid, m, u ('' = none), to, kind ('c' chat / 'n' notice), checks
- * ('1'/'0'), rate limit, high water, chat group, conv, mid ttl, once ttl,
- * (unused), wake maxlen.
- * Returns {status, entry id}: see enum message_add. */
+/* KEYS: message.stream:{to}, message.wake, message:mid:{mid}, the internal
+ * stream, the chat rate key, the user-known key, the once key, the
+ * sender's userdto key (a key a message does not use is passed as the
+ * mid key, never touched).
+ * ARGV: mid, m, u ('' = none, or from the userdto key when need-u), to,
+ * kind ('c' chat / 'n' notice), checks ('1'/'0'), rate limit, high water,
+ * chat group, conv, mid ttl, once ttl, need-u ('1'/'0'), wake maxlen,
+ * once ('1'/'0').
+ * Returns {status, entry id}: see enum message_add. Every refusal comes
+ * before the first write, so a refused message leaves nothing behind. */
 static const struct rds_script message_lua_add = {
     "message_add", MESSAGE_LUA_UNSYNCED
     "local e = redis.call('GET', KEYS[3])\n"
     "if e then return {1, e} end\n"
+    "local u = ARGV[3]\n"
+    "if u == '' and ARGV[13] == '1' then\n"
+    "  u = redis.call('GET', KEYS[8])\n"
+    "  if not u then return {6, ''} end\n"
+    "end\n"
     "local chat = ARGV[5] == 'c'\n"
     "if chat and ARGV[6] == '1' then\n"
     "  if redis.call('EXISTS', KEYS[6]) == 0 then return {4, ''} end\n"
-    "  local n = redis.call('INCR', KEYS[5])\n"
-    "  if n == 1 then redis.call('EXPIRE', KEYS[5], 2) end\n"
-    "  if n > tonumber(ARGV[7]) then return {2, ''} end\n"
     "  if unsynced(KEYS[4], ARGV[9], tonumber(ARGV[8])) >= tonumber(ARGV[8])"
     " then\n"
     "    return {3, ''}\n"
     "  end\n"
-    "elseif not chat and KEYS[5] then\n"
-    "  if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[12]) then\n"
-    "    return {5, ''}\n"
-    "  end\n"
+    "  local n = redis.call('INCR', KEYS[5])\n"
+    "  if n == 1 then redis.call('EXPIRE', KEYS[5], 2) end\n"
+    "  if n > tonumber(ARGV[7]) then return {2, ''} end\n"
+    "end\n"
+    "if ARGV[15] == '1' and"
+    " not redis.call('SET', KEYS[7], '1', 'NX', 'EX', ARGV[12]) then\n"
+    "  return {5, ''}\n"
     "end\n"
     "local f = {'mid', ARGV[1], 'm', ARGV[2]}\n"
-    "if ARGV[3] ~= '' then f[5] = 'u'; f[6] = ARGV[3] end\n"
+    "if u ~= '' then f[5] = 'u'; f[6] = u end\n"
     "local id = redis.call('XADD', KEYS[1], '*', unpack(f))\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', 'u', ARGV[4])\n"
     "if chat then\n"
@@ -101,31 +109,54 @@ static const struct rds_script message_lua_add = {
     " ARGV[2])\n"
     "else\n"
     "  redis.call('XADD', KEYS[4], '*', 'mid', ARGV[1], 'e', id, 'to',"
-    " ARGV[4], 'm', ARGV[2], 'u', ARGV[3])\n"
+    " ARGV[4], 'm', ARGV[2], 'u', u)\n"
     "end\n"
     "redis.call('SET', KEYS[3], id, 'EX', ARGV[11])\n"
     "return {0, id}\n"};
 
+/* The sender's u text from MySQL (a user that no longer exists gets
+ * empty name and icon), cached in userdto:{id} for TTL_USERDTO. */
+static res_t
+message_sender_load(struct ctx *cx, int64_t id, const char **u)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(cx, &t,
+                         "SELECT id, nick_name, icon FROM tb_user WHERE id = ?",
+                         "l", id);
+    if (rc != RES_OK)
+        return rc;
+    struct user_dto d = {id, "", ""};
+    if (t.nrows) {
+        d.nick_name = sql_str(&t, 0, 1);
+        d.icon = sql_str(&t, 0, 2);
+    }
+    *u = message_u_json(cx->arena, &d);
+    struct ctx_mark mk = ctx_mark(cx);
+    if (rds_cmd(cx, NULL, "SET %s %s EX %d", key_userdto(cx->arena, id), *u,
+                TTL_USERDTO) != RES_OK)
+        ctx_drop(cx, mk, "userdto cache fill");
+    return RES_OK;
+}
+
 res_t
-message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
-               int checks, enum message_add *res, const char **eid)
+message_append(struct ctx *cx, const struct message_out *mo, int checks,
+               enum message_add *res, const char **eid)
 {
     struct arena *a = cx->arena;
-    const char *keys[6];
-    int nkeys = 4;
-    keys[0] = key_message_stream(a, mo->to);
-    keys[1] = KEY_MESSAGE_WAKE;
-    keys[2] = key_message_mid(a, mo->mid);
-    keys[3] = mo->chat ? KEY_STREAM_CHAT : KEY_STREAM_NOTIFY;
-    if (mo->chat) {
-        keys[4] = key_message_chat_rate(a, from, (long)time(NULL));
-        keys[5] = key_message_user(a, mo->to);
-        nkeys = 6;
-    } else if (mo->once) {
-        keys[4] = mo->once;
-        nkeys = 5;
-    }
-    const char *args[14] = {
+    const char *mid_key = key_message_mid(a, mo->mid);
+    int need_u = mo->u == NULL && mo->from > 0;
+    const char *keys[8] = {
+        key_message_stream(a, mo->to),
+        KEY_MESSAGE_WAKE,
+        mid_key,
+        mo->chat ? KEY_STREAM_CHAT : KEY_STREAM_NOTIFY,
+        mo->chat ? key_message_chat_rate(a, mo->from, (long)time(NULL))
+                 : mid_key,
+        mo->chat ? key_message_user(a, mo->to) : mid_key,
+        mo->once ? mo->once : mid_key,
+        need_u ? key_userdto(a, mo->from) : mid_key,
+    };
+    const char *args[15] = {
         mo->mid,
         mo->m,
         mo->u ? mo->u : "",
@@ -138,17 +169,26 @@ message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
         mo->conv ? mo->conv : "",
         arena_printf(a, "%d", TTL_MESSAGE_MID),
         arena_printf(a, "%d", TTL_MESSAGE_LIKE),
-        "",
+        need_u ? "1" : "0",
         MESSAGE_WAKE_MAXLEN,
+        mo->once ? "1" : "0",
     };
     redisReply *r;
-    res_t rc = rds_eval(cx, &message_lua_add, &r, nkeys, keys, 14, args);
-    if (rc != RES_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER)
-        return ctx_fail(cx, RES_INTERNAL, "message_add: unexpected reply");
-    long long st = r->element[0]->integer;
+    long long st = -1;
+    for (int round = 0; round < 2; round++) {
+        res_t rc = rds_eval(cx, &message_lua_add, &r, 8, keys, 15, args);
+        if (rc != RES_OK)
+            return rc;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_INTEGER)
+            return ctx_fail(cx, RES_INTERNAL, "message_add: unexpected reply");
+        st = r->element[0]->integer;
+        if (st != MESSAGE_NEED_SENDER || round > 0)
+            break;
+        /* the sender's {id,nickName,icon} is not cached: MySQL, once */
+        if ((rc = message_sender_load(cx, mo->from, &args[2])) != RES_OK)
+            return rc;
+    }
     if (st < MESSAGE_ADDED || st > MESSAGE_ONCE)
         return ctx_fail(cx, RES_INTERNAL, "message_add: status %lld", st);
     *res = (enum message_add)st;
@@ -186,7 +226,7 @@ message_send_notice(struct ctx *cx, const struct message_out *mo, int *spooled)
     *spooled = 0;
     /* older spooled messages first, if any; their failure is this one's */
     if (message_spool_drain(cx) == RES_OK &&
-        message_append(cx, mo, 0, 0, &res, NULL) == RES_OK)
+        message_append(cx, mo, 0, &res, NULL) == RES_OK)
         return RES_OK;
     /* Redis did not take it (down, timeout, error reply): the spool
      * keeps it until Redis does */
@@ -200,24 +240,19 @@ message_send_notice(struct ctx *cx, const struct message_out *mo, int *spooled)
 /* ---------------- notifications ---------------- */
 
 static void
-message_notice(struct ctx *cx, const struct user_dto *from, int64_t to,
-               const char *type, const char *content, int64_t ref,
-               const char *once)
+message_notice(struct ctx *cx, int64_t from, int64_t to, const char *type,
+               const char *content, int64_t ref, const char *once)
 {
-    if (!g_cfg.message_notify || from->id == to || to <= 0)
+    if (!g_cfg.message_notify || from == to || to <= 0 || from <= 0)
         return;
     char mid[MESSAGE_ID_LEN + 2], tbuf[20];
     mid[0] = 'n'; /* notices and chat never share an id */
     message_new_id(mid + 1);
     message_time((long long)time(NULL), tbuf);
-    struct message m = {from->id, to, type, content, ref, NULL, tbuf};
-    struct message_out mo = {0,
-                             to,
-                             mid,
-                             message_m_json(cx->arena, &m),
-                             message_u_json(cx->arena, from),
-                             once,
-                             NULL};
+    struct message m = {from, to, type, content, ref, NULL, tbuf};
+    /* u comes from the userdto cache in the script (MySQL on a miss) */
+    struct message_out mo = {
+        0, to, from, mid, message_m_json(cx->arena, &m), NULL, once, NULL};
     struct ctx_mark mk = ctx_mark(cx);
     int spooled;
     if (message_send_notice(cx, &mo, &spooled) != RES_OK)
@@ -228,26 +263,26 @@ message_notice(struct ctx *cx, const struct user_dto *from, int64_t to,
 }
 
 void
-message_on_blog_liked(struct ctx *cx, const struct user_dto *liker,
-                      int64_t author, int64_t blog_id)
+message_on_blog_liked(struct ctx *cx, int64_t liker, int64_t author,
+                      int64_t blog_id)
 {
     message_notice(cx, liker, author, "like", "点赞了你的博客", blog_id,
-                   key_message_like_once(cx->arena, liker->id, blog_id));
+                   key_message_like_once(cx->arena, liker, blog_id));
 }
 
 void
-message_on_comment_posted(struct ctx *cx, const struct user_dto *who,
-                          int64_t author, int64_t blog_id, const char *text)
+message_on_comment_posted(struct ctx *cx, int64_t who, int64_t author,
+                          int64_t blog_id, const char *text)
 {
     message_notice(cx, who, author, "comment",
-                   message_comment_content(cx->arena, text), blog_id, NULL);
+                   message_comment_content(cx->arena, text ? text : ""),
+                   blog_id, NULL);
 }
 
 void
-message_on_user_followed(struct ctx *cx, const struct user_dto *follower,
-                         int64_t followed)
+message_on_user_followed(struct ctx *cx, int64_t follower, int64_t followed)
 {
-    message_notice(cx, follower, followed, "follow", "关注了你", follower->id,
+    message_notice(cx, follower, followed, "follow", "关注了你", follower,
                    NULL);
 }
 
@@ -263,6 +298,7 @@ message_notify_order(struct ctx *cx, int64_t buyer, int64_t order_id)
      * order id is the message id */
     struct message_out mo = {0,
                              buyer,
+                             0,
                              arena_printf(cx->arena, "o%s", ref),
                              message_m_json(cx->arena, &m),
                              NULL,

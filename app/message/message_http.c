@@ -154,6 +154,7 @@ message_http_chat_send(struct req *rq)
     struct message_out mo = {
         1,
         to,
+        me,
         id,
         message_m_json(rq->cx.arena, &m),
         message_u_json(rq->cx.arena, &rq->user),
@@ -166,7 +167,7 @@ message_http_chat_send(struct req *rq)
     enum message_add res = MESSAGE_ADDED;
     int found;
     (void)message_spool_drain(&rq->cx); /* older spooled messages first */
-    rc = message_append(&rq->cx, &mo, me, 1, &res, NULL);
+    rc = message_append(&rq->cx, &mo, 1, &res, NULL);
     if (rc == RES_OK && res == MESSAGE_NO_USER) {
         /* first message to this user in a day: MySQL says */
         if ((rc = user_exists(rq, to, &found)) != RES_OK)
@@ -174,7 +175,7 @@ message_http_chat_send(struct req *rq)
         if (!found)
             return req_fail(rq, RES_REFUSED, "用户不存在");
         if ((rc = message_user_mark(&rq->cx, to)) == RES_OK)
-            rc = message_append(&rq->cx, &mo, me, 1, &res, NULL);
+            rc = message_append(&rq->cx, &mo, 1, &res, NULL);
         if (rc != RES_OK)
             goto spool; /* Redis answers reads but takes no writes */
     }
@@ -197,6 +198,7 @@ message_http_chat_send(struct req *rq)
         return req_fail(rq, RES_REFUSED, "系统繁忙，请稍后再试");
     case MESSAGE_NO_USER: /* marked a moment ago, gone again (flushed) */
     case MESSAGE_ONCE:
+    case MESSAGE_NEED_SENDER:
         break;
     }
     return req_fail(rq, RES_REFUSED, "系统繁忙，请稍后再试");

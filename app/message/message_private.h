@@ -10,31 +10,35 @@
 struct message_out {
     int chat;         /* 1: chat (stream.chat), 0: notice (stream.notify) */
     int64_t to;       /* recipient */
+    int64_t from;     /* sender, 0 for a system message */
     const char *mid;  /* unique message id (the chat message id for chat) */
     const char *m;    /* the m field (message_m_json) */
-    const char *u;    /* the u field, NULL for a system message */
+    const char *u;    /* the u field; NULL: none for a system message,
+                       * else the sender's, from userdto:{from} or MySQL */
     const char *once; /* notices: a key SET NX for the once-per-window rule
                        * (NULL: none) */
     const char *conv; /* chat: "lo:hi", the conversation */
 };
 
 enum message_add {
-    MESSAGE_ADDED = 0,   /* appended now; *eid is its entry id */
-    MESSAGE_REPLAY = 1,  /* mid was appended before; *eid is that entry */
-    MESSAGE_RATE = 2,    /* chat: the sender is over chat_rate per second */
-    MESSAGE_BUSY = 3,    /* chat: stream.chat above chat_high_water */
-    MESSAGE_NO_USER = 4, /* chat: the recipient is not known to Redis */
-    MESSAGE_ONCE = 5,    /* notice: one was sent in the once window */
+    MESSAGE_ADDED = 0,       /* appended now; *eid is its entry id */
+    MESSAGE_REPLAY = 1,      /* mid was appended before; *eid is that entry */
+    MESSAGE_RATE = 2,        /* chat: the sender is over chat_rate per second */
+    MESSAGE_BUSY = 3,        /* chat: stream.chat above chat_high_water */
+    MESSAGE_NO_USER = 4,     /* chat: the recipient is not known to Redis */
+    MESSAGE_ONCE = 5,        /* notice: one was sent in the once window */
+    MESSAGE_NEED_SENDER = 6, /* (internal) the sender's u is not cached */
 };
 
-/* Appends mo in one script (one round trip): the dedup on mid, for chat
- * with checks the recipient/rate/backpressure checks (the sender's id is
- * from), the entry in message.stream:{to}, the doorbell and the entry of
- * the internal stream. A spooled message is replayed without checks (it
- * was accepted already). RES_DEP_DOWN when Redis is unreachable (the
- * caller spools). */
-res_t message_append(struct ctx *cx, const struct message_out *mo, int64_t from,
-                     int checks, enum message_add *res, const char **eid);
+/* Appends mo in one script (one round trip, two when the sender's u is
+ * not cached): the dedup on mid, for chat with checks the recipient,
+ * backpressure and rate checks, the entry in message.stream:{to}, the
+ * doorbell and the entry of the internal stream. A spooled message is
+ * replayed without checks (it was accepted already). RES_DEP_DOWN when
+ * Redis is unreachable, RES_INTERNAL for an error reply (the caller
+ * spools either). */
+res_t message_append(struct ctx *cx, const struct message_out *mo, int checks,
+                     enum message_add *res, const char **eid);
 
 /* Marks user id as existing for the chat check (after MySQL said so). */
 res_t message_user_mark(struct ctx *cx, int64_t id);

@@ -20,8 +20,9 @@
  * in Redis already; the script's dedup on the message id makes such a
  * replay add nothing.
  *
- * Record: one line, tab-separated: "M1", chat (0/1), to, mid, once key or
- * "-", conv or "-", m, u or "-". m and u are JSON text, in which json-c
+ * Record: one line, tab-separated: "M1", chat (0/1), to, from, mid, once
+ * key or "-", conv or "-", m, u or "-" (a notice's u is looked up when it
+ * is appended). m and u are JSON text, in which json-c
  * escapes tabs and line breaks, so a line break ends a record; a last
  * line without one was never acknowledged (the writer died in write) and
  * is dropped.
@@ -69,9 +70,9 @@ message_spool_put(struct ctx *cx, const struct message_out *mo)
         !spool_field_ok(conv) || !spool_field_ok(mo->m) || !spool_field_ok(u))
         return ctx_fail(cx, RES_INTERNAL, "spool: message %s not spoolable",
                         mo->mid);
-    char *line = arena_printf(cx->arena, "M1\t%d\t%lld\t%s\t%s\t%s\t%s\t%s\n",
-                              mo->chat ? 1 : 0, (long long)mo->to, mo->mid,
-                              once, conv, mo->m, u);
+    char *line = arena_printf(
+        cx->arena, "M1\t%d\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\n", mo->chat ? 1 : 0,
+        (long long)mo->to, (long long)mo->from, mo->mid, once, conv, mo->m, u);
     size_t len = strlen(line);
     const char *path = spool_own_path(cx);
     (void)mkdir(g_cfg.message_spool_dir, 0700);
@@ -109,9 +110,9 @@ out:
 static int
 spool_parse(char *line, struct message_out *mo)
 {
-    char *f[8];
+    char *f[9];
     int n = 0;
-    for (char *p = line; n < 8; n++) {
+    for (char *p = line; n < 9; n++) {
         f[n] = p;
         char *t = strchr(p, '\t');
         if (t == NULL) {
@@ -121,19 +122,20 @@ spool_parse(char *line, struct message_out *mo)
         *t = '\0';
         p = t + 1;
     }
-    int64_t to;
-    if (n != 8 || strcmp(f[0], "M1") != 0 ||
+    int64_t to, from;
+    if (n != 9 || strcmp(f[0], "M1") != 0 ||
         (strcmp(f[1], "0") && strcmp(f[1], "1")) || parse_i64(f[2], &to) < 0 ||
-        to <= 0)
+        to <= 0 || parse_i64(f[3], &from) < 0 || from < 0)
         return -1;
     memset(mo, 0, sizeof(*mo));
     mo->chat = f[1][0] == '1';
     mo->to = to;
-    mo->mid = f[3];
-    mo->once = strcmp(f[4], "-") ? f[4] : NULL;
-    mo->conv = strcmp(f[5], "-") ? f[5] : NULL;
-    mo->m = f[6];
-    mo->u = strcmp(f[7], "-") ? f[7] : NULL;
+    mo->from = from;
+    mo->mid = f[4];
+    mo->once = strcmp(f[5], "-") ? f[5] : NULL;
+    mo->conv = strcmp(f[6], "-") ? f[6] : NULL;
+    mo->m = f[7];
+    mo->u = strcmp(f[8], "-") ? f[8] : NULL;
     return 0;
 }
 
@@ -195,7 +197,7 @@ spool_drain_file(struct ctx *cx, const char *path, int remove_if_empty,
             continue;
         }
         enum message_add res;
-        if ((rc = message_append(cx, &mo, 0, 0, &res, NULL)) != RES_OK)
+        if ((rc = message_append(cx, &mo, 0, &res, NULL)) != RES_OK)
             goto out; /* Redis gone again: the whole file stays */
         if (res == MESSAGE_ADDED)
             (*appended)++;

@@ -122,6 +122,7 @@ char *key_message_stream(struct arena *a, int64_t user_id);
 #define TTL_MESSAGE_MID   (7 * 86400) /* dedup window of a message id */
 #define TTL_MESSAGE_LIKE  86400       /* one like notice per liker+blog */
 #define TTL_MESSAGE_USER  86400       /* "this user exists" */
+#define TTL_USERDTO       300 /* userdto:{id}, a sender's {id,nickName,icon} */
 /* STRING: the entry id a message id was appended as (dedup at append) */
 char *key_message_mid(struct arena *a, const char *mid);
 /* STRING NX: a like notice was sent for liker+blog in the last 24 h */

@@ -364,7 +364,6 @@ test_chat_bad_input(void)
     free(b.token);
 }
 
-
 /* ---------------- chat-sync ---------------- */
 
 /* The pid of the running `hmdp-message-consumer <group>`, or -1. */
@@ -571,8 +570,7 @@ test_chat_backpressure(void)
     if (env && *env)
         hwm = atoll(env);
     redisReply *rr = redisCommand(
-        h_redis(),
-        "EVAL %s 1 stream.chat %lld",
+        h_redis(), "EVAL %s 1 stream.chat %lld",
         "local first = nil\n"
         "for i = 1, tonumber(ARGV[1]) do\n"
         "  local id = redis.call('XADD', KEYS[1], '*', 'junk', '1')\n"
@@ -589,8 +587,7 @@ test_chat_backpressure(void)
     CHECK(send_chat(&a, b.id, "busy?") == NULL && last_status == 200);
     CHECK_STR(last_err, "系统繁忙，请稍后再试");
     /* the backlog goes (the junk removed while chat-sync sleeps) */
-    rr = redisCommand(h_redis(),
-                      "EVAL %s 1 stream.chat %s",
+    rr = redisCommand(h_redis(), "EVAL %s 1 stream.chat %s",
                       "local n = 0\n"
                       "while true do\n"
                       "  local es = redis.call('XRANGE', KEYS[1], ARGV[1], '+',"
