@@ -127,8 +127,11 @@ fuzz: fuzzbin
 	    grep -E '^stat::number_of_executed_units|^Done' build/fuzz/$$n.log; \
 	done
 
+# Debian packages, then the npm packages of the API page and its tests
+# (tests/npm_deps.sh: into build/npm, offline after the first install)
 deps:
 	@sh tests/deps.sh
+	@sh tests/npm_deps.sh
 
 unit: deps testbin
 	@bash tests/run.sh unit

@@ -429,6 +429,28 @@ start_daemon() {
     say "$name up (multiwatch pid $(pid_from "$pidf"))"
 }
 
+# The API page served at /api-docs/: conf/openapi.json, conf/api-docs/
+# (index.html and its init script) and Swagger UI's bundle from
+# tests/npm_deps.sh's install (HMDP_NPM_DIR, default build/npm), copied
+# into DIR/api-docs so nginx reads nothing outside DIR. Without the
+# bundle the JSON is still served, and the page says what to run.
+make_apidoc() {
+    local out=$DIR/api-docs f
+    local ui=${HMDP_NPM_DIR:-$REPO/build/npm}/node_modules/swagger-ui-dist
+    mkdir -p -- "$out"
+    cp -- "$REPO/conf/openapi.json" "$REPO"/conf/api-docs/* "$out/"
+    for f in swagger-ui-bundle.js swagger-ui.css; do
+        if [[ -f $ui/$f ]]; then
+            cp -- "$ui/$f" "$out/"
+        else
+            rm -f -- "$out/$f"
+            say "warning: no $ui/$f (run tests/npm_deps.sh):" \
+                "/api-docs/ serves only openapi.json"
+        fi
+    done
+    chmod -R a+rX -- "$out"
+}
+
 # sed_escape STRING: STRING made safe as a sed replacement (delimiter |).
 sed_escape() {
     printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'
@@ -530,6 +552,7 @@ do_start() {
     for n in "${DAEMONS[@]}"; do
         start_daemon "$n"
     done
+    make_apidoc
     start_nginx
     echo "hmdp is up at http://127.0.0.1:$NGINX_PORT/ (API under /api)"
 }
