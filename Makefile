@@ -16,12 +16,17 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 # Library code shared by the worker and the consumers: everything in app/
 # except mains, the SSE gateway and stream consumers' entry points.
-LIB_SRC  := $(sort $(filter-out app/sse/% %_consumer.c,$(wildcard app/*/*.c)))
+LIB_SRC  := $(sort $(filter-out app/sse/% %_consumer.c app/admin/hmdp_admin.c,$(wildcard app/*/*.c)))
+# hmdp-admin links core (without the FastCGI glue), store and stream only
+ADMIN_SRC := app/admin/hmdp_admin.c $(addprefix app/core/,arena.c cfg.c ctx.c log.c util.c) \
+             $(wildcard app/store/*.c) $(wildcard app/stream/*.c)
+ADMIN_LIBS := $(shell pkg-config --libs hiredis json-c mysqlclient libsodium 2>/dev/null) -lm
 CONSUMER_SRC := $(wildcard app/*/*_consumer.c)
 SSE_SRC  := $(wildcard app/sse/*.c)
 
 CONSUMERS := $(foreach f,$(CONSUMER_SRC),$(word 2,$(subst /, ,$(f))))
-BINS     := hmdp-worker $(CONSUMERS:%=hmdp-%-consumer) $(if $(SSE_SRC),hmdp-sse) noop-fcgi
+BINS     := hmdp-worker $(CONSUMERS:%=hmdp-%-consumer) $(if $(SSE_SRC),hmdp-sse) noop-fcgi \
+            hmdp-admin
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
@@ -30,7 +35,7 @@ INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
-testbin: $(addprefix build/test/,$(BINS)) \
+testbin: $(addprefix build/test/,$(BINS)) build/test/stream-fixture \
          $(patsubst tests/unit/%.c,build/test/unit/%,$(UNIT_SRC)) \
          $(patsubst tests/integ/%.c,build/test/integ/%,$(INTEG_SRC))
 
@@ -70,6 +75,18 @@ build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC)) $(LIB_REL)
 build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC)) $(LIB_TEST)
 	@echo "  LD $@"
 	@$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
+
+build/rel/hmdp-admin: $(patsubst %.c,build/rel/%.o,$(ADMIN_SRC))
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(ADMIN_LIBS) -o $@
+build/test/hmdp-admin: $(patsubst %.c,build/test/%.o,$(ADMIN_SRC))
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(ADMIN_LIBS) -o $@
+
+# test-only consumer on the stream runtime (tests/integ/test_streams.c)
+build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(LIB_TEST)
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"

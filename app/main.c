@@ -4,6 +4,7 @@
  * multiwatch runs N copies and restarts any that die. The only file that
  * knows every feature.
  */
+#include "admin/admin.h"
 #include "blog/blog.h"
 #include "core/cfg.h"
 #include "core/fcgi.h"
@@ -25,8 +26,8 @@
 #include <stdlib.h>
 
 static const struct route *const main_tables[] = {
-    user_routes, blog_routes,    upload_routes,  follow_routes, feed_routes,
-    shop_routes, voucher_routes, message_routes, NULL,
+    user_routes, blog_routes,    upload_routes, follow_routes,  feed_routes,
+    shop_routes, voucher_routes, admin_routes,  message_routes, NULL,
 };
 
 static void

@@ -396,6 +396,24 @@ start_fcgi() {
     say "fcgi pool up on 127.0.0.1:$FCGI_PORT ($HMDP_WORKERS x $worker)"
 }
 
+# daemon_instances NAME: how many processes of NAME multiwatch keeps:
+# hmdp-<f>-consumer runs <f>_consumers of them (HMDP_<F>_CONSUMERS, else
+# conf/hmdp.conf, else 1), each a consumer of its group; others run one.
+daemon_instances() {
+    local f n var
+    if [[ $1 =~ ^hmdp-([a-z0-9]+)-consumer$ ]]; then
+        f=${BASH_REMATCH[1]}
+        var=HMDP_${f^^}_CONSUMERS
+        n=${!var:-$(conf_get "${f}_consumers" 1)}
+        if [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 64)); then
+            echo "$n"
+            return
+        fi
+        die "${f}_consumers must be a number from 1 to 64"
+    fi
+    echo 1
+}
+
 start_daemon() {
     local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid
     if [[ ! -x $bin ]]; then
@@ -415,8 +433,8 @@ start_daemon() {
         . "$DIR/env"
         export HMDP_LOG_FILE=$LOGS/$name.log
         cd -- "$REPO"
-        detach "$pidf" "$LOGS/$name.log" "$(command -v multiwatch)" -f 1 \
-            -- "$bin"
+        detach "$pidf" "$LOGS/$name.log" "$(command -v multiwatch)" \
+            -f "$(daemon_instances "$name")" -- "$bin"
     )
     if [[ $name == hmdp-sse ]] && ! wait_port "$SSE_PORT" 10; then
         say "warning: hmdp-sse does not answer on port $SSE_PORT yet"

@@ -203,3 +203,15 @@ CREATE TABLE IF NOT EXISTS `tb_chat_message` (
   PRIMARY KEY (`id`) USING BTREE,
   INDEX `idx_chat_conv` (`conv_lo`, `conv_hi`, `id`)
 ) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+-- One row per order whose credits were granted (group credits of
+-- stream.orders): inserted in the same transaction as the +10, so a
+-- replayed order grants nothing twice.
+CREATE TABLE IF NOT EXISTS `tb_credit_log` (
+  `order_id` bigint(20) NOT NULL COMMENT '订单id',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '用户id',
+  `credits` int(8) NOT NULL COMMENT '积分变化',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '创建时间',
+  PRIMARY KEY (`order_id`) USING BTREE,
+  INDEX `idx_credit_log_user` (`user_id`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;

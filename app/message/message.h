@@ -57,16 +57,8 @@ res_t message_spool_drain(struct ctx *cx);
  * those of dead processes (removed once empty). */
 res_t message_spool_drain_all(struct ctx *cx);
 
-/* What the admin view shows: records waiting in this spool directory
- * (every process's file) and whether chat is refused for backpressure. */
-struct message_status {
-    long spool_files;
-    long spool_records;
-    long chat_unsynced; /* stream.chat entries chat-sync has not synced */
-    long chat_high_water;
-    int chat_refusing;
-};
-res_t message_status_get(struct ctx *cx, struct message_status *st);
+/* The admin view (app/stream/stream_admin.c) counts the spool's records
+ * from the files and the chat backpressure with stream_unsynced(). */
 
 /* ---- consumers' batch handlers (the runtime calls them) ---- */
 

@@ -45,27 +45,6 @@
  * appends (the consumers' periodic pass trims the idle ones). */
 #define MESSAGE_TRIM_EVERY 64
 
-/* Lua: what group g of stream k has not synced, counted up to cap:
- * pending plus lag (XINFO GROUPS); when Redis cannot give the lag (an
- * entry was deleted inside the unread range), the entries after the
- * last delivered one counted directly (at most cap); without the group,
- * the whole stream. */
-#define MESSAGE_LUA_UNSYNCED                                                   \
-    "local function unsynced(k, g, cap)\n"                                     \
-    "  local gs = redis.pcall('XINFO', 'GROUPS', k)\n"                         \
-    "  if type(gs) ~= 'table' or gs.err then return 0 end\n"                   \
-    "  for _, e in ipairs(gs) do\n"                                            \
-    "    local h = {}\n"                                                       \
-    "    for i = 1, #e, 2 do h[e[i]] = e[i + 1] end\n"                         \
-    "    if h['name'] == g then\n"                                             \
-    "      if h['lag'] then return h['pending'] + h['lag'] end\n"              \
-    "      return h['pending'] + #redis.call('XRANGE', k,"                     \
-    " '(' .. h['last-delivered-id'], '+', 'COUNT', cap)\n"                     \
-    "    end\n"                                                                \
-    "  end\n"                                                                  \
-    "  return redis.call('XLEN', k)\n"                                         \
-    "end\n"
-
 /* KEYS: message.stream:{to}, message.wake, message:mid:{mid}, the internal
  * stream, the chat rate key, the user-known key, the once key, the
  * sender's userdto key (a key a message does not use is passed as the
@@ -77,7 +56,7 @@
  * Returns {status, entry id}: see enum message_add. Every refusal comes
  * before the first write, so a refused message leaves nothing behind. */
 static const struct rds_script message_lua_add = {
-    "message_add", MESSAGE_LUA_UNSYNCED
+    "message_add", STREAM_LUA_UNSYNCED
     "local e = redis.call('GET', KEYS[3])\n"
     "if e then return {1, e} end\n"
     "local u = ARGV[3]\n"
@@ -306,34 +285,6 @@ message_notify_order(struct ctx *cx, int64_t buyer, int64_t order_id)
                              NULL};
     int spooled;
     return message_send_notice(cx, &mo, &spooled);
-}
-
-/* ---------------- status (admin view) ---------------- */
-
-/* KEYS: stream.chat; ARGV: group, cap. What chat-sync has not synced, as
- * the producer counts it. */
-static const struct rds_script message_lua_unsynced = {
-    "message_unsynced", MESSAGE_LUA_UNSYNCED
-    "return unsynced(KEYS[1], ARGV[1], tonumber(ARGV[2]))\n"};
-
-res_t
-message_status_get(struct ctx *cx, struct message_status *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->chat_high_water = g_cfg.chat_high_water;
-    res_t rc = message_spool_count(cx, &st->spool_files, &st->spool_records);
-    if (rc != RES_OK)
-        return rc;
-    const char *keys[1] = {KEY_STREAM_CHAT};
-    const char *args[2] = {
-        KEY_CHAT_GROUP, arena_printf(cx->arena, "%ld", g_cfg.chat_high_water)};
-    redisReply *r;
-    if ((rc = rds_eval(cx, &message_lua_unsynced, &r, 1, keys, 2, args)) !=
-        RES_OK)
-        return rc;
-    st->chat_unsynced = (long)rds_int(r);
-    st->chat_refusing = st->chat_unsynced >= st->chat_high_water;
-    return RES_OK;
 }
 
 /* ---------------- persistence (consumer batches) ---------------- */

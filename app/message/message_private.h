@@ -54,9 +54,6 @@ res_t message_send_notice(struct ctx *cx, const struct message_out *mo,
  * must not answer success. */
 res_t message_spool_put(struct ctx *cx, const struct message_out *mo);
 
-/* Files holding records, and records, in the spool directory. */
-res_t message_spool_count(struct ctx *cx, long *files, long *records);
-
 /* A new unique message id (chat ids and notice ids alike). */
 void message_new_id(char out[MESSAGE_ID_LEN + 1]);
 

@@ -183,8 +183,8 @@ spool_drain_file(struct ctx *cx, const char *path, int remove_if_empty,
     res_t rc = RES_OK;
     if (flock(fd, LOCK_EX | LOCK_NB) < 0)
         goto out; /* busy: a later drain gets it */
-    char *buf;
-    size_t len;
+    char *buf = NULL;
+    size_t len = 0;
     if ((rc = spool_read_all(cx, fd, path, &buf, &len)) != RES_OK)
         goto out;
     char *p = buf;
@@ -281,33 +281,4 @@ message_spool_drain_all(struct ctx *cx)
     if (appended)
         log_info("spool: %ld message(s) appended to Redis", appended);
     return rc;
-}
-
-res_t
-message_spool_count(struct ctx *cx, long *files, long *records)
-{
-    *files = *records = 0;
-    DIR *d = opendir(g_cfg.message_spool_dir);
-    if (d == NULL)
-        return RES_OK;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (spool_file_pid(de->d_name) <= 0)
-            continue;
-        const char *path = arena_printf(cx->arena, "%s/%s",
-                                        g_cfg.message_spool_dir, de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        char *buf;
-        size_t len;
-        if (spool_read_all(cx, fd, path, &buf, &len) == RES_OK && len > 0) {
-            (*files)++;
-            for (size_t i = 0; i < len; i++)
-                *records += buf[i] == '\n';
-        }
-        close(fd);
-    }
-    closedir(d);
-    return RES_OK;
 }

@@ -261,6 +261,29 @@ static const struct h_route hostile_routes[] = {
      {{"before", Q_STR}, {"size", Q_STR}},
      NULL,
      {{0}}},
+
+    /* ---- stream admin (app/admin): a stream nobody uses ---- */
+    {"GET",
+     "/admin/streams",
+     H_ADMIN,
+     "stream=fx.hostile",
+     {{"stream", Q_STR}},
+     NULL,
+     {{0}}},
+    {"POST",
+     "/admin/streams/dlq/requeue",
+     H_ADMIN | H_JSON,
+     "",
+     {{0}},
+     "{\"stream\":\"fx.hostile\"}",
+     {{"stream", HF_STR | HF_REQ}}},
+    {"POST",
+     "/admin/streams/dlq/drop",
+     H_ADMIN | H_JSON,
+     "",
+     {{0}},
+     "{\"stream\":\"fx.hostile\",\"ids\":[\"1-1\"]}",
+     {{"stream", HF_STR | HF_REQ}}},
 };
 
 #define HOSTILE_NROUTES (sizeof(hostile_routes) / sizeof(hostile_routes[0]))

@@ -364,6 +364,26 @@ test_chat_bad_input(void)
     free(b.token);
 }
 
+/* The admin view's spool object: field k as an integer (booleans 0/1),
+ * -1 when missing. */
+static long long
+admin_spool(const char *k)
+{
+    char hdr[256];
+    struct resp r;
+    snprintf(hdr, sizeof(hdr), "X-Admin-Token: %s", h_admin_token());
+    long long v = -1;
+    if (h_http("GET", "/admin/streams", NULL, hdr, NULL, NULL, 0, &r) == 0 &&
+        r.status == 200) {
+        struct json_object *sp, *f;
+        if (h_data(&r) && json_object_object_get_ex(h_data(&r), "spool", &sp) &&
+            json_object_object_get_ex(sp, k, &f))
+            v = json_object_get_int64(f);
+    }
+    h_free(&r);
+    return v;
+}
+
 /* ---------------- chat-sync ---------------- */
 
 /* The pid of the running `hmdp-message-consumer <group>`, or -1. */
@@ -586,6 +606,8 @@ test_chat_backpressure(void)
         freeReplyObject(rr);
     CHECK(send_chat(&a, b.id, "busy?") == NULL && last_status == 200);
     CHECK_STR(last_err, "系统繁忙，请稍后再试");
+    CHECK(admin_spool("chatRefusing") == 1);
+    CHECK(admin_spool("chatUnsynced") >= hwm);
     /* the backlog goes (the junk removed while chat-sync sleeps) */
     rr = redisCommand(h_redis(), "EVAL %s 1 stream.chat %s",
                       "local n = 0\n"
@@ -609,6 +631,7 @@ test_chat_backpressure(void)
         freeReplyObject(rr);
     char *id = send_chat(&a, b.id, "not busy");
     CHECK(id != NULL);
+    CHECK(admin_spool("chatRefusing") == 0);
     CHECK(kill((pid_t)pid, SIGCONT) == 0);
     CHECK(id && wait_rows(&id, 1, 15000));
     free(id);
@@ -631,11 +654,12 @@ test_chat_spool(void)
         freeReplyObject(rr);
     char *ids[8];
     send_many(s, 2, &r, ids, 8, "spooled");
-    char *dup_of = NULL;
     for (int i = 0; i < 8; i++) {
         CHECK(ids[i] && id_shape(ids[i]));
         CHECK(ids[i] && stream_count_mid("stream.chat", ids[i]) == 0);
     }
+    /* the admin view reads the files (sessions are read, not written) */
+    CHECK(admin_spool("backlog") >= 8);
     /* a copy of the spool as a dead process's file: replayed twice */
     char cmd[1024];
     snprintf(cmd, sizeof(cmd),
@@ -680,7 +704,7 @@ test_chat_spool(void)
              "2>/dev/null)\"",
              dir, dir);
     CHECK(system(cmd) == 0);
-    (void)dup_of;
+    CHECK(admin_spool("backlog") == 0);
     free_ids(ids, 8);
     for (int i = 0; i < 2; i++)
         free(s[i].token);

@@ -79,8 +79,7 @@ buy(const struct user *u, int64_t vid)
 {
     char path[128];
     struct resp r;
-    snprintf(path, sizeof(path), "/voucher-order/seckill/%lld",
-             (long long)vid);
+    snprintf(path, sizeof(path), "/voucher-order/seckill/%lld", (long long)vid);
     if (h_post_json(path, u->token, NULL, &r) != 0)
         return -1;
     int64_t id = -1;
@@ -246,8 +245,8 @@ test_order_notice(void)
         struct json_object *it = l ? json_object_array_get_idx(l, 0) : NULL;
         CHECK(it && jpath(it, "user", NULL) == NULL);
         struct json_object *id = jpath(it, "message", "id");
-        CHECK(id && strcmp(json_object_get_string(id), e->element[0]->str) ==
-                        0);
+        CHECK(id &&
+              strcmp(json_object_get_string(id), e->element[0]->str) == 0);
         struct json_object *ref = jpath(it, "message", "refId");
         char os[32];
         snprintf(os, sizeof(os), "%lld", (long long)oid);
@@ -325,8 +324,8 @@ test_list_unread_read(void)
     CHECK(l && json_object_array_length(l) == 1);
     if (l && json_object_array_length(l) == 1)
         snprintf(ids[2], sizeof(ids[2]), "%s",
-                 json_object_get_string(jpath(
-                     json_object_array_get_idx(l, 0), "message", "id")));
+                 json_object_get_string(
+                     jpath(json_object_array_get_idx(l, 0), "message", "id")));
     json_object_put(l);
     /* mark up to the middle one: the two oldest */
     snprintf(q, sizeof(q), "upTo=%s", ids[1]);
@@ -357,11 +356,10 @@ static void
 test_bad_input(void)
 {
     struct user u = login();
-    static const char *const bad[] = {"before=x",     "before=1-",
-                                      "before=-1",    "before=1-2-3",
-                                      "before=1.5-2", "size=0",
-                                      "size=51",      "size=abc",
-                                      "before=99999999999999999999-1"};
+    static const char *const bad[] = {
+        "before=x",     "before=1-",    "before=-1",
+        "before=1-2-3", "before=1.5-2", "size=0",
+        "size=51",      "size=abc",     "before=99999999999999999999-1"};
     long st;
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         struct json_object *l = list(&u, bad[i], &st);

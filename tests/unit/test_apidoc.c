@@ -40,9 +40,6 @@ static const struct {
     const char *method, *path, *issue;
 } apidoc_pending[] = {
     {"post", "/user/logout/all", "issue 12 (helper C)"},
-    {"get", "/admin/streams", "issue 10 (helper D)"},
-    {"post", "/admin/streams/dlq/requeue", "issue 10 (helper D)"},
-    {"post", "/admin/streams/dlq/drop", "issue 10 (helper D)"},
 };
 #define APIDOC_NPENDING (sizeof(apidoc_pending) / sizeof(apidoc_pending[0]))
 
