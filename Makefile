@@ -14,24 +14,55 @@ TESTF   := -O1 -g -fno-omit-frame-pointer -DARENA_DEBUG \
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-# Library code shared by the worker and the consumers: everything in app/
-# except mains, the SSE gateway and stream consumers' entry points.
-LIB_SRC  := $(sort $(filter-out app/sse/% %_consumer.c app/admin/hmdp_admin.c,$(wildcard app/*/*.c)))
-# hmdp-admin links core (without the FastCGI glue), store and stream only
-ADMIN_SRC := app/admin/hmdp_admin.c $(addprefix app/core/,arena.c cfg.c ctx.c log.c util.c) \
-             $(wildcard app/store/*.c) $(wildcard app/stream/*.c)
-ADMIN_LIBS := $(shell pkg-config --libs hiredis json-c mysqlclient libsodium 2>/dev/null) -lm
-CONSUMER_SRC := $(wildcard app/*/*_consumer.c)
-SSE_SRC  := $(wildcard app/sse/*.c)
+# ---- layers ----------------------------------------------------------
+# Each directory of app/ is one layer, built into its own archive, and
+# each binary links only the layers it uses (the linker takes from an
+# archive only the objects something references):
+#   core    app/core/*.c except fcgi.c: arena cfg ctx log util req reply
+#           route dispatch; json-c and libsodium, no store, no libfcgi
+#   fcgi    app/core/fcgi.c: the libfcgi glue, worker only
+#   store   app/store/*.c: hiredis (sync) and libmysqlclient, keys, jobs
+#   stream  app/stream/*.c: Redis Streams over store/rds.c
+#   <f>     each feature app/<f>/ (user blog feed ...), minus its consumer
+#   wire    app/wire.c: route tables, hooks, event subscribers (worker)
+# Binaries:
+#   hmdp-worker            main wire fcgi + every feature + stream store core
+#   hmdp-<f>-consumer      app/<f>/<f>_consumer.c + <f> + stream store core
+#   hmdp-sse               app/sse/*.c + core + store/keys.o; libevent and
+#                          hiredis (async), no libfcgi/mysql (built once
+#                          app/sse/ has sources)
+#   hmdp-admin             app/admin/hmdp_admin.c + stream store core (the
+#                          rest of app/admin/ is the /admin/streams routes,
+#                          a feature layer of the worker)
+CORE_SRC   := $(sort $(filter-out app/core/fcgi.c,$(wildcard app/core/*.c)))
+FCGI_SRC   := app/core/fcgi.c
+STORE_SRC  := $(sort $(wildcard app/store/*.c))
+STREAM_SRC := $(sort $(wildcard app/stream/*.c))
+WIRE_SRC   := app/wire.c
+FEATURES   := $(sort $(filter-out core store stream sse,\
+                $(patsubst app/%/,%,$(wildcard app/*/))))
+feat_src    = $(sort $(filter-out %_consumer.c app/admin/hmdp_admin.c,$(wildcard app/$(1)/*.c)))
+CONSUMER_SRC := $(sort $(wildcard app/*/*_consumer.c))
+SSE_SRC    := $(sort $(wildcard app/sse/*.c))
+ADMIN_SRC  := $(wildcard app/admin/hmdp_admin.c)
+
+CORE_LIBS  := $(shell pkg-config --libs json-c libsodium 2>/dev/null) -lm
+STORE_LIBS := $(shell pkg-config --libs hiredis mysqlclient 2>/dev/null)
+FCGI_LIBS  := $(shell pkg-config --libs fcgi 2>/dev/null)
+SSE_LIBS   := $(shell pkg-config --libs hiredis 2>/dev/null) -levent $(CORE_LIBS)
+
+# every library source (fuzzers and the feed benchmark link all of it)
+LIB_SRC  := $(CORE_SRC) $(FCGI_SRC) $(STORE_SRC) $(STREAM_SRC) $(WIRE_SRC) \
+            $(foreach f,$(FEATURES),$(call feat_src,$(f)))
 
 CONSUMERS := $(foreach f,$(CONSUMER_SRC),$(word 2,$(subst /, ,$(f))))
-BINS     := hmdp-worker $(CONSUMERS:%=hmdp-%-consumer) $(if $(SSE_SRC),hmdp-sse) noop-fcgi \
-            hmdp-admin
+BINS     := hmdp-worker $(CONSUMERS:%=hmdp-%-consumer) $(if $(SSE_SRC),hmdp-sse) \
+            $(if $(ADMIN_SRC),hmdp-admin) noop-fcgi
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
 .PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench \
-        fuzz fuzzbin
+        fuzz fuzzbin deps-graph
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
@@ -48,45 +79,63 @@ build/test/%.o: %.c
 	@echo "  CC [test] $<"
 	@$(CC) $(WARN) $(TESTF) $(PKG_CFLAGS) -c $< -o $@
 
-LIB_REL  := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
-LIB_TEST := $(patsubst %.c,build/test/%.o,$(LIB_SRC))
+# LAYER_RULES(variant, flags): the archives and binaries of build/<variant>
+define LAYER_RULES
+build/$(1)/lib/core.a: $$(patsubst %.c,build/$(1)/%.o,$$(CORE_SRC))
+build/$(1)/lib/store.a: $$(patsubst %.c,build/$(1)/%.o,$$(STORE_SRC))
+build/$(1)/lib/stream.a: $$(patsubst %.c,build/$(1)/%.o,$$(STREAM_SRC))
+build/$(1)/lib/%.a:
+	@mkdir -p $$(dir $$@)
+	@echo "  AR $$@"
+	@rm -f $$@ && ar rcs $$@ $$^
 
-build/rel/hmdp-worker: build/rel/app/main.o $(LIB_REL)
-	@echo "  LD $@"
-	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
-build/test/hmdp-worker: build/test/app/main.o $(LIB_TEST)
-	@echo "  LD $@"
-	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+$(1)_BASE  := build/$(1)/lib/stream.a build/$(1)/lib/store.a build/$(1)/lib/core.a
+$(1)_FEATS := $$(FEATURES:%=build/$(1)/lib/feat_%.a)
 
-# a consumer app/<f>/<f>_consumer.c (its own main) becomes hmdp-<f>-consumer
-define CONSUMER_RULE
-build/rel/hmdp-$(1)-consumer: build/rel/app/$(1)/$(1)_consumer.o $$(LIB_REL)
+build/$(1)/hmdp-worker: build/$(1)/app/main.o build/$(1)/app/wire.o \
+        build/$(1)/app/core/fcgi.o $$($(1)_FEATS) $$($(1)_BASE)
 	@echo "  LD $$@"
-	@$$(CC) $$(REL) $$^ $$(PKG_LIBS) -o $$@
-build/test/hmdp-$(1)-consumer: build/test/app/$(1)/$(1)_consumer.o $$(LIB_TEST)
+	@$$(CC) $(2) $$(filter %.o,$$^) -Wl,--start-group $$(filter %.a,$$^) \
+	    -Wl,--end-group $$(FCGI_LIBS) $$(STORE_LIBS) $$(CORE_LIBS) -o $$@
+
+build/$(1)/hmdp-sse: $$(patsubst %.c,build/$(1)/%.o,$$(SSE_SRC)) \
+        build/$(1)/app/store/keys.o build/$(1)/lib/core.a
 	@echo "  LD $$@"
-	@$$(CC) $$(TESTF) $$^ $$(PKG_LIBS) -o $$@
+	@$$(CC) $(2) $$^ $$(SSE_LIBS) -o $$@
+
+build/$(1)/hmdp-admin: $$(patsubst %.c,build/$(1)/%.o,$$(ADMIN_SRC)) \
+        $$($(1)_BASE)
+	@echo "  LD $$@"
+	@$$(CC) $(2) $$(filter %.o,$$^) -Wl,--start-group $$(filter %.a,$$^) \
+	    -Wl,--end-group $$(STORE_LIBS) $$(CORE_LIBS) -o $$@
 endef
-$(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,$(c))))
+# CONSUMER_RULE(variant, flags, f): app/<f>/<f>_consumer.c (its own main)
+# becomes hmdp-<f>-consumer, linking its feature's layer and stream,
+# store, core only
+define CONSUMER_RULE
+build/$(1)/hmdp-$(3)-consumer: build/$(1)/app/$(3)/$(3)_consumer.o \
+        build/$(1)/lib/feat_$(3).a $$($(1)_BASE)
+	@echo "  LD $$@"
+	@$$(CC) $(2) $$(filter %.o,$$^) -Wl,--start-group $$(filter %.a,$$^) \
+	    -Wl,--end-group $$(STORE_LIBS) $$(CORE_LIBS) -o $$@
+endef
 
-build/rel/hmdp-sse: $(patsubst %.c,build/rel/%.o,$(SSE_SRC)) $(LIB_REL)
-	@echo "  LD $@"
-	@$(CC) $(REL) $^ $(PKG_LIBS) -levent -o $@
-build/test/hmdp-sse: $(patsubst %.c,build/test/%.o,$(SSE_SRC)) $(LIB_TEST)
-	@echo "  LD $@"
-	@$(CC) $(TESTF) $^ $(PKG_LIBS) -levent -o $@
-
-build/rel/hmdp-admin: $(patsubst %.c,build/rel/%.o,$(ADMIN_SRC))
-	@echo "  LD $@"
-	@$(CC) $(REL) $^ $(ADMIN_LIBS) -o $@
-build/test/hmdp-admin: $(patsubst %.c,build/test/%.o,$(ADMIN_SRC))
-	@echo "  LD $@"
-	@$(CC) $(TESTF) $^ $(ADMIN_LIBS) -o $@
+# FEAT_AR(variant, feature): the archive of one feature
+define FEAT_AR
+build/$(1)/lib/feat_$(2).a: $$(patsubst %.c,build/$(1)/%.o,$$(call feat_src,$(2)))
+endef
+$(foreach v,rel test,$(foreach f,$(FEATURES),$(eval $(call FEAT_AR,$(v),$(f)))))
+$(eval $(call LAYER_RULES,rel,$(REL)))
+$(eval $(call LAYER_RULES,test,$(TESTF)))
+$(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,rel,$(REL),$(c))))
+$(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,test,$(TESTF),$(c))))
+.PRECIOUS: build/rel/lib/%.a build/test/lib/%.a build/rel/%.o build/test/%.o
 
 # test-only consumer on the stream runtime (tests/integ/test_streams.c)
-build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(LIB_TEST)
+build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(test_BASE)
 	@echo "  LD $@"
-	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
 
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
@@ -96,14 +145,18 @@ build/test/noop-fcgi: build/test/tests/bench/noop_fcgi.o
 	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
 
 # benchmark driver for the feed fan-out (tests/bench/feed_fanout.sh)
-build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o $(LIB_REL)
+build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o \
+        $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
 
-build/test/unit/%: build/test/tests/unit/%.o $(LIB_TEST)
+# unit tests: the worker's layers without the libfcgi glue
+build/test/unit/%: build/test/tests/unit/%.o build/test/app/wire.o \
+        $(test_FEATS) $(test_BASE)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
-	@$(CC) $(TESTF) $^ $(PKG_LIBS) -o $@
+	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
 build/test/integ/%: build/test/tests/integ/%.o build/test/tests/integ/h.o
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"

@@ -47,6 +47,15 @@ for t in build/test/unit/test_*; do
     rm -f "$out"
 done
 
+# the import graph: layers one way, no feature cycles (tests/deps_graph.sh)
+out=$(mktemp)
+bash tests/deps_graph.sh >"$out" 2>&1
+rc=$?
+grep -E '^(not ok|  (cycle|wrong|feature uses))' "$out" || true
+echo "deps_graph: $(grep -E '^[0-9]+ passed' "$out" | tail -n1)"
+tally deps_graph "$out" "$rc"
+rm -f "$out"
+
 if [ "$mode" = all ]; then
     port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
     base=""

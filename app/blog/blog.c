@@ -67,7 +67,7 @@ blog_images_valid(const char *images)
 char *
 blog_text_store(struct arena *a, const char *s, int br)
 {
-    char *e = html_escape(a, s);
+    char *e = str_html_escape(a, s);
     if (!br)
         return e;
     size_t breaks = 0;
@@ -108,95 +108,6 @@ blog_split_csv(struct arena *a, const char *csv, const char ***out)
     }
     *out = v;
     return n;
-}
-
-/* ---------------- JSON ---------------- */
-
-struct json_object *
-blog_json(const struct blog *b, const struct user_dto *author, int is_like)
-{
-    struct json_object *o = json_object_new_object();
-    reply_add_i64(o, "id", b->id);
-    reply_add_i64(o, "shopId", b->shop_id);
-    reply_add_i64(o, "userId", b->user_id);
-    reply_add_str(o, "title", b->title);
-    reply_add_str(o, "images", b->images);
-    reply_add_str(o, "content", b->content);
-    reply_add_i64(o, "liked", b->liked);
-    reply_add_i64(o, "comments", b->comments);
-    reply_add_time(o, "createTime", b->create_time);
-    reply_add_time(o, "updateTime", b->update_time);
-    if (author) {
-        reply_add_str(o, "name", author->nick_name ? author->nick_name : "");
-        reply_add_str(o, "icon", author->icon ? author->icon : "");
-    }
-    if (is_like >= 0)
-        reply_add_bool(o, "isLike", is_like);
-    return o;
-}
-
-char *
-blog_frag_render(struct arena *a, const struct blog *b,
-                 const struct user_dto *author, size_t *len)
-{
-    struct json_object *o = blog_json(b, author, -1);
-    size_t n;
-    /* the flags of reply_render, so the bytes are the envelope's */
-    const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-    /* an object with at least "id": ends with '}' */
-    char *f = arena_strndup(a, s, n - 1);
-    json_object_put(o);
-    *len = n - 1;
-    return f;
-}
-
-static const char blog_is_like_true[] = ",\"isLike\":true}";
-static const char blog_is_like_false[] = ",\"isLike\":false}";
-
-/* Writes frag + isLike + "}" at dst; returns the bytes written. */
-static size_t
-blog_card_put(char *dst, const char *frag, size_t n, int is_like)
-{
-    const char *t = is_like ? blog_is_like_true : blog_is_like_false;
-    size_t tn = is_like ? sizeof(blog_is_like_true) - 1
-                        : sizeof(blog_is_like_false) - 1;
-    memcpy(dst, frag, n);
-    memcpy(dst + n, t, tn);
-    return n + tn;
-}
-
-char *
-blog_card_text(struct arena *a, const char *frag, size_t n, int is_like,
-               size_t *len)
-{
-    char *out = arena_alloc(a, n + sizeof(blog_is_like_false));
-    *len = blog_card_put(out, frag, n, is_like);
-    out[*len] = '\0';
-    return out;
-}
-
-char *
-blog_cards_array(struct arena *a, const char *const *frag, const size_t *flen,
-                 const int *likes, unsigned n, size_t *len)
-{
-    size_t cap = 3;
-    for (unsigned i = 0; i < n; i++)
-        if (frag[i])
-            cap += flen[i] + sizeof(blog_is_like_false);
-    char *out = arena_alloc(a, cap), *o = out;
-    *o++ = '[';
-    for (unsigned i = 0; i < n; i++) {
-        if (frag[i] == NULL)
-            continue;
-        if (o > out + 1)
-            *o++ = ',';
-        o += blog_card_put(o, frag[i], flen[i], likes[i]);
-    }
-    *o++ = ']';
-    *o = '\0';
-    *len = (size_t)(o - out);
-    return out;
 }
 
 /* ---------------- cached hot pages ---------------- */

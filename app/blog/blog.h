@@ -51,7 +51,7 @@ res_t blog_cards_append_fetched(struct req *rq, const int64_t *ids, unsigned n,
  * without "..", "//" or an empty entry, each at most BLOG_IMAGE_LEN. */
 int blog_images_valid(const char *images);
 
-/* Text as stored: HTML-escaped (core html_escape), then, when br is set,
+/* Text as stored: HTML-escaped (core str_html_escape), then, when br is set,
  * each line break (CRLF, LF or CR) becomes "<br/>". Arena string. */
 char *blog_text_store(struct arena *a, const char *s, int br);
 

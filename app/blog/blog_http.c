@@ -10,10 +10,10 @@
 #include "blog_private.h"
 
 #include "../core/cfg.h"
+#include "../core/event.h"
 #include "../core/log.h"
 #include "../core/reply.h"
 #include "../core/util.h"
-#include "../feed/feed.h"
 #include "../shop/shop.h"
 #include "../upload/upload.h"
 #include "../user/user.h"
@@ -30,52 +30,6 @@ blog_page_offset(struct req *rq, int64_t *offset)
     if (rc != RES_OK)
         return rc;
     *offset = (cur - 1) * (int64_t)g_cfg.page_size;
-    return RES_OK;
-}
-
-/* Appends the cards of the fragments that exist. */
-static unsigned
-blog_cards_add(struct req *rq, const char *const *frag, const size_t *flen,
-               const int *likes, unsigned n, struct json_object *arr)
-{
-    unsigned live = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (frag[i] == NULL)
-            continue;
-        size_t len;
-        char *t =
-            blog_card_text(rq->cx.arena, frag[i], flen[i], likes[i], &len);
-        json_object_array_add(arr, json_object_get(reply_raw(rq, t, len)));
-        live++;
-    }
-    return live;
-}
-
-res_t
-blog_cards_append(struct req *rq, const int64_t *ids, unsigned n,
-                  struct json_object *arr, unsigned *live)
-{
-    const char **frag;
-    size_t *flen;
-    int *likes;
-    *live = 0;
-    res_t rc = blog_frags_load(rq, ids, n, req_uid(rq), &frag, &flen, &likes);
-    if (rc != RES_OK)
-        return rc;
-    *live = blog_cards_add(rq, frag, flen, likes, n, arr);
-    return RES_OK;
-}
-
-res_t
-blog_cards_append_fetched(struct req *rq, const int64_t *ids, unsigned n,
-                          const char **frag, size_t *flen, const int *likes,
-                          struct json_object *arr, unsigned *live)
-{
-    *live = 0;
-    res_t rc = blog_frags_complete(rq, ids, n, frag, flen);
-    if (rc != RES_OK)
-        return rc;
-    *live = blog_cards_add(rq, frag, flen, likes, n, arr);
     return RES_OK;
 }
 
@@ -122,9 +76,9 @@ blog_http_publish(struct req *rq)
     b.shop_id = shop_id;
     b.user_id = rq->user.id;
     /* escaping lengthens text; the columns bound the stored form */
-    if (utf8_len(b.title, strlen(b.title)) > BLOG_TITLE_MAX)
+    if (str_utf8_len(b.title, strlen(b.title)) > BLOG_TITLE_MAX)
         return req_fail(rq, RES_BAD_INPUT, "标题过长");
-    if (utf8_len(b.content, strlen(b.content)) > BLOG_CONTENT_MAX)
+    if (str_utf8_len(b.content, strlen(b.content)) > BLOG_CONTENT_MAX)
         return req_fail(rq, RES_BAD_INPUT, "内容过长");
 
     int found;
@@ -136,12 +90,15 @@ blog_http_publish(struct req *rq)
     if ((rc = blog_insert(rq, &b, &id)) != RES_OK)
         return rc;
     /* the blog is published from here on: a failed image claim or
-     * fan-out is logged, not returned */
+     * subscriber (the feed's fan-out) is logged, not returned */
     struct ctx_mark m = ctx_mark(&rq->cx);
     if (upload_claim(rq, b.user_id, b.images) != RES_OK)
         ctx_drop(&rq->cx, m, "blog image claim after publish");
-    if (feed_on_publish(rq, b.user_id, id, now_ms()) != RES_OK)
-        ctx_drop(&rq->cx, m, "blog feed after publish");
+    struct event ev = {.kind = EVENT_BLOG_PUBLISHED};
+    ev.u.blog_published.author = b.user_id;
+    ev.u.blog_published.blog_id = id;
+    ev.u.blog_published.published_ms = util_now_ms();
+    event_emit(&rq->cx, &ev);
     return reply_take(rq, json_object_new_int64(id));
 }
 
@@ -221,14 +178,22 @@ blog_http_get(struct req *rq)
 static res_t
 blog_http_like(struct req *rq)
 {
-    int64_t id;
+    int64_t id, author;
     int delta, found;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_like_toggle(rq, id, rq->user.id, &delta, &found)) != RES_OK)
+        (rc = blog_like_toggle(rq, id, rq->user.id, &delta, &found, &author)) !=
+            RES_OK)
         return rc;
     if (!found)
         return req_fail(rq, RES_REFUSED, "博客不存在");
+    if (delta > 0) {
+        struct event ev = {.kind = EVENT_BLOG_LIKED};
+        ev.u.blog_liked.liker = rq->user.id;
+        ev.u.blog_liked.blog_id = id;
+        ev.u.blog_liked.author = author;
+        event_emit(&rq->cx, &ev);
+    }
     return reply_ok(rq, NULL);
 }
 
@@ -351,18 +316,25 @@ blog_http_comment_post(struct req *rq)
     if (c.parent_id != 0 && c.answer_id == 0)
         c.answer_id = c.parent_id;
     c.content = blog_text_store(rq->cx.arena, content, 0);
-    if (utf8_len(c.content, strlen(c.content)) > BLOG_COMMENT_MAX)
+    if (str_utf8_len(c.content, strlen(c.content)) > BLOG_COMMENT_MAX)
         return req_fail(rq, RES_BAD_INPUT, "评论内容过长");
     c.user_id = rq->user.id;
 
-    int64_t id;
+    int64_t id, author;
     enum blog_comment_post outcome;
-    if ((rc = blog_comment_insert(rq, &c, &id, &outcome)) != RES_OK)
+    if ((rc = blog_comment_insert(rq, &c, &id, &author, &outcome)) != RES_OK)
         return rc;
     if (outcome == BLOG_COMMENT_NO_BLOG)
         return req_fail(rq, RES_REFUSED, "博客不存在");
     if (outcome == BLOG_COMMENT_NO_PARENT)
         return req_fail(rq, RES_REFUSED, "回复的评论不存在");
+    struct event ev = {.kind = EVENT_COMMENT_POSTED};
+    ev.u.comment_posted.commenter = c.user_id;
+    ev.u.comment_posted.blog_id = c.blog_id;
+    ev.u.comment_posted.author = author;
+    ev.u.comment_posted.comment_id = id;
+    ev.u.comment_posted.content = c.content;
+    event_emit(&rq->cx, &ev);
     struct blog_comment saved;
     int found;
     if ((rc = blog_comment_load(rq, id, &saved, &found)) != RES_OK)

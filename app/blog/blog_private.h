@@ -7,6 +7,7 @@
 #include "blog.h"
 
 #include "../core/req.h"
+#include "../user/user.h"
 
 struct blog {
     int64_t id, shop_id, user_id, liked, comments;
@@ -20,7 +21,7 @@ struct blog_comment {
 
 enum blog_list_kind { BLOG_LIST_HOT, BLOG_LIST_USER };
 
-/* ---- blog.c: a blog's JSON (API.md §6) ---- */
+/* ---- blog_card.c: the Blog JSON shape (API.md §6) ---- */
 
 /* Blog JSON as a new json-c object (caller owns it). author NULL: no
  * name/icon; is_like < 0: no isLike. */
@@ -52,6 +53,14 @@ char *blog_page_render(struct arena *a, const int64_t *ids,
  * such a text (an id list without its fragments, say). */
 int blog_page_parse(struct arena *a, const char *s, size_t len, int64_t **ids,
                     const char ***frag, size_t **flen);
+
+/* ---- shared by the module's data files ---- */
+struct sql_rows;
+/* Row r of a SELECT of BLOG_COLS (blog_data.c) into *b. */
+void blog_row(const struct sql_rows *t, unsigned r, struct blog *b);
+/* blog_cache_invalidate after a committed like or comment: a failure is
+ * logged, and the TTLs bound the staleness (blog_cache.c). */
+void blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot);
 
 /* ---- blogs ---- */
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
@@ -86,15 +95,17 @@ res_t blog_cache_invalidate(struct req *rq, int64_t id, int hot);
 /* A page of blogs: hot (liked DESC, id DESC) or one user's (id DESC). */
 res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
                 int64_t offset, struct blog **out, unsigned *n);
-/* Toggles uid's like; *delta = +1 or -1; *found = 0 for no such blog. */
+/* Toggles uid's like; *delta = +1 or -1; *found = 0 for no such blog,
+ * else *author is the blog's author. */
 res_t blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
-                       int *found);
+                       int *found, int64_t *author);
 /* The first (at most) 5 likers by like time. */
 res_t blog_likers(struct req *rq, int64_t id, int64_t **ids, unsigned *n);
 
 enum blog_del { BLOG_DEL_OK, BLOG_DEL_MISSING, BLOG_DEL_NOT_OWNER };
-/* Deletes blog id of uid with its comments, likes, feed entries and
- * uploaded images; *outcome says which. */
+/* Deletes blog id of uid with its comments, likes and uploaded images,
+ * then emits EVENT_BLOG_DELETED (the feed drops it from the inboxes);
+ * *outcome says which. */
 res_t blog_remove(struct req *rq, int64_t id, int64_t uid,
                   enum blog_del *outcome);
 
@@ -109,8 +120,10 @@ enum blog_comment_post {
     BLOG_COMMENT_NO_BLOG,
     BLOG_COMMENT_NO_PARENT
 };
+/* Writes comment c; *id the new comment, *author the blog's author. */
 res_t blog_comment_insert(struct req *rq, const struct blog_comment *c,
-                          int64_t *id, enum blog_comment_post *outcome);
+                          int64_t *id, int64_t *author,
+                          enum blog_comment_post *outcome);
 res_t blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid,
                                int *delta, int *found);
 res_t blog_comment_remove(struct req *rq, int64_t id, int64_t uid,

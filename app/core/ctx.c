@@ -17,12 +17,19 @@ ctx_or_dash(const char *s)
 res_t
 ctx_fail(struct ctx *cx, res_t rc, const char *fmt, ...)
 {
-    if (cx->rc != RES_OK || rc == RES_OK)
-        return rc; /* the first failure is the one reported */
     va_list ap;
     va_start(ap, fmt);
-    char *msg = arena_vprintf(cx->arena, fmt, ap);
+    rc = ctx_vfail(cx, rc, fmt, ap);
     va_end(ap);
+    return rc;
+}
+
+res_t
+ctx_vfail(struct ctx *cx, res_t rc, const char *fmt, va_list ap)
+{
+    if (cx->rc != RES_OK || rc == RES_OK)
+        return rc; /* the first failure is the one reported */
+    char *msg = arena_vprintf(cx->arena, fmt, ap);
     cx->rc = rc;
     if (rc == RES_DEP_DOWN || rc == RES_INTERNAL) {
         log_error("%s %s %s %s: %s", cx->kind ? cx->kind : "req",

@@ -18,6 +18,8 @@
 #include "arena.h"
 #include "res.h"
 
+#include <stdarg.h>
+
 struct ctx {
     struct arena *arena; /* owns everything the unit allocates */
     res_t rc;            /* first failure, RES_OK until then */
@@ -35,6 +37,9 @@ struct ctx {
  * a generic text for the client. rc == RES_OK records nothing. */
 res_t ctx_fail(struct ctx *cx, res_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* ctx_fail with a va_list (for wrappers such as req_fail). */
+res_t ctx_vfail(struct ctx *cx, res_t rc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* The error state at one point, to return to after a failure the caller
  * handles itself. */

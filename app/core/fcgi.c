@@ -1,7 +1,8 @@
 /*
  * fcgi.c: one process, one request at a time (spawn-fcgi + multiwatch run
  * N of these). The loop is libfcgi's: accept, build a struct req from the
- * params, dispatch, write the rendered reply, FCGX_Finish_r, arena_reset.
+ * params, dispatch (core/dispatch.c), write the rendered reply,
+ * FCGX_Finish_r, arena_reset. Only libfcgi glue lives here.
  *
  * nginx keeps FastCGI connections open (fastcgi_keep_conn). A worker
  * holds several connections and serves whichever has a request, so an
@@ -10,8 +11,10 @@
 #include "fcgi.h"
 
 #include "cfg.h"
+#include "dispatch.h"
 #include "log.h"
 #include "reply.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -48,62 +51,6 @@ fcgi_method(const char *m)
         return HTTP_HEAD;
     return HTTP_OTHER;
 }
-
-/* Constant-time comparison for the admin token. */
-static int
-fcgi_token_eq(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char d = (unsigned char)(la != lb);
-    for (size_t i = 0; i < la && i < lb; i++)
-        d |= (unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
-res_t
-fcgi_dispatch(const struct route *const *tables, const struct fcgi_hooks *hooks,
-              struct req *rq, long body_declared,
-              res_t (*read_body)(struct req *rq, size_t n, void *ctx),
-              void *ctx)
-{
-    const struct route *r = NULL;
-    res_t rc = route_match(tables, rq, &r);
-    if (rc == RES_NOT_FOUND)
-        return req_fail(rq, rc, "接口不存在: %s", rq->path);
-    if (rc == RES_METHOD)
-        return req_fail(rq, rc, "不支持的请求方法 %s", rq->method_str);
-
-    if (r->flags & ROUTE_ADMIN) {
-        if (g_cfg.admin_token == NULL || g_cfg.admin_token[0] == '\0' ||
-            rq->admin_header == NULL ||
-            !fcgi_token_eq(rq->admin_header, g_cfg.admin_token))
-            return req_fail(rq, RES_FORBIDDEN, "需要管理员权限");
-    }
-
-    long limit =
-        (r->flags & ROUTE_UPLOAD) ? g_cfg.upload_limit : g_cfg.body_limit;
-    if (body_declared < 0)
-        return req_fail(rq, RES_BAD_INPUT, "Content-Length 无效");
-    if (body_declared > limit)
-        return req_fail(rq, RES_TOO_LARGE, "请求体过大（上限 %ld 字节）",
-                        limit);
-    if (body_declared > 0 && read_body) {
-        if ((rc = read_body(rq, (size_t)body_declared, ctx)) != RES_OK)
-            return rc;
-    }
-
-    if (hooks && hooks->authenticate && !(r->flags & ROUTE_AUTH_LATE)) {
-        rc = hooks->authenticate(rq, (r->flags & ROUTE_AUTH) != 0);
-        if (rc != RES_OK)
-            return rc;
-    }
-    if ((r->flags & ROUTE_AUTH) && !(r->flags & ROUTE_AUTH_LATE) &&
-        !rq->has_user)
-        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
-    return r->fn(rq);
-}
-
-/* ---------------- libfcgi glue ---------------- */
 
 /* Params die at FCGX_Finish_r, and the request is logged after it: every
  * value is copied into the request's arena. */
@@ -152,14 +99,6 @@ fcgi_path(struct req *rq, FCGX_Request *fr)
     return p;
 }
 
-static double
-fcgi_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* A worker holds up to FCGI_CONNS FastCGI connections at once: nginx
  * keeps connections open (fastcgi_keep_conn) and an idle kept connection
  * must not stop the worker from serving another one. Requests are still
@@ -206,7 +145,8 @@ fcgi_next(FCGX_Request *slots, unsigned *rr)
 }
 
 int
-fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
+fcgi_serve(const struct route *const *tables,
+           const struct dispatch_hooks *hooks)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -250,7 +190,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
          * worker accepted first: nothing to serve, the slot is free */
         if (FCGX_Accept_r(fr) < 0)
             continue;
-        double t0 = fcgi_now_ms();
+        int64_t t0 = util_mono_us();
         if (hooks && hooks->begin)
             hooks->begin();
         struct req rq;
@@ -279,12 +219,12 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         long declared = 0;
         if (*cl) {
             int64_t v;
-            declared = parse_i64(cl, &v) == 0 && v >= 0 && v < (1L << 40)
+            declared = str_parse_i64(cl, &v) == 0 && v >= 0 && v < (1L << 40)
                            ? (long)v
                            : -1;
         }
         res_t rc =
-            fcgi_dispatch(tables, hooks, &rq, declared, fcgi_read_body, fr);
+            dispatch_run(tables, hooks, &rq, declared, fcgi_read_body, fr);
         if (rc != RES_OK && rq.cx.rc == RES_OK)
             req_fail(&rq, rc, "unreported failure %d", (int)rc);
 
@@ -302,7 +242,7 @@ fcgi_serve(const struct route *const *tables, const struct fcgi_hooks *hooks)
         FCGX_Finish_r(fr);
         int status = reply_status(rq.cx.rc);
         /* latency as integer ms.cc: no floating-point formatting per line */
-        long cs = (long)((fcgi_now_ms() - t0) * 100.0);
+        long cs = (long)((util_mono_us() - t0) / 10);
         log_request("%s %s %s %d %ld.%02ldms uid=%lld", rq.request_id,
                     rq.method_str, rq.path, status, cs / 100, cs % 100,
                     (long long)req_uid(&rq));

@@ -5,21 +5,17 @@
  */
 #include "reply.h"
 
+#include "jsonv.h"
+
 #include <json-c/printbuf.h>
 #include <stdio.h>
 #include <string.h>
-
-static void
-reply_put(void *p)
-{
-    json_object_put(p);
-}
 
 struct json_object *
 reply_obj(struct req *rq)
 {
     struct json_object *o = json_object_new_object();
-    arena_defer(rq->cx.arena, reply_put, o);
+    jsonv_adopt(rq->cx.arena, o);
     return o;
 }
 
@@ -27,7 +23,7 @@ struct json_object *
 reply_arr(struct req *rq)
 {
     struct json_object *o = json_object_new_array();
-    arena_defer(rq->cx.arena, reply_put, o);
+    jsonv_adopt(rq->cx.arena, o);
     return o;
 }
 
@@ -56,7 +52,7 @@ reply_raw(struct req *rq, const char *json, size_t n)
      * the text belongs to the arena, so there is no user_delete */
     struct json_object *o = json_object_new_boolean(0);
     json_object_set_serializer(o, reply_raw_write, t, NULL);
-    arena_defer(rq->cx.arena, reply_put, o);
+    jsonv_adopt(rq->cx.arena, o);
     return o;
 }
 
@@ -65,7 +61,7 @@ reply_ok(struct req *rq, struct json_object *o)
 {
     if (o) {
         json_object_get(o);
-        arena_defer(rq->cx.arena, reply_put, o);
+        jsonv_adopt(rq->cx.arena, o);
     }
     rq->data = o;
     return RES_OK;
@@ -75,7 +71,7 @@ res_t
 reply_take(struct req *rq, struct json_object *o)
 {
     if (o)
-        arena_defer(rq->cx.arena, reply_put, o);
+        jsonv_adopt(rq->cx.arena, o);
     rq->data = o;
     return RES_OK;
 }
@@ -184,12 +180,12 @@ static const char *
 reply_utf8_clean(struct arena *a, const char *s)
 {
     size_t n = strlen(s);
-    if (utf8_len(s, n) >= 0)
+    if (str_utf8_len(s, n) >= 0)
         return s;
     char *out = arena_alloc(a, n + 1), *o = out;
     for (size_t i = 0; i < n;) {
         size_t k = 1;
-        while (k <= 4 && i + k <= n && utf8_len(s + i, k) != 1)
+        while (k <= 4 && i + k <= n && str_utf8_len(s + i, k) != 1)
             k++;
         if (k <= 4 && i + k <= n) {
             memcpy(o, s + i, k);

@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "ctx.h"
 #include "res.h"
+#include "str.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +29,9 @@ enum http_method {
     HTTP_OTHER = 32
 };
 
-struct user_dto {
+/* Who is asking, as the session names them (set by the authenticate
+ * hook; the user module owns the session and the UserDTO shape). */
+struct req_user {
     int64_t id;
     const char *nick_name;
     const char *icon;
@@ -59,7 +62,7 @@ struct req {
 
     /* who is asking: set by the auth hook */
     int has_user;
-    struct user_dto user;
+    struct req_user user;
 
     /* route parameters ({id}) */
     int nparams;
@@ -130,12 +133,7 @@ req_uid(const struct req *rq)
 /* Parses a query string: empty pairs skipped, '+' is a space, %XX decoded
  * (an invalid escape is kept literally). Returns 0, or -1 when a value
  * decodes to a NUL byte. Pairs are allocated from a. */
-int qs_parse(struct arena *a, const char *qs, struct qs_pair **out, size_t *n);
-/* Strict decimal int64: optional '-', digits only, no overflow. */
-int parse_i64(const char *s, int64_t *out);
-/* Counts UTF-8 code points; returns -1 for invalid UTF-8 or a NUL. */
-long utf8_len(const char *s, size_t n);
-/* HTML-escapes & < > " ' into a new arena string. */
-char *html_escape(struct arena *a, const char *s);
+int req_qs_parse(struct arena *a, const char *qs, struct qs_pair **out,
+                 size_t *n);
 
 #endif

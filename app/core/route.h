@@ -1,6 +1,6 @@
 /*
  * route.h: routes are data. Each feature exports a table terminated by a
- * row with pattern NULL; app/main.c lists the tables. A pattern is a path
+ * row with pattern NULL; app/wire.c lists the tables. A pattern is a path
  * whose segments are literals or {name} parameters. When several patterns
  * match, the one with a literal in the leftmost differing segment wins, so
  * /blog/hot beats /blog/{id} whatever the table order.

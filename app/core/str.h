@@ -5,7 +5,10 @@
 #ifndef HMDP_STR_H
 #define HMDP_STR_H
 
+#include "arena.h"
+
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct str {
@@ -27,5 +30,14 @@ str_eq(struct str a, const char *b)
     size_t n = strlen(b);
     return a.n == n && memcmp(a.p, b, n) == 0;
 }
+
+/* ---- str.c (pure, unit-tested) ---- */
+
+/* Strict decimal int64: optional '-', digits only, no overflow. */
+int str_parse_i64(const char *s, int64_t *out);
+/* Counts UTF-8 code points; returns -1 for invalid UTF-8 or a NUL. */
+long str_utf8_len(const char *s, size_t n);
+/* HTML-escapes & < > " ' into a new arena string. */
+char *str_html_escape(struct arena *a, const char *s);
 
 #endif

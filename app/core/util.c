@@ -10,13 +10,13 @@
 #include <sys/time.h>
 
 int
-rand_init(void)
+util_rand_init(void)
 {
     return sodium_init() < 0 ? -1 : 0;
 }
 
 char *
-rand_hex(struct arena *a, size_t nbytes)
+util_rand_hex(struct arena *a, size_t nbytes)
 {
     unsigned char buf[64];
     if (nbytes > sizeof(buf))
@@ -29,7 +29,7 @@ rand_hex(struct arena *a, size_t nbytes)
 }
 
 void
-rand_chars(char *out, size_t n, const char *alphabet)
+util_rand_chars(char *out, size_t n, const char *alphabet)
 {
     uint32_t k = (uint32_t)strlen(alphabet);
     for (size_t i = 0; i < n; i++)
@@ -38,21 +38,35 @@ rand_chars(char *out, size_t n, const char *alphabet)
 }
 
 uint32_t
-rand_below(uint32_t n)
+util_rand_below(uint32_t n)
 {
     return n ? randombytes_uniform(n) : 0;
 }
 
 int64_t
-now_ms(void)
+util_now_ms(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+int64_t
+util_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+util_mono_ms(void)
+{
+    return util_mono_us() / 1000;
+}
+
 void
-date_ymd(time_t t, char *buf)
+util_date_ymd(time_t t, char *buf)
 {
     /* called on every request (UV): remember the last second's answer */
     static time_t last = -1;
@@ -67,7 +81,7 @@ date_ymd(time_t t, char *buf)
 }
 
 void
-date_ym(time_t t, char *buf)
+util_date_ym(time_t t, char *buf)
 {
     struct tm tm;
     localtime_r(&t, &tm);
@@ -75,7 +89,7 @@ date_ym(time_t t, char *buf)
 }
 
 int
-date_mday(time_t t)
+util_date_mday(time_t t)
 {
     struct tm tm;
     localtime_r(&t, &tm);
@@ -83,7 +97,7 @@ date_mday(time_t t)
 }
 
 int
-date_parse_local(const char *s, time_t *out)
+util_date_parse_local(const char *s, time_t *out)
 {
     int Y, M, D, h, m, sec;
     char sep, tail;
@@ -114,7 +128,7 @@ date_parse_local(const char *s, time_t *out)
 }
 
 void
-date_sql(time_t t, char *buf)
+util_date_sql(time_t t, char *buf)
 {
     struct tm tm;
     localtime_r(&t, &tm);

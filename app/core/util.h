@@ -1,5 +1,6 @@
 /*
- * util.h: randomness (libsodium's CSPRNG) and local-time helpers.
+ * util.h: randomness (libsodium's CSPRNG), the clocks and local-time
+ * helpers.
  */
 #ifndef HMDP_UTIL_H
 #define HMDP_UTIL_H
@@ -11,26 +12,31 @@
 #include <time.h>
 
 /* Initialises libsodium; returns 0 or -1. Call once per process. */
-int rand_init(void);
+int util_rand_init(void);
 /* nbytes random bytes as 2*nbytes lowercase hex characters (arena). */
-char *rand_hex(struct arena *a, size_t nbytes);
+char *util_rand_hex(struct arena *a, size_t nbytes);
 /* n random characters drawn uniformly from alphabet into out (NUL added;
  * out has room for n+1). */
-void rand_chars(char *out, size_t n, const char *alphabet);
+void util_rand_chars(char *out, size_t n, const char *alphabet);
 /* Uniform in [0, n). */
-uint32_t rand_below(uint32_t n);
+uint32_t util_rand_below(uint32_t n);
 
-/* Wall clock in milliseconds since the epoch. */
-int64_t now_ms(void);
+/* The clocks. Wall clock in milliseconds since the epoch (timestamps that
+ * are stored or compared across processes). */
+int64_t util_now_ms(void);
+/* Monotonic clock in microseconds / milliseconds (durations, expiries
+ * within one process). */
+int64_t util_mono_us(void);
+int64_t util_mono_ms(void);
 /* Local date of t as "YYYYMMDD" / "YYYYMM" into buf (>= 9 bytes), and the
  * day of the month. */
-void date_ymd(time_t t, char *buf);
-void date_ym(time_t t, char *buf);
-int date_mday(time_t t);
+void util_date_ymd(time_t t, char *buf);
+void util_date_ym(time_t t, char *buf);
+int util_date_mday(time_t t);
 /* Parses "YYYY-MM-DDTHH:MM:SS" (or with a space) as local time.
  * Returns 0 and sets *out, or -1. */
-int date_parse_local(const char *s, time_t *out);
+int util_date_parse_local(const char *s, time_t *out);
 /* Formats t as local "YYYY-MM-DD HH:MM:SS" (MySQL) into buf (>= 20). */
-void date_sql(time_t t, char *buf);
+void util_date_sql(time_t t, char *buf);
 
 #endif

@@ -26,11 +26,14 @@
  * more than T/2 fans. Pulled blogs are limited to those created since the
  * follow, as a push would be.
  *
- * The blog module calls feed_on_publish/feed_on_delete.
+ * The feed reacts to the events "blog published" and "blog deleted"
+ * (core/event.h; app/wire.c subscribes feed_on_blog_published and
+ * feed_on_blog_deleted), and reads blog cards through blog.h.
  */
 #ifndef HMDP_FEED_H
 #define HMDP_FEED_H
 
+#include "../core/event.h"
 #include "../core/req.h"
 #include "../core/route.h"
 
@@ -46,13 +49,17 @@ extern const struct route feed_routes[];
  * published_ms must be UNIX_TIMESTAMP(create_time)*1000 of the row; the
  * row's create_time is read again and wins, so the score always matches
  * the pull side. Does nothing for a big author (pull) or a missing row.
- * Errors are described on rq; the blog itself is not affected. */
-res_t feed_on_publish(struct req *rq, int64_t author, int64_t blog_id,
+ * Errors are described on cx; the blog itself is not affected. */
+res_t feed_on_publish(struct ctx *cx, int64_t author, int64_t blog_id,
                       int64_t published_ms);
 
 /* Removes blog_id from the inboxes of author's followers (skipped for a
  * big author: readers drop ids whose blog no longer exists anyway). */
-res_t feed_on_delete(struct req *rq, int64_t author, int64_t blog_id);
+res_t feed_on_delete(struct ctx *cx, int64_t author, int64_t blog_id);
+
+/* The event subscribers (core/event.h) around the two above. */
+res_t feed_on_blog_published(struct ctx *cx, const struct event *ev);
+res_t feed_on_blog_deleted(struct ctx *cx, const struct event *ev);
 
 /* ---- pure pagination (feed.c), unit-tested ---- */
 

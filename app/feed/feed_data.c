@@ -31,11 +31,11 @@
 #define FEED_SADD_CHUNK 1000         /* members per SADD of a rebuild */
 
 res_t
-feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
+feed_blog_meta(struct ctx *cx, int64_t author, int64_t blog_id, int64_t *score,
                long *fans, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t,
+    res_t rc = sql_query(cx, &t,
                          "SELECT UNIX_TIMESTAMP(b.create_time), "
                          "COALESCE(i.fans, 0) FROM tb_blog b LEFT JOIN "
                          "tb_user_info i ON i.user_id = b.user_id WHERE "
@@ -52,13 +52,12 @@ feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id, int64_t *score,
 }
 
 res_t
-feed_author_fans(struct req *rq, int64_t author, long *fans)
+feed_author_fans(struct ctx *cx, int64_t author, long *fans)
 {
     struct sql_rows t;
     res_t rc = sql_query(
-        &rq->cx, &t,
-        "SELECT COALESCE(fans, 0) FROM tb_user_info WHERE user_id = ?", "l",
-        author);
+        cx, &t, "SELECT COALESCE(fans, 0) FROM tb_user_info WHERE user_id = ?",
+        "l", author);
     if (rc != RES_OK)
         return rc;
     *fans = t.nrows ? (long)sql_i64(&t, 0, 0) : 0;
@@ -76,7 +75,7 @@ feed_entry_of(const redisReply *r, size_t i, struct feed_entry *e)
 {
     const redisReply *mem = r->element[2 * i], *sc = r->element[2 * i + 1];
     if (mem->type != REDIS_REPLY_STRING || sc->type != REDIS_REPLY_STRING ||
-        parse_i64(mem->str, &e->id) < 0 || e->id <= 0)
+        str_parse_i64(mem->str, &e->id) < 0 || e->id <= 0)
         return 0;
     e->score = (int64_t)strtod(sc->str, NULL);
     return 1;
@@ -164,7 +163,7 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
             continue;
         if (strcmp(e->str, KEY_FOLLOWS_SENTINEL) == 0)
             *sentinel = 1;
-        else if (parse_i64(e->str, &id) == 0 && id > 0)
+        else if (str_parse_i64(e->str, &id) == 0 && id > 0)
             ids[k++] = id;
     }
     *n = k;
@@ -308,7 +307,7 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
     /* the script read the session after the lookup did: should they
      * differ (a logout in between), the long way is right anyway */
     if (r->elements == 0 || r->element[0]->type != REDIS_REPLY_STRING ||
-        parse_i64(r->element[0]->str, &who) < 0 || who != me)
+        str_parse_i64(r->element[0]->str, &who) < 0 || who != me)
         return feed_start_slow(rq, me, NULL, st);
     if (r->elements == 5) /* both sets built, no pulled followee */
         return feed_start_fetched(rq, r, st);

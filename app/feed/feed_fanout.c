@@ -26,12 +26,12 @@
 
 /* Sends the queued commands of one batch and checks every reply. */
 static res_t
-feed_collect(struct req *rq, unsigned queued)
+feed_collect(struct ctx *cx, unsigned queued)
 {
     res_t first = RES_OK;
     for (unsigned i = 0; i < queued; i++) {
         redisReply *r;
-        res_t rc = rds_reply(&rq->cx, &r);
+        res_t rc = rds_reply(cx, &r);
         if (rc == RES_DEP_DOWN)
             return rc;
         if (rc != RES_OK && first == RES_OK)
@@ -43,7 +43,7 @@ feed_collect(struct req *rq, unsigned queued)
 /* For each follower of author: ZADD blog_id with score ms and trim
  * (add = 1), or ZREM blog_id (add = 0). */
 static res_t
-feed_for_followers(struct req *rq, int64_t author, int64_t blog_id, int64_t ms,
+feed_for_followers(struct ctx *cx, int64_t author, int64_t blog_id, int64_t ms,
                    int add)
 {
     int64_t cursor = 0;
@@ -54,31 +54,30 @@ feed_for_followers(struct req *rq, int64_t author, int64_t blog_id, int64_t ms,
         int64_t *users;
         unsigned n;
         res_t rc =
-            follow_fans_page(rq, author, &cursor, FEED_SQL_PAGE, &users, &n);
+            follow_fans_page(cx, author, &cursor, FEED_SQL_PAGE, &users, &n);
         if (rc != RES_OK)
             return rc;
         for (unsigned i = 0; i < n;) {
             unsigned queued = 0;
             for (unsigned j = 0; j < FEED_BATCH && i < n; j++, i++) {
-                const char *k = key_feed(rq->cx.arena, users[i]);
+                const char *k = key_feed(cx->arena, users[i]);
                 if (add) {
-                    if ((rc = rds_append(&rq->cx, "ZADD %s %lld %s", k,
+                    if ((rc = rds_append(cx, "ZADD %s %lld %s", k,
                                          (long long)ms, idbuf)) != RES_OK)
                         return rc;
                     queued++;
                     /* newest `keep` survive; a no-op below the cap */
-                    if ((rc = rds_append(&rq->cx, "ZREMRANGEBYRANK %s 0 %ld", k,
+                    if ((rc = rds_append(cx, "ZREMRANGEBYRANK %s 0 %ld", k,
                                          -(keep + 1))) != RES_OK)
                         return rc;
                     queued++;
                 } else {
-                    if ((rc = rds_append(&rq->cx, "ZREM %s %s", k, idbuf)) !=
-                        RES_OK)
+                    if ((rc = rds_append(cx, "ZREM %s %s", k, idbuf)) != RES_OK)
                         return rc;
                     queued++;
                 }
             }
-            if ((rc = feed_collect(rq, queued)) != RES_OK)
+            if ((rc = feed_collect(cx, queued)) != RES_OK)
                 return rc;
         }
         if (n < FEED_SQL_PAGE)
@@ -87,32 +86,47 @@ feed_for_followers(struct req *rq, int64_t author, int64_t blog_id, int64_t ms,
 }
 
 res_t
-feed_on_publish(struct req *rq, int64_t author, int64_t blog_id,
+feed_on_publish(struct ctx *cx, int64_t author, int64_t blog_id,
                 int64_t published_ms)
 {
     (void)published_ms; /* the row's create_time is the score (feed.h) */
     int64_t score;
     long fans;
     int found;
-    res_t rc = feed_blog_meta(rq, author, blog_id, &score, &fans, &found);
+    res_t rc = feed_blog_meta(cx, author, blog_id, &score, &fans, &found);
     if (rc != RES_OK)
         return rc;
     if (!found)
         return RES_OK;
     if (fans > g_cfg.feed_push_threshold) /* pulled from now on, for good */
-        return rds_cmd(&rq->cx, NULL, "SADD %s %lld", KEY_FEED_BIG,
+        return rds_cmd(cx, NULL, "SADD %s %lld", KEY_FEED_BIG,
                        (long long)author);
-    return feed_for_followers(rq, author, blog_id, score, 1);
+    return feed_for_followers(cx, author, blog_id, score, 1);
 }
 
 res_t
-feed_on_delete(struct req *rq, int64_t author, int64_t blog_id)
+feed_on_delete(struct ctx *cx, int64_t author, int64_t blog_id)
 {
     long fans;
-    res_t rc = feed_author_fans(rq, author, &fans);
+    res_t rc = feed_author_fans(cx, author, &fans);
     if (rc != RES_OK)
         return rc;
     if (fans > g_cfg.feed_push_threshold)
         return RES_OK;
-    return feed_for_followers(rq, author, blog_id, 0, 0);
+    return feed_for_followers(cx, author, blog_id, 0, 0);
+}
+
+res_t
+feed_on_blog_published(struct ctx *cx, const struct event *ev)
+{
+    return feed_on_publish(cx, ev->u.blog_published.author,
+                           ev->u.blog_published.blog_id,
+                           ev->u.blog_published.published_ms);
+}
+
+res_t
+feed_on_blog_deleted(struct ctx *cx, const struct event *ev)
+{
+    return feed_on_delete(cx, ev->u.blog_deleted.author,
+                          ev->u.blog_deleted.blog_id);
 }

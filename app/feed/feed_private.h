@@ -16,9 +16,9 @@
 
 /* Score (feed.h) of blog_id if author wrote it (*found), and author's
  * fans count (0 without a tb_user_info row). */
-res_t feed_blog_meta(struct req *rq, int64_t author, int64_t blog_id,
+res_t feed_blog_meta(struct ctx *cx, int64_t author, int64_t blog_id,
                      int64_t *score, long *fans, int *found);
-res_t feed_author_fans(struct req *rq, int64_t author, long *fans);
+res_t feed_author_fans(struct ctx *cx, int64_t author, long *fans);
 
 /* What a feed read starts from (feed_start). */
 struct feed_start {

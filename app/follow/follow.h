@@ -23,7 +23,7 @@ extern const struct route follow_routes[];
  * id > *cursor, at most limit of them. users[] (arena, *n entries) gets
  * the follower ids and *cursor advances to the last row's id; *n == 0
  * means the end. */
-res_t follow_fans_page(struct req *rq, int64_t author, int64_t *cursor,
+res_t follow_fans_page(struct ctx *cx, int64_t author, int64_t *cursor,
                        unsigned limit, int64_t **users, unsigned *n);
 
 /* A followee of someone, with the time the follow was made. */

@@ -164,7 +164,7 @@ follow_members_ids(struct req *rq, const redisReply *r, size_t *n)
     for (size_t i = 0; i < m; i++) {
         const redisReply *e = r->element[i];
         ids[i] = 0;
-        if (e->type == REDIS_REPLY_STRING && parse_i64(e->str, &ids[i]) < 0)
+        if (e->type == REDIS_REPLY_STRING && str_parse_i64(e->str, &ids[i]) < 0)
             ids[i] = 0;
     }
     *n = follow_ids_clean(ids, m);
@@ -293,20 +293,19 @@ follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids, size_t *n)
 /* ---------------- for the feed ---------------- */
 
 res_t
-follow_fans_page(struct req *rq, int64_t author, int64_t *cursor,
+follow_fans_page(struct ctx *cx, int64_t author, int64_t *cursor,
                  unsigned limit, int64_t **users, unsigned *n)
 {
     struct sql_rows t;
     /* walks idx_follow_followee (follow_user_id, id) in order: each page
      * is a range read, however many followers there are */
-    res_t rc = sql_query(&rq->cx, &t,
+    res_t rc = sql_query(cx, &t,
                          "SELECT id, user_id FROM tb_follow WHERE "
                          "follow_user_id = ? AND id > ? ORDER BY id LIMIT ?",
                          "lll", author, *cursor, (int64_t)limit);
     if (rc != RES_OK)
         return rc;
-    int64_t *u =
-        arena_alloc(rq->cx.arena, (t.nrows ? t.nrows : 1) * sizeof(*u));
+    int64_t *u = arena_alloc(cx->arena, (t.nrows ? t.nrows : 1) * sizeof(*u));
     for (unsigned i = 0; i < t.nrows; i++)
         u[i] = sql_i64(&t, i, 1);
     if (t.nrows)

@@ -5,6 +5,7 @@
  */
 #include "follow_private.h"
 
+#include "../core/event.h"
 #include "../core/reply.h"
 #include "../user/user.h"
 
@@ -32,6 +33,12 @@ follow_http_set(struct req *rq)
         return req_fail(rq, RES_NOT_FOUND, "用户不存在");
     if ((rc = follow_change(rq, rq->user.id, target, add, &changed)) != RES_OK)
         return rc;
+    if (add && changed) {
+        struct event ev = {.kind = EVENT_USER_FOLLOWED};
+        ev.u.user_followed.follower = rq->user.id;
+        ev.u.user_followed.followee = target;
+        event_emit(&rq->cx, &ev);
+    }
     return reply_ok(rq, NULL);
 }
 

@@ -6,6 +6,8 @@
  */
 #include "message.h"
 
+#include "../core/str.h"
+
 #include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -100,11 +102,12 @@ message_m_json(struct arena *a, const struct message *m)
 }
 
 char *
-message_u_json(struct arena *a, const struct user_dto *u)
+message_u_json(struct arena *a, int64_t id, const char *nick_name,
+               const char *icon)
 {
     return arena_printf(a, "{\"id\":%lld,\"nickName\":%s,\"icon\":%s}",
-                        (long long)u->id, message_json_str(a, u->nick_name),
-                        message_json_str(a, u->icon));
+                        (long long)id, message_json_str(a, nick_name),
+                        message_json_str(a, icon));
 }
 
 /* Byte length of the first max code points of s (valid UTF-8). */
@@ -157,7 +160,7 @@ message_chat_content(struct arena *a, const char *raw, const char **why)
         b++;
     while (e > b && isspace((unsigned char)e[-1]))
         e--;
-    long len = utf8_len(b, (size_t)(e - b));
+    long len = str_utf8_len(b, (size_t)(e - b));
     if (len <= 0) {
         *why = len == 0 ? "消息内容不能为空" : "消息内容不是有效的文本";
         return NULL;
@@ -166,7 +169,7 @@ message_chat_content(struct arena *a, const char *raw, const char **why)
         *why = "消息内容不能超过1000个字符";
         return NULL;
     }
-    return html_escape(a, arena_strndup(a, b, (size_t)(e - b)));
+    return str_html_escape(a, arena_strndup(a, b, (size_t)(e - b)));
 }
 
 void

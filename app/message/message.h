@@ -20,6 +20,7 @@
 #ifndef HMDP_MESSAGE_H
 #define HMDP_MESSAGE_H
 
+#include "../core/event.h"
 #include "../core/req.h"
 #include "../core/route.h"
 
@@ -28,19 +29,21 @@
 
 extern const struct route message_routes[];
 
-/* ---- notifications (the event seam calls these) ---- */
+/* ---- notifications: subscribers of the event seam (app/wire.c) ---- */
 
-/* liker liked blog_id of author: a "like" notice, at most one per liker
- * and blog per 24 h, none to oneself. */
-void message_on_blog_liked(struct ctx *cx, int64_t liker, int64_t author,
-                           int64_t blog_id);
-/* who commented blog_id of author; text is the comment as stored
- * (escaped): a "comment" notice with its first 50 characters. */
-void message_on_comment_posted(struct ctx *cx, int64_t who, int64_t author,
-                               int64_t blog_id, const char *text);
-/* follower now follows followed: a "follow" notice. */
-void message_on_user_followed(struct ctx *cx, int64_t follower,
-                              int64_t followed);
+/* EVENT_BLOG_LIKED: a "like" notice to the author, at most one per liker
+ * and blog per 24 h. */
+res_t message_on_blog_liked(struct ctx *cx, const struct event *ev);
+/* EVENT_COMMENT_POSTED: a "comment" notice to the blog's author with the
+ * first 50 characters of the comment as stored (escaped). */
+res_t message_on_comment_posted(struct ctx *cx, const struct event *ev);
+/* EVENT_USER_FOLLOWED: a "follow" notice to the one followed. */
+res_t message_on_user_followed(struct ctx *cx, const struct event *ev);
+/* None to oneself, none with message_notify = 0. Redis not taking the
+ * notice is not a failure: it is spooled (RES_OK); only a notice neither
+ * Redis nor the spool took is (then logged by event_emit, the action
+ * stands either way). */
+
 /* The order notice (from 0) for buyer's order order_id. The push group's
  * handler calls it once the order row exists. Returns RES_OK when the
  * notice was appended or spooled. */
@@ -117,7 +120,8 @@ struct message {
  * order, as arena text. */
 char *message_m_json(struct arena *a, const struct message *m);
 /* The u field: {"id","nickName","icon"}; a NULL name or icon is "". */
-char *message_u_json(struct arena *a, const struct user_dto *u);
+char *message_u_json(struct arena *a, int64_t id, const char *nick_name,
+                     const char *icon);
 
 /* "评论了你的博客：" and the first 50 characters of the stored comment,
  * never cutting an HTML entity (&amp;) in two. */

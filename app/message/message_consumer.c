@@ -82,8 +82,8 @@ mc_order_fields(const struct stream_entry *e, int64_t *id, int64_t *buyer)
 {
     const char *s = stream_entry_get(e, "id"),
                *u = stream_entry_get(e, "userId");
-    return s && u && parse_i64(s, id) == 0 && *id > 0 &&
-                   parse_i64(u, buyer) == 0 && *buyer > 0
+    return s && u && str_parse_i64(s, id) == 0 && *id > 0 &&
+                   str_parse_i64(u, buyer) == 0 && *buyer > 0
                ? 0
                : -1;
 }
@@ -189,7 +189,7 @@ mc_supervise(const char *self)
     struct ctx cx;
     long long last_drain = 0;
     while (!mc_stop) {
-        long long now = (long long)now_ms();
+        long long now = (long long)util_now_ms();
         for (size_t g = 0; g < MC_NGROUPS; g++)
             /* a child that keeps dying is started at most once a second */
             if (kids[g] <= 0 && now - spawned[g] >= 1000) {

@@ -104,12 +104,8 @@ message_sender_load(struct ctx *cx, int64_t id, const char **u)
                          "l", id);
     if (rc != RES_OK)
         return rc;
-    struct user_dto d = {id, "", ""};
-    if (t.nrows) {
-        d.nick_name = sql_str(&t, 0, 1);
-        d.icon = sql_str(&t, 0, 2);
-    }
-    *u = message_u_json(cx->arena, &d);
+    *u = message_u_json(cx->arena, id, t.nrows ? sql_str(&t, 0, 1) : "",
+                        t.nrows ? sql_str(&t, 0, 2) : "");
     struct ctx_mark mk = ctx_mark(cx);
     if (rds_cmd(cx, NULL, "SET %s %s EX %d", key_userdto(cx->arena, id), *u,
                 TTL_USERDTO) != RES_OK)
@@ -194,7 +190,7 @@ void
 message_new_id(char out[MESSAGE_ID_LEN + 1])
 {
     static struct message_idgen gen;
-    message_id_next(&gen, (long long)now_ms(), (long)getpid(), out);
+    message_id_next(&gen, (long long)util_now_ms(), (long)getpid(), out);
 }
 
 res_t
@@ -218,12 +214,12 @@ message_send_notice(struct ctx *cx, const struct message_out *mo, int *spooled)
 
 /* ---------------- notifications ---------------- */
 
-static void
+static res_t
 message_notice(struct ctx *cx, int64_t from, int64_t to, const char *type,
                const char *content, int64_t ref, const char *once)
 {
     if (!g_cfg.message_notify || from == to || to <= 0 || from <= 0)
-        return;
+        return RES_OK;
     char mid[MESSAGE_ID_LEN + 2], tbuf[20];
     mid[0] = 'n'; /* notices and chat never share an id */
     message_new_id(mid + 1);
@@ -232,37 +228,35 @@ message_notice(struct ctx *cx, int64_t from, int64_t to, const char *type,
     /* u comes from the userdto cache in the script (MySQL on a miss) */
     struct message_out mo = {
         0, to, from, mid, message_m_json(cx->arena, &m), NULL, once, NULL};
-    struct ctx_mark mk = ctx_mark(cx);
     int spooled;
-    if (message_send_notice(cx, &mo, &spooled) != RES_OK)
-        log_error("%s notice %s to %lld lost: neither Redis nor the spool "
-                  "took it",
-                  type, mid, (long long)to);
-    ctx_drop(cx, mk, "notice"); /* never fails the action */
+    return message_send_notice(cx, &mo, &spooled);
 }
 
-void
-message_on_blog_liked(struct ctx *cx, int64_t liker, int64_t author,
-                      int64_t blog_id)
+res_t
+message_on_blog_liked(struct ctx *cx, const struct event *ev)
 {
-    message_notice(cx, liker, author, "like", "点赞了你的博客", blog_id,
-                   key_message_like_once(cx->arena, liker, blog_id));
+    int64_t liker = ev->u.blog_liked.liker, blog = ev->u.blog_liked.blog_id;
+    return message_notice(cx, liker, ev->u.blog_liked.author, "like",
+                          "点赞了你的博客", blog,
+                          key_message_like_once(cx->arena, liker, blog));
 }
 
-void
-message_on_comment_posted(struct ctx *cx, int64_t who, int64_t author,
-                          int64_t blog_id, const char *text)
+res_t
+message_on_comment_posted(struct ctx *cx, const struct event *ev)
 {
-    message_notice(cx, who, author, "comment",
-                   message_comment_content(cx->arena, text ? text : ""),
-                   blog_id, NULL);
+    const char *text = ev->u.comment_posted.content;
+    return message_notice(cx, ev->u.comment_posted.commenter,
+                          ev->u.comment_posted.author, "comment",
+                          message_comment_content(cx->arena, text ? text : ""),
+                          ev->u.comment_posted.blog_id, NULL);
 }
 
-void
-message_on_user_followed(struct ctx *cx, int64_t follower, int64_t followed)
+res_t
+message_on_user_followed(struct ctx *cx, const struct event *ev)
 {
-    message_notice(cx, follower, followed, "follow", "关注了你", follower,
-                   NULL);
+    int64_t follower = ev->u.user_followed.follower;
+    return message_notice(cx, follower, ev->u.user_followed.followee, "follow",
+                          "关注了你", follower, NULL);
 }
 
 res_t

@@ -157,7 +157,7 @@ message_http_chat_send(struct req *rq)
         me,
         id,
         message_m_json(rq->cx.arena, &m),
-        message_u_json(rq->cx.arena, &rq->user),
+        message_u_json(rq->cx.arena, me, rq->user.nick_name, rq->user.icon),
         NULL,
         arena_printf(rq->cx.arena, "%lld:%lld", (long long)(me < to ? me : to),
                      (long long)(me < to ? to : me)),

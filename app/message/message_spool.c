@@ -124,8 +124,9 @@ spool_parse(char *line, struct message_out *mo)
     }
     int64_t to, from;
     if (n != 9 || strcmp(f[0], "M1") != 0 ||
-        (strcmp(f[1], "0") && strcmp(f[1], "1")) || parse_i64(f[2], &to) < 0 ||
-        to <= 0 || parse_i64(f[3], &from) < 0 || from < 0)
+        (strcmp(f[1], "0") && strcmp(f[1], "1")) ||
+        str_parse_i64(f[2], &to) < 0 || to <= 0 ||
+        str_parse_i64(f[3], &from) < 0 || from < 0)
         return -1;
     memset(mo, 0, sizeof(*mo));
     mo->chat = f[1][0] == '1';

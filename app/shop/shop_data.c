@@ -28,6 +28,7 @@
 #include "shop_private.h"
 
 #include "../core/cfg.h"
+#include "../core/jsonv.h"
 #include "../core/log.h"
 #include "../core/reply.h"
 #include "../core/util.h"
@@ -68,12 +69,6 @@ static const struct rds_script shop_lua_types = {
                        "  return 1\n"
                        "end\n"
                        "return 0\n"};
-
-static void
-shop_json_put(void *p)
-{
-    json_object_put(p);
-}
 
 static res_t
 shop_not_found(struct req *rq)
@@ -131,7 +126,7 @@ shop_parse_cached(struct req *rq, const redisReply *r, int *state,
         log_warn("shop: unparsable cache value, treated as a miss");
         return RES_OK;
     }
-    arena_defer(rq->cx.arena, shop_json_put, o);
+    jsonv_adopt(rq->cx.arena, o);
     *out = o;
     *state = PEEK_HIT;
     return RES_OK;
@@ -180,7 +175,7 @@ shop_db_row(struct req *rq, int64_t id, struct json_object **out)
     *out = NULL;
     if (t.nrows > 0) {
         *out = shop_row_json(&t, 0);
-        arena_defer(rq->cx.arena, shop_json_put, *out);
+        jsonv_adopt(rq->cx.arena, *out);
     }
     return RES_OK;
 }
@@ -238,7 +233,7 @@ shop_rebuild(struct req *rq, int64_t id, const char *ck,
     const char *js = json_object_to_json_string_ext(
         *out, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     return rds_cmd(&rq->cx, NULL, "SET %s %s EX %d", ck, js,
-                   shop_cache_ttl(rand_below(UINT32_MAX)));
+                   shop_cache_ttl(util_rand_below(UINT32_MAX)));
 }
 
 res_t
@@ -276,7 +271,7 @@ shop_get(struct req *rq, int64_t id, struct json_object **out)
         return shop_not_found(rq); /* no MySQL, no marker */
 
     const char *lk = key_lock_shop(a, id);
-    const char *owner = rand_hex(a, 16);
+    const char *owner = util_rand_hex(a, 16);
     for (int waited = 0;; waited += SHOP_POLL_MS) {
         int won;
         if ((rc = shop_lock(rq, lk, owner, &won)) != RES_OK)
@@ -490,7 +485,7 @@ shop_page_near(struct req *rq, int64_t type_id, double x, double y,
         if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
             e->element[0]->type != REDIS_REPLY_STRING ||
             e->element[1]->type != REDIS_REPLY_STRING ||
-            parse_i64(e->element[0]->str, &ids[i]) < 0)
+            str_parse_i64(e->element[0]->str, &ids[i]) < 0)
             return req_fail(rq, RES_INTERNAL, "GEOSEARCH: bad member");
         dist[i] = strtod(e->element[1]->str, NULL);
         p[i].type = 'l';
@@ -605,7 +600,7 @@ shop_update(struct req *rq, const struct shop_in *in, int *found)
      * read the old row can write it back after our DEL. If a holder does
      * not let go within SHOP_WAIT_MS, write anyway. */
     const char *lk = key_lock_shop(rq->cx.arena, in->id);
-    const char *owner = rand_hex(rq->cx.arena, 16);
+    const char *owner = util_rand_hex(rq->cx.arena, 16);
     int won = 0;
     for (int waited = 0;; waited += SHOP_POLL_MS) {
         if ((rc = shop_lock(rq, lk, owner, &won)) != RES_OK)

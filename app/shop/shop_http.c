@@ -47,9 +47,9 @@ shop_http_by_name(struct req *rq)
     res_t rc = req_query_i64(rq, "current", 1, 1, SHOP_CURRENT_MAX, &current);
     if (rc != RES_OK)
         return rc;
-    if (name && utf8_len(name, strlen(name)) < 0)
+    if (name && str_utf8_len(name, strlen(name)) < 0)
         return req_fail(rq, RES_BAD_INPUT, "参数 name 无效");
-    if (name && utf8_len(name, strlen(name)) > 128)
+    if (name && str_utf8_len(name, strlen(name)) > 128)
         return req_fail(rq, RES_BAD_INPUT, "参数 name 过长");
     struct json_object *arr;
     if ((rc = shop_page_by_name(rq, name, current, &arr)) != RES_OK)

@@ -127,12 +127,6 @@ key_icr(struct arena *a, const char *prefix, const char *yyyymmdd)
 }
 
 char *
-key_lock_order(struct arena *a, int64_t user_id)
-{
-    return KEY_WITH_ID(a, "lock:order:", user_id);
-}
-
-char *
 key_blog_liked(struct arena *a, int64_t blog_id)
 {
     return KEY_WITH_ID(a, KEY_BLOG_LIKED_PREFIX, blog_id);

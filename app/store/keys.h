@@ -72,7 +72,6 @@ char *key_stream_trim_hist(struct arena *a, const char *stream);
 /* prefix of the per-user message streams, for SCAN and the admin view */
 #define KEY_MESSAGE_STREAM_PREFIX "message.stream:"
 char *key_icr(struct arena *a, const char *prefix, const char *yyyymmdd);
-char *key_lock_order(struct arena *a, int64_t user_id);
 
 char *key_blog_liked(struct arena *a, int64_t blog_id);
 /* blog:liked:{id} is this prefix and the id (a Lua script builds it) */
@@ -110,6 +109,8 @@ char *key_sign(struct arena *a, int64_t user_id, const char *yyyymm);
 char *key_uv(struct arena *a, const char *yyyymmdd);
 char *key_upload_owner(struct arena *a, const char *path);
 
+/* The per-user message stream (notes/messages-design.md), for the
+ * message module and the SSE gateway. */
 char *key_message_stream(struct arena *a, int64_t user_id);
 #define KEY_MESSAGE_GROUP "stream.group:1"
 /* The message layer (app/message/, MESSAGES.md, messages-design.md). */

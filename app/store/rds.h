@@ -3,7 +3,9 @@
  * I/O error it is dropped and reopened by the next call, so a Redis restart
  * costs the requests made while it is down (503) and nothing else.
  *
- * Replies returned through `out` are owned by the request: their
+ * Every call takes the context of the unit of work (core/ctx.h: an HTTP
+ * request's rq->cx, or a job's, store/job.h) and describes its failures
+ * on it. Replies returned through `out` are owned by that unit: their
  * freeReplyObject is deferred on cx's arena. Pass user data as %s/%b
  * arguments, never inside the format string.
  */
@@ -50,10 +52,10 @@ res_t rds_eval(struct ctx *cx, const struct rds_script *s, redisReply **out,
                int nkeys, const char *const *keys, int nargs,
                const char *const *args);
 
-/* After each request: sends fired commands (their replies are read
+/* After each request or job: sends fired commands (their replies are read
  * later) and drops a connection left mid-pipeline. */
 void rds_request_end(struct ctx *cx);
-/* Before each request: the first command of the request will first check
+/* Before each request or job: its first command will first check
  * that the server has not closed the connection, so a restarted Redis
  * costs no request. */
 void rds_request_begin(void);

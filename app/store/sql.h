@@ -7,7 +7,9 @@
  * type string: 'l' int64_t, 'd' double, 's' const char * (NULL binds SQL
  * NULL). `IN (...)` lists use sql_placeholders() and the array form.
  *
- * Result cells are copied into the request's arena as NUL-terminated text
+ * Every call takes the context of the unit of work (core/ctx.h: a
+ * request's rq->cx or a job's) and describes its failures on it.
+ * Result cells are copied into the unit's arena as NUL-terminated text
  * (MySQL's own text rendering of each value); NULL cells are NULL.
  * Connection errors drop the connection and return RES_DEP_DOWN; the next
  * call reconnects.
@@ -67,9 +69,9 @@ int64_t sql_i64(const struct sql_rows *t, unsigned r, unsigned c);
 double sql_dbl(const struct sql_rows *t, unsigned r, unsigned c);
 
 void sql_close(void);
-/* Rolls back a transaction a request left open. */
+/* Rolls back a transaction a request or job left open. */
 void sql_request_end(void);
-/* Before each request: the first statement of the request will first
+/* Before each request or job: its first statement will first
  * check that the server has not closed the connection. */
 void sql_request_begin(void);
 

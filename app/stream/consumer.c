@@ -478,7 +478,7 @@ sc_turn(struct ctx *cx, struct sc *s)
             return rc;
         s->need_group = 0;
     }
-    int64_t now = now_ms();
+    int64_t now = util_now_ms();
     if (now >= s->next_claim) {
         int more = 0;
         rc = sc_claim(cx, s, &more);
@@ -537,7 +537,7 @@ stream_consumer_run(const struct stream_consumer *c,
     s->own_pending = 1; /* a recycled pid may find entries under its name */
     snprintf(s->cursor, sizeof(s->cursor), "0-0");
     s->held_arena = arena_new();
-    int64_t now = now_ms();
+    int64_t now = util_now_ms();
     s->next_claim = now;
     s->next_retry = now;
     s->next_trim = now + s->trim_interval;
@@ -594,7 +594,7 @@ stream_consumer_main(const struct stream_consumer *c)
     const char *logf = getenv("HMDP_CONSUMER_LOG");
     if (logf && *logf && log_open_file(logf) < 0)
         log_warn("cannot open log file %s; logging to stderr", logf);
-    if (rand_init() < 0) {
+    if (util_rand_init() < 0) {
         log_error("libsodium initialisation failed");
         cfg_free();
         return 2;

@@ -106,7 +106,7 @@ res_t
 stream_admin_stream(struct ctx *cx, const char *key, struct json_object **out)
 {
     *out = NULL;
-    int64_t now = now_ms();
+    int64_t now = util_now_ms();
     struct json_object *o = json_object_new_object();
     /* the caller takes it; until then the arena holds it */
     arena_defer(cx->arena, sa_put, o);

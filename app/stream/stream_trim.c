@@ -167,7 +167,7 @@ stream_trim_compute(struct ctx *cx, const char *key, int record,
     }
 
     struct stream_trim_in in = {0};
-    in.now_ms = now_ms();
+    in.now_ms = util_now_ms();
     in.len = (long)v->len;
     in.ret = v->ret;
     in.groups = gs;

@@ -139,7 +139,7 @@ res_t
 upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
              const char *ext, const char **path)
 {
-    const char *name = rand_hex(rq->cx.arena, 16);
+    const char *name = util_rand_hex(rq->cx.arena, 16);
     unsigned d1, d2;
     upload_bucket(name, &d1, &d2);
     int dfd = upload_dir_open(d1, d2, 1);
@@ -198,7 +198,7 @@ upload_remove(struct req *rq, int64_t uid, const char *path)
         return rc;
     int64_t who;
     const char *v = rds_str(&rq->cx, r);
-    if (v == NULL || parse_i64(v, &who) < 0 || who != uid)
+    if (v == NULL || str_parse_i64(v, &who) < 0 || who != uid)
         return req_fail(rq, RES_FORBIDDEN, "无权删除该文件");
     int u = upload_unlink(path);
     if (u > 0)
@@ -282,7 +282,7 @@ upload_release(struct req *rq, int64_t owner, const char *images)
             return rc;
         int64_t who;
         const char *v = rds_str(&rq->cx, r);
-        mine[i] = v && parse_i64(v, &who) == 0 && who == owner;
+        mine[i] = v && str_parse_i64(v, &who) == 0 && who == owner;
     }
     for (unsigned i = 0; i < n; i++) {
         if (!mine[i])

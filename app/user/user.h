@@ -5,7 +5,6 @@
 #ifndef HMDP_USER_H
 #define HMDP_USER_H
 
-#include "../core/fcgi.h"
 #include "../core/req.h"
 #include "../core/route.h"
 
@@ -14,8 +13,15 @@
 
 extern const struct route user_routes[];
 
-/* The auth hook for fcgi_serve: resolves the token, slides its TTL and
- * counts the visitor for UV. */
+/* UserDTO (API.md): {id, nickName, icon}. */
+struct user_dto {
+    int64_t id;
+    const char *nick_name;
+    const char *icon;
+};
+
+/* The authenticate hook (core/dispatch.h): resolves the token, slides its TTL
+ * and counts the visitor for UV. */
 res_t user_authenticate(struct req *rq, int required);
 
 /* user_authenticate in two halves, for a handler of a ROUTE_AUTH_LATE

@@ -61,7 +61,7 @@ user_code_store(struct req *rq, const char *phone, const char *code,
                 int *status, long *retry_s)
 {
     char ymd[16];
-    date_ymd(time(NULL), ymd);
+    util_date_ymd(time(NULL), ymd);
     struct arena *a = rq->cx.arena;
     const char *keys[4] = {
         key_login_code_gap(a, phone), key_login_code_day(a, phone, ymd),
@@ -153,7 +153,7 @@ res_t
 user_create(struct req *rq, const char *phone, struct user_row *u)
 {
     char nick[16] = "user_";
-    rand_chars(nick + 5, 10, "abcdefghijklmnopqrstuvwxyz0123456789");
+    util_rand_chars(nick + 5, 10, "abcdefghijklmnopqrstuvwxyz0123456789");
     int dup;
     res_t rc = sql_exec_dup(&rq->cx, NULL, &dup,
                             "INSERT INTO tb_user (phone, password, nick_name, "
@@ -184,7 +184,7 @@ user_set_password(struct req *rq, int64_t uid, const char *hash)
 res_t
 user_session_open(struct req *rq, const struct user_row *u, const char **token)
 {
-    const char *t = rand_hex(rq->cx.arena, 16);
+    const char *t = util_rand_hex(rq->cx.arena, 16);
     const char *k = key_login_token(rq->cx.arena, t);
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)u->id);
@@ -233,7 +233,7 @@ static void
 user_count_visit(struct req *rq, const char *visitor)
 {
     char ymd[16];
-    date_ymd(time(NULL), ymd);
+    util_date_ymd(time(NULL), ymd);
     int new_day = strcmp(ymd, uv_day) != 0;
     if (new_day || uv_nseen >= UV_SEEN / 2) {
         memset(uv_seen, 0, sizeof(uv_seen));
@@ -305,7 +305,7 @@ user_auth_recv(struct req *rq, const char *key)
         }
     }
     int64_t uid;
-    if (id && parse_i64(id, &uid) == 0 && uid > 0) {
+    if (id && str_parse_i64(id, &uid) == 0 && uid > 0) {
         rq->has_user = 1;
         rq->user.id = uid;
         rq->user.nick_name = nick;
@@ -441,9 +441,9 @@ user_sign_today(struct req *rq, int64_t uid)
 {
     time_t now = time(NULL);
     char ym[8];
-    date_ym(now, ym);
+    util_date_ym(now, ym);
     return rds_cmd(&rq->cx, NULL, "SETBIT %s %d 1",
-                   key_sign(rq->cx.arena, uid, ym), date_mday(now) - 1);
+                   key_sign(rq->cx.arena, uid, ym), util_date_mday(now) - 1);
 }
 
 res_t
@@ -451,10 +451,10 @@ user_sign_bits(struct req *rq, int64_t uid, uint64_t *bits)
 {
     time_t now = time(NULL);
     char ym[8];
-    date_ym(now, ym);
+    util_date_ym(now, ym);
     redisReply *r;
     res_t rc = rds_cmd(&rq->cx, &r, "BITFIELD %s GET u%d 0",
-                       key_sign(rq->cx.arena, uid, ym), date_mday(now));
+                       key_sign(rq->cx.arena, uid, ym), util_date_mday(now));
     if (rc != RES_OK)
         return rc;
     *bits = 0;

@@ -69,7 +69,7 @@ user_http_code(struct req *rq)
             0) {
         struct qs_pair *p;
         size_t n;
-        if (qs_parse(rq->cx.arena, rq->body, &p, &n) == 0)
+        if (req_qs_parse(rq->cx.arena, rq->body, &p, &n) == 0)
             for (size_t i = 0; i < n; i++)
                 if (strcmp(p[i].key, "phone") == 0)
                     phone = p[i].val;
@@ -78,7 +78,7 @@ user_http_code(struct req *rq)
         return req_fail(rq, RES_REFUSED, "手机号格式错误");
 
     char code[8];
-    rand_chars(code, 6, "0123456789");
+    util_rand_chars(code, 6, "0123456789");
     int status;
     long retry;
     res_t rc = user_code_store(rq, phone, code, &status, &retry);
@@ -174,7 +174,7 @@ user_http_password(struct req *rq)
     if (rc != RES_OK || (rc = req_json_str(rq, body, "password", PASSWORD_MAX,
                                            1, &pw)) != RES_OK)
         return rc;
-    if (utf8_len(pw, strlen(pw)) < PASSWORD_MIN)
+    if (str_utf8_len(pw, strlen(pw)) < PASSWORD_MIN)
         return req_fail(rq, RES_REFUSED, "密码至少%d位", PASSWORD_MIN);
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, pw, strlen(pw),
@@ -200,7 +200,8 @@ user_http_logout(struct req *rq)
 static res_t
 user_http_me(struct req *rq)
 {
-    return reply_take(rq, user_dto_json(&rq->user));
+    struct user_dto me = {rq->user.id, rq->user.nick_name, rq->user.icon};
+    return reply_take(rq, user_dto_json(&me));
 }
 
 /* GET /user/{id}: UserDTO, or no data for an unknown user. */
@@ -263,11 +264,12 @@ user_http_uv(struct req *rq)
 {
     const char *d = req_query(rq, "date");
     char today[16];
-    date_ymd(time(NULL), today);
+    util_date_ymd(time(NULL), today);
     if (d == NULL || *d == '\0')
         d = today;
     int64_t v;
-    if (strlen(d) != 8 || parse_i64(d, &v) < 0 || v < 19700101 || v > 29991231)
+    if (strlen(d) != 8 || str_parse_i64(d, &v) < 0 || v < 19700101 ||
+        v > 29991231)
         return req_fail(rq, RES_BAD_INPUT, "date 必须是 YYYYMMDD");
     long long n;
     res_t rc = user_uv_count(rq, d, &n);

@@ -48,7 +48,7 @@ static int
 voucher_field_id(const struct stream_entry *e, const char *name, int64_t *out)
 {
     const char *v = stream_entry_get(e, name);
-    return v && parse_i64(v, out) == 0 && *out > 0 ? 0 : -1;
+    return v && str_parse_i64(v, out) == 0 && *out > 0 ? 0 : -1;
 }
 
 int

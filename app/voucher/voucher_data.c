@@ -87,8 +87,8 @@ voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
 {
     struct arena *a = rq->cx.arena;
     char b[24], e[24];
-    date_sql(in->begin, b);
-    date_sql(in->end, e);
+    util_date_sql(in->begin, b);
+    util_date_sql(in->end, e);
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
         return rc;
@@ -197,7 +197,7 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
     struct arena *a = rq->cx.arena;
     time_t now = time(NULL);
     char ymd[16];
-    date_ymd(now, ymd);
+    util_date_ymd(now, ymd);
     const char *keys[5] = {
         key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
         key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS,
@@ -220,7 +220,7 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
     /* the script's decimal id must be the one C composes from its parts */
     int64_t id, want;
     if (r->elements != 3 || r->element[1]->type != REDIS_REPLY_STRING ||
-        parse_i64(r->element[1]->str, &id) < 0 ||
+        str_parse_i64(r->element[1]->str, &id) < 0 ||
         voucher_order_id((int64_t)now, rds_int(r->element[2]), &want) < 0 ||
         id != want)
         return req_fail(rq, RES_INTERNAL, "seckill script: bad order id");

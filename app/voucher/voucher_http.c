@@ -98,7 +98,7 @@ voucher_read_time(struct req *rq, struct json_object *b, const char *key,
     res_t rc = req_json_str(rq, b, key, 32, 1, &s);
     if (rc != RES_OK)
         return rc;
-    if (date_parse_local(s, out) < 0)
+    if (util_date_parse_local(s, out) < 0)
         return req_fail(rq, RES_BAD_INPUT, "%s 格式应为 YYYY-MM-DDTHH:MM:SS",
                         key);
     return RES_OK;

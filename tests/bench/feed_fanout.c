@@ -153,7 +153,7 @@ main(int argc, char **argv)
     /* the measurement */
     bench_req(&rq, a);
     t0 = bench_now();
-    res_t rc = feed_on_publish(&rq, author, blog, score);
+    res_t rc = feed_on_publish(&rq.cx, author, blog, score);
     double t_pub = bench_now() - t0;
     if (!bench_ok(&rq, rc, "feed_on_publish"))
         fails++;
@@ -169,7 +169,7 @@ main(int argc, char **argv)
 
     bench_req(&rq, a);
     t0 = bench_now();
-    rc = feed_on_delete(&rq, author, blog);
+    rc = feed_on_delete(&rq.cx, author, blog);
     double t_del = bench_now() - t0;
     if (!bench_ok(&rq, rc, "feed_on_delete"))
         fails++;

@@ -51,7 +51,7 @@ fz_fields(struct req *rq, struct json_object *o, const char *key)
     if (rc != RES_OK && (rq->cx.rc != rc || rq->cx.errmsg == NULL))
         abort();
     if (rc == RES_OK && s != NULL) {
-        long n = utf8_len(s, strlen(s));
+        long n = str_utf8_len(s, strlen(s));
         if (n < 0 || n > 16)
             abort();
     }

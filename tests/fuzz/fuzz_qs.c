@@ -2,7 +2,7 @@
  * fuzz_qs.c: libFuzzer harness for the query-string and path-id helpers
  * of core/req.c. The input is a query string as nginx would pass it
  * (QUERY_STRING, NUL-terminated, any bytes but NUL); the harness parses it
- * with qs_parse, then reads it through a fake struct req the way handlers
+ * with req_qs_parse, then reads it through a fake struct req the way handlers
  * do (req_query, req_query_i64/_req, req_query_dbl), and feeds the same
  * bytes to the path-id, number and UTF-8 helpers. It checks the helpers'
  * contracts, not just that they do not crash: a value that passed
@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct qs_pair *pairs;
     size_t n;
-    if (qs_parse(fz_arena, s, &pairs, &n) == 0) {
+    if (req_qs_parse(fz_arena, s, &pairs, &n) == 0) {
         for (size_t i = 0; i < n; i++) {
             if (pairs[i].key == NULL || pairs[i].val == NULL ||
                 pairs[i].key[0] == '\0')
@@ -101,14 +101,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_check_fail(&rq, rc);
     if (rc == RES_OK && v <= 0)
         abort();
-    if (parse_i64(s, &v) == 0) {
+    if (str_parse_i64(s, &v) == 0) {
         /* strict: an optional '-' and digits only, and no overflow */
         if (s[strspn(s, "-0123456789")] != '\0' || strchr(s + 1, '-') != NULL ||
             strtoll(s, NULL, 10) != v)
             abort();
     }
-    (void)utf8_len((const char *)data, size);
-    (void)html_escape(fz_arena, s);
+    (void)str_utf8_len((const char *)data, size);
+    (void)str_html_escape(fz_arena, s);
 
     arena_reset(fz_arena);
     return 0;

@@ -1,7 +1,6 @@
 /*
  * fuzz_route.c: libFuzzer harness for route_match over the worker's real
- * route tables. app/main.c is compiled into this harness (its main renamed)
- * so the tables are exactly main_tables, including routes added later.
+ * route tables: app/wire.c's wire_tables, including routes added later.
  *
  * Input: first byte picks the method, the rest is the path as nginx passes
  * DOCUMENT_URI (any bytes up to a NUL). Checks: a match fills parameters
@@ -10,10 +9,7 @@
  *
  * Build and run: make fuzz (FUZZ_SECONDS per harness).
  */
-#define main hmdp_worker_main
-int hmdp_worker_main(void);
-#include "../../app/main.c"
-#undef main
+#include "../../app/wire.h"
 
 #include "../../app/core/arena.h"
 
@@ -54,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rq.content_type = "";
 
     const struct route *r = NULL;
-    res_t rc = route_match(main_tables, &rq, &r);
+    res_t rc = route_match(wire_tables, &rq, &r);
     if (rc == RES_OK) {
         if (r == NULL || r->fn == NULL || r->pattern == NULL)
             abort();

@@ -53,23 +53,18 @@ h_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-struct h_buf {
-    char *p;
-    size_t n;
-};
-
-static size_t
-h_write(char *data, size_t sz, size_t nm, void *ud)
+size_t
+h_curl_write(char *data, size_t sz, size_t nm, void *ud)
 {
-    struct h_buf *b = ud;
+    struct h_sink *b = ud;
     size_t n = sz * nm;
-    char *np = realloc(b->p, b->n + n + 1);
+    char *np = realloc(*b->body, *b->len + n + 1);
     if (np == NULL)
         abort();
-    b->p = np;
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    b->p[b->n] = '\0';
+    *b->body = np;
+    memcpy(np + *b->len, data, n);
+    *b->len += n;
+    np[*b->len] = '\0';
     return n;
 }
 
@@ -83,7 +78,9 @@ h_http(const char *method, const char *path, const char *token,
     snprintf(url, sizeof(url), "%s/api%s", h_env("HMDP_URL"), path);
     CURL *c = h_curl;
     curl_easy_reset(c);
-    struct h_buf b = {NULL, 0};
+    char *got = NULL;
+    size_t got_len = 0;
+    struct h_sink b = {&got, &got_len};
     struct curl_slist *hd = NULL;
     char line[512];
     if (token) {
@@ -100,7 +97,7 @@ h_http(const char *method, const char *path, const char *token,
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_write);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     if (body) {
@@ -116,15 +113,15 @@ h_http(const char *method, const char *path, const char *token,
     curl_slist_free_all(hd);
     if (e != CURLE_OK) {
         printf("  http %s %s: %s\n", method, path, curl_easy_strerror(e));
-        free(b.p);
+        free(got);
         return -1;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     char *ct = NULL;
     curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
     out->ctype = ct ? strdup(ct) : NULL;
-    out->body = b.p ? b.p : strdup("");
-    out->len = b.n;
+    out->body = got ? got : strdup("");
+    out->len = got_len;
     out->json = json_tokener_parse(out->body);
     return 0;
 }

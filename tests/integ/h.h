@@ -24,6 +24,16 @@ struct resp {
     char *ctype;
 };
 
+/* Where h_curl_write appends a response body: *body (malloc'd, grown
+ * with realloc, NUL-terminated) of *len bytes. */
+struct h_sink {
+    char **body;
+    size_t *len;
+};
+/* The one curl write callback of the tests: CURLOPT_WRITEFUNCTION, with a
+ * struct h_sink * as CURLOPT_WRITEDATA. */
+size_t h_curl_write(char *data, size_t sz, size_t nm, void *ud);
+
 /* Sets up curl and connections; call first in main. */
 void h_init(void);
 

@@ -26,22 +26,8 @@ struct hm_res {
     size_t len;
     double secs; /* total time of this request */
     struct json_object *json;
+    struct h_sink sink; /* into body/len */
 };
-
-static size_t
-hm_write(char *data, size_t sz, size_t nm, void *ud)
-{
-    struct hm_res *r = ud;
-    size_t n = sz * nm;
-    char *p = realloc(r->body, r->len + n + 1);
-    if (p == NULL)
-        abort();
-    r->body = p;
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
-    return n;
-}
 
 static CURL *
 hm_easy(const struct hm_req *q, struct hm_res *r, struct curl_slist **hd,
@@ -58,8 +44,9 @@ hm_easy(const struct hm_req *q, struct hm_res *r, struct curl_slist **hd,
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hd);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, hm_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    r->sink = (struct h_sink){&r->body, &r->len};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->sink);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
     curl_easy_setopt(c, CURLOPT_PRIVATE, (void *)(intptr_t)idx);
     if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0) {

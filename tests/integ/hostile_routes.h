@@ -1,9 +1,9 @@
 /*
  * hostile_routes.h: the routes test_hostile.c attacks, one row per route
- * of the worker's route tables (app/main.c lists them). The unit test
- * tests/unit/test_hostile_cover.c fails when a route of main_tables has
- * no row here, or when a row's H_AUTH/H_ADMIN disagree with the route's
- * ROUTE_AUTH/ROUTE_ADMIN, so a new route cannot be forgotten.
+ * of the worker's route tables (app/wire.c lists them). The unit test
+ * tests/unit/test_hostile_cover.c fails when a route of wire_tables
+ * (app/wire.c) has no row here, or when a row's H_AUTH/H_ADMIN disagree with
+ * the route's ROUTE_AUTH/ROUTE_ADMIN, so a new route cannot be forgotten.
  *
  * HOW TO ADD A ROUTE: add one row to hostile_routes[] below:
  *   {"METHOD", "/pattern/{param}" exactly as in the route table, flags,

@@ -368,20 +368,6 @@ struct buf {
     size_t n;
 };
 
-static size_t
-buf_write(char *d, size_t sz, size_t nm, void *ud)
-{
-    struct buf *b = ud;
-    char *p = realloc(b->p, b->n + sz * nm + 1);
-    if (p == NULL)
-        return 0;
-    memcpy(p + b->n, d, sz * nm);
-    b->p = p;
-    b->n += sz * nm;
-    b->p[b->n] = '\0';
-    return sz * nm;
-}
-
 /* GET HMDP_URL + path (no /api prefix): status, body (malloc'd) and the
  * content type (copied into ctype). */
 static long
@@ -394,8 +380,9 @@ fetch(const char *path, struct buf *b, char *ctype, size_t cap)
     if (c == NULL)
         return -1;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    struct h_sink sink = {&b->p, &b->n};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     long status = -1;
     if (curl_easy_perform(c) == CURLE_OK) {

@@ -84,25 +84,11 @@ struct hx {
     size_t len;
     double ms;
     int timed_out;
+    struct h_sink sink; /* into body/len */
 };
 
 static CURL *hx_curl;
 static long hx_sent, hx_failed_lines;
-
-static size_t
-hx_write(char *data, size_t sz, size_t nm, void *ud)
-{
-    struct hx *r = ud;
-    size_t n = sz * nm;
-    char *np = realloc(r->body, r->len + n + 1);
-    if (np == NULL)
-        abort();
-    r->body = np;
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
-    return n;
-}
 
 static void
 hx_free(struct hx *r)
@@ -140,8 +126,9 @@ hx_send(const char *method, const char *target, const char *const *headers,
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, hx_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    out->sink = (struct h_sink){&out->body, &out->len};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->sink);
     /* well past the deadline, so that a hang shows as a slow answer or a
      * timeout instead of stalling the run */
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 6000L);

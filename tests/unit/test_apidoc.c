@@ -16,22 +16,21 @@
  * routes /comment/{blogId} and /comment/{id}); the operation then says
  * so in x-hmdp-route-pattern.
  */
-#define main hmdp_worker_main
-int hmdp_worker_main(void);
-#include "../../app/main.c"
-#undef main
+#include "../../app/wire.h"
 
 #include "t.h"
 
+#include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-/* The worker's route tables: the one place to retarget when the tables
- * move (issue 9 moves them from app/main.c into their own file). */
+/* The worker's route tables (app/wire.c). */
 static const struct route *const *
 apidoc_routed_tables(void)
 {
-    return main_tables;
+    return wire_tables;
 }
 
 /* Contract routes not routed yet: the coordinator empties this list as

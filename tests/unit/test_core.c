@@ -4,7 +4,8 @@
  */
 #include "../../app/core/arena.h"
 #include "../../app/core/cfg.h"
-#include "../../app/core/fcgi.h"
+#include "../../app/core/dispatch.h"
+#include "../../app/core/event.h"
 #include "../../app/core/reply.h"
 #include "../../app/core/req.h"
 #include "../../app/core/route.h"
@@ -122,23 +123,23 @@ test_qs_parse(void)
 {
     struct qs_pair *p;
     size_t n;
-    CHECK(qs_parse(A, "&typeId=1&&current=2&x=120.1&name=a+b%E7%BE%8E", &p,
-                   &n) == 0);
+    CHECK(req_qs_parse(A, "&typeId=1&&current=2&x=120.1&name=a+b%E7%BE%8E", &p,
+                       &n) == 0);
     CHECK(n == 4);
     CHECK_STR(p[0].key, "typeId");
     CHECK_STR(p[0].val, "1");
     CHECK_STR(p[1].key, "current");
     CHECK_STR(p[3].val, "a b\xE7\xBE\x8E");
-    CHECK(qs_parse(A, "", &p, &n) == 0 && n == 0);
-    CHECK(qs_parse(A, "flag&=x&k=", &p, &n) == 0 && n == 2);
+    CHECK(req_qs_parse(A, "", &p, &n) == 0 && n == 0);
+    CHECK(req_qs_parse(A, "flag&=x&k=", &p, &n) == 0 && n == 2);
     CHECK_STR(p[0].key, "flag");
     CHECK_STR(p[0].val, "");
     CHECK_STR(p[1].val, "");
     /* invalid escapes are kept literally; NUL is refused */
-    CHECK(qs_parse(A, "a=%zz%4&b=100%", &p, &n) == 0 && n == 2);
+    CHECK(req_qs_parse(A, "a=%zz%4&b=100%", &p, &n) == 0 && n == 2);
     CHECK_STR(p[0].val, "%zz%4");
     CHECK_STR(p[1].val, "100%");
-    CHECK(qs_parse(A, "a=x%00y", &p, &n) == -1);
+    CHECK(req_qs_parse(A, "a=x%00y", &p, &n) == -1);
     arena_reset(A);
 }
 
@@ -302,14 +303,14 @@ test_json_body(void)
 static void
 test_utf8_and_escape(void)
 {
-    CHECK(utf8_len("abc", 3) == 3);
-    CHECK(utf8_len("\xE7\xBE\x8E\xE9\xA3\x9F", 6) == 2);
-    CHECK(utf8_len("\xF0\x9F\x8D\xB7", 4) == 1);
-    CHECK(utf8_len("\xC0\xAF", 2) == -1);     /* overlong */
-    CHECK(utf8_len("\xED\xA0\x80", 3) == -1); /* surrogate */
-    CHECK(utf8_len("\xE7\xBE", 2) == -1);     /* truncated */
-    CHECK(utf8_len("a\0b", 3) == -1);
-    CHECK_STR(html_escape(A, "<b>\"Tom\" & 'Jerry'</b>"),
+    CHECK(str_utf8_len("abc", 3) == 3);
+    CHECK(str_utf8_len("\xE7\xBE\x8E\xE9\xA3\x9F", 6) == 2);
+    CHECK(str_utf8_len("\xF0\x9F\x8D\xB7", 4) == 1);
+    CHECK(str_utf8_len("\xC0\xAF", 2) == -1);     /* overlong */
+    CHECK(str_utf8_len("\xED\xA0\x80", 3) == -1); /* surrogate */
+    CHECK(str_utf8_len("\xE7\xBE", 2) == -1);     /* truncated */
+    CHECK(str_utf8_len("a\0b", 3) == -1);
+    CHECK_STR(str_html_escape(A, "<b>\"Tom\" & 'Jerry'</b>"),
               "&lt;b&gt;&#34;Tom&#34; &amp; &#39;Jerry&#39;&lt;/b&gt;");
     arena_reset(A);
 }
@@ -424,7 +425,7 @@ test_envelope(void)
     req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s",
              "/\xFF\xFE/\xC0\xAF/\xE4\xB8");
     out = reply_render(&rq, &len);
-    CHECK(utf8_len(out, len) >= 0);
+    CHECK(str_utf8_len(out, len) >= 0);
     CHECK(strstr(out, "\"接口不存在: /?\?/?\?/?\?\""));
     req_setup(&rq, HTTP_GET, "/x", "");
     req_fail(&rq, RES_NOT_FOUND, "接口不存在: %s", "/中");
@@ -449,7 +450,7 @@ fake_auth(struct req *rq, int required)
 static void
 test_dispatch_gates(void)
 {
-    static const struct fcgi_hooks hooks = {NULL, fake_auth, NULL};
+    static const struct dispatch_hooks hooks = {NULL, fake_auth, NULL};
     struct req rq;
     g_cfg.body_limit = 100;
     g_cfg.upload_limit = 1000;
@@ -457,38 +458,38 @@ test_dispatch_gates(void)
     g_cfg.admin_token = admin;
 
     req_setup(&rq, HTTP_GET, "/user/me", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_UNAUTH);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_UNAUTH);
     req_setup(&rq, HTTP_GET, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_GET, "/blog/hot", "");
     rq.token = "expired";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_POST, "/shop", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
     req_setup(&rq, HTTP_POST, "/shop", "");
     rq.admin_header = "0123456789abcdef012";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_FORBIDDEN);
     req_setup(&rq, HTTP_POST, "/shop", "");
     rq.admin_header = "0123456789abcdef0123";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     req_setup(&rq, HTTP_POST, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 101, NULL, NULL) == RES_TOO_LARGE);
+    CHECK(dispatch_run(tables, &hooks, &rq, 101, NULL, NULL) == RES_TOO_LARGE);
     req_setup(&rq, HTTP_POST, "/user/me", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, -1, NULL, NULL) == RES_BAD_INPUT);
+    CHECK(dispatch_run(tables, &hooks, &rq, -1, NULL, NULL) == RES_BAD_INPUT);
     /* ROUTE_AUTH_LATE: no hook, no 401 from dispatch; the handler runs
      * (and answers the 401 itself) */
     int calls = auth_calls;
     req_setup(&rq, HTTP_GET, "/late", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     CHECK(late_runs == 1 && auth_calls == calls && !rq.has_user);
     req_setup(&rq, HTTP_GET, "/user/me", "");
     rq.token = "good";
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
     CHECK(auth_calls == calls + 1);
     req_setup(&rq, HTTP_GET, "/nothing", "");
-    CHECK(fcgi_dispatch(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
     CHECK(rq.cx.errmsg != NULL);
     g_cfg.admin_token = NULL;
     arena_reset(A);
@@ -530,27 +531,100 @@ static void
 test_dates(void)
 {
     time_t t;
-    CHECK(date_parse_local("2026-01-31T10:00:00", &t) == 0);
+    CHECK(util_date_parse_local("2026-01-31T10:00:00", &t) == 0);
     char buf[32];
-    date_sql(t, buf);
+    util_date_sql(t, buf);
     CHECK_STR(buf, "2026-01-31 10:00:00");
-    CHECK(date_parse_local("2026-02-31T10:00:00", &t) == -1);
-    CHECK(date_parse_local("2026-01-31 10:00:00", &t) == 0);
-    CHECK(date_parse_local("2026-01-31T10:00", &t) == -1);
-    CHECK(date_parse_local("2026-01-31T25:00:00", &t) == -1);
-    CHECK(date_parse_local(NULL, &t) == -1);
-    date_ymd(t, buf);
+    CHECK(util_date_parse_local("2026-02-31T10:00:00", &t) == -1);
+    CHECK(util_date_parse_local("2026-01-31 10:00:00", &t) == 0);
+    CHECK(util_date_parse_local("2026-01-31T10:00", &t) == -1);
+    CHECK(util_date_parse_local("2026-01-31T25:00:00", &t) == -1);
+    CHECK(util_date_parse_local(NULL, &t) == -1);
+    util_date_ymd(t, buf);
     CHECK_STR(buf, "20260131");
-    date_ym(t, buf);
+    util_date_ym(t, buf);
     CHECK_STR(buf, "202601");
-    CHECK(date_mday(t) == 31);
+    CHECK(util_date_mday(t) == 31);
+}
+
+/* ---- ctx and events ---- */
+
+static int ev_calls[3];
+
+static res_t
+ev_fails(struct ctx *cx, const struct event *ev)
+{
+    ev_calls[0]++;
+    return ctx_fail(cx, RES_DEP_DOWN, "subscriber down (blog %lld)",
+                    (long long)ev->u.blog_liked.blog_id);
+}
+
+static res_t
+ev_refuses(struct ctx *cx, const struct event *ev)
+{
+    (void)ev;
+    ev_calls[1]++;
+    return ctx_fail(cx, RES_REFUSED, "no");
+}
+
+static res_t
+ev_ok(struct ctx *cx, const struct event *ev)
+{
+    (void)cx;
+    ev_calls[2] += (int)ev->u.blog_liked.liker;
+    return RES_OK;
+}
+
+static void
+test_ctx_and_events(void)
+{
+    struct ctx cx;
+    memset(&cx, 0, sizeof(cx));
+    cx.arena = A;
+    /* first failure wins; a mark and drop forgets only what came after */
+    struct ctx_mark m = ctx_mark(&cx);
+    CHECK(ctx_fail(&cx, RES_NOT_FOUND, "a %d", 1) == RES_NOT_FOUND);
+    CHECK(ctx_fail(&cx, RES_INTERNAL, "b") == RES_INTERNAL);
+    CHECK(cx.rc == RES_NOT_FOUND);
+    CHECK_STR(cx.errmsg, "a 1");
+    CHECK(ctx_drop(&cx, m, "test step") == 1);
+    CHECK(cx.rc == RES_OK && cx.errmsg == NULL);
+    CHECK(ctx_drop(&cx, m, "nothing") == 0);
+    /* 5xx details stay in the log */
+    CHECK(ctx_fail(&cx, RES_DEP_DOWN, "redis gone") == RES_DEP_DOWN);
+    CHECK(cx.errmsg && strstr(cx.errmsg, "redis") == NULL);
+    ctx_clear(&cx);
+    CHECK(cx.rc == RES_OK);
+
+    /* every subscriber runs, in order; failures never reach the emitter */
+    event_reset();
+    memset(ev_calls, 0, sizeof(ev_calls));
+    event_subscribe(EVENT_BLOG_LIKED, "fails", ev_fails);
+    event_subscribe(EVENT_BLOG_LIKED, "refuses", ev_refuses);
+    event_subscribe(EVENT_BLOG_LIKED, "ok", ev_ok);
+    struct event ev = {.kind = EVENT_BLOG_LIKED};
+    ev.u.blog_liked.liker = 7;
+    ev.u.blog_liked.blog_id = 3;
+    event_emit(&cx, &ev);
+    CHECK(ev_calls[0] == 1 && ev_calls[1] == 1 && ev_calls[2] == 7);
+    CHECK(cx.rc == RES_OK && cx.errmsg == NULL);
+    /* other kinds reach nobody; an earlier failure of the unit survives */
+    ctx_fail(&cx, RES_BAD_INPUT, "earlier");
+    ev.kind = EVENT_USER_FOLLOWED;
+    event_emit(&cx, &ev);
+    ev.kind = EVENT_BLOG_LIKED;
+    event_emit(&cx, &ev);
+    CHECK(ev_calls[0] == 2 && ev_calls[2] == 14);
+    CHECK(cx.rc == RES_BAD_INPUT);
+    CHECK_STR(cx.errmsg, "earlier");
+    event_reset();
 }
 
 int
 main(void)
 {
     A = arena_new();
-    rand_init();
+    util_rand_init();
     RUN(test_route_literal_beats_param);
     RUN(test_route_params_and_methods);
     RUN(test_qs_parse);
@@ -564,6 +638,7 @@ main(void)
     RUN(test_cfg_line);
     RUN(test_arena_defer_order);
     RUN(test_dates);
+    RUN(test_ctx_and_events);
     arena_free(A);
     T_DONE();
 }

@@ -1,15 +1,12 @@
 /*
- * test_hostile_cover.c: every route of the worker (app/main.c's
- * main_tables, compiled in here with its main renamed) has a row in
+ * test_hostile_cover.c: every route of the worker (app/wire.c's
+ * wire_tables) has a row in
  * tests/integ/hostile_routes.h, so the hostile-input sweep
  * (tests/integ/test_hostile.c) covers new routes; and each row's auth
  * flags agree with the route's. A failure names the route: add its row
  * (see the comment at the top of hostile_routes.h).
  */
-#define main hmdp_worker_main
-int hmdp_worker_main(void);
-#include "../../app/main.c"
-#undef main
+#include "../../app/wire.h"
 
 #include "../integ/hostile_routes.h"
 #include "t.h"
@@ -35,8 +32,8 @@ static void
 test_every_route_has_a_row(void)
 {
     int routes = 0;
-    for (size_t t = 0; main_tables[t]; t++) {
-        for (const struct route *r = main_tables[t]; r->pattern; r++) {
+    for (size_t t = 0; wire_tables[t]; t++) {
+        for (const struct route *r = wire_tables[t]; r->pattern; r++) {
             for (unsigned bit = 1; bit <= HTTP_DELETE; bit <<= 1) {
                 if (!(r->methods & bit))
                     continue;
@@ -68,8 +65,8 @@ test_every_route_has_a_row(void)
     /* and no stale rows */
     for (size_t i = 0; i < HOSTILE_NROUTES; i++) {
         int found = 0;
-        for (size_t t = 0; main_tables[t]; t++)
-            for (const struct route *r = main_tables[t]; r->pattern; r++)
+        for (size_t t = 0; wire_tables[t]; t++)
+            for (const struct route *r = wire_tables[t]; r->pattern; r++)
                 if (strcmp(hostile_routes[i].pattern, r->pattern) == 0)
                     found = 1;
         if (!found)

@@ -105,11 +105,9 @@ test_m_json(void)
     CHECK(p && json_object_object_get_ex(p, "content", &v) &&
           strcmp(json_object_get_string(v), "a\"b\tc\nd/e") == 0);
     json_object_put(p);
-    struct user_dto u = {5, "小鱼", "/imgs/x.jpg"};
-    CHECK_STR(message_u_json(a, &u),
+    CHECK_STR(message_u_json(a, 5, "小鱼", "/imgs/x.jpg"),
               "{\"id\":5,\"nickName\":\"小鱼\",\"icon\":\"/imgs/x.jpg\"}");
-    struct user_dto n = {6, NULL, NULL};
-    CHECK_STR(message_u_json(a, &n),
+    CHECK_STR(message_u_json(a, 6, NULL, NULL),
               "{\"id\":6,\"nickName\":\"\",\"icon\":\"\"}");
     arena_free(a);
 }

@@ -63,12 +63,12 @@ test_month_boundary(void)
     time_t jan31 = mktime(&tm);
     time_t feb1 = jan31 + 86400;
     char ym1[8], ym2[8];
-    date_ym(jan31, ym1);
-    date_ym(feb1, ym2);
+    util_date_ym(jan31, ym1);
+    util_date_ym(feb1, ym2);
     CHECK_STR(ym1, "202401");
     CHECK_STR(ym2, "202402");
-    CHECK(date_mday(jan31) == 31);
-    CHECK(date_mday(feb1) == 1);
+    CHECK(util_date_mday(jan31) == 31);
+    CHECK(util_date_mday(feb1) == 1);
 
     /* the two days live in different keys */
     struct arena *a = arena_new();

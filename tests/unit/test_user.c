@@ -56,13 +56,13 @@ static void
 test_random(void)
 {
     struct arena *a = arena_new();
-    char *t1 = rand_hex(a, 16), *t2 = rand_hex(a, 16);
+    char *t1 = util_rand_hex(a, 16), *t2 = util_rand_hex(a, 16);
     CHECK(strlen(t1) == 32 && user_token_shape_ok(t1));
     CHECK(strcmp(t1, t2) != 0);
     char code[8];
     int seen[10] = {0};
     for (int i = 0; i < 200; i++) {
-        rand_chars(code, 6, "0123456789");
+        util_rand_chars(code, 6, "0123456789");
         CHECK(strlen(code) == 6);
         for (int k = 0; k < 6; k++)
             seen[code[k] - '0']++;
@@ -75,7 +75,7 @@ test_random(void)
 int
 main(void)
 {
-    rand_init();
+    util_rand_init();
     RUN(test_phone);
     RUN(test_streak);
     RUN(test_token_shape);
