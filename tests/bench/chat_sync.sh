@@ -14,10 +14,16 @@ bench_stack "${BENCH_WORKERS:-2}"
 rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
 sql() { mariadb --no-defaults -S "$HMDP_MYSQL_SOCKET" -uroot hmdp -N -e "$1"; }
 
-# the chat-sync child of hmdp-message-consumer
+# the chat-sync child of this stack's hmdp-message-consumer (multiwatch
+# -> supervisor -> "hmdp-message-consumer chat-sync"); other stacks may
+# run on the machine
 pid=""
 for _ in $(seq 1 50); do
-    pid=$(pgrep -f "hmdp-message-consumer chat-sync" | head -n1 || true)
+    mw=$(head -n1 "$BENCH_DIR/hmdp-message-consumer.pid" 2>/dev/null || true)
+    for sup in $(pgrep -P "${mw:-0}" || true); do
+        pid=$(pgrep -P "$sup" -f "hmdp-message-consumer chat-sync" | head -n1 || true)
+        [ -n "$pid" ] && break
+    done
     [ -n "$pid" ] && break
     sleep 0.1
 done

@@ -1,14 +1,15 @@
 /*
  * test_message.c: notifications against the real stack (MESSAGES.md §3-4):
  * the order notice from group push (once the order row exists, also when
- * the order writer is late), its entry in message.stream:{buyer} in the
+ * the order writer is late), the like, comment and follow notices (none
+ * to oneself, one like per liker and blog in 24 h, none on unlike or
+ * unfollow), each entry in message.stream:{recipient} in the
  * format of messages-design.md, persistence into tb_message by group
  * persist, and the routes /message/list, /message/unread/count and
  * /message/read with paging, marking and bad input.
  */
 #include "h.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,35 +90,38 @@ buy(const struct user *u, int64_t vid)
     return id;
 }
 
-/* The pid of a running program whose command line contains all of
- * words (argv joined by spaces), or -1. */
+/* The pid of this stack's daemon process: a child of the multiwatch in
+ * $HMDP_RUN_DIR/<daemon>.pid (arg NULL), or a child of that child whose
+ * argv[1] is arg (the groups of hmdp-message-consumer); -1 when none.
+ * Only this stack's processes: other stacks may run on the machine. */
 static long
-find_pid(const char *prog, const char *arg)
+stack_pid(const char *daemon, const char *arg)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    long found = -1;
-    while (d && (e = readdir(d)) != NULL && found < 0) {
-        long pid = strtol(e->d_name, NULL, 10);
-        if (pid <= 0)
-            continue;
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        size_t l = strlen(buf);
-        if (!strstr(buf, prog) || strstr(buf, "multiwatch"))
-            continue;
-        if (arg ? (l < n && strcmp(buf + l + 1, arg) == 0) : l + 1 >= n)
-            found = pid;
+    char pidf[128];
+    snprintf(pidf, sizeof(pidf), "%s.pid", daemon);
+    long mw = h_run_pid(pidf), kids[16], sub[16];
+    if (mw <= 0)
+        return -1;
+    int nk = h_children_of(mw, kids, 16);
+    for (int i = 0; i < nk; i++) {
+        if (arg == NULL)
+            return kids[i];
+        int ns = h_children_of(kids[i], sub, 16);
+        for (int j = 0; j < ns; j++) {
+            char path[64], buf[512];
+            snprintf(path, sizeof(path), "/proc/%ld/cmdline", sub[j]);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+            buf[n] = '\0';
+            size_t l = strlen(buf);
+            if (l < n && strcmp(buf + l + 1, arg) == 0)
+                return sub[j];
+        }
     }
-    if (d)
-        closedir(d);
-    return found;
+    return -1;
 }
 
 /* The entries of message.stream:{uid} (the reply; caller frees). */
@@ -270,7 +274,7 @@ test_order_notice_waits_for_the_row(void)
 {
     struct user u = login();
     int64_t vid = new_seckill();
-    long g1 = find_pid("hmdp-voucher-consumer", NULL);
+    long g1 = stack_pid("hmdp-voucher-consumer", NULL);
     CHECK(g1 > 0);
     if (g1 <= 0)
         return;
@@ -288,6 +292,186 @@ test_order_notice_waits_for_the_row(void)
     CHECK(h_sql_int("SELECT COUNT(*) FROM tb_message WHERE to_user = %lld",
                     (long long)u.id) == 1);
     free(u.token);
+}
+
+/* ---------------- like, comment, follow ---------------- */
+
+static int64_t
+mk_blog(const struct user *u)
+{
+    struct resp r;
+    int64_t id = -1;
+    if (h_post_json("/blog", u->token,
+                    "{\"title\":\"notice me\",\"content\":\"c\",\"images\":"
+                    "\"\",\"shopId\":1}",
+                    &r) == 0 &&
+        r.status == 200 && h_success(&r) && h_data(&r))
+        id = json_object_get_int64(h_data(&r));
+    h_free(&r);
+    return id;
+}
+
+static int
+put_ok(const char *path, const struct user *u)
+{
+    struct resp r;
+    int ok = h_put(path, u->token, NULL, &r) == 0 && r.status == 200 &&
+             h_success(&r);
+    h_free(&r);
+    return ok;
+}
+
+/* Entries of message.stream:{uid} whose m has "type":type; m and u of
+ * the last one into mo/uo (caller puts; may be NULL). */
+static int
+notices_of(int64_t uid, const char *type, struct json_object **mo,
+           struct json_object **uo)
+{
+    redisReply *r = user_stream(uid);
+    int n = 0;
+    if (mo)
+        *mo = NULL;
+    if (uo)
+        *uo = NULL;
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements;
+         i++) {
+        const char *m = field(r->element[i], "m"), *u;
+        struct json_object *o = m ? json_tokener_parse(m) : NULL, *t;
+        if (o && json_object_object_get_ex(o, "type", &t) &&
+            strcmp(json_object_get_string(t), type) == 0) {
+            n++;
+            if (mo) {
+                json_object_put(*mo);
+                *mo = json_object_get(o);
+            }
+            if (uo) {
+                json_object_put(*uo);
+                u = field(r->element[i], "u");
+                *uo = u ? json_tokener_parse(u) : NULL;
+            }
+        }
+        json_object_put(o);
+    }
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
+static int64_t
+ji(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+    return o && json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v)
+                                                    : -1;
+}
+
+static const char *
+js(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+    return o && json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
+                                                    : NULL;
+}
+
+static void
+test_like_notice(void)
+{
+    struct user author = login(), fan = login();
+    int64_t blog = mk_blog(&author);
+    CHECK(blog > 0);
+    char path[64];
+    snprintf(path, sizeof(path), "/blog/like/%lld", (long long)blog);
+    CHECK(put_ok(path, &fan)); /* like */
+    struct json_object *m, *u;
+    CHECK(notices_of(author.id, "like", &m, &u) == 1);
+    CHECK(ji(m, "from") == fan.id && ji(m, "to") == author.id);
+    CHECK(ji(m, "refId") == blog);
+    CHECK_STR(js(m, "content"), "点赞了你的博客");
+    CHECK(ji(u, "id") == fan.id && js(u, "nickName") && js(u, "icon"));
+    json_object_put(m);
+    json_object_put(u);
+    /* unlike: none; like again within 24 h: none */
+    CHECK(put_ok(path, &fan));
+    CHECK(put_ok(path, &fan));
+    CHECK(notices_of(author.id, "like", NULL, NULL) == 1);
+    /* my own blog: none */
+    CHECK(put_ok(path, &author));
+    CHECK(notices_of(author.id, "like", NULL, NULL) == 1);
+    /* persisted and listed with the liker as user */
+    CHECK(wait_persisted(author.id, 1, 10000));
+    long st;
+    struct json_object *l = list(&author, NULL, &st);
+    CHECK(l && json_object_array_length(l) == 1);
+    struct json_object *it = l ? json_object_array_get_idx(l, 0) : NULL;
+    CHECK(ji(jpath(it, "user", NULL), "id") == fan.id);
+    CHECK_STR(js(jpath(it, "message", NULL), "type"), "like");
+    json_object_put(l);
+    free(author.token);
+    free(fan.token);
+}
+
+static void
+test_comment_notice(void)
+{
+    struct user author = login(), c = login();
+    int64_t blog = mk_blog(&author);
+    char body[512];
+    /* 60 characters with markup: stored escaped, the first 50 shown */
+    snprintf(body, sizeof(body),
+             "{\"blogId\":%lld,\"content\":\"<b>好吃</b>"
+             "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"
+             "一二三四五六七八九十一二三四五六七八九十\"}",
+             (long long)blog);
+    struct resp r;
+    CHECK(h_post_json("/comment/post", c.token, body, &r) == 0 &&
+          h_success(&r));
+    h_free(&r);
+    struct json_object *m;
+    CHECK(notices_of(author.id, "comment", &m, NULL) == 1);
+    const char *content = js(m, "content");
+    CHECK(content &&
+          strncmp(content, "评论了你的博客：&lt;b&gt;好吃&lt;/b&gt;",
+                  strlen("评论了你的博客：&lt;b&gt;好吃&lt;/b&gt;")) == 0);
+    /* 8 + 50 characters: the prefix and the first 50 of the stored text */
+    long chars = 0;
+    for (const char *p = content; p && *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    CHECK(chars == 8 + 50);
+    CHECK(ji(m, "refId") == blog && ji(m, "from") == c.id);
+    json_object_put(m);
+    /* commenting on my own blog: none */
+    snprintf(body, sizeof(body), "{\"blogId\":%lld,\"content\":\"self\"}",
+             (long long)blog);
+    CHECK(h_post_json("/comment/post", author.token, body, &r) == 0 &&
+          h_success(&r));
+    h_free(&r);
+    CHECK(notices_of(author.id, "comment", NULL, NULL) == 1);
+    free(author.token);
+    free(c.token);
+}
+
+static void
+test_follow_notice(void)
+{
+    struct user a = login(), b = login();
+    char path[64];
+    snprintf(path, sizeof(path), "/follow/%lld/true", (long long)a.id);
+    CHECK(put_ok(path, &b));
+    struct json_object *m, *u;
+    CHECK(notices_of(a.id, "follow", &m, &u) == 1);
+    CHECK(ji(m, "refId") == b.id && ji(m, "from") == b.id);
+    CHECK_STR(js(m, "content"), "关注了你");
+    CHECK(ji(u, "id") == b.id);
+    json_object_put(m);
+    json_object_put(u);
+    /* following again (no change) and unfollowing: none */
+    CHECK(put_ok(path, &b));
+    snprintf(path, sizeof(path), "/follow/%lld/false", (long long)a.id);
+    CHECK(put_ok(path, &b));
+    CHECK(notices_of(a.id, "follow", NULL, NULL) == 1);
+    CHECK(notices_of(b.id, "follow", NULL, NULL) == 0);
+    free(a.token);
+    free(b.token);
 }
 
 /* ---------------- list, unread, read ---------------- */
@@ -388,6 +572,9 @@ main(void)
     h_init();
     RUN(test_order_notice);
     RUN(test_order_notice_waits_for_the_row);
+    RUN(test_like_notice);
+    RUN(test_comment_notice);
+    RUN(test_follow_notice);
     RUN(test_list_unread_read);
     RUN(test_bad_input);
     T_DONE();
