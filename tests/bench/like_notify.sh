@@ -33,7 +33,15 @@ trap cleanup EXIT
 start_one() {
     local d base
     d=$(mktemp -d /tmp/hmdp-bench.XXXXXX)
-    base=$((24000 + (RANDOM % 300) * 10))
+    # six free ports in a row (the two stacks and other users of the box)
+    port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+    local ok k
+    for _ in $(seq 1 50); do
+        base=$((24000 + (RANDOM % 300) * 10))
+        ok=1
+        for k in 0 1 2 3 4 5; do port_free $((base + k)) || ok=0; done
+        [ $ok = 1 ] && break
+    done
     HMDP_MESSAGE_NOTIFY=$1 HMDP_BIN="$PWD/build/rel" HMDP_PORT_BASE=$base \
         HMDP_WORKERS="$workers" HMDP_MODE=prod \
         bash conf/stack.sh start "$d" >"$d/start.log" 2>&1 ||
