@@ -82,6 +82,13 @@ res_t message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e,
 res_t message_orders_exist(struct ctx *cx, const int64_t *ids, size_t n,
                            unsigned char *found);
 
+/* push: done[i] = 1 when the order writer (group g1 of stream.orders)
+ * is done with entry eids[i]: acknowledged after its COMMIT, or moved to
+ * the DLQ. An order whose entry g1 is done with and whose row is missing
+ * will never have one. */
+res_t message_orders_done(struct ctx *cx, const char *const *eids, size_t n,
+                          unsigned char *done);
+
 /* ---- pure rules (message.c), unit-tested ---- */
 
 /* A chat message id: 13 digits of ms, 7 of pid, 5 of a per-process

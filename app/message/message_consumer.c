@@ -88,32 +88,65 @@ mc_order_fields(const struct stream_entry *e, int64_t *id, int64_t *buyer)
                : -1;
 }
 
+/* An order entry older than this whose writer (g1) is not done with it:
+ * g1 is behind (stopped, MySQL was down), so the batch is held without
+ * counting deliveries instead of retried towards the DLQ. */
+#define MC_PUSH_PATIENCE_MS 1000
+
+/* The order notice once the order row exists. Normally g1 commits within
+ * milliseconds and the first retry finds the row; while g1 lags the batch
+ * is held (RES_DEP_DOWN: handed again, no delivery counted); an order g1
+ * is done with that has no row (g1 dead-lettered it) gets no notice. */
 static res_t
 mc_push(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
         struct stream_result *res)
 {
     (void)arg;
-    int64_t *ids = arena_calloc(cx->arena, (n ? n : 1) * sizeof(*ids));
-    int64_t *buyers = arena_calloc(cx->arena, (n ? n : 1) * sizeof(*buyers));
-    unsigned char *found = arena_calloc(cx->arena, n ? n : 1);
+    size_t cap = n ? n : 1;
+    int64_t *ids = arena_calloc(cx->arena, cap * sizeof(*ids));
+    int64_t *buyers = arena_calloc(cx->arena, cap * sizeof(*buyers));
+    const char **eids = arena_calloc(cx->arena, cap * sizeof(*eids));
+    unsigned char *found = arena_calloc(cx->arena, cap);
+    unsigned char *done = arena_calloc(cx->arena, cap);
+    size_t *at = arena_calloc(cx->arena, cap * sizeof(*at));
     size_t k = 0;
-    size_t *at = arena_calloc(cx->arena, (n ? n : 1) * sizeof(*at));
     for (size_t i = 0; i < n; i++) {
         if (mc_order_fields(&e[i], &ids[k], &buyers[k]) < 0) {
             res[i] = (struct stream_result){STREAM_POISON, "not an order"};
             continue;
         }
+        eids[k] = e[i].id;
         at[k++] = i;
     }
-    res_t rc = message_orders_exist(cx, ids, k, found);
+    /* g1's progress first, then the rows: g1 acknowledges after its
+     * COMMIT, so an entry it was done with before the query has its row
+     * in the query's answer (the other order could take an order
+     * committed in between for one that will never come) */
+    res_t rc = message_orders_done(cx, eids, k, done);
     if (rc != RES_OK)
         return rc;
+    if ((rc = message_orders_exist(cx, ids, k, found)) != RES_OK)
+        return rc;
+    long long now = (long long)util_now_ms();
+    for (size_t j = 0; j < k; j++) {
+        if (found[j] || done[j])
+            continue;
+        if (now - atoll(eids[j]) > MC_PUSH_PATIENCE_MS)
+            return ctx_fail(cx, RES_DEP_DOWN,
+                            "order %lld (entry %s): the order writer has not "
+                            "handled it yet; holding the batch",
+                            (long long)ids[j], eids[j]);
+    }
     for (size_t j = 0; j < k; j++) {
         if (!found[j]) {
-            /* g1 has not written the order yet: the notice waits */
             res[at[j]] =
-                (struct stream_result){STREAM_RETRY, "order row not yet in "
-                                                     "MySQL"};
+                done[j] ? (struct stream_result){STREAM_POISON,
+                                                 "the order writer is done "
+                                                 "with the order and it has "
+                                                 "no row: no notice"}
+                        : (struct stream_result){STREAM_RETRY,
+                                                 "order row not yet in "
+                                                 "MySQL"};
             continue;
         }
         /* appended or spooled; the order id is the message id, so a

@@ -663,3 +663,60 @@ message_orders_exist(struct ctx *cx, const int64_t *ids, size_t n,
     }
     return RES_OK;
 }
+
+/* KEYS: stream.orders; ARGV: the order writer's group, entry ids. For
+ * each id 1 when that group is done with it (delivered and acknowledged,
+ * which it does after its COMMIT, or moved to the DLQ), else 0. */
+static const struct rds_script message_lua_orders_done = {
+    "message_orders_done",
+    "local last = nil\n"
+    "local gs = redis.pcall('XINFO', 'GROUPS', KEYS[1])\n"
+    "if type(gs) == 'table' and not gs.err then\n"
+    "  for _, g in ipairs(gs) do\n"
+    "    local h = {}\n"
+    "    for i = 1, #g, 2 do h[g[i]] = g[i + 1] end\n"
+    "    if h['name'] == ARGV[1] then last = h['last-delivered-id'] end\n"
+    "  end\n"
+    "end\n"
+    "local function le(a, b)\n"
+    "  local am, as = string.match(a, '^(%d+)-(%d+)$')\n"
+    "  local bm, bs = string.match(b, '^(%d+)-(%d+)$')\n"
+    "  if not am or not bm then return false end\n"
+    "  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), "
+    "tonumber(bs)\n"
+    "  return am < bm or (am == bm and as <= bs)\n"
+    "end\n"
+    "local out = {}\n"
+    "for i = 2, #ARGV do\n"
+    "  local done = 0\n"
+    "  if last and le(ARGV[i], last) and #redis.call('XPENDING', KEYS[1],"
+    " ARGV[1], ARGV[i], ARGV[i], 1) == 0 then\n"
+    "    done = 1\n"
+    "  end\n"
+    "  out[#out + 1] = done\n"
+    "end\n"
+    "return out\n"};
+
+res_t
+message_orders_done(struct ctx *cx, const char *const *eids, size_t n,
+                    unsigned char *done)
+{
+    memset(done, 0, n);
+    if (n == 0)
+        return RES_OK;
+    const char *keys[1] = {KEY_STREAM_ORDERS};
+    const char **args = arena_alloc(cx->arena, (n + 1) * sizeof(*args));
+    args[0] = KEY_ORDERS_GROUP;
+    for (size_t i = 0; i < n; i++)
+        args[i + 1] = eids[i];
+    redisReply *r;
+    res_t rc =
+        rds_eval(cx, &message_lua_orders_done, &r, 1, keys, (int)n + 1, args);
+    if (rc != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+        return ctx_fail(cx, RES_INTERNAL, "orders done: unexpected reply");
+    for (size_t i = 0; i < n; i++)
+        done[i] = rds_int(r->element[i]) == 1;
+    return RES_OK;
+}

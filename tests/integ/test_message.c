@@ -267,8 +267,9 @@ test_order_notice(void)
     free(u.token);
 }
 
-/* The order writer is late (stopped): push retries until the row exists,
- * then sends the notice exactly once. */
+/* The order writer is late (stopped for 4 s): push retries, then holds
+ * its batch until the row exists, and sends the notice exactly once;
+ * nothing goes to the DLQ. */
 static void
 test_order_notice_waits_for_the_row(void)
 {
@@ -278,10 +279,12 @@ test_order_notice_waits_for_the_row(void)
     CHECK(g1 > 0);
     if (g1 <= 0)
         return;
+    long long dlq = h_redis_int("XLEN stream.orders:dlq");
     CHECK(kill((pid_t)g1, SIGSTOP) == 0);
     int64_t oid = buy(&u, vid);
     CHECK(oid > 0);
-    h_sleep_ms(700);
+    /* longer than push's retries would last: it holds instead */
+    h_sleep_ms(4000);
     CHECK(h_sql_int("SELECT COUNT(*) FROM tb_voucher_order WHERE id = %lld",
                     (long long)oid) == 0);
     CHECK(h_redis_int("XLEN message.stream:%lld", (long long)u.id) <= 0);
@@ -291,6 +294,7 @@ test_order_notice_waits_for_the_row(void)
     CHECK(h_redis_int("XLEN message.stream:%lld", (long long)u.id) == 1);
     CHECK(h_sql_int("SELECT COUNT(*) FROM tb_message WHERE to_user = %lld",
                     (long long)u.id) == 1);
+    CHECK(h_redis_int("XLEN stream.orders:dlq") == (dlq < 0 ? 0 : dlq));
     free(u.token);
 }
 
