@@ -1,8 +1,8 @@
 -- migrate.sql: brings a database loaded from the original dump
 -- (reference/hmdp.sql) up to sql/schema.sql: the extra keys and indexes,
--- tb_blog.comments written as 0 instead of NULL, and the message tables
--- the dump does not have (the same CREATE TABLE IF NOT EXISTS as in
--- schema.sql).
+-- tb_blog.comments written as 0 instead of NULL; the tables the dump does
+-- not have (tb_upload, and the message tables tb_message and
+-- tb_chat_message: the same CREATE TABLE IF NOT EXISTS as in schema.sql).
 --
 -- MariaDB only (ADD ... IF NOT EXISTS is a MariaDB extension). Idempotent:
 -- on a database built from schema.sql, or on a second run, every statement
@@ -69,6 +69,14 @@ CREATE TABLE IF NOT EXISTS `tb_chat_message` (
   `create_time` datetime NOT NULL COMMENT '发送时间',
   PRIMARY KEY (`id`) USING BTREE,
   INDEX `idx_chat_conv` (`conv_lo`, `conv_hi`, `id`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+CREATE TABLE IF NOT EXISTS `tb_upload` (
+  `name` varchar(96) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '/blogs/{d1}/{d2}/{32 hex}.{ext}',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '上传者',
+  `claimed` tinyint(1) UNSIGNED NOT NULL DEFAULT 0 COMMENT '1: a published blog uses it',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '上传时间',
+  PRIMARY KEY (`name`) USING BTREE
 ) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- credits granted per order (group credits of stream.orders)

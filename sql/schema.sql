@@ -20,6 +20,8 @@
 --     recipient and stream entry id), and tb_chat_message, the chat history
 --     synced from stream.chat (primary key the chat message id; a
 --     conversation is read newest first through (conv_lo, conv_hi, id));
+--   * tb_upload (not in the dump): who uploaded which image, so that its
+--     owner can delete it after Redis lost everything (also in migrate.sql);
 --   * no ROW_FORMAT = Compact (the server default, DYNAMIC, is used).
 -- AUTO_INCREMENT start values are the dump's; tb_user starts at 1010.
 
@@ -202,6 +204,14 @@ CREATE TABLE IF NOT EXISTS `tb_chat_message` (
   `create_time` datetime NOT NULL COMMENT '发送时间',
   PRIMARY KEY (`id`) USING BTREE,
   INDEX `idx_chat_conv` (`conv_lo`, `conv_hi`, `id`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+CREATE TABLE IF NOT EXISTS `tb_upload` (
+  `name` varchar(96) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '/blogs/{d1}/{d2}/{32 hex}.{ext}',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '上传者',
+  `claimed` tinyint(1) UNSIGNED NOT NULL DEFAULT 0 COMMENT '1: a published blog uses it',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '上传时间',
+  PRIMARY KEY (`name`) USING BTREE
 ) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- One row per order whose credits were granted (group credits of

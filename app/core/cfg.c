@@ -44,6 +44,8 @@ static const struct cfg_key cfg_keys[] = {
     {"feed_cap", CFG_LONG, &g_cfg.feed_cap, "1000"},
     {"log_file", CFG_STR, &g_cfg.log_file, ""},
     {"sse_addr", CFG_STR, &g_cfg.sse_addr, "127.0.0.1:8084"},
+    {"sse_ping_ms", CFG_INT, &g_cfg.sse_ping_ms, "14000"},
+    {"sse_buffer_limit", CFG_LONG, &g_cfg.sse_buffer_limit, "262144"},
     {"workers", CFG_INT, &g_cfg.workers, "4"}, /* read by conf/stack.sh */
     {"fcgi_keepalive", CFG_STR, &g_cfg.fcgi_keepalive, "on"}, /* stack.sh */
     {"message_spool_dir", CFG_STR, &g_cfg.message_spool_dir, "run/spool"},
@@ -308,6 +310,14 @@ cfg_load(void)
         g_cfg.stream_max_deliveries < 1 || g_cfg.stream_block_ms < 1) {
         log_error("config: stream_batch must be 1..10000, "
                   "stream_max_deliveries and stream_block_ms at least 1");
+        rc = -1;
+    }
+    if (g_cfg.sse_ping_ms < 100 || g_cfg.sse_ping_ms > 15000) {
+        log_error("config: sse_ping_ms must be 100..15000");
+        rc = -1;
+    }
+    if (g_cfg.sse_buffer_limit < 4096) {
+        log_error("config: sse_buffer_limit must be at least 4096");
         rc = -1;
     }
     cfg_read_admin_token();

@@ -30,6 +30,8 @@ struct cfg {
     long feed_cap;
     char *log_file;
     char *sse_addr;
+    int sse_ping_ms;       /* ": ping" to every SSE stream this often */
+    long sse_buffer_limit; /* unsent bytes per SSE client before a drop */
     int workers;
     char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
     /* the message layer (app/message/) */

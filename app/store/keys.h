@@ -41,6 +41,11 @@ char *key_login_code_day(struct arena *a, const char *phone,
                          const char *yyyymmdd);
 char *key_login_pw_fail(struct arena *a, const char *phone);
 char *key_login_token(struct arena *a, const char *token);
+/* The tokens of one user's sessions (a SET, no TTL: pruned of expired
+ * tokens at each login), so a password change or "log out everywhere"
+ * can end them. The session scripts build token keys from this prefix. */
+#define KEY_LOGIN_TOKEN_PREFIX "login:token:"
+char *key_login_sessions(struct arena *a, int64_t uid);
 
 char *key_cache_shop(struct arena *a, int64_t id);
 char *key_lock_shop(struct arena *a, int64_t id);
