@@ -10,10 +10,14 @@
  */
 #include "h.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -478,6 +482,87 @@ test_follow_notice(void)
     free(b.token);
 }
 
+/* ---------------- through the SSE gateway ---------------- */
+
+/* Reads from fd into buf (NUL-terminated, at most cap-1 bytes in all)
+ * until needle appears after offset from, or ms pass. 1 when found. */
+static int
+sse_read_until(int fd, char *buf, size_t cap, size_t *n, size_t from,
+               const char *needle, int ms)
+{
+    int64_t end = h_now_ms() + ms;
+    while (!strstr(buf + from, needle)) {
+        int left = (int)(end - h_now_ms());
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, left) <= 0 || *n + 1 >= cap)
+            return 0;
+        ssize_t r = read(fd, buf + *n, cap - 1 - *n);
+        if (r <= 0)
+            return 0;
+        *n += (size_t)r;
+        buf[*n] = '\0';
+    }
+    return 1;
+}
+
+/* A like reaches the author's open SSE stream (hmdp-sse through nginx)
+ * as the design note's event: id = the entry id, user = the liker. */
+static void
+test_like_reaches_sse(void)
+{
+    struct user author = login(), fan = login();
+    int64_t blog = mk_blog(&author);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)atoi(h_env("HMDP_NGINX_PORT")));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    char req[256];
+    int rl = snprintf(req, sizeof(req),
+                      "GET /api/message/sse?token=%s HTTP/1.0\r\n"
+                      "Host: localhost\r\n\r\n",
+                      author.token);
+    CHECK(write(fd, req, (size_t)rl) == rl);
+    static char buf[65536];
+    size_t n = 0;
+    buf[0] = '\0';
+    CHECK(sse_read_until(fd, buf, sizeof(buf), &n, 0, "retry: 3000", 5000));
+    size_t from = n;
+    char path[64];
+    snprintf(path, sizeof(path), "/blog/like/%lld", (long long)blog);
+    CHECK(put_ok(path, &fan));
+    CHECK(sse_read_until(fd, buf, sizeof(buf), &n, from, "\n\n", 5000) &&
+          strstr(buf + from, "event: message"));
+    char *idl = strstr(buf + from, "id: "), *dl = strstr(buf + from, "data: ");
+    CHECK(idl && dl);
+    if (idl && dl) {
+        char id[64] = "";
+        sscanf(idl + 4, "%63[0-9-]", id);
+        char *eol = strchr(dl, '\n');
+        if (eol)
+            *eol = '\0';
+        struct json_object *d = json_tokener_parse(dl + 6);
+        CHECK(d != NULL);
+        CHECK(ji(jpath(d, "user", NULL), "id") == fan.id);
+        CHECK_STR(js(jpath(d, "message", NULL), "id"), id);
+        CHECK_STR(js(jpath(d, "message", NULL), "type"), "like");
+        CHECK(ji(jpath(d, "message", NULL), "refId") == blog);
+        CHECK(ji(jpath(d, "message", NULL), "from") == fan.id);
+        json_object_put(d);
+        redisReply *r = user_stream(author.id);
+        CHECK(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+              strcmp(r->element[0]->element[0]->str, id) == 0);
+        if (r)
+            freeReplyObject(r);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(author.token);
+    free(fan.token);
+}
+
 /* ---------------- list, unread, read ---------------- */
 
 static void
@@ -579,6 +664,7 @@ main(void)
     RUN(test_like_notice);
     RUN(test_comment_notice);
     RUN(test_follow_notice);
+    RUN(test_like_reaches_sse);
     RUN(test_list_unread_read);
     RUN(test_bad_input);
     T_DONE();
