@@ -166,7 +166,9 @@ message_http_chat_send(struct req *rq)
     struct ctx_mark mk = ctx_mark(&rq->cx);
     enum message_add res = MESSAGE_ADDED;
     int found;
-    (void)message_spool_drain(&rq->cx); /* older spooled messages first */
+    /* older spooled messages first; if they cannot go yet, this one may */
+    if (message_spool_drain(&rq->cx) != RES_OK)
+        ctx_drop(&rq->cx, mk, "spool drain before chat");
     rc = message_append(&rq->cx, &mo, 1, &res, NULL);
     if (rc == RES_OK && res == MESSAGE_NO_USER) {
         /* first message to this user in a day: MySQL says */
