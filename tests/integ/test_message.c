@@ -482,6 +482,56 @@ test_follow_notice(void)
     free(b.token);
 }
 
+/* Redis refuses writes (maxmemory) when a comment is posted: the comment
+ * stands, its notice is spooled, and it is appended exactly once when
+ * Redis takes writes again (the consumer's drainer), then persisted. */
+static void
+test_notice_spooled(void)
+{
+    struct user author = login(), c = login();
+    int64_t blog = mk_blog(&author);
+    CHECK(blog > 0);
+    redisReply *rr = redisCommand(h_redis(), "CONFIG SET maxmemory 1");
+    CHECK(rr && rr->type == REDIS_REPLY_STATUS);
+    if (rr)
+        freeReplyObject(rr);
+    char body[256];
+    snprintf(body, sizeof(body), "{\"blogId\":%lld,\"content\":\"spooled\"}",
+             (long long)blog);
+    struct resp r;
+    int posted = h_post_json("/comment/post", c.token, body, &r) == 0 &&
+                 r.status == 200 && h_success(&r);
+    if (!posted)
+        printf("  comment under maxmemory: %ld %s\n", r.status, r.body);
+    h_free(&r);
+    rr = redisCommand(h_redis(), "CONFIG SET maxmemory 0");
+    CHECK(rr && rr->type == REDIS_REPLY_STATUS);
+    if (rr)
+        freeReplyObject(rr);
+    CHECK(posted);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog_comments WHERE blog_id = "
+                    "%lld",
+                    (long long)blog) == 1);
+    /* appended by the drainer (every second), once */
+    int n = 0;
+    for (int w = 0; w < 50 && n == 0; w++) {
+        h_sleep_ms(100);
+        n = notices_of(author.id, "comment", NULL, NULL);
+    }
+    CHECK(n == 1);
+    CHECK(wait_persisted(author.id, 1, 10000));
+    h_sleep_ms(1500);
+    CHECK(notices_of(author.id, "comment", NULL, NULL) == 1);
+    struct json_object *m, *u;
+    notices_of(author.id, "comment", &m, &u);
+    CHECK(ji(u, "id") == c.id); /* the sender, looked up at the replay */
+    CHECK_STR(js(m, "content"), "评论了你的博客：spooled");
+    json_object_put(m);
+    json_object_put(u);
+    free(author.token);
+    free(c.token);
+}
+
 /* ---------------- through the SSE gateway ---------------- */
 
 /* Reads from fd into buf (NUL-terminated, at most cap-1 bytes in all)
@@ -665,6 +715,7 @@ main(void)
     RUN(test_comment_notice);
     RUN(test_follow_notice);
     RUN(test_like_reaches_sse);
+    RUN(test_notice_spooled);
     RUN(test_list_unread_read);
     RUN(test_bad_input);
     T_DONE();
