@@ -27,12 +27,12 @@
 
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/str.h"
 #include "../core/util.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
 #include "../stream/stream.h"
-#include "../user/user.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -84,8 +84,10 @@ static const struct rds_script message_lua_add = {
     "local id = redis.call('XADD', KEYS[1], '*', unpack(f))\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', 'u', ARGV[4])\n"
     "if chat then\n"
-    "  redis.call('XADD', KEYS[4], '*', 'mid', ARGV[1], 'c', ARGV[10], 'm',"
-    " ARGV[2])\n"
+    "  local d = cjson.decode(ARGV[2])\n"
+    "  redis.call('XADD', KEYS[4], '*', 'mid', ARGV[1], 'c', ARGV[10], 'f',"
+    " string.format('%d', d['from']), 't', string.format('%d', d['to']),"
+    " 'x', d['content'], 'tm', d['time'])\n"
     "else\n"
     "  redis.call('XADD', KEYS[4], '*', 'mid', ARGV[1], 'e', id, 'to',"
     " ARGV[4], 'm', ARGV[2], 'u', u)\n"
@@ -358,6 +360,23 @@ message_m_parse(struct ctx *cx, const char *text, struct message_m *out)
     return 0;
 }
 
+/* The chat fields of a stream.chat entry: f, t (ids), x (content as
+ * stored), tm (time); written by the producer script from m, so that
+ * chat-sync and the conversation read need no JSON parser. 0 or -1. */
+static int
+message_chat_fields(const struct stream_entry *e, struct message_m *out)
+{
+    const char *f = stream_entry_get(e, "f"), *t = stream_entry_get(e, "t");
+    out->content = stream_entry_get(e, "x");
+    out->time = stream_entry_get(e, "tm");
+    out->type = "chat";
+    if (!f || !t || !out->content || !out->time ||
+        str_parse_i64(f, &out->from) < 0 || str_parse_i64(t, &out->to) < 0 ||
+        out->from <= 0 || out->to <= 0)
+        return -1;
+    return 0;
+}
+
 #define MESSAGE_PERSIST_COLS 9
 
 res_t
@@ -429,11 +448,9 @@ message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
         arena_calloc(cx->arena, (n ? n : 1) * MESSAGE_CHAT_COLS * sizeof(*p));
     size_t rows = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *mid = stream_entry_get(&e[i], "mid");
-        const char *m = stream_entry_get(&e[i], "m");
         struct message_m mm;
-        if (!mid || !m || !message_id_valid(mid) ||
-            message_m_parse(cx, m, &mm) < 0 || mm.from <= 0 || mm.to <= 0) {
+        const char *mid = stream_entry_get(&e[i], "mid");
+        if (!message_id_valid(mid) || message_chat_fields(&e[i], &mm) < 0) {
             bad[i] = 1;
             continue;
         }
@@ -548,16 +565,13 @@ static const struct rds_script message_lua_tail = {
     "  if #es == 0 then break end\n"
     "  for _, e in ipairs(es) do\n"
     "    local f = e[2]\n"
-    "    local mid, c, m\n"
+    "    local mid, c\n"
     "    for i = 1, #f, 2 do\n"
     "      if f[i] == 'mid' then mid = f[i + 1]\n"
-    "      elseif f[i] == 'c' then c = f[i + 1]\n"
-    "      elseif f[i] == 'm' then m = f[i + 1] end\n"
+    "      elseif f[i] == 'c' then c = f[i + 1] end\n"
     "    end\n"
-    "    if c == ARGV[2] and mid and m and (ARGV[3] == '' or mid < ARGV[3])"
-    " then\n"
-    "      out[#out + 1] = mid\n"
-    "      out[#out + 1] = m\n"
+    "    if c == ARGV[2] and mid and (ARGV[3] == '' or mid < ARGV[3]) then\n"
+    "      out[#out + 1] = f\n"
     "    end\n"
     "  end\n"
     "  seen = seen + #es\n"
@@ -590,7 +604,7 @@ message_chat_read(struct ctx *cx, int64_t me, int64_t other, const char *before,
     res_t rc = rds_eval(cx, &message_lua_tail, &r, 1, keys, 4, args);
     if (rc != RES_OK)
         return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2)
+    if (r->type != REDIS_REPLY_ARRAY)
         return ctx_fail(cx, RES_INTERNAL, "chat tail: unexpected reply");
     struct sql_rows t;
     rc = sql_query(cx, &t,
@@ -602,7 +616,7 @@ message_chat_read(struct ctx *cx, int64_t me, int64_t other, const char *before,
                    before ? before : "9999999999999999999999999", size);
     if (rc != RES_OK)
         return rc;
-    size_t cap = t.nrows + r->elements / 2;
+    size_t cap = t.nrows + r->elements;
     struct message_chat *c =
         arena_calloc(cx->arena, (cap ? cap : 1) * sizeof(*c));
     size_t k = 0;
@@ -613,11 +627,21 @@ message_chat_read(struct ctx *cx, int64_t me, int64_t other, const char *before,
         c[k].content = sql_str(&t, i, 3);
         c[k].time = sql_str(&t, i, 4);
     }
-    for (size_t i = 0; i < r->elements; i += 2) {
+    for (size_t i = 0; i < r->elements; i++) {
+        /* each match is the entry's field list, as chat-sync reads it */
+        const redisReply *f = r->element[i];
+        if (f->type != REDIS_REPLY_ARRAY || f->elements % 2)
+            continue;
+        struct stream_entry e = {"", f->elements / 2, NULL, NULL};
+        e.fields = arena_alloc(cx->arena, (e.nfields + 1) * sizeof(char *));
+        e.values = arena_alloc(cx->arena, (e.nfields + 1) * sizeof(char *));
+        for (size_t j = 0; j < e.nfields; j++) {
+            e.fields[j] = rds_str(cx, f->element[2 * j]);
+            e.values[j] = rds_str(cx, f->element[2 * j + 1]);
+        }
         struct message_m mm;
-        const char *mid = rds_str(cx, r->element[i]);
-        const char *m = rds_str(cx, r->element[i + 1]);
-        if (!message_id_valid(mid) || message_m_parse(cx, m, &mm) < 0)
+        const char *mid = stream_entry_get(&e, "mid");
+        if (!message_id_valid(mid) || message_chat_fields(&e, &mm) < 0)
             continue;
         c[k].id = mid;
         c[k].from = mm.from;

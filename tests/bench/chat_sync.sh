@@ -36,15 +36,15 @@ done
 kill -STOP "$pid"
 before=$(sql "SELECT COUNT(*) FROM tb_chat_message")
 
-# n entries as the producer writes them (mid, c, m), between users 1 and 2
+# n entries as the producer writes them (mid, c, f, t, x, tm), between
+# users 1 and 2
 rcli eval "
 local base = tonumber(ARGV[2])
 for i = 0, tonumber(ARGV[1]) - 1 do
   local ms = base + math.floor(i / 100000)
   local mid = string.format('%013d%07d%05d', ms, 9999999, i % 100000)
-  local m = '{\"from\":1,\"to\":2,\"type\":\"chat\",\"content\":\"bench message ' .. i ..
-    '\",\"refId\":\"' .. mid .. '\",\"time\":\"2026-12-01T10:00:00\"}'
-  redis.call('XADD', KEYS[1], '*', 'mid', mid, 'c', '1:2', 'm', m)
+  redis.call('XADD', KEYS[1], '*', 'mid', mid, 'c', '1:2', 'f', '1', 't', '2',
+    'x', 'bench message ' .. i, 'tm', '2026-12-01T10:00:00')
 end
 return 1" 1 stream.chat "$n" "$(($(date +%s%3N) - 86400000))" >/dev/null
 
