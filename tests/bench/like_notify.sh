@@ -44,8 +44,12 @@ start_one() {
     done
     HMDP_MESSAGE_NOTIFY=$1 HMDP_BIN="$PWD/build/rel" HMDP_PORT_BASE=$base \
         HMDP_WORKERS="$workers" HMDP_MODE=prod \
-        bash conf/stack.sh start "$d" >"$d/start.log" 2>&1 ||
-        { cat "$d/start.log" >&2; exit 1; }
+        bash conf/stack.sh start "$d" >"$d/start.log" 2>&1 || {
+        cat "$d/start.log" >&2
+        HMDP_BIN=$PWD/build/rel bash conf/stack.sh stop "$d" >/dev/null 2>&1
+        rm -rf "$d"
+        exit 1
+    }
     echo "$d"
 }
 # prepare DIR: users, sessions and the wrk script
