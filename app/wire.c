@@ -9,6 +9,7 @@
 #include "core/event.h"
 #include "feed/feed.h"
 #include "follow/follow.h"
+#include "message/message.h"
 #include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
@@ -17,8 +18,8 @@
 #include "voucher/voucher.h"
 
 const struct route *const wire_tables[] = {
-    user_routes, blog_routes,    upload_routes, follow_routes, feed_routes,
-    shop_routes, voucher_routes, admin_routes,  NULL,
+    user_routes, blog_routes,    upload_routes, follow_routes,  feed_routes,
+    shop_routes, voucher_routes, admin_routes,  message_routes, NULL,
 };
 
 static void
@@ -46,4 +47,9 @@ wire_events(void)
                     feed_on_blog_published);
     event_subscribe(EVENT_BLOG_DELETED, "feed removal on delete",
                     feed_on_blog_deleted);
+    event_subscribe(EVENT_BLOG_LIKED, "like notice", message_on_blog_liked);
+    event_subscribe(EVENT_COMMENT_POSTED, "comment notice",
+                    message_on_comment_posted);
+    event_subscribe(EVENT_USER_FOLLOWED, "follow notice",
+                    message_on_user_followed);
 }

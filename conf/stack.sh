@@ -458,7 +458,7 @@ make_admin_token() {
 }
 
 make_dirs() {
-    mkdir -p -- "$LOGS" "$UPLOAD_DIR" "$DIR/bench" "$DIR/nginx-temp"
+    mkdir -p -- "$LOGS" "$UPLOAD_DIR" "$DIR/bench" "$DIR/nginx-temp" "$DIR/spool"
     if [[ ! -d $HTML_DIR || $HTML_DIR == "$DIR/html" ]]; then
         mkdir -p -- "$HTML_DIR"
         if [[ ! -e $HTML_DIR/index.html ]]; then
@@ -489,6 +489,7 @@ write_env() {
         printf 'export HMDP_MYSQL_USER=%q\n' root
         printf 'export HMDP_MYSQL_DB=%q\n' hmdp
         printf 'export HMDP_UPLOAD_DIR=%q\n' "$UPLOAD_DIR"
+        printf 'export HMDP_MESSAGE_SPOOL_DIR=%q\n' "$DIR/spool"
         printf 'export HMDP_ADMIN_TOKEN_FILE=%q\n' "$DIR/admin_token"
         printf 'export HMDP_SSE_ADDR=%q\n' "127.0.0.1:$SSE_PORT"
         printf 'export HMDP_NOOP_ADDR=%q\n' "127.0.0.1:$NOOP_PORT"

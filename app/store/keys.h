@@ -118,5 +118,25 @@ char *key_upload_owner(struct arena *a, const char *path);
  * message module and the SSE gateway. */
 char *key_message_stream(struct arena *a, int64_t user_id);
 #define KEY_MESSAGE_GROUP "stream.group:1"
+/* The message layer (app/message/, MESSAGES.md, messages-design.md). */
+#define KEY_MESSAGE_WAKE  "message.wake"  /* the SSE gateway's doorbell */
+#define KEY_STREAM_NOTIFY "stream.notify" /* notifications to persist */
+#define KEY_NOTIFY_GROUP  "persist"
+#define KEY_STREAM_CHAT   "stream.chat"
+#define KEY_CHAT_GROUP    "chat-sync"
+#define KEY_ORDERS_PUSH   "push"      /* stream.orders group: order notices */
+#define TTL_MESSAGE_MID   (7 * 86400) /* dedup window of a message id */
+#define TTL_MESSAGE_LIKE  86400       /* one like notice per liker+blog */
+#define TTL_MESSAGE_USER  86400       /* "this user exists" */
+#define TTL_USERDTO       300 /* userdto:{id}, a sender's {id,nickName,icon} */
+/* STRING: the entry id a message id was appended as (dedup at append) */
+char *key_message_mid(struct arena *a, const char *mid);
+/* STRING NX: a like notice was sent for liker+blog in the last 24 h */
+char *key_message_like_once(struct arena *a, int64_t liker, int64_t blog);
+/* STRING: a chat sender's messages in one second (rate limit) */
+char *key_message_chat_rate(struct arena *a, int64_t user_id, long sec);
+/* STRING "1": the user exists (chat recipients, checked in the script) */
+char *key_message_user(struct arena *a, int64_t user_id);
+char *key_userdto(struct arena *a, int64_t user_id);
 
 #endif
