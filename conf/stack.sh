@@ -6,6 +6,8 @@
 #   conf/stack.sh start  DIR
 #   conf/stack.sh stop   DIR
 #   conf/stack.sh status DIR
+#   conf/stack.sh reopen DIR   (after logrotate moved the logs away:
+#                               nginx, the workers and daemons reopen)
 #
 # Environment (inputs):
 #   HMDP_BIN        directory of hmdp-worker, hmdp-sse, hmdp-*-consumer
@@ -157,7 +159,7 @@ mysql_cli() {
 
 [[ $# -eq 2 ]] || usage
 CMD=$1
-case $CMD in start | stop | status) ;; *) usage ;; esac
+case $CMD in start | stop | status | reopen) ;; *) usage ;; esac
 [[ -n $2 ]] || usage
 if [[ $CMD == start ]]; then
     mkdir -p -- "$2"
@@ -332,6 +334,34 @@ EOF
     fi
 }
 
+# health_expect: the components GET /health requires a heartbeat from:
+# every daemon this stack runs (hmdp-voucher-consumer -> voucher-consumer,
+# hmdp-sse -> sse), unless HMDP_HEALTH_EXPECT says otherwise.
+health_expect() {
+    local n out=""
+    if [[ -n ${HMDP_HEALTH_EXPECT+x} ]]; then
+        echo "$HMDP_HEALTH_EXPECT"
+        return
+    fi
+    for n in "${DAEMONS[@]}"; do
+        [[ -x $HMDP_BIN/$n ]] && out="$out ${n#hmdp-}"
+    done
+    echo "${out# }"
+}
+
+# metrics_allow_lines: "allow NET;" for each network of metrics_allow
+# (HMDP_METRICS_ALLOW or conf/hmdp.conf), checked to be an address or CIDR.
+metrics_allow_lines() {
+    local nets net out=""
+    nets=${HMDP_METRICS_ALLOW:-$(conf_get metrics_allow "")}
+    for net in ${nets//,/ }; do
+        [[ $net =~ ^[0-9A-Fa-f:.]+(/[0-9]+)?$ ]] ||
+            die "metrics_allow: '$net' is not an address or network"
+        out="$out allow $net;"
+    done
+    echo "$out"
+}
+
 write_env() {
     local f=$DIR/env
     {
@@ -357,6 +387,8 @@ write_env() {
         printf 'export HMDP_CONF=%q\n' "$CONF"
         printf 'export HMDP_LOG_FILE=%q\n' "$LOGS/worker.log"
         printf 'export HMDP_RUN_DIR=%q\n' "$DIR"
+        printf 'export HMDP_METRICS_FILE=%q\n' "$DIR/metrics.shm"
+        printf 'export HMDP_HEALTH_EXPECT=%q\n' "$(health_expect)"
     } >"$f.tmp"
     mv -f -- "$f.tmp" "$f"
 }
@@ -484,6 +516,7 @@ start_nginx() {
         -e "s|@NOOP_ADDR@|127.0.0.1:$NOOP_PORT|g" \
         -e "s|@UPLOAD_DIR@|$(sed_escape "$UPLOAD_DIR")|g" \
         -e "s|@HTML_DIR@|$(sed_escape "$HTML_DIR")|g" \
+        -e "s|@METRICS_ALLOW@|$(metrics_allow_lines)|g" \
         "$REPO/conf/nginx.conf.in" >"$conf.tmp"
     mv -f -- "$conf.tmp" "$conf"
 
@@ -552,6 +585,7 @@ do_start() {
         start_daemon "$n"
     done
     make_apidoc
+    make_logrotate
     start_nginx
     echo "hmdp is up at http://127.0.0.1:$NGINX_PORT/ (API under /api)"
 }
@@ -632,6 +666,32 @@ do_stop() {
     rm -f -- "$DIR/mysqld.launch"
 }
 
+# ---------------------------------------------------------------- reopen
+
+# Log rotation (DIR/logrotate.conf, from conf/logrotate.conf.in): nginx
+# reopens on USR1, the workers and daemons (children of the supervisors
+# the pid files name) on USR2 (app/core/log.c).
+do_reopen() {
+    local n p k
+    if alive "$DIR/nginx.pid" nginx; then
+        kill -USR1 "$(pid_from "$DIR/nginx.pid")" 2>/dev/null || true
+    fi
+    for n in fcgi "${DAEMONS[@]}"; do
+        alive "$DIR/$n.pid" multiwatch || continue
+        p=$(pid_from "$DIR/$n.pid")
+        for k in $(pgrep -P "$p" 2>/dev/null); do
+            kill -USR2 "$k" 2>/dev/null || true
+        done
+    done
+}
+
+make_logrotate() {
+    sed -e "s|@DIR@|$(sed_escape "$DIR")|g" \
+        -e "s|@REPO@|$(sed_escape "$REPO")|g" \
+        "$REPO/conf/logrotate.conf.in" >"$DIR/logrotate.conf.tmp"
+    mv -f -- "$DIR/logrotate.conf.tmp" "$DIR/logrotate.conf"
+}
+
 # ---------------------------------------------------------------- status
 
 do_status() {
@@ -694,4 +754,5 @@ case $CMD in
 start) do_start ;;
 stop) do_stop ;;
 status) do_status ;;
+reopen) do_reopen ;;
 esac

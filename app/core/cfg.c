@@ -46,6 +46,9 @@ static const struct cfg_key cfg_keys[] = {
     {"sse_addr", CFG_STR, &g_cfg.sse_addr, "127.0.0.1:8084"},
     {"workers", CFG_INT, &g_cfg.workers, "4"}, /* read by conf/stack.sh */
     {"fcgi_keepalive", CFG_STR, &g_cfg.fcgi_keepalive, "on"}, /* stack.sh */
+    {"metrics_file", CFG_STR, &g_cfg.metrics_file, ""},
+    {"health_expect", CFG_STR, &g_cfg.health_expect, ""},
+    {"metrics_allow", CFG_STR, &g_cfg.metrics_allow, ""}, /* stack.sh */
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

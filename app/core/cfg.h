@@ -30,6 +30,11 @@ struct cfg {
     char *sse_addr;
     int workers;
     char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
+    char *metrics_file;   /* shared counters (core/metrics.h); "" = off */
+    /* components GET /health expects a live heartbeat from ("voucher
+     * credits sse"), separated by spaces or commas; "" = none */
+    char *health_expect;
+    char *metrics_allow; /* nginx side only (conf/stack.sh) */
 };
 
 extern struct cfg g_cfg;

@@ -191,3 +191,9 @@ key_message_stream(struct arena *a, int64_t user_id)
 {
     return KEY_WITH_ID(a, "message.stream:", user_id);
 }
+
+char *
+key_heartbeat(struct arena *a, const char *component)
+{
+    return arena_printf(a, "hb:%s", component);
+}

@@ -33,6 +33,11 @@
 #define TTL_CACHE_BLOG_JITTER 60
 #define TTL_CACHE_BLOG_HOT    5     /* the rendered hot pages */
 #define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
+/* heartbeats: a process beats every HB_EVERY_MS; a component is alive
+ * when one of its processes beat within HB_WINDOW_MS */
+#define HB_EVERY_MS  1000
+#define HB_WINDOW_MS 5000
+#define HB_KEEP_MS   60000 /* older members are swept by the next beat */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);
@@ -102,5 +107,9 @@ char *key_upload_owner(struct arena *a, const char *path);
  * message module and the SSE gateway. */
 char *key_message_stream(struct arena *a, int64_t user_id);
 #define KEY_MESSAGE_GROUP "stream.group:1"
+
+/* Heartbeats of one component ("voucher-consumer", "sse"): a sorted
+ * set, member = process (host:pid), score = its last beat in ms. */
+char *key_heartbeat(struct arena *a, const char *component);
 
 #endif

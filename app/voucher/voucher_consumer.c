@@ -21,13 +21,19 @@
  *
  * Logging: $HMDP_CONSUMER_LOG if set, else stderr (conf/stack.sh points
  * stderr at logs/hmdp-voucher-consumer.log). The workers' log_file is
- * deliberately not used.
+ * deliberately not used. SIGUSR2 reopens the file (logrotate).
+ *
+ * Operations: each loop turn beats as component "voucher-consumer"
+ * (store/health.h, read by GET /health), and batches are counted in the
+ * shared metrics file (core/metrics.h) under that name.
  */
 #include "voucher_private.h"
 
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "../core/util.h"
+#include "../store/health.h"
 #include "../store/job.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
@@ -42,6 +48,7 @@
 #define VC_BLOCK_MS       2000
 #define VC_IO_TIMEOUT_MS  5000 /* > VC_BLOCK_MS */
 #define VC_BACKOFF_MAX_MS 1000
+#define VC_COMPONENT      "voucher-consumer" /* heartbeat, metrics */
 
 static volatile sig_atomic_t vc_stop;
 
@@ -113,6 +120,11 @@ main(void)
     const char *logf = getenv("HMDP_CONSUMER_LOG");
     if (logf && *logf && log_open_file(logf) < 0)
         log_warn("cannot open log file %s; logging to stderr", logf);
+    if (!(logf && *logf))
+        log_adopt_stderr();
+    log_reopen_on(SIGUSR2);
+    if (g_cfg.metrics_file[0])
+        metrics_open(g_cfg.metrics_file, MET_KIND_CONSUMER, VC_COMPONENT, NULL);
     if (util_rand_init() < 0) {
         log_error("libsodium initialisation failed");
         return 2;
@@ -140,6 +152,7 @@ main(void)
         res_t rc = RES_OK;
         struct stream_entry *e = NULL;
         size_t n = 0;
+        health_beat(&cx, VC_COMPONENT);
 
         if (need_group && (rc = vc_ensure_group(&cx)) == RES_OK)
             need_group = 0;
@@ -153,8 +166,10 @@ main(void)
                                  VOUCHER_CONSUMER, VC_BATCH, VC_BLOCK_MS, &e,
                                  &n);
         }
-        if (rc == RES_OK && n > 0)
+        if (rc == RES_OK && n > 0) {
             rc = vc_handle(&cx, e, n);
+            metrics_batch(n, rc != RES_OK);
+        }
         job_end(&cx);
 
         if (rc != RES_OK) {

@@ -104,11 +104,21 @@ test_redis_outage(void)
           1);
     struct resp r;
     /* token lookup needs Redis: 503 with the envelope, for every worker */
+    char rid[80] = "";
     for (int i = 0; i < 8; i++) {
         CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 503);
         CHECK(r.json && !h_success(&r) && h_errmsg(&r));
+        snprintf(rid, sizeof(rid), "%s", r.rid);
         h_free(&r);
     }
+    /* each 503 is one log line: the request line, with the store's
+     * failure in its "error" (issue 13: it used to be two) */
+    CHECK(strlen(rid) == 32);
+    h_sleep_ms(300);
+    CHECK(sh("test $(grep '%s' %s | grep -c '\"level\":\"error\"') -eq 1", rid,
+             h_env("HMDP_LOG_FILE")) == 0);
+    CHECK(sh("grep '%s' %s | grep -q '\"status\":503,.*\"error\":\"redis'", rid,
+             h_env("HMDP_LOG_FILE")) == 0);
     /* so do the routes that pipeline the lookup with their own script */
     for (int i = 0; i < 8; i++) {
         CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && r.status == 503);
