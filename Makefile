@@ -31,19 +31,20 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 #   hmdp-sse               app/sse/*.c + core + store/keys.o; libevent and
 #                          hiredis (async), no libfcgi/mysql (built once
 #                          app/sse/ has sources)
-#   hmdp-admin             app/admin/*.c + stream store core (built once
-#                          app/admin/main.c exists)
+#   hmdp-admin             app/admin/hmdp_admin.c + stream store core (the
+#                          rest of app/admin/ is the /admin/streams routes,
+#                          a feature layer of the worker)
 CORE_SRC   := $(sort $(filter-out app/core/fcgi.c,$(wildcard app/core/*.c)))
 FCGI_SRC   := app/core/fcgi.c
 STORE_SRC  := $(sort $(wildcard app/store/*.c))
 STREAM_SRC := $(sort $(wildcard app/stream/*.c))
 WIRE_SRC   := app/wire.c
-FEATURES   := $(sort $(filter-out core store stream sse admin,\
+FEATURES   := $(sort $(filter-out core store stream sse,\
                 $(patsubst app/%/,%,$(wildcard app/*/))))
-feat_src    = $(sort $(filter-out %_consumer.c,$(wildcard app/$(1)/*.c)))
+feat_src    = $(sort $(filter-out %_consumer.c app/admin/hmdp_admin.c,$(wildcard app/$(1)/*.c)))
 CONSUMER_SRC := $(sort $(wildcard app/*/*_consumer.c))
 SSE_SRC    := $(sort $(wildcard app/sse/*.c))
-ADMIN_SRC  := $(if $(wildcard app/admin/main.c),$(sort $(wildcard app/admin/*.c)))
+ADMIN_SRC  := $(wildcard app/admin/hmdp_admin.c)
 
 CORE_LIBS  := $(shell pkg-config --libs json-c libsodium 2>/dev/null) -lm
 STORE_LIBS := $(shell pkg-config --libs hiredis mysqlclient 2>/dev/null)
@@ -61,11 +62,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integ/test_*.c)
 
 .PHONY: all rel testbin unit test run stop status clean fmt fmt-check deps bench \
-        fuzz fuzzbin deps-graph
+        fuzz fuzzbin deps-graph demo-data
 
 all: rel
 rel: $(addprefix build/rel/,$(BINS))
-testbin: $(addprefix build/test/,$(BINS)) \
+testbin: $(addprefix build/test/,$(BINS)) build/test/stream-fixture \
+         build/test/demo-data \
          $(patsubst tests/unit/%.c,build/test/unit/%,$(UNIT_SRC)) \
          $(patsubst tests/integ/%.c,build/test/integ/%,$(INTEG_SRC))
 
@@ -130,6 +132,18 @@ $(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,rel,$(REL),$(c))))
 $(foreach c,$(CONSUMERS),$(eval $(call CONSUMER_RULE,test,$(TESTF),$(c))))
 .PRECIOUS: build/rel/lib/%.a build/test/lib/%.a build/rel/%.o build/test/%.o
 
+# test-only consumer on the stream runtime (tests/integ/test_streams.c)
+build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(test_BASE)
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
+
+# The SSE gateway's pure files (http_parse.c, frame.c) are also linked
+# into their unit test and fuzzer.
+SSE_PURE := app/sse/http_parse.c app/sse/frame.c
+build/test/unit/test_sse_parse: $(patsubst %.c,build/test/%.o,$(SSE_PURE))
+build/fuzz/fuzz_sse_http: $(patsubst %.c,build/fuzz/%.o,$(SSE_PURE))
+
 build/rel/noop-fcgi: build/rel/tests/bench/noop_fcgi.o
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
@@ -142,6 +156,32 @@ build/rel/feed-fanout-bench: build/rel/tests/bench/feed_fanout.o \
         $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(PKG_LIBS) -o $@
+
+# load client for the SSE benchmarks (tests/bench/sse_hold.sh, sse_latency.sh)
+build/rel/sse-bench: build/rel/tests/bench/sse_bench.o
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(SSE_LIBS) -o $@
+
+# the demo-data generator (tests/bench/demo_data.c): `make demo-data
+# SCALE=n` loads it into the stack of run/env (DEMO_ENV=file for another
+# stack); the ids the benchmarks need go to the stack's demo.env
+# (core and store only)
+build/rel/demo-data: build/rel/tests/bench/demo_data.o $(rel_BASE)
+	@echo "  LD $@"
+	@$(CC) $(REL) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
+build/test/demo-data: build/test/tests/bench/demo_data.o $(test_BASE)
+	@echo "  LD $@"
+	@$(CC) $(TESTF) $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) \
+	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
+
+SCALE    ?= 1
+DEMO_ENV ?= run/env
+demo-data: deps
+	@$(MAKE) --no-print-directory build/rel/demo-data
+	@test -r $(DEMO_ENV) || { echo "no $(DEMO_ENV): start a stack first (make run)"; exit 1; }
+	@set -a; . ./$(DEMO_ENV); set +a; \
+	    build/rel/demo-data $(SCALE) "$${HMDP_RUN_DIR:-run}/demo.env"
 
 # unit tests: the worker's layers without the libfcgi glue
 build/test/unit/%: build/test/tests/unit/%.o build/test/app/wire.o \

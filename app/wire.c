@@ -4,6 +4,7 @@
  */
 #include "wire.h"
 
+#include "admin/admin.h"
 #include "blog/blog.h"
 #include "core/event.h"
 #include "feed/feed.h"
@@ -18,15 +19,15 @@
 
 const struct route *const wire_tables[] = {
     user_routes, blog_routes,    upload_routes, follow_routes, feed_routes,
-    shop_routes, voucher_routes, ops_routes,    NULL,
+    shop_routes, voucher_routes, admin_routes,  ops_routes,    NULL,
 };
 
 const struct route *const wire_internal_tables[] = {ops_internal_routes, NULL};
 
 const struct route *const wire_all_tables[] = {
-    user_routes,         blog_routes, upload_routes,  follow_routes,
-    feed_routes,         shop_routes, voucher_routes, ops_routes,
-    ops_internal_routes, NULL,
+    user_routes, blog_routes,         upload_routes,  follow_routes,
+    feed_routes, shop_routes,         voucher_routes, admin_routes,
+    ops_routes,  ops_internal_routes, NULL,
 };
 
 static void

@@ -13,34 +13,46 @@
 #   HMDP_BIN        directory of hmdp-worker, hmdp-sse, hmdp-*-consumer
 #                   (default: build/rel under the repo root)
 #   HMDP_PORT_BASE  nginx = BASE, fcgi = +1, redis = +2, mysql = +3,
-#                   sse = +4, noop (benchmark responder) = +5 (default 8080)
+#                   sse = +4, noop (benchmark responder) = +5 (default 8080;
+#                   the arithmetic lives in set_ports only)
 #   HMDP_WORKERS    FastCGI worker processes (default: workers in
 #                   conf/hmdp.conf, else 4)
 #   HMDP_MODE       dev or prod (default: mode in conf/hmdp.conf, else dev)
 #   HMDP_HTML_DIR   static frontend root (default DIR/html, created with a
 #                   placeholder index.html)
+#   HMDP_SMS_HOOK   passed on to the workers (recorded in DIR/env)
+# start on a stack of which something still runs (a repair) takes every
+# setting it is not given from DIR/env, so the pieces it brings back match
+# the ones that kept running.
 #
 # Files in DIR: env (export lines for the app and tests), nginx.conf,
-# admin_token, db/ (MariaDB data, kept across stop/start), imgs/ (uploads),
-# bench/, html/, logs/*.log, *.pid, mysql.sock, redis.sock, nginx-temp/. Redis keeps
-# nothing on disk. Every step of start is idempotent: a service whose pid
-# file names a live process is left alone. stop kills only what the pid
-# files name, and is safe when nothing runs.
+# redis.conf, admin_token, db/ (MariaDB data), redis/ (Redis AOF + RDB),
+# imgs/ (uploads), bench/, html/, logs/*.log, *.pid, *.state, mysql.sock,
+# redis.sock, nginx-temp/. db/ and redis/ are kept across stop/start.
+# Every step of start is idempotent: a service whose pid file names a live
+# process is left alone, and one that is missing is started, so start
+# repairs a partial stack. stop kills only what the pid files name, and is
+# safe when nothing runs.
+#
+# Durability: Redis runs with appendonly yes + appendfsync always (a write
+# is on disk before its reply is sent, so neither a clean stop nor kill -9
+# loses an acknowledged write; Redis 7.0 has no WAITAOF) and RDB snapshots
+# (save) beside it. To restart Redis by hand, or from a test, run
+# `redis-server DIR/redis.conf`: the same files are loaded again.
 #
 # Process notes (found by testing, Debian bookworm packages):
+#   * The worker pool and each daemon (hmdp-sse, hmdp-*-consumer) run under
+#     conf/supervise.sh, which restarts a dead child with back-off for as
+#     long as it runs (multiwatch gave up on a slot after 4 quick deaths).
+#     Its children are exactly the worker/daemon processes; DIR/NAME.state
+#     says which slot is up or waiting to restart (status shows it).
 #   * spawn-fcgi without -n points the child's stdout/stderr at /dev/null,
 #     which would hide sanitizer reports and crashes. So it runs with -n
-#     under setsid, exec'ing multiwatch, and this script writes the pid
-#     file: DIR/fcgi.pid is multiwatch's pid, its children are the workers.
-#   * multiwatch restarts a dead child at once, but gives up on a child
-#     slot for good after its 4th death within 10 s of (re)spawning (-r 3
-#     -t 10000), so the pool can shrink (status shows N/M workers). On
-#     SIGTERM it sends its children SIGUSR1 (libfcgi treats that as "finish
-#     and exit"), does not respawn, and exits 1-2 s after they are gone.
-#     Its -s option is off by one in 1.0.0 (-s TERM sends SIGQUIT), so it
-#     is not used: hmdp-sse and the hmdp-*-consumer daemons, which run under their own
-#     multiwatch -f 1, must stop cleanly on SIGUSR1 as on SIGTERM.
-#   * multiwatch does not search PATH: it gets absolute program paths.
+#     under setsid, exec'ing the supervisor, and this script writes the pid
+#     file: DIR/fcgi.pid is the supervisor's pid, its children the workers.
+#   * On SIGTERM the supervisor sends its children SIGUSR1 (libfcgi treats
+#     that as "finish and exit"; the daemons stop cleanly on it as on
+#     SIGTERM), SIGTERM after 5 s, SIGKILL after 9 s.
 #   * As root, nginx workers would run as nobody; see start_nginx.
 set -euo pipefail
 
@@ -52,7 +64,7 @@ REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 CONF=$REPO/conf/hmdp.conf
 
 usage() {
-    echo "usage: $0 start|stop|status DIR" >&2
+    echo "usage: $0 start|stop|status|reopen DIR" >&2
     exit 2
 }
 
@@ -171,16 +183,65 @@ fi
 [[ -d $2 ]] || die "$2 is not a directory"
 DIR=$(cd -- "$2" && pwd -P)
 
+# env_get NAME: the value DIR/env (written by an earlier start) records
+# for NAME, empty when none. The values were written with printf %q.
+env_get() {
+    local line v=""
+    [[ -r $DIR/env ]] || return 0
+    line=$(grep -m1 "^export $1=" "$DIR/env" 2>/dev/null) || return 0
+    eval "v=${line#export "$1"=}"
+    printf '%s' "$v"
+}
+
+# set_ports BASE: every port of the stack, from its base. The only place
+# that knows the offsets (stop and status recompute them from DIR/env's
+# HMDP_NGINX_PORT through here too).
+set_ports() {
+    NGINX_PORT=$1
+    FCGI_PORT=$(($1 + 1))
+    REDIS_PORT=$(($1 + 2))
+    MYSQL_PORT=$(($1 + 3))
+    SSE_PORT=$(($1 + 4))
+    NOOP_PORT=$(($1 + 5))
+}
+
+# Settings of the stack that runs in DIR: stop and status always use them
+# (so they need not be given the same HMDP_PORT_BASE); start uses them for
+# what it is not told while any part of that stack is still up.
+OLD_BASE=$(env_get HMDP_NGINX_PORT)
+[[ $OLD_BASE =~ ^[0-9]+$ ]] || OLD_BASE=""
+INHERIT=0
+if [[ -n $OLD_BASE ]]; then
+    if [[ $CMD != start ]]; then
+        INHERIT=1
+    else
+        for f in mysqld redis fcgi nginx hmdp-sse hmdp-*-consumer; do
+            for g in "$DIR"/$f.pid; do
+                if [[ -s $g ]] && kill -0 "$(head -c 20 "$g" | tr -dc 0-9)" 2>/dev/null; then
+                    INHERIT=1
+                fi
+            done
+        done
+    fi
+fi
+if ((INHERIT)); then
+    if [[ $CMD == start && -n ${HMDP_PORT_BASE:-} && $HMDP_PORT_BASE != "$OLD_BASE" ]]; then
+        die "the stack in $DIR runs with HMDP_PORT_BASE=$OLD_BASE; stop it first"
+    fi
+    HMDP_PORT_BASE=$OLD_BASE
+    for v in HMDP_BIN HMDP_WORKERS HMDP_MODE HMDP_FCGI_KEEPALIVE HMDP_HTML_DIR HMDP_SMS_HOOK; do
+        if [[ -z ${!v:-} ]]; then
+            old=$(env_get "$v")
+            [[ -n $old ]] && printf -v "$v" '%s' "$old"
+        fi
+    done
+fi
+
 BASE=${HMDP_PORT_BASE:-8080}
 if ! [[ $BASE =~ ^[0-9]+$ ]] || ((BASE < 1024 || BASE > 65530)); then
     die "HMDP_PORT_BASE must be a number from 1024 to 65530"
 fi
-NGINX_PORT=$BASE
-FCGI_PORT=$((BASE + 1))
-REDIS_PORT=$((BASE + 2))
-MYSQL_PORT=$((BASE + 3))
-SSE_PORT=$((BASE + 4))
-NOOP_PORT=$((BASE + 5))
+set_ports "$BASE"
 
 HMDP_BIN=${HMDP_BIN:-$REPO/build/rel}
 [[ $HMDP_BIN == /* ]] || HMDP_BIN=$PWD/$HMDP_BIN
@@ -205,8 +266,8 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 RUN_USER=$(id -un)
 
-# The optional daemons, each under its own multiwatch -f 1: the SSE
-# gateway and every stream consumer (the Makefile builds each
+# The optional daemons, each under its own supervisor with one slot: the
+# SSE gateway and every stream consumer (the Makefile builds each
 # app/<f>/<f>_consumer.c as hmdp-<f>-consumer). Consumers are found in
 # HMDP_BIN, and by their pid files so stop finds what start started.
 DAEMONS=(hmdp-sse)
@@ -216,6 +277,19 @@ for f in "$HMDP_BIN"/hmdp-*-consumer "$DIR"/hmdp-*-consumer.pid; do
         DAEMONS+=("$n")
     fi
 done
+
+# Every service, in start order; start, stop and status walk this one list
+# (stop takes nginx first, then the rest at once). svc_kind maps a name to
+# its start_/stop_/status_ functions.
+SERVICES=(mariadb redis fcgi "${DAEMONS[@]}" nginx)
+svc_kind() {
+    case $1 in
+    mariadb | redis | fcgi | nginx) echo "$1" ;;
+    *) echo daemon ;;
+    esac
+}
+
+SUPERVISE=$REPO/conf/supervise.sh
 
 NGINX_ARGS=(-p "$DIR/" -c "$DIR/nginx.conf" -e "$LOGS/nginx-error.log")
 
@@ -271,10 +345,59 @@ start_mysql() {
     mysql_cli -e "CREATE DATABASE IF NOT EXISTS hmdp
                   CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
     local f
-    for f in schema migrate seed; do
+    for f in schema migrate; do
         mysql_cli hmdp <"$REPO/sql/$f.sql" ||
             die "loading sql/$f.sql failed"
     done
+    seed_once
+}
+
+# seed_once: the demo data goes into an empty database only. Once anything
+# is there, it is the users' data: reloading the seed on every start (as
+# INSERT IGNORE did) would bring back a blog its owner deleted.
+seed_once() {
+    local rows
+    rows=$(mysql_cli -N -B hmdp -e "SELECT
+        (SELECT COUNT(*) FROM tb_user) + (SELECT COUNT(*) FROM tb_shop) +
+        (SELECT COUNT(*) FROM tb_shop_type) + (SELECT COUNT(*) FROM tb_blog) +
+        (SELECT COUNT(*) FROM tb_voucher)") || die "counting rows failed"
+    if [[ $rows == 0 ]]; then
+        mysql_cli hmdp <"$REPO/sql/seed.sql" || die "loading sql/seed.sql failed"
+        say "demo data loaded (sql/seed.sql) into the empty database"
+    fi
+}
+
+# write_redis_conf: DIR/redis.conf, the one description of this stack's
+# Redis; a restart by hand or by a test (`redis-server DIR/redis.conf`)
+# reuses it and so loads the same AOF.
+write_redis_conf() {
+    local f=$DIR/redis.conf
+    mkdir -p -- "$DIR/redis"
+    {
+        echo "# written by conf/stack.sh start; restart with: redis-server $f"
+        echo "port $REDIS_PORT"
+        echo "bind 127.0.0.1"
+        # the workers use the Unix socket (cheaper than TCP on loopback);
+        # the port serves redis-cli and the tests
+        echo "unixsocket \"$DIR/redis.sock\""
+        echo "unixsocketperm 700"
+        echo "daemonize yes"
+        echo "pidfile \"$DIR/redis.pid\""
+        echo "logfile \"$LOGS/redis.log\""
+        echo "dir \"$DIR/redis\""
+        # Every write is in the AOF and fsync'd before its reply leaves:
+        # a client told "ok" keeps its data through kill -9 and power loss.
+        echo "appendonly yes"
+        echo "appendfsync always"
+        # the AOF's base file is an RDB image (rewritten as the log grows),
+        # so a restart loads a snapshot plus a short tail
+        echo "aof-use-rdb-preamble yes"
+        # plus plain RDB snapshots (dump.rdb): a point-in-time copy for
+        # backups; on start Redis loads the AOF, which is never older
+        echo "save 3600 1 300 100 60 10000"
+        echo "dbfilename dump.rdb"
+    } >"$f.tmp"
+    mv -f -- "$f.tmp" "$f"
 }
 
 start_redis() {
@@ -285,24 +408,21 @@ start_redis() {
     fi
     need_free_port "$REDIS_PORT" redis
     rm -f -- "$pidf"
-    # shellcheck disable=SC2094 # --logfile is written by the daemon only
-    # the workers use the Unix socket (cheaper than TCP on loopback);
-    # the port serves redis-cli and the tests
     ((${#DIR} < 90)) || die "run dir path too long for a socket: $DIR"
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DIR" \
-        --unixsocket "$DIR/redis.sock" --unixsocketperm 700 \
-        --save '' --appendonly no --daemonize yes --pidfile "$pidf" \
-        --logfile "$LOGS/redis.log" </dev/null >>"$LOGS/redis.log" 2>&1 ||
+    [[ $DIR != *'"'* ]] || die "path with a double quote not supported: $DIR"
+    write_redis_conf
+    redis-server "$DIR/redis.conf" </dev/null >>"$LOGS/redis.log" 2>&1 ||
         die "redis-server failed to start"
-    for ((i = 0; i < 100; i++)); do
+    # loading a large AOF takes a while: LOADING answers are not PONG
+    for ((i = 0; i < 600; i++)); do
         if [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; then
-            say "redis up on 127.0.0.1:$REDIS_PORT"
+            say "redis up on 127.0.0.1:$REDIS_PORT (AOF, fsync always, in $DIR/redis)"
             return
         fi
         sleep 0.1
     done
     log_tail "$LOGS/redis.log"
-    die "redis did not answer within 10 s"
+    die "redis did not answer within 60 s"
 }
 
 make_admin_token() {
@@ -387,77 +507,137 @@ write_env() {
         printf 'export HMDP_CONF=%q\n' "$CONF"
         printf 'export HMDP_LOG_FILE=%q\n' "$LOGS/worker.log"
         printf 'export HMDP_RUN_DIR=%q\n' "$DIR"
+        printf 'export HMDP_BIN=%q\n' "$HMDP_BIN"
+        printf 'export HMDP_HTML_DIR=%q\n' "$HTML_DIR"
         printf 'export HMDP_METRICS_FILE=%q\n' "$DIR/metrics.shm"
         printf 'export HMDP_HEALTH_EXPECT=%q\n' "$(health_expect)"
+        if [[ -n ${HMDP_SMS_HOOK:-} ]]; then
+            printf 'export HMDP_SMS_HOOK=%q\n' "$HMDP_SMS_HOOK"
+        fi
     } >"$f.tmp"
     mv -f -- "$f.tmp" "$f"
 }
 
+# reap_orphans NAME PROGRAM: a supervisor that was killed (SIGKILL, OOM)
+# leaves its children running, still holding the FastCGI socket or the
+# consumer group name. Before a new supervisor starts, end each pid of
+# DIR/NAME.state that is still PROGRAM.
+reap_orphans() {
+    local st=$DIR/$1.state slot state pid rest
+    [[ -s $st ]] || return 0
+    while read -r slot state pid rest; do
+        if ! [[ $pid =~ ^[0-9]+$ ]] || ((pid == 0)); then
+            continue
+        fi
+        if [[ -r /proc/$pid/cmdline ]] &&
+            tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"; then
+            say "ending $1 pid $pid left behind by a dead supervisor"
+            kill -TERM "$pid" 2>/dev/null || true
+            wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done <"$st"
+    : >"$st"
+}
+
+# supervised_ok NAME PIDFILE: the supervisor is alive and has started
+# every slot at least once (the state file lists them all).
+supervised_ok() {
+    alive "$2" "$DIR/$1.state" && [[ -s $DIR/$1.state ]]
+}
+
 start_fcgi() {
-    local pidf=$DIR/fcgi.pid worker=$HMDP_BIN/hmdp-worker mw
+    local pidf=$DIR/fcgi.pid worker=$HMDP_BIN/hmdp-worker i
     if [[ ! -x $worker ]]; then
         say "no $worker: FastCGI pool not started"
         return
     fi
-    if alive "$pidf" multiwatch; then
-        say "fcgi pool already running (multiwatch pid $(pid_from "$pidf"))"
+    if alive "$pidf" "$DIR/fcgi.state"; then
+        say "fcgi pool already running (supervisor pid $(pid_from "$pidf"))"
         return
     fi
+    reap_orphans fcgi "$worker"
     need_free_port "$FCGI_PORT" "the fcgi pool"
-    mw=$(command -v multiwatch) || die "multiwatch not found"
-    rm -f -- "$pidf"
-    # -n: spawn-fcgi binds the socket to fd 0 and execs multiwatch in place
-    # (so the pid is multiwatch's and stderr reaches spawn.log).
+    rm -f -- "$pidf" "$DIR/fcgi.state"
+    # -n: spawn-fcgi binds the socket to fd 0 and execs the supervisor in
+    # place (so the pid is the supervisor's and stderr reaches spawn.log).
     (
         # shellcheck disable=SC1091
         . "$DIR/env"
         detach "$pidf" "$LOGS/spawn.log" "$(command -v spawn-fcgi)" -n \
             -a 127.0.0.1 -p "$FCGI_PORT" -d "$REPO" -- \
-            "$mw" -f "$HMDP_WORKERS" -- "$worker"
+            "$(command -v bash)" "$SUPERVISE" "$DIR/fcgi.state" \
+            "$HMDP_WORKERS" "$worker"
     )
     if ! wait_port "$FCGI_PORT" 10; then
         log_tail "$LOGS/spawn.log"
         die "the fcgi pool did not open port $FCGI_PORT"
     fi
+    for ((i = 0; i < 30; i++)); do
+        supervised_ok fcgi "$pidf" && break
+        sleep 0.1
+    done
     sleep 0.3
-    alive "$pidf" multiwatch || {
+    alive "$pidf" "$DIR/fcgi.state" || {
         log_tail "$LOGS/spawn.log"
         die "the fcgi pool exited right after starting"
     }
     say "fcgi pool up on 127.0.0.1:$FCGI_PORT ($HMDP_WORKERS x $worker)"
 }
 
+# daemon_instances NAME: how many processes of NAME multiwatch keeps:
+# hmdp-<f>-consumer runs <f>_consumers of them (HMDP_<F>_CONSUMERS, else
+# conf/hmdp.conf, else 1), each a consumer of its group; others run one.
+daemon_instances() {
+    local f n var
+    if [[ $1 =~ ^hmdp-([a-z0-9]+)-consumer$ ]]; then
+        f=${BASH_REMATCH[1]}
+        var=HMDP_${f^^}_CONSUMERS
+        n=${!var:-$(conf_get "${f}_consumers" 1)}
+        if [[ $n =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 64)); then
+            echo "$n"
+            return
+        fi
+        die "${f}_consumers must be a number from 1 to 64"
+    fi
+    echo 1
+}
+
 start_daemon() {
-    local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid
+    local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid i
     if [[ ! -x $bin ]]; then
         say "no $bin: $name not started"
         return
     fi
-    if alive "$pidf" "$bin"; then
-        say "$name already running (multiwatch pid $(pid_from "$pidf"))"
+    if alive "$pidf" "$DIR/$name.state"; then
+        say "$name already running (supervisor pid $(pid_from "$pidf"))"
         return
     fi
+    reap_orphans "$name" "$bin"
     if [[ $name == hmdp-sse ]]; then
         need_free_port "$SSE_PORT" hmdp-sse
     fi
-    rm -f -- "$pidf"
+    rm -f -- "$pidf" "$DIR/$name.state"
     (
         # shellcheck disable=SC1091
         . "$DIR/env"
         export HMDP_LOG_FILE=$LOGS/$name.log
         cd -- "$REPO"
-        detach "$pidf" "$LOGS/$name.log" "$(command -v multiwatch)" -f 1 \
-            -- "$bin"
+        detach "$pidf" "$LOGS/$name.log" "$(command -v bash)" "$SUPERVISE" \
+            "$DIR/$name.state" "$(daemon_instances "$name")" "$bin"
     )
     if [[ $name == hmdp-sse ]] && ! wait_port "$SSE_PORT" 10; then
         say "warning: hmdp-sse does not answer on port $SSE_PORT yet"
     fi
+    for ((i = 0; i < 30; i++)); do
+        supervised_ok "$name" "$pidf" && break
+        sleep 0.1
+    done
     sleep 0.3
-    alive "$pidf" "$bin" || {
+    alive "$pidf" "$DIR/$name.state" || {
         log_tail "$LOGS/$name.log"
         die "$name exited right after starting"
     }
-    say "$name up (multiwatch pid $(pid_from "$pidf"))"
+    say "$name up (supervisor pid $(pid_from "$pidf"))"
 }
 
 # The API page served at /api-docs/: conf/openapi.json, conf/api-docs/
@@ -480,6 +660,14 @@ make_apidoc() {
         fi
     done
     chmod -R a+rX -- "$out"
+}
+
+# The project's own pages (conf/html/: message.html), copied into
+# DIR/pages; nginx serves each at /<name> beside the copied frontend.
+make_pages() {
+    mkdir -p -- "$DIR/pages"
+    cp -- "$REPO"/conf/html/*.html "$DIR/pages/"
+    chmod -R a+rX -- "$DIR/pages"
 }
 
 # sed_escape STRING: STRING made safe as a sed replacement (delimiter |).
@@ -547,6 +735,8 @@ start_nginx() {
             args+=(-g "user root root;")
         fi
     fi
+    # SSE streams hold two descriptors each in nginx (worker_connections)
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     if ! nginx "${args[@]}" -t -q 2>>"$LOGS/nginx-error.log"; then
         log_tail "$LOGS/nginx-error.log"
         die "nginx rejected $conf"
@@ -563,30 +753,22 @@ start_nginx() {
     say "nginx up on 127.0.0.1:$NGINX_PORT"
 }
 
+start_mariadb() { start_mysql; }
+
 do_start() {
-    # A running stack keeps the ports it was started with.
-    local old=""
-    if [[ -r $DIR/env ]]; then
-        old=$(sed -n 's/^export HMDP_NGINX_PORT=//p' "$DIR/env")
-    fi
-    if [[ -n $old && $old != "$NGINX_PORT" ]] &&
-        { alive "$DIR/mysqld.pid" mariadbd || alive "$DIR/redis.pid" redis-server ||
-            alive "$DIR/fcgi.pid" multiwatch || alive "$DIR/nginx.pid" nginx; }; then
-        die "the stack in $DIR runs with HMDP_PORT_BASE=$old; stop it first"
-    fi
+    local n
     make_dirs
     write_env
-    start_mysql
-    start_redis
     make_admin_token
-    start_fcgi
-    local n
-    for n in "${DAEMONS[@]}"; do
-        start_daemon "$n"
-    done
     make_apidoc
+    make_pages
     make_logrotate
-    start_nginx
+    for n in "${SERVICES[@]}"; do
+        case $(svc_kind "$n") in
+        daemon) start_daemon "$n" ;;
+        *) "start_$n" ;;
+        esac
+    done
     echo "hmdp is up at http://127.0.0.1:$NGINX_PORT/ (API under /api)"
 }
 
@@ -610,7 +792,7 @@ kids_of() {
 }
 
 # stop_pid NAME PIDFILE PATTERN SIGNAL SECONDS: signal the process the pid
-# file names, wait for it, then SIGKILL it (and, for a multiwatch, its
+# file names, wait for it, then SIGKILL it (and, for a supervisor, its
 # remaining children) if it is still there.
 stop_pid() {
     local name=$1 pidf=$2 pat=$3 sig=$4 secs=$5 pid kids
@@ -627,7 +809,7 @@ stop_pid() {
         kill -KILL "$pid" 2>/dev/null || true
         wait_gone "$pid" 5 || true
     fi
-    # A multiwatch killed this way, or one that lost a race, can leave
+    # A supervisor killed this way, or one that lost a race, can leave
     # children behind: they were ours, so end each one that is still the
     # same process (same pid and start time).
     local k
@@ -641,31 +823,6 @@ stop_pid() {
     say "$name stopped"
 }
 
-do_stop() {
-    local pid n
-    # nginx first (no new requests), graceful quit bounded by
-    # worker_shutdown_timeout, then TERM if it still hangs on.
-    if alive "$DIR/nginx.pid" nginx; then
-        pid=$(pid_from "$DIR/nginx.pid")
-        kill -QUIT "$pid" 2>/dev/null || true
-        if wait_gone "$pid" 10; then
-            rm -f -- "$DIR/nginx.pid"
-            say "nginx stopped"
-        fi
-    fi
-    stop_pid nginx "$DIR/nginx.pid" nginx TERM 5
-    # Then everything else in parallel (multiwatch and redis each take a
-    # second or two to exit; the app copes with its stores going away).
-    stop_pid "fcgi pool" "$DIR/fcgi.pid" multiwatch TERM 10 &
-    for n in "${DAEMONS[@]}"; do
-        stop_pid "$n" "$DIR/$n.pid" multiwatch TERM 10 &
-    done
-    stop_pid redis "$DIR/redis.pid" redis-server TERM 10 &
-    stop_pid mariadb "$DIR/mysqld.pid" mariadbd TERM 60 &
-    wait
-    rm -f -- "$DIR/mysqld.launch"
-}
-
 # ---------------------------------------------------------------- reopen
 
 # Log rotation (DIR/logrotate.conf, from conf/logrotate.conf.in): nginx
@@ -677,7 +834,7 @@ do_reopen() {
         kill -USR1 "$(pid_from "$DIR/nginx.pid")" 2>/dev/null || true
     fi
     for n in fcgi "${DAEMONS[@]}"; do
-        alive "$DIR/$n.pid" multiwatch || continue
+        alive "$DIR/$n.pid" "$DIR/$n.state" || continue
         p=$(pid_from "$DIR/$n.pid")
         for k in $(pgrep -P "$p" 2>/dev/null); do
             kill -USR2 "$k" 2>/dev/null || true
@@ -692,63 +849,121 @@ make_logrotate() {
     mv -f -- "$DIR/logrotate.conf.tmp" "$DIR/logrotate.conf"
 }
 
-# ---------------------------------------------------------------- status
-
-do_status() {
-    local rc=0 n
-    line() { printf '%-14s %-5s %s\n' "$1" "$2" "$3"; }
-    if alive "$DIR/mysqld.pid" mariadbd; then
-        line mariadb up "pid $(pid_from "$DIR/mysqld.pid"), port $MYSQL_PORT"
-    else
-        line mariadb down ""
-        rc=1
-    fi
-    if alive "$DIR/redis.pid" redis-server; then
-        line redis up "pid $(pid_from "$DIR/redis.pid"), port $REDIS_PORT"
-    else
-        line redis down ""
-        rc=1
-    fi
-    if alive "$DIR/fcgi.pid" multiwatch; then
-        pid=$(pid_from "$DIR/fcgi.pid")
-        # multiwatch gives up on a worker slot that died 4 times in a row
-        # within 10 s of its start: the pool can shrink.
-        line fcgi up "multiwatch pid $pid, $(pgrep -c -P "$pid" || true)/$HMDP_WORKERS workers, port $FCGI_PORT"
-    else
-        line fcgi down ""
-        [[ -x $HMDP_BIN/hmdp-worker ]] && rc=1
-    fi
-    for n in "${DAEMONS[@]}"; do
-        if alive "$DIR/$n.pid" multiwatch; then
-            line "$n" up "multiwatch pid $(pid_from "$DIR/$n.pid")"
-        else
-            line "$n" down ""
-        fi
-    done
-    if alive "$DIR/nginx.pid" nginx; then
-        line nginx up "pid $(pid_from "$DIR/nginx.pid"), http://127.0.0.1:$NGINX_PORT/"
-    else
-        line nginx down ""
-        rc=1
-    fi
-    return $rc
+# svc_pidfile NAME / svc_pattern NAME: the pid file of a service and a
+# string its command line contains (guards against a recycled pid).
+svc_pidfile() {
+    case $1 in
+    mariadb) echo "$DIR/mysqld.pid" ;;
+    *) echo "$DIR/$1.pid" ;;
+    esac
+}
+svc_pattern() {
+    case $(svc_kind "$1") in
+    mariadb) echo mariadbd ;;
+    redis) echo redis-server ;;
+    nginx) echo nginx ;;
+    *) echo "$DIR/$1.state" ;; # the supervisor's argument
+    esac
 }
 
-# Ports of a running stack come from its env file when it has one, so
-# status and stop need not be given the same HMDP_PORT_BASE.
-if [[ $CMD != start && -r $DIR/env ]]; then
-    p=$(sed -n 's/^export HMDP_NGINX_PORT=//p' "$DIR/env")
-    if [[ $p =~ ^[0-9]+$ ]]; then
-        NGINX_PORT=$p
-        FCGI_PORT=$((p + 1))
-        REDIS_PORT=$((p + 2))
-        MYSQL_PORT=$((p + 3))
+do_stop() {
+    local pid n secs
+    # nginx first (no new requests), graceful quit bounded by
+    # worker_shutdown_timeout, then TERM if it still hangs on.
+    if alive "$DIR/nginx.pid" nginx; then
+        pid=$(pid_from "$DIR/nginx.pid")
+        kill -QUIT "$pid" 2>/dev/null || true
+        if wait_gone "$pid" 10; then
+            rm -f -- "$DIR/nginx.pid"
+            say "nginx stopped"
+        fi
     fi
-    p=$(sed -n 's/^export HMDP_WORKERS=//p' "$DIR/env")
-    if [[ $p =~ ^[0-9]+$ ]]; then
-        HMDP_WORKERS=$p
+    stop_pid nginx "$DIR/nginx.pid" nginx TERM 5
+    # Then everything else in parallel (supervisors and redis each take a
+    # second or two to exit; the app copes with its stores going away).
+    for n in "${SERVICES[@]}"; do
+        [[ $n == nginx ]] && continue
+        secs=10
+        [[ $n == mariadb ]] && secs=60
+        stop_pid "$n" "$(svc_pidfile "$n")" "$(svc_pattern "$n")" TERM "$secs" &
+    done
+    wait
+    # children of a supervisor that had died before this stop
+    for n in "${SERVICES[@]}"; do
+        case $(svc_kind "$n") in
+        fcgi) reap_orphans fcgi "$HMDP_BIN/hmdp-worker" ;;
+        daemon) reap_orphans "$n" "$HMDP_BIN/$n" ;;
+        esac
+    done
+    rm -f -- "$DIR/mysqld.launch"
+}
+
+# ---------------------------------------------------------------- status
+
+# supervised_status NAME SLOTS WHAT: one line for a supervised service from
+# its state file: up (every slot has a live process), restarting (some slot
+# waits for its back-off after a crash), or down (no supervisor).
+# Returns 1 unless up.
+supervised_status() {
+    local name=$1 slots=$2 what=$3 pidf st pid nup=0 nback=0 restarts=0 \
+        slot state cpid r last due now detail=""
+    pidf=$(svc_pidfile "$name")
+    if ! alive "$pidf" "$(svc_pattern "$name")"; then
+        printf '%-22s %-10s %s\n' "$name" down ""
+        return 1
     fi
-fi
+    pid=$(pid_from "$pidf")
+    st=$DIR/$name.state
+    now=$(($(date +%s%N) / 1000000))
+    if [[ -r $st ]]; then
+        while read -r slot state cpid r last due; do
+            restarts=$((restarts + r))
+            if [[ $state == up ]] && kill -0 "$cpid" 2>/dev/null; then
+                nup=$((nup + 1))
+            else
+                nback=$((nback + 1))
+                detail+="; slot $slot restarting in $((due > now ? due - now : 0))ms after ${last//_/ }"
+            fi
+        done <"$st"
+    fi
+    state=up
+    ((nup < slots)) && state=restarting
+    printf '%-22s %-10s %s\n' "$name" "$state" \
+        "supervisor pid $pid, $nup/$slots $what up, $restarts restarts$detail"
+    [[ $state == up ]]
+}
+
+do_status() {
+    local rc=0 n pidf
+    line() { printf '%-22s %-10s %s\n' "$1" "$2" "$3"; }
+    for n in "${SERVICES[@]}"; do
+        pidf=$(svc_pidfile "$n")
+        case $(svc_kind "$n") in
+        fcgi)
+            if [[ -x $HMDP_BIN/hmdp-worker ]] || alive "$pidf" "$(svc_pattern fcgi)"; then
+                supervised_status fcgi "$HMDP_WORKERS" "workers (port $FCGI_PORT)" || rc=1
+            fi
+            ;;
+        daemon)
+            if [[ -x $HMDP_BIN/$n ]] || alive "$pidf" "$(svc_pattern "$n")"; then
+                supervised_status "$n" "$(daemon_instances "$n")" processes || rc=1
+            fi
+            ;;
+        *)
+            if alive "$pidf" "$(svc_pattern "$n")"; then
+                local port=$MYSQL_PORT
+                [[ $n == redis ]] && port=$REDIS_PORT
+                [[ $n == nginx ]] && port="$NGINX_PORT (http://127.0.0.1:$NGINX_PORT/)"
+                line "$n" up "pid $(pid_from "$pidf"), port $port"
+            else
+                line "$n" down ""
+                rc=1
+            fi
+            ;;
+        esac
+    done
+    return $rc
+}
 
 case $CMD in
 start) do_start ;;

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Starts the stack in /data and stays in the foreground; SIGTERM stops it.
+# Redis persists in /data/redis (AOF, fsync always) and MariaDB in
+# /data/db; the demo data is loaded only into an empty database, so a
+# restarted container keeps what its users did.
 set -euo pipefail
 cd /opt/hmdp
 HMDP_BIN=/opt/hmdp/build/rel bash conf/stack.sh start /data

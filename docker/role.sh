@@ -27,13 +27,10 @@ BIN=/opt/hmdp/build/rel
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 
-# the supervisor conf/stack.sh uses: conf/supervise.sh when this tree has
-# it (it never gives a slot up), else multiwatch
+# the supervisor conf/stack.sh uses (restarts a crashed child with a
+# back-off, never gives a slot up; SIGTERM stops the children cleanly)
 supervise() { # N PROGRAM
-    if [[ -x conf/supervise.sh ]]; then
-        exec conf/supervise.sh "$DATA/$(basename "$2").state" "$1" "$2"
-    fi
-    exec multiwatch -f "$1" -- "$2"
+    exec bash conf/supervise.sh "$DATA/$(basename "$2").state" "$1" "$2"
 }
 
 role=${1:-all}
@@ -133,7 +130,7 @@ nginx)
 health-fcgi)
     # one FastCGI request straight to the pool, as nginx would send it
     out=$(REQUEST_METHOD=GET SCRIPT_NAME=/health DOCUMENT_URI=/health \
-        REQUEST_URI=/api/health QUERY_STRING= REMOTE_ADDR=127.0.0.1 \
+        REQUEST_URI=/api/health QUERY_STRING='' REMOTE_ADDR=127.0.0.1 \
         cgi-fcgi -bind -connect 127.0.0.1:9000 2>/dev/null) || exit 1
     [[ $out == "Status: 200"* ]]
     ;;

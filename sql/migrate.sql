@@ -1,6 +1,7 @@
 -- migrate.sql: brings a database loaded from the original dump
 -- (reference/hmdp.sql) up to sql/schema.sql: the extra keys and indexes,
--- and tb_blog.comments written as 0 instead of NULL.
+-- and tb_blog.comments written as 0 instead of NULL; the tables the dump
+-- does not have (tb_upload).
 --
 -- MariaDB only (ADD ... IF NOT EXISTS is a MariaDB extension). Idempotent:
 -- on a database built from schema.sql, or on a second run, every statement
@@ -38,3 +39,21 @@ ALTER TABLE `tb_blog_comments`
   ADD INDEX IF NOT EXISTS `idx_comments_blog` (`blog_id`);
 
 UPDATE `tb_blog` SET `comments` = 0, `update_time` = `update_time` WHERE `comments` IS NULL;
+
+CREATE TABLE IF NOT EXISTS `tb_upload` (
+  `name` varchar(96) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '/blogs/{d1}/{d2}/{32 hex}.{ext}',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '上传者',
+  `claimed` tinyint(1) UNSIGNED NOT NULL DEFAULT 0 COMMENT '1: a published blog uses it',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '上传时间',
+  PRIMARY KEY (`name`) USING BTREE
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+-- credits granted per order (group credits of stream.orders)
+CREATE TABLE IF NOT EXISTS `tb_credit_log` (
+  `order_id` bigint(20) NOT NULL COMMENT '订单id',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '用户id',
+  `credits` int(8) NOT NULL COMMENT '积分变化',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '创建时间',
+  PRIMARY KEY (`order_id`) USING BTREE,
+  INDEX `idx_credit_log_user` (`user_id`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;

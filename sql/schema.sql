@@ -15,6 +15,8 @@
 --                        INDEX  idx_blog_liked (liked, id)
 --       tb_blog_comments INDEX  idx_comments_blog (blog_id)
 --   * tb_blog.comments defaults to 0 instead of NULL;
+--   * tb_upload (not in the dump): who uploaded which image, so that its
+--     owner can delete it after Redis lost everything (also in migrate.sql);
 --   * no ROW_FORMAT = Compact (the server default, DYNAMIC, is used).
 -- AUTO_INCREMENT start values are the dump's; tb_user starts at 1010.
 
@@ -167,4 +169,24 @@ CREATE TABLE IF NOT EXISTS `tb_voucher_order` (
   `update_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP COMMENT '更新时间',
   PRIMARY KEY (`id`) USING BTREE,
   UNIQUE INDEX `uk_order_user_voucher` (`user_id`, `voucher_id`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+CREATE TABLE IF NOT EXISTS `tb_upload` (
+  `name` varchar(96) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '/blogs/{d1}/{d2}/{32 hex}.{ext}',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '上传者',
+  `claimed` tinyint(1) UNSIGNED NOT NULL DEFAULT 0 COMMENT '1: a published blog uses it',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '上传时间',
+  PRIMARY KEY (`name`) USING BTREE
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+-- One row per order whose credits were granted (group credits of
+-- stream.orders): inserted in the same transaction as the +10, so a
+-- replayed order grants nothing twice.
+CREATE TABLE IF NOT EXISTS `tb_credit_log` (
+  `order_id` bigint(20) NOT NULL COMMENT '订单id',
+  `user_id` bigint(20) UNSIGNED NOT NULL COMMENT '用户id',
+  `credits` int(8) NOT NULL COMMENT '积分变化',
+  `create_time` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT '创建时间',
+  PRIMARY KEY (`order_id`) USING BTREE,
+  INDEX `idx_credit_log_user` (`user_id`)
 ) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libfcgi-dev spawn-fcgi multiwatch libhiredis-dev
 default-libmysqlclient-dev libjson-c-dev libsodium-dev
-libcurl4-openssl-dev nginx-light redis-server redis-tools mariadb-server mariadb-client
+libcurl4-openssl-dev libevent-dev nginx-light redis-server redis-tools mariadb-server mariadb-client
 wrk curl procps util-linux
 clang docker-compose"
 missing=""

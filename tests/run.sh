@@ -4,9 +4,10 @@
 # of the workers and daemons) in a temp dir on free ports, runs every
 # integration test against it, checks the logs for sanitizer reports and
 # tears everything down. The last line is "N passed, N failed".
-# TEST_KEEP=1 keeps the temp dir; TEST_ONLY=name runs one integration test.
+# TEST_KEEP=1 keeps the temp dir; TEST_ONLY="name ..." runs only those
+# integration tests.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 mode=${1:-all}
 pass=0
 fail=0
@@ -59,7 +60,7 @@ rm -f "$out"
 if [ "$mode" = all ]; then
     port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
     base=""
-    for try in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         b=$((21000 + (RANDOM % 400) * 10))
         ok=1
         for k in 0 1 2 3 4 5; do port_free $((b + k)) || ok=0; done
@@ -104,7 +105,9 @@ if [ "$mode" = all ]; then
     for t in build/test/integ/test_*; do
         [ -x "$t" ] || continue
         name=$(basename "$t")
-        if [ -n "${TEST_ONLY:-}" ] && [ "$name" != "$TEST_ONLY" ]; then continue; fi
+        if [ -n "${TEST_ONLY:-}" ]; then
+            case " $TEST_ONLY " in *" $name "*) ;; *) continue ;; esac
+        fi
         out=$(mktemp)
         timeout 600 "$t" >"$out" 2>&1
         rc=$?

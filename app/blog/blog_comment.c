@@ -77,9 +77,10 @@ blog_comment_load(struct req *rq, int64_t id, struct blog_comment *c,
     return RES_OK;
 }
 
-res_t
-blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
-                    int64_t *author, enum blog_comment_post *outcome)
+static res_t
+blog_comment_insert_once(struct req *rq, const struct blog_comment *c,
+                         int64_t *id, int64_t *author,
+                         enum blog_comment_post *outcome)
 {
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
@@ -139,9 +140,23 @@ rollback:
     return rc;
 }
 
+/* blog_comment_insert_once, again while it loses a lock conflict
+ * (sql_tx_retry). */
 res_t
-blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
-                    enum blog_del *outcome)
+blog_comment_insert(struct req *rq, const struct blog_comment *c, int64_t *id,
+                    int64_t *author, enum blog_comment_post *outcome)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = blog_comment_insert_once(rq, c, id, author, outcome);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
+    return rc;
+}
+
+static res_t
+blog_comment_remove_once(struct req *rq, int64_t id, int64_t uid,
+                         enum blog_del *outcome)
 {
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
@@ -194,5 +209,19 @@ blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
 
 rollback:
     sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* blog_comment_remove_once, again while it loses a lock conflict
+ * (sql_tx_retry). */
+res_t
+blog_comment_remove(struct req *rq, int64_t id, int64_t uid,
+                    enum blog_del *outcome)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = blog_comment_remove_once(rq, id, uid, outcome);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
     return rc;
 }

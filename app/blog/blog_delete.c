@@ -150,8 +150,9 @@ blog_resume(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
     return RES_OK;
 }
 
-res_t
-blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
+static res_t
+blog_remove_once(struct req *rq, int64_t id, int64_t uid,
+                 enum blog_del *outcome)
 {
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
@@ -216,5 +217,17 @@ blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
 
 rollback:
     sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* blog_remove_once, again while it loses a lock conflict (sql_tx_retry). */
+res_t
+blog_remove(struct req *rq, int64_t id, int64_t uid, enum blog_del *outcome)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = blog_remove_once(rq, id, uid, outcome);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
     return rc;
 }

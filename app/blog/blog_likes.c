@@ -39,9 +39,9 @@ static const struct rds_script blog_lua_toggle = {
 /* One toggle under the row lock of lock_sql (which selects the row FOR
  * UPDATE), applying the delta with update_sql (params: delta, id). */
 static res_t
-blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
-            const char *key, int64_t id, int64_t uid, int *delta, int *found,
-            int64_t *owner)
+blog_toggle_once(struct req *rq, const char *lock_sql, const char *update_sql,
+                 const char *key, int64_t id, int64_t uid, int *delta,
+                 int *found, int64_t *owner)
 {
     res_t rc = sql_begin(&rq->cx);
     if (rc != RES_OK)
@@ -88,6 +88,21 @@ blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
 
 rollback:
     sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* blog_toggle_once, again while it loses a lock conflict (sql_tx_retry). */
+static res_t
+blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
+            const char *key, int64_t id, int64_t uid, int *delta, int *found,
+            int64_t *owner)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = blog_toggle_once(rq, lock_sql, update_sql, key, id, uid, delta,
+                              found, owner);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
     return rc;
 }
 

@@ -44,11 +44,24 @@ static const struct cfg_key cfg_keys[] = {
     {"feed_cap", CFG_LONG, &g_cfg.feed_cap, "1000"},
     {"log_file", CFG_STR, &g_cfg.log_file, ""},
     {"sse_addr", CFG_STR, &g_cfg.sse_addr, "127.0.0.1:8084"},
+    {"sse_ping_ms", CFG_INT, &g_cfg.sse_ping_ms, "14000"},
+    {"sse_buffer_limit", CFG_LONG, &g_cfg.sse_buffer_limit, "262144"},
     {"workers", CFG_INT, &g_cfg.workers, "4"}, /* read by conf/stack.sh */
     {"fcgi_keepalive", CFG_STR, &g_cfg.fcgi_keepalive, "on"}, /* stack.sh */
     {"metrics_file", CFG_STR, &g_cfg.metrics_file, ""},
     {"health_expect", CFG_STR, &g_cfg.health_expect, ""},
     {"metrics_allow", CFG_STR, &g_cfg.metrics_allow, ""}, /* stack.sh */
+    {"stream_block_ms", CFG_LONG, &g_cfg.stream_block_ms, "2000"},
+    {"stream_batch", CFG_LONG, &g_cfg.stream_batch, "100"},
+    {"stream_claim_idle_ms", CFG_LONG, &g_cfg.stream_claim_idle_ms, "10000"},
+    {"stream_max_deliveries", CFG_LONG, &g_cfg.stream_max_deliveries, "5"},
+    {"stream_retry_base_ms", CFG_LONG, &g_cfg.stream_retry_base_ms, "200"},
+    {"stream_trim_interval_ms", CFG_LONG, &g_cfg.stream_trim_interval_ms,
+     "60000"},
+    {"stream_retention", CFG_STR, &g_cfg.stream_retention, ""},
+    /* instances of each consumer process, read by conf/stack.sh */
+    {"voucher_consumers", CFG_INT, &g_cfg.voucher_consumers, "1"},
+    {"credits_consumers", CFG_INT, &g_cfg.credits_consumers, "1"},
 };
 
 #define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -128,6 +141,64 @@ cfg_find(const char *name)
     return NULL;
 }
 
+static char *
+cfg_strdup(const char *s)
+{
+    char *d = strdup(s);
+    if (d == NULL)
+        abort();
+    return d;
+}
+
+static void
+cfg_add_retention(const char *key, const char *val)
+{
+    size_t n = g_cfg.nretention + 1;
+    g_cfg.retention_keys = realloc(g_cfg.retention_keys, n * sizeof(char *));
+    g_cfg.retention_vals = realloc(g_cfg.retention_vals, n * sizeof(char *));
+    if (g_cfg.retention_keys == NULL || g_cfg.retention_vals == NULL)
+        abort();
+    g_cfg.retention_keys[n - 1] = cfg_strdup(key);
+    g_cfg.retention_vals[n - 1] = cfg_strdup(val);
+    g_cfg.nretention = n;
+}
+
+static void
+cfg_free_retention(void)
+{
+    for (size_t i = 0; i < g_cfg.nretention; i++) {
+        free(g_cfg.retention_keys[i]);
+        free(g_cfg.retention_vals[i]);
+    }
+    free(g_cfg.retention_keys);
+    free(g_cfg.retention_vals);
+    g_cfg.retention_keys = g_cfg.retention_vals = NULL;
+    g_cfg.nretention = 0;
+}
+
+/* stream_retention = "pattern=value;pattern=value" */
+static int
+cfg_split_retention(const char *s)
+{
+    char *copy = cfg_strdup(s), *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(copy, ";", &save); t;
+         t = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(t, '=');
+        while (*t == ' ')
+            t++;
+        if (eq == NULL || eq == t) {
+            log_error("config: stream_retention: '%s' is not pattern=value", t);
+            rc = -1;
+            continue;
+        }
+        *eq = '\0';
+        cfg_add_retention(t, eq + 1);
+    }
+    free(copy);
+    return rc;
+}
+
 static int
 cfg_read_file(const char *path, int must_exist)
 {
@@ -153,6 +224,10 @@ cfg_read_file(const char *path, int must_exist)
         }
         if (r == 0)
             continue;
+        if (strncmp(k, "retention.", 10) == 0 && k[10]) {
+            cfg_add_retention(k + 10, v);
+            continue;
+        }
         const struct cfg_key *ck = cfg_find(k);
         if (ck == NULL) {
             log_warn("config: %s:%d: unknown key '%s' ignored", path, lineno,
@@ -201,6 +276,7 @@ int
 cfg_load(void)
 {
     int rc = 0;
+    cfg_free_retention();
     for (size_t i = 0; i < CFG_NKEYS; i++)
         if (cfg_set(&cfg_keys[i], cfg_keys[i].def) < 0)
             rc = -1;
@@ -221,6 +297,23 @@ cfg_load(void)
         log_error("config: page_size must be 1..100");
         rc = -1;
     }
+    if (g_cfg.stream_retention[0] &&
+        cfg_split_retention(g_cfg.stream_retention) < 0)
+        rc = -1;
+    if (g_cfg.stream_batch < 1 || g_cfg.stream_batch > 10000 ||
+        g_cfg.stream_max_deliveries < 1 || g_cfg.stream_block_ms < 1) {
+        log_error("config: stream_batch must be 1..10000, "
+                  "stream_max_deliveries and stream_block_ms at least 1");
+        rc = -1;
+    }
+    if (g_cfg.sse_ping_ms < 100 || g_cfg.sse_ping_ms > 15000) {
+        log_error("config: sse_ping_ms must be 100..15000");
+        rc = -1;
+    }
+    if (g_cfg.sse_buffer_limit < 4096) {
+        log_error("config: sse_buffer_limit must be at least 4096");
+        rc = -1;
+    }
     cfg_read_admin_token();
     return rc;
 }
@@ -235,4 +328,5 @@ cfg_free(void)
         }
     free(g_cfg.admin_token);
     g_cfg.admin_token = NULL;
+    cfg_free_retention();
 }

@@ -6,6 +6,8 @@
 #ifndef HMDP_CFG_H
 #define HMDP_CFG_H
 
+#include <stddef.h>
+
 struct cfg {
     char *redis_host;
     int redis_port;
@@ -28,6 +30,8 @@ struct cfg {
     long feed_cap;
     char *log_file;
     char *sse_addr;
+    int sse_ping_ms;       /* ": ping" to every SSE stream this often */
+    long sse_buffer_limit; /* unsent bytes per SSE client before a drop */
     int workers;
     char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
     char *metrics_file;   /* shared counters (core/metrics.h); "" = off */
@@ -35,6 +39,21 @@ struct cfg {
      * credits sse"), separated by spaces or commas; "" = none */
     char *health_expect;
     char *metrics_allow; /* nginx side only (conf/stack.sh) */
+
+    /* stream consumers (app/stream/consumer.c) */
+    long stream_block_ms;         /* longest XREADGROUP BLOCK */
+    long stream_batch;            /* entries per read / handler call */
+    long stream_claim_idle_ms;    /* take over entries idle this long */
+    long stream_max_deliveries;   /* then the entry goes to <stream>:dlq */
+    long stream_retry_base_ms;    /* first back-off of a retried entry */
+    long stream_trim_interval_ms; /* periodic trim pass */
+    /* retention rules: "retention.<stream> = v" lines of the file, in
+     * order, then the "pattern=v;pattern=v" pairs of stream_retention
+     * (the environment's way in); parsed by stream/ */
+    char *stream_retention;
+    int voucher_consumers, credits_consumers; /* conf/stack.sh */
+    size_t nretention;
+    char **retention_keys, **retention_vals;
 };
 
 extern struct cfg g_cfg;

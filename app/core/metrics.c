@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,7 @@ metrics_open(const char *path, enum metrics_kind kind, const char *name,
         goto fail;
     }
     struct metrics_slot *s = &met_slots[got];
+    s->ctr[MET_SSE_OPEN] = 0; /* a gauge of the process that had it */
     s->kind = (int32_t)kind;
     s->pid = (int32_t)getpid();
     snprintf(s->name, sizeof(s->name), "%s", name);
@@ -515,6 +517,7 @@ met_render_procs(FILE *f)
         fprintf(f, "hmdp_processes{kind=\"%s\",name=\"%s\"} %d\n",
                 s->kind == MET_KIND_WORKER     ? "worker"
                 : s->kind == MET_KIND_CONSUMER ? "consumer"
+                : s->kind == MET_KIND_SSE      ? "sse"
                                                : "other",
                 s->name, live);
     }
@@ -531,8 +534,9 @@ met_render_procs(FILE *f)
         if (!seen && nn < MET_SLOTS)
             names[nn++] = s;
     }
-    struct {
-        uint64_t entries, errors, n, b[MET_BATCH_BUCKETS];
+    struct met_cons_sum {
+        uint64_t entries, errors, n, retried, dead, claimed,
+            b[MET_BATCH_BUCKETS];
     } sum[MET_SLOTS];
     memset(sum, 0, sizeof(sum));
     for (int i = 0; met_each(i, &t); i++)
@@ -541,6 +545,9 @@ met_render_procs(FILE *f)
                 sum[k].entries += t->ctr[MET_CONS_ENTRIES];
                 sum[k].errors += t->ctr[MET_CONS_ERRORS];
                 sum[k].n += t->ctr[MET_CONS_BATCH_SUM];
+                sum[k].retried += t->ctr[MET_CONS_RETRIED];
+                sum[k].dead += t->ctr[MET_CONS_DEAD];
+                sum[k].claimed += t->ctr[MET_CONS_CLAIMED];
                 for (int b = 0; b < MET_BATCH_BUCKETS; b++)
                     sum[k].b[b] += t->batch[b];
             }
@@ -556,6 +563,29 @@ met_render_procs(FILE *f)
     for (int k = 0; k < nn; k++)
         fprintf(f, "hmdp_consumer_errors_total{consumer=\"%s\"} %llu\n",
                 names[k]->name, (unsigned long long)sum[k].errors);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } fam[] = {
+        {"hmdp_consumer_redeliveries_total",
+         "Entries a consumer handed back for another delivery (retry).",
+         offsetof(struct met_cons_sum, retried)},
+        {"hmdp_consumer_dead_lettered_total",
+         "Entries a consumer moved to the dead-letter stream.",
+         offsetof(struct met_cons_sum, dead)},
+        {"hmdp_consumer_claims_total",
+         "Entries a consumer took over from a dead or stuck one.",
+         offsetof(struct met_cons_sum, claimed)},
+    };
+    for (size_t x = 0; x < sizeof(fam) / sizeof(fam[0]); x++) {
+        fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", fam[x].name,
+                fam[x].help, fam[x].name);
+        for (int k = 0; k < nn; k++)
+            fprintf(f, "%s{consumer=\"%s\"} %llu\n", fam[x].name,
+                    names[k]->name,
+                    (unsigned long long)*(
+                        const uint64_t *)((const char *)&sum[k] + fam[x].off));
+    }
     fprintf(f, "# HELP hmdp_consumer_batch_size Entries per batch read.\n"
                "# TYPE hmdp_consumer_batch_size histogram\n");
     for (int k = 0; k < nn; k++) {
@@ -564,6 +594,40 @@ met_render_procs(FILE *f)
         met_hist(f, "hmdp_consumer_batch_size", labels, sum[k].b,
                  MET_BATCH_BUCKETS, batch_le, sum[k].n, 1);
     }
+}
+
+static void
+met_render_sse(FILE *f, const uint64_t *c)
+{
+    /* a gauge: only the slots of live processes count (a dead gateway's
+     * streams are closed, whatever its slot last said) */
+    int64_t open = 0;
+    const struct metrics_slot *s;
+    for (int i = 0; met_each(i, &s); i++)
+        if (s && (s == g_met || (met_fd >= 0 && met_slot_locked(i))))
+            open += (int64_t)s->ctr[MET_SSE_OPEN];
+    fprintf(f,
+            "# HELP hmdp_sse_open_streams SSE streams open now.\n"
+            "# TYPE hmdp_sse_open_streams gauge\n"
+            "hmdp_sse_open_streams %lld\n"
+            "# HELP hmdp_sse_streams_total SSE streams opened.\n"
+            "# TYPE hmdp_sse_streams_total counter\n"
+            "hmdp_sse_streams_total %llu\n"
+            "# HELP hmdp_sse_events_total Events written to SSE clients.\n"
+            "# TYPE hmdp_sse_events_total counter\n"
+            "hmdp_sse_events_total %llu\n"
+            "# HELP hmdp_sse_slow_drops_total SSE clients dropped for "
+            "falling behind (sse_buffer_limit).\n"
+            "# TYPE hmdp_sse_slow_drops_total counter\n"
+            "hmdp_sse_slow_drops_total %llu\n"
+            "# HELP hmdp_sse_resumes_total SSE streams opened with a cursor "
+            "(Last-Event-ID or lastId).\n"
+            "# TYPE hmdp_sse_resumes_total counter\n"
+            "hmdp_sse_resumes_total %llu\n",
+            (long long)open, (unsigned long long)c[MET_SSE_OPENED],
+            (unsigned long long)c[MET_SSE_EVENTS],
+            (unsigned long long)c[MET_SSE_DROPS],
+            (unsigned long long)c[MET_SSE_RESUMES]);
 }
 
 char *
@@ -580,6 +644,7 @@ metrics_render(struct arena *a, const char *extra, size_t *len)
     met_render_stores(f, c);
     met_render_seckill(f, c);
     met_render_procs(f);
+    met_render_sse(f, c);
     if (extra)
         fputs(extra, f);
     if (fclose(f) != 0 || buf == NULL)

@@ -39,11 +39,25 @@ enum metrics_ctr {
     MET_CONS_BATCHES,
     MET_CONS_BATCH_SUM, /* entries read, over all batches */
     MET_CONS_ERRORS,    /* batches that failed (retried later) */
+    MET_CONS_RETRIED,   /* entries handed back for a retry */
+    MET_CONS_DEAD,      /* entries moved to the dead-letter stream */
+    MET_CONS_CLAIMED,   /* entries taken over from another consumer */
+    /* the SSE gateway (app/sse) */
+    MET_SSE_OPEN,    /* gauge: streams open now (incremented/decremented) */
+    MET_SSE_OPENED,  /* streams opened */
+    MET_SSE_EVENTS,  /* events written to clients */
+    MET_SSE_DROPS,   /* clients dropped for falling behind */
+    MET_SSE_RESUMES, /* streams opened with a cursor (Last-Event-ID) */
     MET_NCTR
 };
 
 /* Processes by what they are, for the process gauge and consumer series. */
-enum metrics_kind { MET_KIND_WORKER = 1, MET_KIND_CONSUMER, MET_KIND_OTHER };
+enum metrics_kind {
+    MET_KIND_WORKER = 1,
+    MET_KIND_CONSUMER,
+    MET_KIND_OTHER,
+    MET_KIND_SSE
+};
 
 #define MET_PATTERNS      96 /* route patterns, index 0 = no route matched */
 #define MET_METHODS       5  /* GET POST PUT DELETE other */
@@ -80,6 +94,12 @@ static inline void
 metrics_inc(enum metrics_ctr c)
 {
     g_met->ctr[c]++;
+}
+
+static inline void
+metrics_add(enum metrics_ctr c, uint64_t n)
+{
+    g_met->ctr[c] += n;
 }
 
 /* Opens (creating or re-laying-out when needed) the shared file at path

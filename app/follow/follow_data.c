@@ -90,8 +90,9 @@ follow_counts(struct req *rq, int64_t me, int64_t target, int delta)
 
 /* ---------------- follow / unfollow ---------------- */
 
-res_t
-follow_change(struct req *rq, int64_t me, int64_t target, int add, int *changed)
+static res_t
+follow_change_once(struct req *rq, int64_t me, int64_t target, int add,
+                   int *changed)
 {
     struct sql_rows t;
     uint64_t affected = 0;
@@ -153,6 +154,18 @@ unmirror:
     return rc;
 }
 
+/* follow_change_once, again while it loses a lock conflict (sql_tx_retry). */
+res_t
+follow_change(struct req *rq, int64_t me, int64_t target, int add, int *changed)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = follow_change_once(rq, me, target, add, changed);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
+    return rc;
+}
+
 /* ---------------- the mirror ---------------- */
 
 /* Parses set members into ids (0 for the sentinel and junk). */
@@ -174,7 +187,7 @@ follow_members_ids(struct req *rq, const redisReply *r, size_t *n)
 /* Rebuilds follows:{u} from tb_follow and returns its ids (ascending).
  * An unknown user gets an empty list and no key. */
 static res_t
-follow_set_rebuild(struct req *rq, int64_t u, int64_t **ids, size_t *n)
+follow_set_rebuild_once(struct req *rq, int64_t u, int64_t **ids, size_t *n)
 {
     struct sql_rows t;
     res_t rc;
@@ -217,6 +230,19 @@ follow_set_rebuild(struct req *rq, int64_t u, int64_t **ids, size_t *n)
 
 rollback:
     sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* follow_set_rebuild_once, again while it loses a lock conflict (sql_tx_retry).
+ */
+static res_t
+follow_set_rebuild(struct req *rq, int64_t u, int64_t **ids, size_t *n)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = follow_set_rebuild_once(rq, u, ids, n);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
     return rc;
 }
 

@@ -1,121 +1,111 @@
 /*
- * ops_data.c: the stream gauges of /metrics, read from Redis at scrape
- * time (XINFO STREAM, XINFO GROUPS, XPENDING per group): a handful of
- * round trips per scrape, none on the request path.
+ * ops_data.c: the stream gauges of /metrics, from the operators' stream
+ * view (stream/stream_admin.h, the one GET /admin/streams shows), read at
+ * scrape time: a few round trips per stream and scrape, none on the
+ * request path. The per-user message streams are left out (the view
+ * finds them with a SCAN of the whole keyspace: an admin's question, not
+ * a scrape's).
  */
 #include "ops_private.h"
 
+#include "../core/jsonv.h"
 #include "../store/keys.h"
-#include "../store/rds.h"
+#include "../stream/stream_admin.h"
 
-#include <stdlib.h>
+#include <json-c/json.h>
 #include <string.h>
 
-/* The streams the app writes (store/keys.h). */
-static const char *const ops_streams[] = {KEY_STREAM_ORDERS, NULL};
+/* The streams every deployment has (store/keys.h, MESSAGES.md). */
+static const char *const ops_streams[] = {KEY_STREAM_ORDERS, "stream.chat"};
 
-/* Field name of a flat RESP2 map reply, or NULL. */
-static const redisReply *
-ops_field(const redisReply *r, const char *name)
+static int64_t
+ops_i64(struct json_object *o, const char *k, int64_t def)
 {
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < r->elements; i += 2)
-        if (r->element[i]->type == REDIS_REPLY_STRING &&
-            strcmp(r->element[i]->str, name) == 0)
-            return r->element[i + 1];
-    return NULL;
+    struct json_object *v;
+    if (o && json_object_object_get_ex(o, k, &v) && v)
+        return json_object_get_int64(v);
+    return def;
 }
 
-static long long
-ops_int(const redisReply *r)
+static struct json_object *
+ops_get(struct json_object *o, const char *k)
 {
-    if (r == NULL)
-        return -1;
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    if (r->type == REDIS_REPLY_STRING)
-        return strtoll(r->str, NULL, 10);
-    return -1;
+    struct json_object *v;
+    return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+/* One family: HELP, TYPE, then one sample per stream (or group). */
+static void
+ops_family(FILE *f, struct json_object *streams, const char *name,
+           const char *help, int per_group, const char *key, double div)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    size_t n = json_object_array_length(streams);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *s = json_object_array_get_idx(streams, i);
+        const char *sn = json_object_get_string(ops_get(s, "stream"));
+        if (!per_group) {
+            struct json_object *from = s;
+            const char *k = key;
+            if (strcmp(key, "dlq.length") == 0) {
+                from = ops_get(s, "dlq");
+                k = "length";
+            }
+            fprintf(f, "%s{stream=\"%s\"} %lld\n", name, sn,
+                    (long long)ops_i64(from, k, 0));
+            continue;
+        }
+        struct json_object *gs = ops_get(s, "groups");
+        size_t ng = gs ? json_object_array_length(gs) : 0;
+        for (size_t g = 0; g < ng; g++) {
+            struct json_object *go = json_object_array_get_idx(gs, g);
+            const char *gn = json_object_get_string(ops_get(go, "name"));
+            double v;
+            if (strcmp(key, "consumers") == 0)
+                v = (double)json_object_array_length(ops_get(go, key));
+            else
+                v = (double)ops_i64(go, key, strcmp(key, "lag") ? 0 : -1) / div;
+            fprintf(f, "%s{stream=\"%s\",group=\"%s\"} %.3f\n", name, sn, gn,
+                    v);
+        }
+    }
 }
 
 res_t
 ops_stream_gauges(struct ctx *cx, FILE *f)
 {
-    fprintf(f, "# HELP hmdp_stream_length Entries in the stream (XLEN).\n"
-               "# TYPE hmdp_stream_length gauge\n"
-               "# HELP hmdp_stream_group_consumers Consumers of a group.\n"
-               "# TYPE hmdp_stream_group_consumers gauge\n"
-               "# HELP hmdp_stream_group_pending Entries delivered to the "
-               "group and not yet acknowledged.\n"
-               "# TYPE hmdp_stream_group_pending gauge\n"
-               "# HELP hmdp_stream_group_lag Entries not yet delivered to "
-               "the group (-1 when Redis cannot tell).\n"
-               "# TYPE hmdp_stream_group_lag gauge\n"
-               "# HELP hmdp_stream_group_oldest_pending_seconds Age of the "
-               "group's oldest unacknowledged entry (0 when none).\n"
-               "# TYPE hmdp_stream_group_oldest_pending_seconds gauge\n");
-    res_t rc;
-    for (int s = 0; ops_streams[s]; s++) {
-        const char *name = ops_streams[s];
-        redisReply *type, *len, *groups;
-        /* no stream yet (XINFO would answer an error) */
-        if ((rc = rds_cmd(cx, &type, "TYPE %s", name)) != RES_OK)
-            return rc;
-        if (type->type != REDIS_REPLY_STATUS || strcmp(type->str, "stream")) {
-            fprintf(f, "hmdp_stream_length{stream=\"%s\"} 0\n", name);
-            continue;
-        }
-        if ((rc = rds_cmd(cx, &len, "XLEN %s", name)) != RES_OK ||
-            (rc = rds_cmd(cx, &groups, "XINFO GROUPS %s", name)) != RES_OK)
-            return rc;
-        fprintf(f, "hmdp_stream_length{stream=\"%s\"} %lld\n", name,
-                rds_int(len));
-        for (size_t g = 0;
-             groups->type == REDIS_REPLY_ARRAY && g < groups->elements; g++) {
-            const redisReply *gr = groups->element[g];
-            const redisReply *gn = ops_field(gr, "name");
-            if (gn == NULL || gn->type != REDIS_REPLY_STRING)
-                continue;
-            const redisReply *lag = ops_field(gr, "lag");
-            long long pending = ops_int(ops_field(gr, "pending"));
-            fprintf(f,
-                    "hmdp_stream_group_consumers{stream=\"%s\",group=\"%s\"} "
-                    "%lld\n"
-                    "hmdp_stream_group_pending{stream=\"%s\",group=\"%s\"} "
-                    "%lld\n"
-                    "hmdp_stream_group_lag{stream=\"%s\",group=\"%s\"} %lld\n",
-                    name, gn->str, ops_int(ops_field(gr, "consumers")), name,
-                    gn->str, pending, name, gn->str,
-                    lag && lag->type == REDIS_REPLY_INTEGER ? lag->integer
-                                                            : -1LL);
-            double age = 0;
-            if (pending > 0) {
-                redisReply *p;
-                if ((rc = rds_cmd(cx, &p, "XPENDING %s %s", name, gn->str)) !=
-                    RES_OK)
-                    return rc;
-                /* [count, smallest id, greatest id, consumers]: an id is
-                 * "<ms>-<seq>" */
-                if (p->type == REDIS_REPLY_ARRAY && p->elements >= 2 &&
-                    p->element[1]->type == REDIS_REPLY_STRING) {
-                    long long ms = strtoll(p->element[1]->str, NULL, 10);
-                    redisReply *t;
-                    if ((rc = rds_cmd(cx, &t, "TIME")) != RES_OK)
-                        return rc;
-                    if (t->type == REDIS_REPLY_ARRAY && t->elements == 2) {
-                        long long now =
-                            strtoll(t->element[0]->str, NULL, 10) * 1000 +
-                            strtoll(t->element[1]->str, NULL, 10) / 1000;
-                        age = now > ms ? (double)(now - ms) / 1000.0 : 0;
-                    }
-                }
-            }
-            fprintf(f,
-                    "hmdp_stream_group_oldest_pending_seconds{stream=\"%s\","
-                    "group=\"%s\"} %.3f\n",
-                    name, gn->str, age);
-        }
-    }
+    struct json_object *view;
+    res_t rc = stream_admin_view(
+        cx, ops_streams, sizeof(ops_streams) / sizeof(ops_streams[0]), &view);
+    if (rc != RES_OK)
+        return rc;
+    jsonv_adopt(cx->arena, view);
+    struct json_object *streams = ops_get(view, "streams");
+    if (streams == NULL)
+        return RES_OK;
+    ops_family(f, streams, "hmdp_stream_length", "Entries in the stream.", 0,
+               "length", 1);
+    ops_family(f, streams, "hmdp_stream_dlq_length",
+               "Dead letters of the stream (<stream>:dlq).", 0, "dlq.length",
+               1);
+    ops_family(f, streams, "hmdp_stream_group_consumers",
+               "Consumers registered in the group.", 1, "consumers", 1);
+    ops_family(f, streams, "hmdp_stream_group_pending",
+               "Entries delivered to the group and not yet acknowledged.", 1,
+               "pending", 1);
+    ops_family(f, streams, "hmdp_stream_group_lag",
+               "Entries not yet delivered to the group (-1 when Redis "
+               "cannot tell).",
+               1, "lag", 1);
+    ops_family(f, streams, "hmdp_stream_group_oldest_pending_seconds",
+               "Age of the group's oldest unacknowledged entry (0 when "
+               "none).",
+               1, "oldestPendingAgeMs", 1000);
+    fprintf(f,
+            "# HELP hmdp_stream_spool_backlog Entries waiting in the "
+            "producers' local spool.\n"
+            "# TYPE hmdp_stream_spool_backlog gauge\n"
+            "hmdp_stream_spool_backlog %lld\n",
+            (long long)ops_i64(ops_get(view, "spool"), "backlog", 0));
     return RES_OK;
 }

@@ -41,7 +41,7 @@ key_login_token(struct arena *a, const char *token)
 {
     /* built by hand: this runs on every authenticated request, and
      * vsnprintf costs more than the rest of the key */
-    static const char pre[] = "login:token:";
+    static const char pre[] = KEY_LOGIN_TOKEN_PREFIX;
     size_t n = strlen(token);
     char *k = arena_alloc(a, sizeof(pre) + n);
     memcpy(k, pre, sizeof(pre) - 1);
@@ -71,6 +71,12 @@ key_with_id(struct arena *a, const char *pre, size_t pre_len, int64_t id)
     return k;
 }
 #define KEY_WITH_ID(a, pre, id) key_with_id(a, pre, sizeof(pre) - 1, id)
+
+char *
+key_login_sessions(struct arena *a, int64_t uid)
+{
+    return KEY_WITH_ID(a, "login:sessions:", uid);
+}
 
 char *
 key_cache_shop(struct arena *a, int64_t id)
@@ -196,4 +202,16 @@ char *
 key_heartbeat(struct arena *a, const char *component)
 {
     return arena_printf(a, "hb:%s", component);
+}
+
+char *
+key_stream_dlq(struct arena *a, const char *stream)
+{
+    return arena_printf(a, "%s" KEY_STREAM_DLQ_SUFFIX, stream);
+}
+
+char *
+key_stream_trim_hist(struct arena *a, const char *stream)
+{
+    return arena_printf(a, "stream.trim:hist:%s", stream);
 }

@@ -46,6 +46,11 @@ char *key_login_code_day(struct arena *a, const char *phone,
                          const char *yyyymmdd);
 char *key_login_pw_fail(struct arena *a, const char *phone);
 char *key_login_token(struct arena *a, const char *token);
+/* The tokens of one user's sessions (a SET, no TTL: pruned of expired
+ * tokens at each login), so a password change or "log out everywhere"
+ * can end them. The session scripts build token keys from this prefix. */
+#define KEY_LOGIN_TOKEN_PREFIX "login:token:"
+char *key_login_sessions(struct arena *a, int64_t uid);
 
 char *key_cache_shop(struct arena *a, int64_t id);
 char *key_lock_shop(struct arena *a, int64_t id);
@@ -65,6 +70,17 @@ char *key_seckill_order(struct arena *a, int64_t voucher_id);
 char *key_seckill_voucher(struct arena *a, int64_t voucher_id);
 #define KEY_STREAM_ORDERS "stream.orders"
 #define KEY_ORDERS_GROUP  "g1"
+/* group of the credits consumer: +10 credits per order (MESSAGES.md §5) */
+#define KEY_CREDITS_GROUP "credits"
+/* <stream>:dlq: the dead letters of a stream (stream/stream.h) */
+char *key_stream_dlq(struct arena *a, const char *stream);
+#define KEY_STREAM_DLQ_SUFFIX ":dlq"
+/* held by the process running the periodic trim pass (SET NX PX) */
+#define KEY_STREAM_TRIM_LOCK "stream.trim:lock"
+/* ZSET safe point id -> ms when first seen, for after-ack retention */
+char *key_stream_trim_hist(struct arena *a, const char *stream);
+/* prefix of the per-user message streams, for SCAN and the admin view */
+#define KEY_MESSAGE_STREAM_PREFIX "message.stream:"
 char *key_icr(struct arena *a, const char *prefix, const char *yyyymmdd);
 
 char *key_blog_liked(struct arena *a, int64_t blog_id);

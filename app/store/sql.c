@@ -13,6 +13,7 @@
 #include "../core/cfg.h"
 #include "../core/log.h"
 #include "../core/metrics.h"
+#include "../core/util.h"
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -30,6 +31,9 @@
 
 static MYSQL *sql_conn;
 static int sql_in_tx;
+/* The last statement of the current transaction lost a lock conflict
+ * (deadlock victim, lock-wait timeout): sql_tx_retry() may run it again. */
+static int sql_conflict;
 static struct {
     char *text;
     MYSQL_STMT *st;
@@ -114,6 +118,18 @@ sql_down(struct ctx *cx, const char *what)
 {
     metrics_inc(MET_SQL_ERRORS);
     return ctx_fail(cx, RES_DEP_DOWN, "mysql unavailable: %s", what);
+}
+
+/* A lock conflict is not an outage: MySQL is up and the same work will
+ * most likely pass a moment later. The caller's transaction is retried by
+ * sql_tx_retry(); if it is not (or no longer), the client gets a refusal
+ * it can act on ("try again"), never 503. */
+static res_t
+sql_lock_conflict(struct ctx *cx, const char *msg)
+{
+    sql_conflict = 1;
+    log_warn("mysql lock conflict: %s", msg);
+    return ctx_fail(cx, RES_REFUSED, SQL_CONFLICT_MSG);
 }
 
 static res_t
@@ -407,7 +423,7 @@ sql_run(struct ctx *cx, struct sql_rows *out, uint64_t *affected, int *dup,
                 return sql_down(cx, msg);
             }
             if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)
-                return ctx_fail(cx, RES_DEP_DOWN, "%s", msg);
+                return sql_lock_conflict(cx, msg);
             return ctx_fail(cx, RES_INTERNAL, "%s", msg);
         }
         if (affected)
@@ -520,6 +536,8 @@ sql_simple(struct ctx *cx, const char *q)
             sql_drop();
             return sql_down(cx, msg);
         }
+        if (e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)
+            return sql_lock_conflict(cx, msg);
         return ctx_fail(cx, RES_INTERNAL, "%s", msg);
     }
     return RES_OK;
@@ -528,6 +546,7 @@ sql_simple(struct ctx *cx, const char *q)
 res_t
 sql_begin(struct ctx *cx)
 {
+    sql_conflict = 0;
     res_t rc = sql_simple(cx, "START TRANSACTION");
     if (rc == RES_OK)
         sql_in_tx = 1;
@@ -555,6 +574,26 @@ sql_rollback(struct ctx *cx)
     }
     (void)cx;
     sql_in_tx = 0;
+}
+
+int
+sql_tx_retry(struct ctx *cx, int *attempt)
+{
+    if (!sql_conflict)
+        return 0;
+    sql_conflict = 0;
+    if (sql_in_tx)
+        sql_rollback(cx);
+    if (++*attempt >= SQL_TX_TRIES)
+        return 0; /* cx keeps the refusal */
+    ctx_clear(cx);
+    /* the other transaction usually needs well under a millisecond more:
+     * wait a random 1..4 ms times the attempt, so the two losers of a
+     * three-way deadlock do not meet again at once */
+    long us = (long)(1000 + util_rand_below(3000)) * *attempt;
+    struct timespec ts = {0, us * 1000L};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 char *

@@ -56,6 +56,26 @@ res_t sql_begin(struct ctx *cx);
 res_t sql_commit(struct ctx *cx);
 void sql_rollback(struct ctx *cx);
 
+/* Lock conflicts. A statement that InnoDB picks as a deadlock victim
+ * (1213) or that times out waiting for a lock (1205) fails with
+ * RES_REFUSED and SQL_CONFLICT_MSG (HTTP 200, success:false: the page
+ * shows the text, and nothing is wrong with the store, so not 503). A
+ * function that runs one whole transaction retries it like this:
+ *
+ *     int attempt = 0;
+ *     do
+ *         rc = thing_once(rq, ...);   // begin ... commit, or rolls back
+ *     while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
+ *
+ * sql_tx_retry() returns 1 (after a rollback, a cleared cx and a short
+ * random pause) when the failure was a lock conflict and fewer than
+ * SQL_TX_TRIES attempts were made; 0 otherwise, leaving cx as it is. The
+ * transaction must be all of the attempt's side effects, or undo its
+ * others itself on failure (blog_toggle takes back its ZSET change). */
+#define SQL_TX_TRIES     4
+#define SQL_CONFLICT_MSG "操作冲突，请稍后重试"
+int sql_tx_retry(struct ctx *cx, int *attempt);
+
 /* "?,?,?" with n placeholders (n >= 1), from the arena. */
 char *sql_placeholders(struct ctx *cx, unsigned n);
 

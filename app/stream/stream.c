@@ -5,6 +5,7 @@
  */
 #include "stream.h"
 
+#include "../store/keys.h"
 #include "../store/rds.h"
 
 #include <stdio.h>
@@ -22,22 +23,35 @@ static const struct rds_script stream_lua_group = {
     "end\n"
     "return 1\n"};
 
+/* Appends since the last trim, per hash bucket of the key: a producer
+ * trims a stream every STREAM_TRIM_EVERY appends it makes (the periodic
+ * pass of the consumers covers streams nobody writes to). */
+#define STREAM_TRIM_EVERY   1000
+#define STREAM_TRIM_BUCKETS 64
+static unsigned stream_adds[STREAM_TRIM_BUCKETS];
+
+static unsigned
+stream_key_bucket(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % STREAM_TRIM_BUCKETS;
+}
+
 res_t
-stream_add(struct ctx *cx, const char *key, long maxlen, size_t nfields,
+stream_add(struct ctx *cx, const char *key, size_t nfields,
            const char *const *fields, const char *const *values,
            const char **id_out)
 {
-    size_t argc = 6 + 2 * nfields;
+    size_t argc = 3 + 2 * nfields;
     const char **argv = arena_alloc(cx->arena, argc * sizeof(*argv));
     argv[0] = "XADD";
     argv[1] = key;
-    argv[2] = "MAXLEN";
-    argv[3] = "~";
-    argv[4] = arena_printf(cx->arena, "%ld", maxlen);
-    argv[5] = "*";
+    argv[2] = "*";
     for (size_t i = 0; i < nfields; i++) {
-        argv[6 + 2 * i] = fields[i];
-        argv[7 + 2 * i] = values[i];
+        argv[3 + 2 * i] = fields[i];
+        argv[4 + 2 * i] = values[i];
     }
     redisReply *r;
     res_t rc = rds_cmdv(cx, &r, (int)argc, argv, NULL);
@@ -47,6 +61,14 @@ stream_add(struct ctx *cx, const char *key, long maxlen, size_t nfields,
         return ctx_fail(cx, RES_INTERNAL, "XADD %s: unexpected reply", key);
     if (id_out)
         *id_out = rds_str(cx, r);
+    unsigned b = stream_key_bucket(key);
+    if (++stream_adds[b] >= STREAM_TRIM_EVERY) {
+        stream_adds[b] = 0;
+        /* the entry is in: a failed trim must not fail the append */
+        struct ctx_mark m = ctx_mark(cx);
+        stream_trim(cx, key, NULL);
+        ctx_drop(cx, m, "stream trim after XADD");
+    }
     return RES_OK;
 }
 
@@ -135,5 +157,194 @@ stream_ack(struct ctx *cx, const char *key, const char *group,
         return rc;
     if (acked)
         *acked = rds_int(r);
+    return RES_OK;
+}
+
+res_t
+stream_pending_list(struct ctx *cx, const char *key, const char *group,
+                    long min_idle, const char *start, const char *end,
+                    long count, const char *consumer,
+                    struct stream_pending **out, size_t *n)
+{
+    const char *argv[10];
+    int argc = 0;
+    argv[argc++] = "XPENDING";
+    argv[argc++] = key;
+    argv[argc++] = group;
+    if (min_idle >= 0) {
+        argv[argc++] = "IDLE";
+        argv[argc++] = arena_printf(cx->arena, "%ld", min_idle);
+    }
+    argv[argc++] = start;
+    argv[argc++] = end;
+    argv[argc++] = arena_printf(cx->arena, "%ld", count > 0 ? count : 1);
+    if (consumer)
+        argv[argc++] = consumer;
+    redisReply *r;
+    res_t rc = rds_cmdv(cx, &r, argc, argv, NULL);
+    if (rc != RES_OK)
+        return rc;
+    if (stream_parse_pending(cx->arena, r, out, n) < 0)
+        return ctx_fail(cx, RES_INTERNAL, "XPENDING %s %s: malformed reply",
+                        key, group);
+    return RES_OK;
+}
+
+res_t
+stream_autoclaim(struct ctx *cx, const char *key, const char *group,
+                 const char *consumer, long min_idle, const char *cursor,
+                 long count, const char **next, struct stream_entry **out,
+                 size_t *n, const char ***gone, size_t *ngone)
+{
+    const char *argv[8] = {
+        "XAUTOCLAIM",
+        key,
+        group,
+        consumer,
+        arena_printf(cx->arena, "%ld", min_idle),
+        cursor,
+        "COUNT",
+        arena_printf(cx->arena, "%ld", count > 0 ? count : 1)};
+    redisReply *r;
+    res_t rc = rds_cmdv(cx, &r, 8, argv, NULL);
+    if (rc != RES_OK)
+        return rc;
+    if (stream_parse_autoclaim(cx->arena, r, next, out, n, gone, ngone) < 0)
+        return ctx_fail(cx, RES_INTERNAL, "XAUTOCLAIM %s %s: malformed reply",
+                        key, group);
+    return RES_OK;
+}
+
+res_t
+stream_claim(struct ctx *cx, const char *key, const char *group,
+             const char *consumer, long min_idle, const char *const *ids,
+             size_t nids, struct stream_entry **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (nids == 0)
+        return RES_OK;
+    size_t argc = 5 + nids;
+    const char **argv = arena_alloc(cx->arena, argc * sizeof(*argv));
+    argv[0] = "XCLAIM";
+    argv[1] = key;
+    argv[2] = group;
+    argv[3] = consumer;
+    argv[4] = arena_printf(cx->arena, "%ld", min_idle);
+    for (size_t i = 0; i < nids; i++)
+        argv[5 + i] = ids[i];
+    redisReply *r;
+    res_t rc = rds_cmdv(cx, &r, (int)argc, argv, NULL);
+    if (rc != RES_OK)
+        return rc;
+    if (stream_parse_entries(cx->arena, r, out, n) < 0)
+        return ctx_fail(cx, RES_INTERNAL, "XCLAIM %s %s: malformed reply", key,
+                        group);
+    return RES_OK;
+}
+
+/* KEYS: stream, dlq; ARGV: group, id, error, consumer, deliveries.
+ * XACK first: an entry someone else acknowledged meanwhile is not
+ * dead-lettered (returns 0). */
+static const struct rds_script stream_lua_dlq = {
+    "stream_dlq_move",
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+    "local f = {'dlq-id', ARGV[2], 'dlq-group', ARGV[1], 'dlq-error',"
+    " ARGV[3], 'dlq-consumer', ARGV[4], 'dlq-deliveries', ARGV[5]}\n"
+    "local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])\n"
+    "if #e == 1 and e[1][2] then\n"
+    "  for _, v in ipairs(e[1][2]) do f[#f + 1] = v end\n"
+    "end\n"
+    "redis.call('XADD', KEYS[2], '*', unpack(f))\n"
+    "return 1\n"};
+
+res_t
+stream_dlq_move(struct ctx *cx, const char *key, const char *group,
+                const char *id, const char *error, const char *consumer,
+                long long deliveries, int *moved)
+{
+    const char *keys[2] = {key, key_stream_dlq(cx->arena, key)};
+    const char *args[5] = {group, id, error ? error : "",
+                           consumer ? consumer : "",
+                           arena_printf(cx->arena, "%lld", deliveries)};
+    redisReply *r;
+    res_t rc = rds_eval(cx, &stream_lua_dlq, &r, 2, keys, 5, args);
+    if (rc != RES_OK)
+        return rc;
+    *moved = rds_int(r) == 1;
+    return RES_OK;
+}
+
+/* KEYS: stream; ARGV: group, consumer, min idle ms. 1 removed, 0 kept
+ * (it holds entries or was active lately), -1 no such consumer. */
+static const struct rds_script stream_lua_delconsumer = {
+    "stream_consumer_remove_idle",
+    "local cs = redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])\n"
+    "for _, c in ipairs(cs) do\n"
+    "  local t = {}\n"
+    "  for i = 1, #c, 2 do t[c[i]] = c[i + 1] end\n"
+    "  if t['name'] == ARGV[2] then\n"
+    "    if t['pending'] == 0 and t['idle'] >= tonumber(ARGV[3]) then\n"
+    "      redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])\n"
+    "      return 1\n"
+    "    end\n"
+    "    return 0\n"
+    "  end\n"
+    "end\n"
+    "return -1\n"};
+
+res_t
+stream_consumer_remove_idle(struct ctx *cx, const char *key, const char *group,
+                            const char *consumer, long min_idle, int *removed)
+{
+    const char *keys[1] = {key};
+    const char *args[3] = {group, consumer,
+                           arena_printf(cx->arena, "%ld", min_idle)};
+    redisReply *r;
+    res_t rc = rds_eval(cx, &stream_lua_delconsumer, &r, 1, keys, 3, args);
+    if (rc != RES_OK)
+        return rc;
+    *removed = rds_int(r) == 1;
+    return RES_OK;
+}
+
+res_t
+stream_groups(struct ctx *cx, const char *key, struct stream_group_info **out,
+              size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    redisReply *r;
+    res_t rc = rds_cmd(cx, &r, "EXISTS %s", key);
+    if (rc != RES_OK || rds_int(r) == 0)
+        return rc;
+    if ((rc = rds_cmd(cx, &r, "XINFO GROUPS %s", key)) != RES_OK)
+        return rc;
+    if (stream_parse_groups(cx->arena, r, out, n) < 0)
+        return ctx_fail(cx, RES_INTERNAL, "XINFO GROUPS %s: malformed reply",
+                        key);
+    for (size_t i = 0; i < *n; i++) {
+        /* summary form: [count, min id, max id, [[consumer, n], ...]] */
+        if ((rc = rds_cmd(cx, &r, "XPENDING %s %s", key, (*out)[i].name)) !=
+            RES_OK)
+            return rc;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+            r->element[1]->type == REDIS_REPLY_STRING)
+            (*out)[i].pending_min = rds_str(cx, r->element[1]);
+    }
+    return RES_OK;
+}
+
+res_t
+stream_consumers(struct ctx *cx, const char *key, const char *group,
+                 struct stream_consumer_info **out, size_t *n)
+{
+    redisReply *r;
+    res_t rc = rds_cmd(cx, &r, "XINFO CONSUMERS %s %s", key, group);
+    if (rc != RES_OK)
+        return rc;
+    if (stream_parse_consumers(cx->arena, r, out, n) < 0)
+        return ctx_fail(cx, RES_INTERNAL,
+                        "XINFO CONSUMERS %s %s: malformed reply", key, group);
     return RES_OK;
 }

@@ -7,7 +7,8 @@
  * is also the ownership record's name: upload:owner:{path} = userId.
  *
  * The pure half (multipart parsing, magic bytes, name checks) is in
- * upload.c and unit-tested; the file and Redis work is in upload_data.c.
+ * upload.c and unit-tested; the file, SQL and Redis work is in
+ * upload_data.c. The ownership record has a durable copy in tb_upload.
  */
 #ifndef HMDP_UPLOAD_H
 #define HMDP_UPLOAD_H

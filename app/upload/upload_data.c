@@ -14,6 +14,11 @@
  * so that deleting the blog can delete them (upload_release). A record is
  * removed only after its file, so a failure in between leaves a file that
  * can still be deleted by a retry, never a file nobody may delete.
+ * The durable copy is the tb_upload row (name, user_id, claimed,
+ * create_time), written before the Redis record: when Redis has no record
+ * (it lost its data), the row answers with the same rule -- the owner's
+ * while claimed or younger than TTL_UPLOAD_OWNER -- and Redis gets the
+ * record back.
  */
 #include "upload_private.h"
 
@@ -22,6 +27,7 @@
 #include "../core/util.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
+#include "../store/sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,9 +180,17 @@ upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
     const char *p = arena_printf(rq->cx.arena, "/blogs/%u/%u/%s", d1, d2, fin);
     char uid[24];
     snprintf(uid, sizeof(uid), "%lld", (long long)owner);
-    res_t rc =
-        rds_cmd(&rq->cx, NULL, "SET %s %s EX %d",
-                key_upload_owner(rq->cx.arena, p), uid, TTL_UPLOAD_OWNER);
+    res_t rc = sql_exec(&rq->cx, NULL,
+                        "INSERT INTO tb_upload (name, user_id) VALUES (?, ?)",
+                        "sl", p, owner);
+    if (rc == RES_OK && (rc = rds_cmd(&rq->cx, NULL, "SET %s %s EX %d",
+                                      key_upload_owner(rq->cx.arena, p), uid,
+                                      TTL_UPLOAD_OWNER)) != RES_OK) {
+        struct ctx_mark m = ctx_mark(&rq->cx);
+        if (sql_exec(&rq->cx, NULL, "DELETE FROM tb_upload WHERE name = ?", "s",
+                     p) != RES_OK)
+            ctx_drop(&rq->cx, m, "upload row removal");
+    }
     if (rc != RES_OK) {
         /* nobody could delete a file without an owner record */
         unlinkat(dfd, fin, 0);
@@ -188,17 +202,73 @@ upload_store(struct req *rq, int64_t owner, const char *data, size_t n,
     return RES_OK;
 }
 
+/* The owner of path by its tb_upload row when Redis has no record: the
+ * uploader while the upload is claimed or younger than TTL_UPLOAD_OWNER
+ * (the Redis record's rule), else 0. The record is put back in Redis. */
+static res_t
+upload_owner_from_sql(struct req *rq, const char *path, int64_t *who)
+{
+    struct sql_rows t;
+    *who = 0;
+    res_t rc = sql_query(&rq->cx, &t,
+                         "SELECT user_id, claimed, GREATEST(0, ? - "
+                         "TIMESTAMPDIFF(SECOND, create_time, NOW())) FROM "
+                         "tb_upload WHERE name = ?",
+                         "ls", (int64_t)TTL_UPLOAD_OWNER, path);
+    if (rc != RES_OK || t.nrows == 0)
+        return rc;
+    int claimed = sql_i64(&t, 0, 1) != 0;
+    int64_t left = sql_i64(&t, 0, 2);
+    if (!claimed && left <= 0)
+        return RES_OK;
+    *who = sql_i64(&t, 0, 0);
+    const char *k = key_upload_owner(rq->cx.arena, path);
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if ((claimed ? rds_cmd(&rq->cx, NULL, "SET %s %lld", k, (long long)*who)
+                 : rds_cmd(&rq->cx, NULL, "SET %s %lld EX %lld", k,
+                           (long long)*who, (long long)left)) != RES_OK)
+        ctx_drop(&rq->cx, m, "upload owner record rebuild");
+    return RES_OK;
+}
+
+/* The owner of path: the Redis record, else the tb_upload row; 0 when
+ * nobody may delete it. */
+static res_t
+upload_owner(struct req *rq, const char *path, int64_t *who)
+{
+    redisReply *r;
+    res_t rc =
+        rds_cmd(&rq->cx, &r, "GET %s", key_upload_owner(rq->cx.arena, path));
+    if (rc != RES_OK)
+        return rc;
+    const char *v = rds_str(&rq->cx, r);
+    if (v == NULL)
+        return upload_owner_from_sql(rq, path, who);
+    if (str_parse_i64(v, who) < 0)
+        *who = 0;
+    return RES_OK;
+}
+
+/* Forgets path's ownership, row and record (after its file is gone). */
+static res_t
+upload_forget(struct req *rq, const char *path)
+{
+    res_t rc = sql_exec(&rq->cx, NULL, "DELETE FROM tb_upload WHERE name = ?",
+                        "s", path);
+    if (rc != RES_OK)
+        return rc;
+    return rds_cmd(&rq->cx, NULL, "DEL %s",
+                   key_upload_owner(rq->cx.arena, path));
+}
+
 res_t
 upload_remove(struct req *rq, int64_t uid, const char *path)
 {
-    const char *k = key_upload_owner(rq->cx.arena, path);
-    redisReply *r;
-    res_t rc = rds_cmd(&rq->cx, &r, "GET %s", k);
+    int64_t who;
+    res_t rc = upload_owner(rq, path, &who);
     if (rc != RES_OK)
         return rc;
-    int64_t who;
-    const char *v = rds_str(&rq->cx, r);
-    if (v == NULL || str_parse_i64(v, &who) < 0 || who != uid)
+    if (who != uid)
         return req_fail(rq, RES_FORBIDDEN, "无权删除该文件");
     int u = upload_unlink(path);
     if (u > 0)
@@ -206,7 +276,7 @@ upload_remove(struct req *rq, int64_t uid, const char *path)
     if (u < 0)
         return req_fail(rq, RES_INTERNAL, "unlink %s: %s", path,
                         strerror(errno));
-    return rds_cmd(&rq->cx, NULL, "DEL %s", k);
+    return upload_forget(rq, path);
 }
 
 /* ---------------- blog images ---------------- */
@@ -259,6 +329,21 @@ upload_claim(struct req *rq, int64_t owner, const char *images)
         keys[i] = key_upload_owner(rq->cx.arena, names[i]);
     const char *args[1] = {
         arena_printf(rq->cx.arena, "%lld", (long long)owner)};
+    /* the row first: it is what outlives a Redis that lost its data */
+    struct sql_param *p = arena_calloc(rq->cx.arena, (n + 1) * sizeof(*p));
+    p[0].type = 'l';
+    p[0].i = owner;
+    for (unsigned i = 0; i < n; i++) {
+        p[i + 1].type = 's';
+        p[i + 1].s = names[i];
+    }
+    const char *sql = arena_printf(rq->cx.arena,
+                                   "UPDATE tb_upload SET claimed = 1 WHERE "
+                                   "user_id = ? AND name IN (%s)",
+                                   sql_placeholders(&rq->cx, n));
+    res_t rc = sql_execv(&rq->cx, NULL, sql, p, n + 1);
+    if (rc != RES_OK)
+        return rc;
     return rds_eval(&rq->cx, &upload_lua_claim, NULL, (int)n, keys, 1, args);
 }
 
@@ -280,9 +365,19 @@ upload_release(struct req *rq, int64_t owner, const char *images)
         redisReply *r;
         if ((rc = rds_reply(&rq->cx, &r)) != RES_OK)
             return rc;
-        int64_t who;
+        int64_t who = 0;
         const char *v = rds_str(&rq->cx, r);
         mine[i] = v && str_parse_i64(v, &who) == 0 && who == owner;
+        if (v == NULL)
+            mine[i] = -1; /* ask tb_upload once the replies are read */
+    }
+    for (unsigned i = 0; i < n; i++) {
+        int64_t who;
+        if (mine[i] >= 0)
+            continue;
+        if ((rc = upload_owner_from_sql(rq, names[i], &who)) != RES_OK)
+            return rc;
+        mine[i] = who == owner;
     }
     for (unsigned i = 0; i < n; i++) {
         if (!mine[i])
@@ -293,8 +388,7 @@ upload_release(struct req *rq, int64_t owner, const char *images)
             log_warn("upload: cannot delete %s: %s", names[i], strerror(errno));
             continue;
         }
-        if ((rc = rds_cmd(&rq->cx, NULL, "DEL %s",
-                          key_upload_owner(rq->cx.arena, names[i]))) != RES_OK)
+        if ((rc = upload_forget(rq, names[i])) != RES_OK)
             return rc;
     }
     return RES_OK;

@@ -100,24 +100,48 @@ user_code_check(struct req *rq, const char *phone, const char *code,
     return RES_OK;
 }
 
+/* KEYS: the phone's password failure counter; ARGV: max attempts, ttl.
+ * An attempt is taken before the hash is checked (Argon2id takes tens of
+ * milliseconds), so however many requests race, at most max of them are
+ * checked per window. Returns 1 when this one may be checked, 0 when the
+ * phone is locked. The window runs from the last checked attempt. */
+static const struct rds_script user_lua_pw_take = {
+    "user_pw_take", "local n = redis.call('INCR', KEYS[1])\n"
+                    "if n > tonumber(ARGV[1]) then return 0 end\n"
+                    "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+                    "return 1\n"};
+
+/* KEYS: the failure counter. Gives back an attempt that was right (never
+ * below zero, never a counter without its TTL). */
+static const struct rds_script user_lua_pw_give = {
+    "user_pw_give", "local n = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+                    "if n > 0 then redis.call('DECR', KEYS[1]) end\n"
+                    "return 0\n"};
+
 res_t
-user_pw_failures(struct req *rq, const char *phone, long *n)
+user_pw_attempt_take(struct req *rq, const char *phone, int *allowed)
 {
+    struct arena *a = rq->cx.arena;
+    const char *keys[1] = {key_login_pw_fail(a, phone)};
+    const char *args[2] = {arena_printf(a, "%d", MAX_PW_ATTEMPTS),
+                           arena_printf(a, "%d", TTL_PW_FAIL)};
     redisReply *r;
-    res_t rc =
-        rds_cmd(&rq->cx, &r, "GET %s", key_login_pw_fail(rq->cx.arena, phone));
+    res_t rc = rds_eval(&rq->cx, &user_lua_pw_take, &r, 1, keys, 2, args);
     if (rc != RES_OK)
         return rc;
-    *n = (long)rds_int(r);
+    if (r->type != REDIS_REPLY_INTEGER)
+        return req_fail(rq, RES_INTERNAL, "pw-take script: bad reply");
+    *allowed = r->integer == 1;
     return RES_OK;
 }
 
 void
-user_pw_failed(struct req *rq, const char *phone)
+user_pw_attempt_give(struct req *rq, const char *phone)
 {
-    const char *k = key_login_pw_fail(rq->cx.arena, phone);
-    rds_fire(&rq->cx, "INCR %s", k);
-    rds_fire(&rq->cx, "EXPIRE %s %d", k, TTL_PW_FAIL);
+    const char *keys[1] = {key_login_pw_fail(rq->cx.arena, phone)};
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_eval(&rq->cx, &user_lua_pw_give, NULL, 1, keys, 0, NULL) != RES_OK)
+        ctx_drop(&rq->cx, m, "password attempt give-back");
 }
 
 /* ---------------- tb_user ---------------- */
@@ -172,6 +196,22 @@ user_create(struct req *rq, const char *phone, struct user_row *u)
 }
 
 res_t
+user_find_by_id(struct req *rq, int64_t id, struct user_row *u, int *found)
+{
+    struct sql_rows t;
+    res_t rc = sql_query(&rq->cx, &t,
+                         "SELECT id, phone, password, nick_name, icon FROM "
+                         "tb_user WHERE id = ?",
+                         "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    if (*found)
+        user_row_fill(u, &t);
+    return RES_OK;
+}
+
+res_t
 user_set_password(struct req *rq, int64_t uid, const char *hash)
 {
     return sql_exec(&rq->cx, NULL,
@@ -181,33 +221,80 @@ user_set_password(struct req *rq, int64_t uid, const char *hash)
 
 /* ---------------- sessions ---------------- */
 
+/* KEYS: token key, the user's session set
+ * ARGV: token, id, nickName, icon, ttl, token key prefix
+ * Opens the session and files its token under the user, dropping tokens
+ * of sessions that have expired since (the set has no TTL of its own: a
+ * sliding session can outlive any fixed one). */
+static const struct rds_script user_lua_open = {
+    "user_session_open",
+    "redis.call('HSET', KEYS[1], 'id', ARGV[2], 'nickName', ARGV[3],"
+    " 'icon', ARGV[4])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "for _, t in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
+    "  if redis.call('EXISTS', ARGV[6] .. t) == 0 then\n"
+    "    redis.call('SREM', KEYS[2], t)\n"
+    "  end\n"
+    "end\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "return 0\n"};
+
+/* KEYS: the user's session set; ARGV: token to keep ('' = none), token
+ * key prefix. Ends every other session; returns how many. */
+static const struct rds_script user_lua_revoke = {
+    "user_session_revoke",
+    "local n = 0\n"
+    "for _, t in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
+    "  if t ~= ARGV[1] then\n"
+    "    redis.call('DEL', ARGV[2] .. t)\n"
+    "    redis.call('SREM', KEYS[1], t)\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n"};
+
 res_t
 user_session_open(struct req *rq, const struct user_row *u, const char **token)
 {
-    const char *t = util_rand_hex(rq->cx.arena, 16);
-    const char *k = key_login_token(rq->cx.arena, t);
-    char id[24];
-    snprintf(id, sizeof(id), "%lld", (long long)u->id);
-    res_t rc;
-    if ((rc = rds_append(&rq->cx, "HSET %s id %s nickName %s icon %s", k, id,
-                         u->nick_name ? u->nick_name : "",
-                         u->icon ? u->icon : "")) != RES_OK ||
-        (rc = rds_append(&rq->cx, "EXPIRE %s %d", k, TTL_LOGIN_TOKEN)) !=
-            RES_OK)
-        return rc;
-    redisReply *r1, *r2;
-    if ((rc = rds_reply(&rq->cx, &r1)) != RES_OK ||
-        (rc = rds_reply(&rq->cx, &r2)) != RES_OK)
+    struct arena *a = rq->cx.arena;
+    const char *t = util_rand_hex(a, 16);
+    const char *keys[2] = {key_login_token(a, t), key_login_sessions(a, u->id)};
+    const char *args[6] = {t,
+                           arena_printf(a, "%lld", (long long)u->id),
+                           u->nick_name ? u->nick_name : "",
+                           u->icon ? u->icon : "",
+                           arena_printf(a, "%d", TTL_LOGIN_TOKEN),
+                           KEY_LOGIN_TOKEN_PREFIX};
+    res_t rc = rds_eval(&rq->cx, &user_lua_open, NULL, 2, keys, 6, args);
+    if (rc != RES_OK)
         return rc;
     *token = t;
     return RES_OK;
 }
 
 res_t
-user_session_close(struct req *rq, const char *token)
+user_session_close(struct req *rq, int64_t uid, const char *token)
 {
-    return rds_cmd(&rq->cx, NULL, "DEL %s",
-                   key_login_token(rq->cx.arena, token));
+    struct arena *a = rq->cx.arena;
+    res_t rc;
+    if ((rc = rds_append(&rq->cx, "DEL %s", key_login_token(a, token))) !=
+            RES_OK ||
+        (rc = rds_append(&rq->cx, "SREM %s %s", key_login_sessions(a, uid),
+                         token)) != RES_OK)
+        return rc;
+    redisReply *r;
+    if ((rc = rds_reply(&rq->cx, &r)) != RES_OK ||
+        (rc = rds_reply(&rq->cx, &r)) != RES_OK)
+        return rc;
+    return RES_OK;
+}
+
+res_t
+user_sessions_revoke(struct req *rq, int64_t uid, const char *keep)
+{
+    const char *keys[1] = {key_login_sessions(rq->cx.arena, uid)};
+    const char *args[2] = {keep ? keep : "", KEY_LOGIN_TOKEN_PREFIX};
+    return rds_eval(&rq->cx, &user_lua_revoke, NULL, 1, keys, 2, args);
 }
 
 /* UV: each worker remembers the visitors it has already counted today, so

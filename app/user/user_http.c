@@ -98,28 +98,43 @@ user_http_code(struct req *rq)
     return reply_ok(rq, NULL);
 }
 
+/* Checks pw against u's stored hash. Seed users have an empty password
+ * and legacy salt@md5 is not accepted: both fail like a wrong one. */
+static int
+user_pw_matches(const struct user_row *u, const char *pw)
+{
+    return u->password != NULL && strncmp(u->password, "$argon2", 7) == 0 &&
+           crypto_pwhash_str_verify(u->password, pw, strlen(pw)) == 0;
+}
+
+/* One password attempt for phone, taken before the hash is checked so that
+ * the lockout holds however many attempts race. *ok = 1 when pw is u's
+ * password; otherwise the refusal is recorded (locked, or wrong_msg). */
+static res_t
+user_pw_try(struct req *rq, const char *phone, const struct user_row *u,
+            int found, const char *pw, const char *wrong_msg)
+{
+    int allowed;
+    res_t rc = user_pw_attempt_take(rq, phone, &allowed);
+    if (rc != RES_OK)
+        return rc;
+    if (!allowed)
+        return req_fail(rq, RES_REFUSED, "密码错误次数过多，请15分钟后再试");
+    if (!found || !user_pw_matches(u, pw))
+        return req_fail(rq, RES_REFUSED, "%s", wrong_msg);
+    user_pw_attempt_give(rq, phone);
+    return RES_OK;
+}
+
 static res_t
 user_login_password(struct req *rq, const char *phone, const char *pw,
                     struct user_row *u)
 {
-    long fails;
-    res_t rc = user_pw_failures(rq, phone, &fails);
+    int found;
+    res_t rc = user_find_by_phone(rq, phone, u, &found);
     if (rc != RES_OK)
         return rc;
-    if (fails >= MAX_PW_ATTEMPTS)
-        return req_fail(rq, RES_REFUSED, "密码错误次数过多，请15分钟后再试");
-    int found;
-    if ((rc = user_find_by_phone(rq, phone, u, &found)) != RES_OK)
-        return rc;
-    /* seed users have an empty password, legacy salt@md5 is not accepted:
-     * both fail like a wrong password */
-    if (!found || u->password == NULL ||
-        strncmp(u->password, "$argon2", 7) != 0 ||
-        crypto_pwhash_str_verify(u->password, pw, strlen(pw)) != 0) {
-        user_pw_failed(rq, phone);
-        return req_fail(rq, RES_REFUSED, "手机号或密码错误");
-    }
-    return RES_OK;
+    return user_pw_try(rq, phone, u, found, pw, "手机号或密码错误");
 }
 
 /* POST /user/login {phone, code} or {phone, password}: returns a token. */
@@ -167,24 +182,56 @@ user_http_login(struct req *rq)
     return reply_take(rq, json_object_new_string(token));
 }
 
-/* PUT /user/password {password}: set the password for login2.html. */
+/* PUT /user/password {password, oldPassword?, code?}: set the password
+ * for login2.html. A password that exists is changed only with the current
+ * one or a fresh login code (a stolen session alone must not take the
+ * account over), and the change ends every other session of the user. */
 static res_t
 user_http_password(struct req *rq)
 {
     struct json_object *body;
-    const char *pw = NULL;
+    const char *pw = NULL, *old = NULL, *code = NULL;
     res_t rc = req_json(rq, &body);
-    if (rc != RES_OK || (rc = req_json_str(rq, body, "password", PASSWORD_MAX,
-                                           1, &pw)) != RES_OK)
+    if (rc != RES_OK ||
+        (rc = req_json_str(rq, body, "password", PASSWORD_MAX, 1, &pw)) !=
+            RES_OK ||
+        (rc = req_json_str(rq, body, "oldPassword", PASSWORD_MAX, 0, &old)) !=
+            RES_OK ||
+        (rc = req_json_str(rq, body, "code", 32, 0, &code)) != RES_OK)
         return rc;
     if (str_utf8_len(pw, strlen(pw)) < PASSWORD_MIN)
         return req_fail(rq, RES_REFUSED, "密码至少%d位", PASSWORD_MIN);
+    struct user_row u;
+    int found;
+    memset(&u, 0, sizeof(u));
+    if ((rc = user_find_by_id(rq, rq->user.id, &u, &found)) != RES_OK)
+        return rc;
+    if (!found)
+        return req_fail(rq, RES_UNAUTH, "用户不存在");
+    int has_pw = u.password && strncmp(u.password, "$argon2", 7) == 0;
+    if (has_pw && code && *code) {
+        int result;
+        if ((rc = user_code_check(rq, u.phone, code, &result)) != RES_OK)
+            return rc;
+        if (result == CHECK_LOCKED)
+            return req_fail(rq, RES_REFUSED,
+                            "验证码错误次数过多，请重新获取验证码");
+        if (result != CHECK_OK)
+            return req_fail(rq, RES_REFUSED, "验证码错误");
+    } else if (has_pw && old && *old) {
+        if ((rc = user_pw_try(rq, u.phone, &u, 1, old, "当前密码错误")) !=
+            RES_OK)
+            return rc;
+    } else if (has_pw) {
+        return req_fail(rq, RES_REFUSED, "请输入当前密码或验证码");
+    }
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, pw, strlen(pw),
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return req_fail(rq, RES_INTERNAL, "crypto_pwhash_str: out of memory");
-    if ((rc = user_set_password(rq, rq->user.id, hash)) != RES_OK)
+    if ((rc = user_set_password(rq, rq->user.id, hash)) != RES_OK ||
+        (rc = user_sessions_revoke(rq, rq->user.id, rq->token)) != RES_OK)
         return rc;
     return reply_ok(rq, NULL);
 }
@@ -193,7 +240,18 @@ user_http_password(struct req *rq)
 static res_t
 user_http_logout(struct req *rq)
 {
-    res_t rc = user_session_close(rq, rq->token);
+    res_t rc = user_session_close(rq, rq->user.id, rq->token);
+    if (rc != RES_OK)
+        return rc;
+    return reply_ok(rq, NULL);
+}
+
+/* POST /user/logout/all: every session of the caller ends, this one too
+ * (after a lost phone or a shared computer). */
+static res_t
+user_http_logout_all(struct req *rq)
+{
+    res_t rc = user_sessions_revoke(rq, rq->user.id, NULL);
     if (rc != RES_OK)
         return rc;
     return reply_ok(rq, NULL);
@@ -288,6 +346,7 @@ const struct route user_routes[] = {
     {HTTP_POST, "/user/code", user_http_code, 0},
     {HTTP_POST, "/user/login", user_http_login, 0},
     {HTTP_POST, "/user/logout", user_http_logout, ROUTE_AUTH},
+    {HTTP_POST, "/user/logout/all", user_http_logout_all, ROUTE_AUTH},
     {HTTP_PUT, "/user/password", user_http_password, ROUTE_AUTH},
     {HTTP_GET, "/user/me", user_http_me, ROUTE_AUTH},
     {HTTP_GET, "/user/info/{id}", user_http_info, 0},

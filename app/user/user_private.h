@@ -18,17 +18,23 @@ res_t user_code_store(struct req *rq, const char *phone, const char *code,
                       int *status, long *retry_s);
 res_t user_code_check(struct req *rq, const char *phone, const char *code,
                       int *result);
-res_t user_pw_failures(struct req *rq, const char *phone, long *n);
-void user_pw_failed(struct req *rq, const char *phone);
+/* Password attempts: take one before checking a hash (*allowed = 0: the
+ * phone is locked); give it back when the password was right. */
+res_t user_pw_attempt_take(struct req *rq, const char *phone, int *allowed);
+void user_pw_attempt_give(struct req *rq, const char *phone);
 
 res_t user_find_by_phone(struct req *rq, const char *phone, struct user_row *u,
                          int *found);
 res_t user_create(struct req *rq, const char *phone, struct user_row *u);
+res_t user_find_by_id(struct req *rq, int64_t id, struct user_row *u,
+                      int *found);
 res_t user_set_password(struct req *rq, int64_t uid, const char *hash);
 
 res_t user_session_open(struct req *rq, const struct user_row *u,
                         const char **token);
-res_t user_session_close(struct req *rq, const char *token);
+res_t user_session_close(struct req *rq, int64_t uid, const char *token);
+/* Ends every session of uid except the one with token keep (NULL: all). */
+res_t user_sessions_revoke(struct req *rq, int64_t uid, const char *keep);
 
 res_t user_dto_get(struct req *rq, int64_t id, struct user_dto *u, int *found);
 res_t user_info_get(struct req *rq, int64_t id, struct json_object **out);

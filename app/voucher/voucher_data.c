@@ -22,8 +22,9 @@
 
 /* KEYS: stock, buyers set, voucher hash {begin, end}, stream.orders,
  *       the day's order counter icr:order:{yyyyMMdd}
- * ARGV: userId, voucherId, now (epoch s), stream maxlen, counter ttl,
- *       id epoch
+ * ARGV: userId, voucherId, now (epoch s), counter ttl, id epoch
+ * The XADD has no MAXLEN: Redis 7.0 would trim entries a group has not
+ * acknowledged; stream.orders' retention is the trim pass's (stream.h).
  * Returns {seckill_code} or, on success, {0, order id as decimal text,
  * seq}. The order id is (now - epoch) << 32 | seq, where seq comes from
  * the counter, taken only for a successful order, in the same step. Lua
@@ -40,8 +41,8 @@ static const struct rds_script voucher_lua_seckill = {
     "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {2} end\n"
     "if tonumber(s) <= 0 then return {1} end\n"
     "local seq = redis.call('INCR', KEYS[5])\n"
-    "if seq == 1 then redis.call('EXPIRE', KEYS[5], ARGV[5]) end\n"
-    "local t = now - tonumber(ARGV[6])\n"
+    "if seq == 1 then redis.call('EXPIRE', KEYS[5], ARGV[4]) end\n"
+    "local t = now - tonumber(ARGV[5])\n"
     "if t < 0 or t > 2147483647 or seq > 4294967295 then\n"
     "  return redis.error_reply('order id out of range')\n"
     "end\n"
@@ -54,7 +55,7 @@ static const struct rds_script voucher_lua_seckill = {
     "else id = string.format('%d', lo) end\n"
     "redis.call('DECR', KEYS[1])\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
-    "redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*',"
+    "redis.call('XADD', KEYS[4], '*',"
     " 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', id)\n"
     "return {0, id, seq}\n"};
 
@@ -81,8 +82,9 @@ voucher_create(struct req *rq, const struct voucher_in *in, int64_t *id)
     return voucher_insert(rq, in, 0, id);
 }
 
-res_t
-voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
+static res_t
+voucher_create_seckill_once(struct req *rq, const struct voucher_in *in,
+                            int64_t *id)
 {
     struct arena *a = rq->cx.arena;
     char b[24], e[24];
@@ -126,6 +128,19 @@ voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
 
 rollback:
     sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* voucher_create_seckill_once, again while it loses a lock conflict
+ * (sql_tx_retry). */
+res_t
+voucher_create_seckill(struct req *rq, const struct voucher_in *in, int64_t *id)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = voucher_create_seckill_once(rq, in, id);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
     return rc;
 }
 
@@ -189,6 +204,90 @@ voucher_list(struct req *rq, int64_t shop_id, struct json_object **out)
     return RES_OK;
 }
 
+/* KEYS: stock, buyers set, voucher hash {begin, end}
+ * ARGV: MySQL's stock, MySQL's order count, begin, end (epoch s)
+ * Puts back a seckill voucher Redis no longer has (a lost volume), from
+ * MySQL, unless the stock key exists again (another worker was first, and
+ * sales may have followed). The buyers with an order in MySQL are in the
+ * set already (added before this script). Members of the set that MySQL
+ * does not count yet are orders still in flight in the stream: MySQL's
+ * stock does not reflect them, so they are taken off it. Returns 1 when
+ * it rebuilt, 0 when there was nothing to do. */
+static const struct rds_script voucher_lua_rebuild = {
+    "voucher_rebuild",
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "local pending = redis.call('SCARD', KEYS[2]) - tonumber(ARGV[2])\n"
+    "if pending < 0 then pending = 0 end\n"
+    "local s = tonumber(ARGV[1]) - pending\n"
+    "if s < 0 then s = 0 end\n"
+    "redis.call('HSET', KEYS[3], 'begin', ARGV[3], 'end', ARGV[4])\n"
+    "redis.call('SET', KEYS[1], s)\n"
+    "return 1\n"};
+
+#define VOUCHER_REBUILD_CHUNK 1000 /* buyers per SADD */
+
+/* Rebuilds voucher_id's Redis state from MySQL (see voucher_lua_rebuild).
+ * *listed = 0 when MySQL has no such live seckill voucher. The reads share
+ * one snapshot, so the stock, the order count and the buyers agree. */
+static res_t
+voucher_seckill_rebuild(struct req *rq, int64_t voucher_id, int *listed)
+{
+    struct arena *a = rq->cx.arena;
+    struct sql_rows t, b;
+    *listed = 0;
+    res_t rc = sql_begin(&rq->cx);
+    if (rc != RES_OK)
+        return rc;
+    if ((rc = sql_query(&rq->cx, &t,
+                        "SELECT sv.stock, UNIX_TIMESTAMP(sv.begin_time), "
+                        "UNIX_TIMESTAMP(sv.end_time), (SELECT COUNT(*) FROM "
+                        "tb_voucher_order o WHERE o.voucher_id = "
+                        "sv.voucher_id) FROM tb_seckill_voucher sv JOIN "
+                        "tb_voucher v ON v.id = sv.voucher_id WHERE "
+                        "sv.voucher_id = ? AND v.status = 1",
+                        "l", voucher_id)) != RES_OK ||
+        (t.nrows > 0 &&
+         (rc = sql_query(&rq->cx, &b,
+                         "SELECT user_id FROM tb_voucher_order WHERE "
+                         "voucher_id = ?",
+                         "l", voucher_id)) != RES_OK)) {
+        sql_rollback(&rq->cx);
+        return rc;
+    }
+    if ((rc = sql_commit(&rq->cx)) != RES_OK || t.nrows == 0)
+        return rc;
+    *listed = 1;
+    const char *sk = key_seckill_stock(a, voucher_id),
+               *ok = key_seckill_order(a, voucher_id);
+    for (unsigned i = 0; i < b.nrows; i += VOUCHER_REBUILD_CHUNK) {
+        unsigned n = b.nrows - i < VOUCHER_REBUILD_CHUNK
+                         ? b.nrows - i
+                         : VOUCHER_REBUILD_CHUNK;
+        const char **argv = arena_alloc(a, (n + 2) * sizeof(*argv));
+        argv[0] = "SADD";
+        argv[1] = ok;
+        for (unsigned k = 0; k < n; k++)
+            argv[k + 2] = sql_str(&b, i + k, 0);
+        if ((rc = rds_cmdv(&rq->cx, NULL, (int)n + 2, argv, NULL)) != RES_OK)
+            return rc;
+    }
+    const char *keys[3] = {sk, ok, key_seckill_voucher(a, voucher_id)};
+    /* ARGV stock, count, begin, end = columns 0, 3, 1, 2 */
+    static const unsigned col[4] = {0, 3, 1, 2};
+    const char *args[4];
+    for (unsigned c = 0; c < 4; c++)
+        args[c] = sql_str(&t, 0, col[c]) ? sql_str(&t, 0, col[c]) : "0";
+    redisReply *r;
+    if ((rc = rds_eval(&rq->cx, &voucher_lua_rebuild, &r, 3, keys, 4, args)) !=
+        RES_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+        log_info("seckill voucher %lld rebuilt from MySQL (stock %s, %u "
+                 "orders)",
+                 (long long)voucher_id, args[0], b.nrows);
+    return RES_OK;
+}
+
 res_t
 voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
                 int64_t *order_id)
@@ -201,21 +300,31 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
         key_seckill_stock(a, voucher_id), key_seckill_order(a, voucher_id),
         key_seckill_voucher(a, voucher_id), KEY_STREAM_ORDERS,
         key_icr(a, VOUCHER_ICR_PREFIX, ymd)};
-    const char *args[6] = {
+    const char *args[5] = {
         arena_printf(a, "%lld", (long long)uid),
         arena_printf(a, "%lld", (long long)voucher_id),
-        arena_printf(a, "%lld", (long long)now),
-        arena_printf(a, "%ld", VOUCHER_STREAM_MAXLEN),
-        arena_printf(a, "%d", TTL_ICR),
+        arena_printf(a, "%lld", (long long)now), arena_printf(a, "%d", TTL_ICR),
         arena_printf(a, "%lld", (long long)VOUCHER_ID_EPOCH)};
     redisReply *r;
-    res_t rc = rds_eval(&rq->cx, &voucher_lua_seckill, &r, 5, keys, 6, args);
-    if (rc != RES_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER)
-        return req_fail(rq, RES_INTERNAL, "seckill script: bad reply");
-    *code = (int)r->element[0]->integer;
+    res_t rc;
+    for (int pass = 0;; pass++) {
+        if ((rc = rds_eval(&rq->cx, &voucher_lua_seckill, &r, 5, keys, 5,
+                           args)) != RES_OK)
+            return rc;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+            r->element[0]->type != REDIS_REPLY_INTEGER)
+            return req_fail(rq, RES_INTERNAL, "seckill script: bad reply");
+        *code = (int)r->element[0]->integer;
+        if (*code != SECKILL_UNKNOWN || pass > 0)
+            break;
+        /* Redis does not know the voucher: MySQL may (Redis lost its
+         * data); then it is rebuilt and the sale decided again */
+        int listed;
+        if ((rc = voucher_seckill_rebuild(rq, voucher_id, &listed)) != RES_OK)
+            return rc;
+        if (!listed)
+            break;
+    }
     if (*code != SECKILL_OK)
         return RES_OK;
     /* the script's decimal id must be the one C composes from its parts */
@@ -229,9 +338,9 @@ voucher_seckill(struct req *rq, int64_t uid, int64_t voucher_id, int *code,
     return RES_OK;
 }
 
-res_t
-voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
-                       int *dup)
+static res_t
+voucher_orders_persist_once(struct ctx *cx, const struct voucher_order *o,
+                            size_t n, int *dup)
 {
     *dup = 0;
     res_t rc = sql_begin(cx);
@@ -269,5 +378,19 @@ voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
 
 rollback:
     sql_rollback(cx);
+    return rc;
+}
+
+/* voucher_orders_persist_once, again while it loses a lock conflict
+ * (sql_tx_retry). */
+res_t
+voucher_orders_persist(struct ctx *cx, const struct voucher_order *o, size_t n,
+                       int *dup)
+{
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = voucher_orders_persist_once(cx, o, n, dup);
+    while (rc != RES_OK && sql_tx_retry(cx, &attempt));
     return rc;
 }

@@ -14,10 +14,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#define VOUCHER_STOCK_MAX     1000000
-#define VOUCHER_STREAM_MAXLEN 1000000L
-#define VOUCHER_CONSUMER      "c1"
-#define VOUCHER_ICR_PREFIX    "order"
+#define VOUCHER_STOCK_MAX  1000000
+#define VOUCHER_ICR_PREFIX "order"
 
 /* Outcomes of the seckill script (its integer reply). */
 enum seckill_code {

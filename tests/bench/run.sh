@@ -10,6 +10,12 @@
 # and compared round by round; the median ratio is the figure.
 # Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNS (64),
 # BENCH_WORKERS (4), TEST_KEEP=1.
+# BENCH_DATA=demo: load the demo data (tests/bench/demo_data.c, SCALE
+# BENCH_SCALE, default 1) into the private stack first and measure the
+# endpoints at scale instead: a big author's blog, the feed of a user who
+# follows 1,000 authors (pulled big ones included), shops of a type near
+# a point, the likers of the blog with 100,000 likes, the common follows
+# of two users with 10,000 follows each.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${BENCH_SECONDS:-10}
@@ -28,6 +34,8 @@ token=$(bench_login 13900000001)
 [ ${#token} = 32 ] || { echo "login failed"; exit 1; }
 # keep the session alive for the whole run
 rcli expire "login:token:$token" 86400 >/dev/null
+# tokens by the endpoint's auth column: 1 this user, f and c demo users
+declare -A tokens=([1]=$token)
 
 # optional per-endpoint data set-up (follows + feed entries)
 uid=$(curl -s -H "authorization: $token" "$api/user/me" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
@@ -38,7 +46,7 @@ setup_feed() {
     for b in 4 5 6 7; do rcli zadd "feed:$uid" "$((1700000000000 + b))" "$b" >/dev/null; done
 }
 
-# name|path|auth
+# name|path|auth (0 none, else a key of tokens)
 ENDPOINTS=(
     "user_me|/user/me|1"
     "blog_hot|/blog/hot?current=1|1"
@@ -46,11 +54,32 @@ ENDPOINTS=(
     "shop_cached|/shop/1|0"
     "feed|/blog/of/follow?lastId=1800000000000|1"
 )
+if [ "${BENCH_DATA:-}" = demo ]; then
+    make --no-print-directory build/rel/demo-data >/dev/null
+    build/rel/demo-data "${BENCH_SCALE:-1}" "$T/demo.env" || { echo "demo-data failed"; exit 1; }
+    # shellcheck disable=SC1091
+    . "$T/demo.env"
+    tokens[f]=$DEMO_FEED_TOKEN
+    tokens[c]=$DEMO_COMMON_A_TOKEN
+    rcli expire "login:token:$DEMO_FEED_TOKEN" 86400 >/dev/null
+    rcli expire "login:token:$DEMO_COMMON_A_TOKEN" 86400 >/dev/null
+    ENDPOINTS=(
+        "demo_big_blog|/blog/$DEMO_BIG_BLOG|1"
+        "demo_feed_1000|/blog/of/follow?lastId=$DEMO_FEED_LAST_ID|f"
+        "demo_shops_near|/shop/of/type?typeId=$DEMO_SHOP_TYPE&current=1&x=$DEMO_SHOP_X&y=$DEMO_SHOP_Y|0"
+        "demo_likers|/blog/likes/$DEMO_LIKED_BLOG|0"
+        "demo_common|/follow/common/$DEMO_COMMON_B|c"
+    )
+    echo "demo data: SCALE ${BENCH_SCALE:-1}, $DEMO_USERS users, $DEMO_FOLLOWS follows, $DEMO_BLOGS blogs, $DEMO_LIKES likes; big author $DEMO_BIG_AUTHOR_0 ($DEMO_BIG_AUTHOR_0_FANS fans), feed user $DEMO_FEED_USER ($DEMO_FEED_USER_FOLLOWS follows, $DEMO_FEED_USER_PULLED pulled), liked blog $DEMO_LIKED_BLOG ($DEMO_LIKED_BLOG_LIKES likes), common $DEMO_COMMON_A/$DEMO_COMMON_B ($DEMO_COMMON_FOLLOWS follows, $DEMO_COMMON_SHARED shared)"
+    echo
+fi
 want=("$@")
 
-cat >"$T/bench/auth.lua" <<LUA
-wrk.headers["authorization"] = "$token"
+for k in "${!tokens[@]}"; do
+    cat >"$T/bench/auth-$k.lua" <<LUA
+wrk.headers["authorization"] = "${tokens[$k]}"
 LUA
+done
 noop_start() { # body-file
     setsid spawn-fcgi -n -a 127.0.0.1 -p "${HMDP_NOOP_ADDR##*:}" -- \
         "$(command -v multiwatch)" -f "$workers" -- "$PWD/build/rel/noop-fcgi" "$1" \
@@ -72,7 +101,7 @@ noop_stop() {
 }
 run_wrk() { # url auth -> "rps p99ms"
     local extra=()
-    [ "$2" = 1 ] && extra=(-s "$T/bench/auth.lua")
+    [ "$2" != 0 ] && extra=(-s "$T/bench/auth-$2.lua")
     wrk -t2 -c"$conns" -d"${secs}s" --latency "${extra[@]}" "$1" >"$T/wrk.out" 2>&1
     local rps p99 non2xx
     rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
@@ -96,7 +125,7 @@ for e in "${ENDPOINTS[@]}"; do
     if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $name " ]]; then continue; fi
     [ "$name" = feed ] && setup_feed
     hdr=()
-    [ "$auth" = 1 ] && hdr=(-H "authorization: $token")
+    [ "$auth" != 0 ] && hdr=(-H "authorization: ${tokens[$auth]}")
     body=$(curl -s "${hdr[@]}" "$api$path")
     case "$body" in
     '{"success":true'*) ;;

@@ -338,7 +338,15 @@ h_sql_run(const char *fmt, va_list ap, int *ok)
     vsnprintf(q, sizeof(q), fmt, ap);
     MYSQL *m = h_mysql();
     *ok = 0;
-    if (m == NULL || mysql_query(m, q) != 0) {
+    int qrc = m ? mysql_query(m, q) : -1;
+    if (m && qrc != 0 && (mysql_errno(m) == 2006 || mysql_errno(m) == 2013)) {
+        /* the server was restarted (test_streams, test_zz_faults) */
+        mysql_close(h_my);
+        h_my = NULL;
+        m = h_mysql();
+        qrc = m ? mysql_query(m, q) : -1;
+    }
+    if (qrc != 0) {
         if (m)
             printf("  sql [%s]: %s\n", q, mysql_error(m));
         return NULL;

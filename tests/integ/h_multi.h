@@ -30,8 +30,8 @@ struct hm_res {
 };
 
 static CURL *
-hm_easy(const struct hm_req *q, struct hm_res *r, struct curl_slist **hd,
-        int idx)
+hm_easy(const struct hm_req *q, const char *body, struct hm_res *r,
+        struct curl_slist **hd, int idx)
 {
     char url[512], line[160];
     snprintf(url, sizeof(url), "%s/api%s", h_env("HMDP_URL"), q->path);
@@ -49,7 +49,13 @@ hm_easy(const struct hm_req *q, struct hm_res *r, struct curl_slist **hd,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->sink);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
     curl_easy_setopt(c, CURLOPT_PRIVATE, (void *)(intptr_t)idx);
-    if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0) {
+    if (body) {
+        *hd = curl_slist_append(*hd, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hd);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else if (strcmp(q->method, "POST") == 0 ||
+               strcmp(q->method, "PUT") == 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     }
@@ -57,9 +63,11 @@ hm_easy(const struct hm_req *q, struct hm_res *r, struct curl_slist **hd,
 }
 
 /* Runs the n requests with at most `inflight` at a time; out[i] is the
- * answer to q[i]. Free with hm_free. */
+ * answer to q[i]. bodies (NULL for none) gives request i the JSON body
+ * bodies[i]. Free with hm_free. */
 static void __attribute__((unused))
-hm_run(const struct hm_req *q, struct hm_res *out, int n, int inflight)
+hm_run_json(const struct hm_req *q, const char *const *bodies,
+            struct hm_res *out, int n, int inflight)
 {
     CURLM *m = curl_multi_init();
     CURL **easy = calloc((size_t)n, sizeof(*easy));
@@ -68,7 +76,8 @@ hm_run(const struct hm_req *q, struct hm_res *out, int n, int inflight)
     int next = 0, running = 0, active = 0;
     while (next < n || active > 0) {
         while (next < n && active < inflight) {
-            easy[next] = hm_easy(&q[next], &out[next], &hd[next], next);
+            easy[next] = hm_easy(&q[next], bodies ? bodies[next] : NULL,
+                                 &out[next], &hd[next], next);
             curl_multi_add_handle(m, easy[next]);
             next++;
             active++;
@@ -100,6 +109,13 @@ hm_run(const struct hm_req *q, struct hm_res *out, int n, int inflight)
     curl_multi_cleanup(m);
     free(easy);
     free(hd);
+}
+
+/* hm_run_json without bodies. */
+static void __attribute__((unused))
+hm_run(const struct hm_req *q, struct hm_res *out, int n, int inflight)
+{
+    hm_run_json(q, NULL, out, n, inflight);
 }
 
 static void __attribute__((unused)) hm_free(struct hm_res *r, int n)

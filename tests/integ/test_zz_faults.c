@@ -1,8 +1,13 @@
 /*
  * test_zz_faults.c: store outages and worker crashes. Runs last (it
- * restarts Redis, which empties it). Redis stopped -> 503 with the
- * envelope, and normal service once it is back, with the same workers;
- * the same for MySQL; a worker killed with SIGKILL is replaced.
+ * stops Redis and MySQL under the other tests' feet).
+ * Supervision never gives up: the same worker slot, and the order
+ * consumer, killed 5 times within 2 s come back (conf/supervise.sh backs
+ * off, multiwatch gave up); `stack.sh start` on a partial stack brings
+ * back a killed supervisor and ends the orphan it left; and it does not
+ * load the demo data again (a deleted seed blog stays deleted). Redis stopped
+ * -> 503 with the envelope, and normal service once it is back, with the same
+ * workers; the same for MySQL; a worker killed with SIGKILL is replaced.
  */
 #include "h.h"
 
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -75,6 +81,152 @@ test_worker_respawn(void)
     }
 }
 
+/* Pid of slot's child in the supervisor state file DIR/name.state
+ * ("SLOT STATE PID ..."), 0 while the slot waits to restart, -1 when
+ * unreadable. */
+static long
+slot_pid(const char *name, int slot)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s.state", h_env("HMDP_RUN_DIR"), name);
+    FILE *f = fopen(path, "r");
+    long pid = -1;
+    int s;
+    char state[32];
+    long p;
+    while (f && fscanf(f, "%d %31s %ld %*[^\n]", &s, state, &p) == 3)
+        if (s == slot)
+            pid = p;
+    if (f)
+        fclose(f);
+    return pid;
+}
+
+/* Kills slot 0 of the named service `times` times, each time as soon as
+ * its replacement is up, all within about 2 s (the back-off between
+ * quick deaths is 0, 0.1, 0.2, 0.4 s). Returns the kills done. */
+static int
+kill_slot_repeatedly(const char *name, int times)
+{
+    int done = 0;
+    long last = -1;
+    int64_t t0 = h_now_ms();
+    while (done < times && h_now_ms() - t0 < 4000) {
+        long pid = slot_pid(name, 0);
+        if (pid > 0 && pid != last && kill((pid_t)pid, SIGKILL) == 0) {
+            last = pid;
+            done++;
+        }
+        h_sleep_ms(20);
+    }
+    printf("  %s: %d kills of slot 0 in %lld ms\n", name, done,
+           (long long)(h_now_ms() - t0));
+    return done;
+}
+
+/* Waits until the supervisor named by name.pid has want live children
+ * (up to ms). Returns the count seen last. */
+static int
+wait_children(const char *name, int want, int ms)
+{
+    char pidfile[128];
+    snprintf(pidfile, sizeof(pidfile), "%s.pid", name);
+    long kids[64];
+    int n = -1;
+    for (int waited = 0; waited < ms; waited += 100) {
+        n = h_children_of(h_run_pid(pidfile), kids, 64);
+        if (n == want)
+            return n;
+        h_sleep_ms(100);
+    }
+    return n;
+}
+
+/* conf/stack.sh CMD on the running stack; its settings come from its env
+ * file. Returns the exit status. */
+static int
+stack(const char *cmd)
+{
+    const char *dir = h_env("HMDP_RUN_DIR");
+    int rc = sh("bash %s/conf/stack.sh %s %s >>%s/logs/stack-test.log 2>&1",
+                h_env("HMDP_REPO"), cmd, dir, dir);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void
+test_supervision_never_gives_up(void)
+{
+    long kids[64];
+    int workers = h_children_of(h_run_pid("fcgi.pid"), kids, 64);
+    CHECK(workers >= 1);
+    /* multiwatch stopped forking a slot after its 4th quick death */
+    CHECK(kill_slot_repeatedly("fcgi", 5) == 5);
+    CHECK(wait_children("fcgi", workers, 10000) == workers);
+    CHECK(slot_pid("fcgi", 0) > 0);
+    for (int i = 0; i < 4 * workers; i++) {
+        struct resp r;
+        CHECK(h_get("/user/2", NULL, &r) == 0 && r.status == 200);
+        h_free(&r);
+    }
+    /* the order consumer: multiwatch -f 1 exited after the same drill */
+    long sup = h_run_pid("hmdp-voucher-consumer.pid");
+    CHECK(sup > 0);
+    CHECK(kill_slot_repeatedly("hmdp-voucher-consumer", 5) == 5);
+    CHECK(wait_children("hmdp-voucher-consumer", 1, 10000) == 1);
+    CHECK(h_run_pid("hmdp-voucher-consumer.pid") == sup &&
+          kill((pid_t)sup, 0) == 0);
+    CHECK(stack("status") == 0);
+}
+
+static void
+test_start_repairs_partial_stack(void)
+{
+    long sup = h_run_pid("hmdp-voucher-consumer.pid");
+    long kids[4];
+    CHECK(sup > 0 && h_children_of(sup, kids, 4) == 1);
+    long orphan = kids[0];
+    /* the supervisor dies hard: its consumer is left behind */
+    CHECK(kill((pid_t)sup, SIGKILL) == 0);
+    for (int i = 0; i < 50 && kill((pid_t)sup, 0) == 0; i++)
+        h_sleep_ms(50);
+    CHECK(stack("status") != 0);
+    CHECK(stack("start") == 0);
+    long sup2 = h_run_pid("hmdp-voucher-consumer.pid");
+    CHECK(sup2 > 0 && sup2 != sup);
+    CHECK(wait_children("hmdp-voucher-consumer", 1, 5000) == 1);
+    /* the orphan was ended, not left to compete with the new one */
+    for (int i = 0; i < 50 && kill((pid_t)orphan, 0) == 0; i++)
+        h_sleep_ms(100);
+    CHECK(kill((pid_t)orphan, 0) != 0);
+    CHECK(stack("status") == 0);
+    /* the rest was left alone: same workers answer */
+    struct resp r;
+    CHECK(h_get("/user/2", NULL, &r) == 0 && r.status == 200);
+    h_free(&r);
+}
+
+/* A seed blog its owner deleted stays deleted across `stack.sh start`
+ * (which used to reload sql/seed.sql with INSERT IGNORE every time). */
+static void
+test_start_keeps_deleted_seed_blog(void)
+{
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog WHERE id = 7") == 1);
+    int64_t uid;
+    char *tok = h_login_phone("13686869696", &uid); /* seed user 1 */
+    CHECK(tok != NULL && uid == 1);
+    struct resp r;
+    CHECK(h_del("/blog/7", tok, &r) == 0 && r.status == 200 && h_success(&r));
+    h_free(&r);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog WHERE id = 7") == 0);
+    CHECK(stack("start") == 0);
+    CHECK(h_sql_int("SELECT COUNT(*) FROM tb_blog WHERE id = 7") == 0);
+    CHECK(h_get("/blog/7", NULL, &r) == 0 && r.status == 200 &&
+          !h_success(&r) && h_errmsg(&r) &&
+          strcmp(h_errmsg(&r), "博客不存在") == 0);
+    h_free(&r);
+    free(tok);
+}
+
 /* Every worker answers the session, the hot list and the feed (the
  * latter two pipeline the session lookup with a script). */
 static void
@@ -132,19 +284,17 @@ test_redis_outage(void)
                  0, &r) == 0 &&
           r.status == 503 && !h_success(&r));
     h_free(&r);
-    CHECK(sh("redis-server --port %s --bind 127.0.0.1 --dir %s --save '' "
-             "--unixsocket %s/redis.sock --unixsocketperm 700 "
-             "--appendonly no --daemonize yes --pidfile %s/redis.pid "
-             "--logfile %s/logs/redis.log",
-             port, dir, dir, dir, dir) == 0);
+    /* the stack's own config: same port, socket and AOF directory */
+    CHECK(sh("redis-server %s/redis.conf", dir) == 0);
     int up = 0;
     for (int i = 0; i < 50 && !up; i++) {
         h_sleep_ms(100);
         up = h_redis_int("PING") != -1 || h_redis_int("DBSIZE") >= 0;
     }
     CHECK(up);
-    /* the restarted Redis is empty: log in again; every worker serves
-     * without a restart, from the first request on */
+    /* the restarted Redis reloaded its AOF (test_zz_durable checks what
+     * survives); log in again anyway: every worker serves without a
+     * restart, from the first request on */
     free(tok);
     tok = h_login(&uid);
     CHECK(tok != NULL);
@@ -203,6 +353,9 @@ main(void)
 {
     h_init();
     RUN(test_worker_respawn);
+    RUN(test_supervision_never_gives_up);
+    RUN(test_start_repairs_partial_stack);
+    RUN(test_start_keeps_deleted_seed_blog);
     RUN(test_redis_outage);
     RUN(test_mysql_outage);
     T_DONE();

@@ -124,6 +124,72 @@ test_malformed(void)
     arena_free(a);
 }
 
+static void
+test_pending_autoclaim_info(void)
+{
+    struct arena *a = arena_new();
+    /* XPENDING extended form */
+    redisReply *r = resp("*2\r\n*4\r\n$3\r\n1-1\r\n$3\r\nh:1\r\n"
+                         ":1500\r\n:3\r\n*4\r\n$3\r\n2-0\r\n$3\r\nh:2"
+                         "\r\n:0\r\n:1\r\n");
+    struct stream_pending *p;
+    size_t n;
+    CHECK(r && stream_parse_pending(a, r, &p, &n) == 0 && n == 2);
+    if (n == 2) {
+        CHECK_STR(p[0].id, "1-1");
+        CHECK_STR(p[0].consumer, "h:1");
+        CHECK(p[0].idle_ms == 1500 && p[0].deliveries == 3);
+        CHECK(p[1].deliveries == 1);
+    }
+    freeReplyObject(r);
+    r = resp("*1\r\n*3\r\n$3\r\n1-1\r\n$1\r\nx\r\n:1\r\n:3\r\n");
+    CHECK(r && stream_parse_pending(a, r, &p, &n) < 0);
+    freeReplyObject(r);
+    /* XAUTOCLAIM: cursor, one entry, one deleted id */
+    r = resp("*3\r\n$3\r\n0-0\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n"
+             "$1\r\nk\r\n$1\r\nv\r\n*1\r\n$3\r\n4-0\r\n");
+    const char *next, **gone;
+    size_t ng;
+    struct stream_entry *e;
+    CHECK(r && stream_parse_autoclaim(a, r, &next, &e, &n, &gone, &ng) == 0);
+    CHECK_STR(next, "0-0");
+    CHECK(n == 1 && ng == 1);
+    if (n == 1 && ng == 1) {
+        CHECK_STR(stream_entry_get(&e[0], "k"), "v");
+        CHECK_STR(gone[0], "4-0");
+    }
+    freeReplyObject(r);
+    r = resp("$3\r\n0-0\r\n");
+    CHECK(r && stream_parse_autoclaim(a, r, &next, &e, &n, &gone, &ng) < 0);
+    freeReplyObject(r);
+    /* XINFO GROUPS (7.0: lag may be nil) and XINFO CONSUMERS */
+    r = resp("*1\r\n*12\r\n$4\r\nname\r\n$2\r\ng1\r\n"
+             "$9\r\nconsumers\r\n:2\r\n$7\r\npending\r\n:4\r\n"
+             "$17\r\nlast-delivered-id\r\n$3\r\n9-1\r\n"
+             "$12\r\nentries-read\r\n:9\r\n$3\r\nlag\r\n$-1\r\n");
+    struct stream_group_info *g;
+    CHECK(r && stream_parse_groups(a, r, &g, &n) == 0 && n == 1);
+    if (n == 1) {
+        CHECK_STR(g[0].name, "g1");
+        CHECK_STR(g[0].last_delivered, "9-1");
+        CHECK(g[0].consumers == 2 && g[0].pending == 4 && g[0].lag == -1);
+    }
+    freeReplyObject(r);
+    r = resp("*1\r\n*6\r\n$4\r\nname\r\n$3\r\nh:7\r\n$7\r\npending"
+             "\r\n:0\r\n$4\r\nidle\r\n:12000\r\n");
+    struct stream_consumer_info *c;
+    CHECK(r && stream_parse_consumers(a, r, &c, &n) == 0 && n == 1);
+    if (n == 1) {
+        CHECK_STR(c[0].name, "h:7");
+        CHECK(c[0].pending == 0 && c[0].idle_ms == 12000);
+    }
+    freeReplyObject(r);
+    r = resp("*1\r\n*2\r\n$7\r\npending\r\n:0\r\n");
+    CHECK(r && stream_parse_consumers(a, r, &c, &n) < 0); /* no name */
+    freeReplyObject(r);
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -131,5 +197,6 @@ main(void)
     RUN(test_two_entries);
     RUN(test_pending_deleted);
     RUN(test_malformed);
+    RUN(test_pending_autoclaim_info);
     T_DONE();
 }
