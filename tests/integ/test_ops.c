@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* ---- helpers ---- */
 
@@ -156,9 +157,12 @@ test_health_ok(void)
     struct json_object *d = h_data(&r), *cons, *v;
     CHECK_STR(jstr(d, "redis"), "ok");
     CHECK_STR(jstr(d, "mysql"), "ok");
-    CHECK(jstr(d, "sse") != NULL);
+    /* the test stack runs the gateway and both consumers: each beats */
+    CHECK_STR(jstr(d, "sse"), "ok");
     CHECK(d && json_object_object_get_ex(d, "consumers", &cons) &&
           json_object_object_get_ex(cons, "voucher-consumer", &v) &&
+          strcmp(json_object_get_string(v), "ok") == 0);
+    CHECK(cons && json_object_object_get_ex(cons, "credits-consumer", &v) &&
           strcmp(json_object_get_string(v), "ok") == 0);
     CHECK(strlen(r.rid) == 32);
     h_free(&r);
@@ -374,6 +378,116 @@ test_metrics_seckill(void)
     free(tok);
 }
 
+static int64_t
+admin_post(const char *path, const char *json)
+{
+    char hdr[256];
+    snprintf(hdr, sizeof(hdr), "X-Admin-Token: %s", h_admin_token());
+    struct resp r;
+    if (h_http("POST", path, NULL, hdr, "application/json;charset=utf-8", json,
+               strlen(json), &r) != 0)
+        return -1;
+    int64_t id = r.status == 200 && h_success(&r) && h_data(&r)
+                     ? json_object_get_int64(h_data(&r))
+                     : -1;
+    h_free(&r);
+    return id;
+}
+
+/* One order crosses three processes: the worker counts the attempt and
+ * the order, the voucher consumer and the credits consumer each count the
+ * entry they handled, in their own slots of the same file. */
+static void
+test_metrics_consumers(void)
+{
+    const char *ve = "hmdp_consumer_entries_total{consumer=\"voucher-"
+                     "consumer\"}";
+    const char *ce = "hmdp_consumer_entries_total{consumer=\"credits-"
+                     "consumer\"}";
+    char *m0 = scrape();
+    double o0 = sample(m0, "hmdp_seckill_orders_total");
+    double v0 = sample(m0, ve), c0 = sample(m0, ce);
+    free(m0);
+    int64_t shop = admin_post("/shop", "{\"name\":\"指标测试店\",\"typeId\":3,"
+                                       "\"images\":\"https://a/1.jpg\","
+                                       "\"address\":\"测试路\",\"x\":120.15,"
+                                       "\"y\":30.33}");
+    CHECK(shop > 0);
+    char b[32], e[32], body[512];
+    time_t t = time(NULL) - 60;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+    t += 7200;
+    localtime_r(&t, &tm);
+    strftime(e, sizeof(e), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(body, sizeof(body),
+             "{\"shopId\":%lld,\"title\":\"t\",\"payValue\":1,"
+             "\"actualValue\":2,\"type\":1,\"stock\":5,\"beginTime\":"
+             "\"%s\",\"endTime\":\"%s\"}",
+             (long long)shop, b, e);
+    int64_t vid = admin_post("/voucher/seckill", body);
+    CHECK(vid > 0);
+    int64_t uid;
+    char *tok = h_login(&uid);
+    char path[64];
+    snprintf(path, sizeof(path), "/voucher-order/seckill/%lld", (long long)vid);
+    struct resp r;
+    CHECK(h_post_json(path, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    int done = 0;
+    char *m1 = NULL;
+    for (int i = 0; i < 100 && !done; i++) {
+        h_sleep_ms(100);
+        free(m1);
+        m1 = scrape();
+        done = sample(m1, ve) >= (v0 < 0 ? 0 : v0) + 1 &&
+               sample(m1, ce) >= (c0 < 0 ? 0 : c0) + 1;
+    }
+    CHECK(done);
+    CHECK(sample(m1, "hmdp_seckill_orders_total") == o0 + 1);
+    CHECK(sample(m1, "hmdp_processes{kind=\"consumer\",name=\"credits-"
+                     "consumer\"}") >= 1);
+    CHECK(sample(m1, "hmdp_consumer_batch_size_count{consumer=\"voucher-"
+                     "consumer\"}") >= 1);
+    free(m1);
+    free(tok);
+}
+
+/* An SSE stream through nginx is counted by the gateway, in the same
+ * file. */
+static void
+test_metrics_sse(void)
+{
+    int64_t uid;
+    char *tok = h_login(&uid);
+    CHECK(tok != NULL);
+    char *m0 = scrape();
+    double s0 = sample(m0, "hmdp_sse_streams_total");
+    CHECK(sample(m0, "hmdp_processes{kind=\"sse\",name=\"sse\"}") == 1);
+    free(m0);
+    char url[512], *body;
+    snprintf(url, sizeof(url), "%s/api/message/sse?token=%s", h_env("HMDP_URL"),
+             tok);
+    CURL *c = curl_easy_init();
+    size_t len = 0;
+    body = NULL;
+    struct h_sink sk = {&body, &len};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sk);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+    (void)curl_easy_perform(c); /* a stream: ends by the timeout */
+    curl_easy_cleanup(c);
+    CHECK(body && strstr(body, "retry:") != NULL);
+    free(body);
+    char *m1 = scrape();
+    CHECK(sample(m1, "hmdp_sse_streams_total") >= s0 + 1);
+    CHECK(sample(m1, "hmdp_sse_open_streams") >= 0);
+    free(m1);
+    free(tok);
+}
+
 /* /metrics: loopback only (403 in the envelope from elsewhere), text
  * format; /api/metrics is not a way in. */
 static void
@@ -499,6 +613,8 @@ main(void)
     RUN(test_health_consumer_down);
     RUN(test_metrics_add_up);
     RUN(test_metrics_seckill);
+    RUN(test_metrics_consumers);
+    RUN(test_metrics_sse);
     RUN(test_metrics_internal);
     RUN(test_request_line);
     RUN(test_unrouted_line);
