@@ -17,12 +17,24 @@
 void
 health_beat(struct ctx *cx, const char *component)
 {
-    static int64_t last;
+    /* the last beat of each component this process beats for (a
+     * process may beat for its group and for its program) */
+    static struct {
+        const char *component;
+        int64_t last;
+    } beats[4];
     static char member[96];
     int64_t now = util_now_ms();
-    if (last && now - last < HB_EVERY_MS)
+    size_t i = 0;
+    while (i < 4 && beats[i].component && beats[i].component != component)
+        i++;
+    if (i == 4)
+        i = 3; /* more than four: they share the last entry */
+    if (beats[i].component == component && beats[i].last &&
+        now - beats[i].last < HB_EVERY_MS)
         return;
-    last = now;
+    beats[i].component = component;
+    beats[i].last = now;
     if (member[0] == '\0') {
         char host[64];
         if (gethostname(host, sizeof(host)) != 0)

@@ -13,9 +13,10 @@
 #include <stddef.h>
 
 /* Beats for component when HB_EVERY_MS has passed since this process's
- * last beat. Fired (store/rds.h rds_fire): no round trip of its own, the
- * replies ride along with the next command; failures are only logged.
- * component must be the same string on every call. */
+ * last beat for it (up to four components per process). Fired (store/rds.h
+ * rds_fire): no round trip of its own, the replies ride along with the next
+ * command; failures are only logged. component must be the same string on every
+ * call. */
 void health_beat(struct ctx *cx, const char *component);
 
 /* Live processes of each of the n components into alive[] (one pipeline).

@@ -517,6 +517,29 @@ sc_turn(struct ctx *cx, struct sc *s)
     return sc_process(cx, s, e, del, n);
 }
 
+/* The program's component ("hmdp-message-consumer" -> "message-
+ * consumer"): a program that runs several groups (one process each) also
+ * beats under its own name, which is what conf/stack.sh expects of every
+ * daemon it starts; health_expect may name the groups (c->prog) too. */
+static char sc_program[64];
+
+static void
+sc_program_name(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    const char *b = strrchr(exe, '/');
+    b = b ? b + 1 : exe;
+    if (strncmp(b, "hmdp-", 5) == 0)
+        b += 5;
+    size_t k = strlen(b);
+    if (k < sizeof(sc_program))
+        memcpy(sc_program, b, k + 1);
+}
+
 int
 stream_consumer_run(const struct stream_consumer *c,
                     struct stream_consumer_stats *st)
@@ -550,6 +573,7 @@ stream_consumer_run(const struct stream_consumer *c,
     s->next_trim = now + s->trim_interval;
     rds_set_io_timeout((int)(s->block_ms + SC_IO_MARGIN_MS));
 
+    sc_program_name();
     log_info("%s: consumer %s started on %s group %s", c->prog, sc_self,
              c->stream, c->group);
     struct arena *a = arena_new();
@@ -560,6 +584,8 @@ stream_consumer_run(const struct stream_consumer *c,
         /* GET /health's liveness of this component (store/health.h):
          * fired, rides along with the turn's first command */
         health_beat(&cx, c->prog);
+        if (sc_program[0] && strcmp(sc_program, c->prog) != 0)
+            health_beat(&cx, sc_program);
         res_t rc = sc_turn(&cx, s);
         if (rc == RES_OK)
             rc = job_end(&cx);

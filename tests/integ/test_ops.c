@@ -550,6 +550,28 @@ test_request_line(void)
     free(tok);
 }
 
+/* An error nginx answers itself (a body over client_max_body_size) has
+ * the id too, and the access log has the line. */
+static void
+test_nginx_error_id(void)
+{
+    size_t n = 2 * 1024 * 1024;
+    char *big = malloc(n);
+    memset(big, 'x', n);
+    struct resp r;
+    CHECK(h_http("POST", "/user/login", NULL, NULL, "application/json", big, n,
+                 &r) == 0);
+    CHECK(r.status == 413);
+    CHECK(strlen(r.rid) == 32);
+    char needle[128];
+    snprintf(needle, sizeof(needle), "\"rid\":\"%s\"", r.rid);
+    struct json_object *a = log_line_with("nginx-access.log", needle);
+    CHECK(jint(a, "status") == 413);
+    json_object_put(a);
+    h_free(&r);
+    free(big);
+}
+
 /* A refused request (404) is one line too, with no route. */
 static void
 test_unrouted_line(void)
@@ -597,6 +619,12 @@ test_log_reopen(void)
     o = log_line_with("nginx-access.log", needle);
     CHECK(o != NULL);
     json_object_put(o);
+    /* the rotation config stack.sh wrote is one logrotate accepts */
+    snprintf(cmd, sizeof(cmd),
+             "logrotate -d -s %s/logrotate.check %s/logrotate.conf "
+             ">/dev/null 2>&1",
+             h_env("HMDP_RUN_DIR"), h_env("HMDP_RUN_DIR"));
+    CHECK(system(cmd) == 0);
     /* and the old file did not get it */
     snprintf(from, sizeof(from), "%s.rotated.log", log_path("worker.log"));
     char *t = slurp(from);
@@ -618,6 +646,7 @@ main(void)
     RUN(test_metrics_internal);
     RUN(test_request_line);
     RUN(test_unrouted_line);
+    RUN(test_nginx_error_id);
     RUN(test_log_reopen);
     T_DONE();
 }
