@@ -27,8 +27,9 @@
 #
 # Files in DIR: env (export lines for the app and tests), nginx.conf,
 # redis.conf, admin_token, db/ (MariaDB data), redis/ (Redis AOF + RDB),
-# imgs/ (uploads), bench/, html/, logs/*.log, *.pid, *.state, mysql.sock,
-# redis.sock, nginx-temp/. db/ and redis/ are kept across stop/start.
+# imgs/ (uploads), bench/, html/, logs/*.log, *.pid, *.state (with
+# .lock and .fifo, conf/respawn.sh's), mysql.sock, redis.sock,
+# nginx-temp/. db/ and redis/ are kept across stop/start.
 # Every step of start is idempotent: a service whose pid file names a live
 # process is left alone, and one that is missing is started, so start
 # repairs a partial stack. stop kills only what the pid files name, and is
@@ -42,17 +43,26 @@
 #
 # Process notes (found by testing, Debian bookworm packages):
 #   * The worker pool and each daemon (hmdp-sse, hmdp-*-consumer) run under
-#     conf/supervise.sh, which restarts a dead child with back-off for as
-#     long as it runs (multiwatch gave up on a slot after 4 quick deaths).
-#     Its children are exactly the worker/daemon processes; DIR/NAME.state
-#     says which slot is up or waiting to restart (status shows it).
+#     their own multiwatch, which forks N children and restarts any that
+#     dies. Left alone it gives up on a slot after its 4th death within
+#     10 s ("died to often, not forking again") and restarts without delay,
+#     so it runs with -r 1000000000 (never runs out) and each child is
+#     conf/respawn.sh, which sleeps with a doubling back-off (up to 5 s)
+#     while its slot keeps dying quickly and then execs the program in
+#     place. multiwatch's children are thus the workers/daemons themselves
+#     (or a shim waiting out its back-off); DIR/NAME.state, written by the
+#     shims, says which slot is up or waiting to restart (status shows it).
+#     multiwatch does not search PATH: it gets absolute program paths.
 #   * spawn-fcgi without -n points the child's stdout/stderr at /dev/null,
 #     which would hide sanitizer reports and crashes. So it runs with -n
-#     under setsid, exec'ing the supervisor, and this script writes the pid
-#     file: DIR/fcgi.pid is the supervisor's pid, its children the workers.
-#   * On SIGTERM the supervisor sends its children SIGUSR1 (libfcgi treats
-#     that as "finish and exit"; the daemons stop cleanly on it as on
-#     SIGTERM), SIGTERM after 5 s, SIGKILL after 9 s.
+#     under setsid, exec'ing multiwatch, and this script writes the pid
+#     file: DIR/fcgi.pid is multiwatch's pid, its children the workers.
+#   * On SIGTERM multiwatch sends its children SIGUSR1 (libfcgi treats that
+#     as "finish and exit"; the daemons stop cleanly on it as on SIGTERM,
+#     a shim in back-off just exits), does not respawn, and exits once they
+#     are gone; a second SIGTERM (stop sends one after 5 s) is passed on as
+#     SIGTERM. Its -s option is off by one in 1.0.0 (-s TERM sends
+#     SIGQUIT), so it is not used.
 #   * As root, nginx workers would run as nobody; see start_nginx.
 set -euo pipefail
 
@@ -266,8 +276,7 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 RUN_USER=$(id -un)
 
-# The optional daemons, each under its own supervisor with one slot: the
-# SSE gateway and every stream consumer (the Makefile builds each
+# The optional daemons, each under its own multiwatch: the SSE gateway and every stream consumer (the Makefile builds each
 # app/<f>/<f>_consumer.c as hmdp-<f>-consumer). Consumers are found in
 # HMDP_BIN, and by their pid files so stop finds what start started.
 DAEMONS=(hmdp-sse)
@@ -289,7 +298,19 @@ svc_kind() {
     esac
 }
 
-SUPERVISE=$REPO/conf/supervise.sh
+RESPAWN=$REPO/conf/respawn.sh
+# -r: quick deaths multiwatch allows a slot; the shim's back-off (>= 5 s
+# per death after the 8th) makes this one last for centuries
+MW_RETRY=1000000000
+
+# supervised NAME PROGRAM SLOTS: sets MW_ARGV, the command (after
+# spawn-fcgi's --, or detach's log file) that keeps SLOTS copies of
+# PROGRAM running, with their state in DIR/NAME.state.
+supervised() {
+    MW_ARGV=("$(command -v multiwatch)" -f "$3" -r "$MW_RETRY" -t 10000 --
+        "$(command -v bash)" "$RESPAWN" "$DIR/$1.state" "$3" "$2")
+    [[ -n ${MW_ARGV[0]} ]] || die "multiwatch not found (tests/deps.sh installs it)"
+}
 
 NGINX_ARGS=(-p "$DIR/" -c "$DIR/nginx.conf" -e "$LOGS/nginx-error.log")
 
@@ -518,20 +539,22 @@ write_env() {
     mv -f -- "$f.tmp" "$f"
 }
 
-# reap_orphans NAME PROGRAM: a supervisor that was killed (SIGKILL, OOM)
+# reap_orphans NAME PROGRAM: a multiwatch that was killed (SIGKILL, OOM)
 # leaves its children running, still holding the FastCGI socket or the
-# consumer group name. Before a new supervisor starts, end each pid of
-# DIR/NAME.state that is still PROGRAM.
+# consumer group name (or about to exec PROGRAM after a back-off). Before
+# a new multiwatch starts, end each holder of a slot in DIR/NAME.state
+# that is still PROGRAM (or its respawn.sh shim, whose argv names it).
 reap_orphans() {
-    local st=$DIR/$1.state slot state pid rest
+    local st=$DIR/$1.state slot state p r q due pid rest
     [[ -s $st ]] || return 0
-    while read -r slot state pid rest; do
+    while read -r slot state p r q due pid rest; do
+        [[ -n $pid ]] || pid=$p # a line without a HOLDER field
         if ! [[ $pid =~ ^[0-9]+$ ]] || ((pid == 0)); then
             continue
         fi
         if [[ -r /proc/$pid/cmdline ]] &&
             tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"; then
-            say "ending $1 pid $pid left behind by a dead supervisor"
+            say "ending $1 pid $pid left behind by a dead multiwatch"
             kill -TERM "$pid" 2>/dev/null || true
             wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
         fi
@@ -539,10 +562,12 @@ reap_orphans() {
     : >"$st"
 }
 
-# supervised_ok NAME PIDFILE: the supervisor is alive and has started
-# every slot at least once (the state file lists them all).
+# supervised_ok NAME PIDFILE SLOTS: multiwatch is alive and every slot of
+# the state file is up (each shim has exec'd its program).
 supervised_ok() {
-    alive "$2" "$DIR/$1.state" && [[ -s $DIR/$1.state ]]
+    alive "$2" "$DIR/$1.state" || return 1
+    [[ -r $DIR/$1.state ]] || return 1
+    (($(grep -c '^[0-9]* up ' "$DIR/$1.state") == $3))
 }
 
 start_fcgi() {
@@ -552,28 +577,27 @@ start_fcgi() {
         return
     fi
     if alive "$pidf" "$DIR/fcgi.state"; then
-        say "fcgi pool already running (supervisor pid $(pid_from "$pidf"))"
+        say "fcgi pool already running (multiwatch pid $(pid_from "$pidf"))"
         return
     fi
     reap_orphans fcgi "$worker"
     need_free_port "$FCGI_PORT" "the fcgi pool"
     rm -f -- "$pidf" "$DIR/fcgi.state"
-    # -n: spawn-fcgi binds the socket to fd 0 and execs the supervisor in
-    # place (so the pid is the supervisor's and stderr reaches spawn.log).
+    supervised fcgi "$worker" "$HMDP_WORKERS"
+    # -n: spawn-fcgi binds the socket to fd 0 and execs multiwatch in place
+    # (so the pid is multiwatch's and stderr reaches spawn.log).
     (
         # shellcheck disable=SC1091
         . "$DIR/env"
         detach "$pidf" "$LOGS/spawn.log" "$(command -v spawn-fcgi)" -n \
-            -a 127.0.0.1 -p "$FCGI_PORT" -d "$REPO" -- \
-            "$(command -v bash)" "$SUPERVISE" "$DIR/fcgi.state" \
-            "$HMDP_WORKERS" "$worker"
+            -a 127.0.0.1 -p "$FCGI_PORT" -d "$REPO" -- "${MW_ARGV[@]}"
     )
     if ! wait_port "$FCGI_PORT" 10; then
         log_tail "$LOGS/spawn.log"
         die "the fcgi pool did not open port $FCGI_PORT"
     fi
     for ((i = 0; i < 30; i++)); do
-        supervised_ok fcgi "$pidf" && break
+        supervised_ok fcgi "$pidf" "$HMDP_WORKERS" && break
         sleep 0.1
     done
     sleep 0.3
@@ -603,13 +627,13 @@ daemon_instances() {
 }
 
 start_daemon() {
-    local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid i
+    local name=$1 bin=$HMDP_BIN/$1 pidf=$DIR/$1.pid i n
     if [[ ! -x $bin ]]; then
         say "no $bin: $name not started"
         return
     fi
     if alive "$pidf" "$DIR/$name.state"; then
-        say "$name already running (supervisor pid $(pid_from "$pidf"))"
+        say "$name already running (multiwatch pid $(pid_from "$pidf"))"
         return
     fi
     reap_orphans "$name" "$bin"
@@ -617,19 +641,20 @@ start_daemon() {
         need_free_port "$SSE_PORT" hmdp-sse
     fi
     rm -f -- "$pidf" "$DIR/$name.state"
+    n=$(daemon_instances "$name")
+    supervised "$name" "$bin" "$n"
     (
         # shellcheck disable=SC1091
         . "$DIR/env"
         export HMDP_LOG_FILE=$LOGS/$name.log
         cd -- "$REPO"
-        detach "$pidf" "$LOGS/$name.log" "$(command -v bash)" "$SUPERVISE" \
-            "$DIR/$name.state" "$(daemon_instances "$name")" "$bin"
+        detach "$pidf" "$LOGS/$name.log" "${MW_ARGV[@]}"
     )
     if [[ $name == hmdp-sse ]] && ! wait_port "$SSE_PORT" 10; then
         say "warning: hmdp-sse does not answer on port $SSE_PORT yet"
     fi
     for ((i = 0; i < 30; i++)); do
-        supervised_ok "$name" "$pidf" && break
+        supervised_ok "$name" "$pidf" "$n" && break
         sleep 0.1
     done
     sleep 0.3
@@ -637,7 +662,7 @@ start_daemon() {
         log_tail "$LOGS/$name.log"
         die "$name exited right after starting"
     }
-    say "$name up (supervisor pid $(pid_from "$pidf"))"
+    say "$name up (multiwatch pid $(pid_from "$pidf"))"
 }
 
 # The API page served at /api-docs/: conf/openapi.json, conf/api-docs/
@@ -792,8 +817,9 @@ kids_of() {
 }
 
 # stop_pid NAME PIDFILE PATTERN SIGNAL SECONDS: signal the process the pid
-# file names, wait for it, then SIGKILL it (and, for a supervisor, its
-# remaining children) if it is still there.
+# file names, wait for it, then SIGKILL it (and, for a multiwatch, its
+# remaining children) if it is still there. A multiwatch gets SIGNAL again
+# after 5 s, which it passes on to children that ignored its SIGUSR1.
 stop_pid() {
     local name=$1 pidf=$2 pat=$3 sig=$4 secs=$5 pid kids
     if ! alive "$pidf" "$pat"; then
@@ -803,13 +829,18 @@ stop_pid() {
     pid=$(pid_from "$pidf")
     kids=$(kids_of "$pid")
     kill "-$sig" "$pid" 2>/dev/null || true
+    if [[ $pat == *.state ]] && ((secs > 5)) && ! wait_gone "$pid" 5; then
+        say "$name (pid $pid) still running after 5s: $sig again"
+        kill "-$sig" "$pid" 2>/dev/null || true
+        secs=$((secs - 5))
+    fi
     if ! wait_gone "$pid" "$secs"; then
         say "$name (pid $pid) still running after ${secs}s: SIGKILL"
         kids="$kids $(kids_of "$pid")"
         kill -KILL "$pid" 2>/dev/null || true
         wait_gone "$pid" 5 || true
     fi
-    # A supervisor killed this way, or one that lost a race, can leave
+    # A multiwatch killed this way, or one that lost a race, can leave
     # children behind: they were ours, so end each one that is still the
     # same process (same pid and start time).
     local k
@@ -826,7 +857,7 @@ stop_pid() {
 # ---------------------------------------------------------------- reopen
 
 # Log rotation (DIR/logrotate.conf, from conf/logrotate.conf.in): nginx
-# reopens on USR1, the workers and daemons (children of the supervisors
+# reopens on USR1, the workers and daemons (children of the multiwatch
 # the pid files name) on USR2 (app/core/log.c).
 do_reopen() {
     local n p k
@@ -837,6 +868,9 @@ do_reopen() {
         alive "$DIR/$n.pid" "$DIR/$n.state" || continue
         p=$(pid_from "$DIR/$n.pid")
         for k in $(pgrep -P "$p" 2>/dev/null); do
+            # the programs only: a respawn.sh shim waiting out a back-off
+            # is bash, which USR2 would end
+            [[ $(cat "/proc/$k/comm" 2>/dev/null) == hmdp-* ]] || continue
             kill -USR2 "$k" 2>/dev/null || true
         done
     done
@@ -862,7 +896,7 @@ svc_pattern() {
     mariadb) echo mariadbd ;;
     redis) echo redis-server ;;
     nginx) echo nginx ;;
-    *) echo "$DIR/$1.state" ;; # the supervisor's argument
+    *) echo "$DIR/$1.state" ;; # in multiwatch's argv (respawn.sh's)
     esac
 }
 
@@ -879,7 +913,7 @@ do_stop() {
         fi
     fi
     stop_pid nginx "$DIR/nginx.pid" nginx TERM 5
-    # Then everything else in parallel (supervisors and redis each take a
+    # Then everything else in parallel (multiwatches and redis each take a
     # second or two to exit; the app copes with its stores going away).
     for n in "${SERVICES[@]}"; do
         [[ $n == nginx ]] && continue
@@ -888,7 +922,7 @@ do_stop() {
         stop_pid "$n" "$(svc_pidfile "$n")" "$(svc_pattern "$n")" TERM "$secs" &
     done
     wait
-    # children of a supervisor that had died before this stop
+    # children of a multiwatch that had died before this stop
     for n in "${SERVICES[@]}"; do
         case $(svc_kind "$n") in
         fcgi) reap_orphans fcgi "$HMDP_BIN/hmdp-worker" ;;
@@ -900,36 +934,55 @@ do_stop() {
 
 # ---------------------------------------------------------------- status
 
-# supervised_status NAME SLOTS WHAT: one line for a supervised service from
-# its state file: up (every slot has a live process), restarting (some slot
-# waits for its back-off after a crash), or down (no supervisor).
-# Returns 1 unless up.
+# child_of PID PARENT: PID is a live (not zombie) child of PARENT.
+child_of() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    read -r -a st <<<"${st##*) }" # st[0] state, st[1] ppid
+    [[ ${st[0]} != Z && ${st[1]} == "$2" ]]
+}
+
+# supervised_status NAME SLOTS WHAT: one line for a service kept by
+# multiwatch: its live children against SLOTS, and from the state file
+# (conf/respawn.sh's) each slot that is not up: waiting out its back-off
+# (when, after how many quick deaths), or dead and not yet respawned.
+# State up (every slot runs its program), restarting, or down (no
+# multiwatch). Returns 1 unless up.
 supervised_status() {
-    local name=$1 slots=$2 what=$3 pidf st pid nup=0 nback=0 restarts=0 \
-        slot state cpid r last due now detail=""
+    local name=$1 slots=$2 what=$3 pidf st pid nup=0 nkids=0 restarts=0 \
+        slot state cpid r q due holder now k detail="" seen=" "
     pidf=$(svc_pidfile "$name")
     if ! alive "$pidf" "$(svc_pattern "$name")"; then
         printf '%-22s %-10s %s\n' "$name" down ""
         return 1
     fi
     pid=$(pid_from "$pidf")
+    for k in $(pgrep -P "$pid"); do
+        child_of "$k" "$pid" && nkids=$((nkids + 1))
+    done
     st=$DIR/$name.state
     now=$(($(date +%s%N) / 1000000))
     if [[ -r $st ]]; then
-        while read -r slot state cpid r last due; do
+        while read -r slot state cpid r q due holder _; do
+            [[ $slot =~ ^[0-9]+$ ]] || continue
+            seen+="$slot "
             restarts=$((restarts + r))
-            if [[ $state == up ]] && kill -0 "$cpid" 2>/dev/null; then
+            if [[ $state == up ]] && child_of "$cpid" "$pid"; then
                 nup=$((nup + 1))
+            elif [[ $state == backoff ]] && child_of "$holder" "$pid"; then
+                detail+="; slot $slot restarting in $((due > now ? due - now : 0)) ms ($q quick deaths in a row)"
             else
-                nback=$((nback + 1))
-                detail+="; slot $slot restarting in $((due > now ? due - now : 0))ms after ${last//_/ }"
+                detail+="; slot $slot down (pid $holder gone, not respawned yet)"
             fi
         done <"$st"
     fi
+    for ((slot = 0; slot < slots; slot++)); do
+        [[ $seen == *" $slot "* ]] || detail+="; slot $slot not started"
+    done
     state=up
     ((nup < slots)) && state=restarting
     printf '%-22s %-10s %s\n' "$name" "$state" \
-        "supervisor pid $pid, $nup/$slots $what up, $restarts restarts$detail"
+        "multiwatch pid $pid, $nup/$slots $what up, $nkids/$slots children, $restarts restarts$detail"
     [[ $state == up ]]
 }
 

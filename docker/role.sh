@@ -27,10 +27,13 @@ BIN=/opt/hmdp/build/rel
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 
-# the supervisor conf/stack.sh uses (restarts a crashed child with a
-# back-off, never gives a slot up; SIGTERM stops the children cleanly)
+# the supervision conf/stack.sh uses: multiwatch with retries that never
+# run out, conf/respawn.sh adding the back-off (SIGTERM stops the children
+# cleanly)
 supervise() { # N PROGRAM
-    exec bash conf/supervise.sh "$DATA/$(basename "$2").state" "$1" "$2"
+    # multiwatch does not search PATH: absolute paths only
+    exec multiwatch -f "$1" -r 1000000000 -t 10000 -- "$(command -v bash)" \
+        /opt/hmdp/conf/respawn.sh "$DATA/$(basename "$2").state" "$1" "$2"
 }
 
 role=${1:-all}
