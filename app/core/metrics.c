@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MET_SLOTS   128
+#define MET_SLOTS   288 /* stack.sh allows 256 workers, plus the daemons */
 #define MET_HDR     8192
 #define MET_PAT_LEN 64
 
