@@ -867,9 +867,17 @@ do_reopen() {
     for n in fcgi "${DAEMONS[@]}"; do
         alive "$DIR/$n.pid" "$DIR/$n.state" || continue
         p=$(pid_from "$DIR/$n.pid")
-        for k in $(pgrep -P "$p" 2>/dev/null); do
-            # the programs only: a respawn.sh shim waiting out a back-off
-            # is bash, which USR2 would end
+        # every descendant (a program may run its own children, as the
+        # message consumer does), but the programs only: a respawn.sh shim
+        # waiting out a back-off is bash, which USR2 would end. Every hmdp
+        # program must handle USR2 (log_reopen_on in app/core/log.h).
+        local -a todo=("$p")
+        while ((${#todo[@]})); do
+            k=${todo[0]}
+            todo=("${todo[@]:1}")
+            # shellcheck disable=SC2207 # pids: no spaces
+            todo+=($(pgrep -P "$k" 2>/dev/null || true))
+            [[ $k != "$p" ]] || continue
             [[ $(cat "/proc/$k/comm" 2>/dev/null) == hmdp-* ]] || continue
             kill -USR2 "$k" 2>/dev/null || true
         done
