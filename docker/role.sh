@@ -8,6 +8,8 @@
 #   role.sh fcgi             spawn-fcgi + the worker pool on :9000
 #   role.sh daemon NAME      one daemon (hmdp-voucher-consumer, hmdp-sse)
 #   role.sh nginx            nginx from conf/nginx.conf.in on :8080
+#   role.sh nginx-conf       only write DATA/nginx.conf (tests/integ/
+#                            test_compose.c runs nginx -t on it)
 #   role.sh health-fcgi      health check of the pool: FastCGI GET /health
 #   role.sh health-daemon N  health check of daemon N: its own heartbeat
 #                            (the one GET /api/health reads) is fresh
@@ -20,10 +22,11 @@
 # (one JSON object per line, see README: Operations), which Docker's log
 # driver keeps and rotates (compose.yml: max-size); no file to rotate.
 set -euo pipefail
-cd /opt/hmdp
+cd "$(dirname -- "$0")/.." # /opt/hmdp in the image
+ROOT=$PWD
 PATH=$PATH:/usr/sbin:/sbin
 DATA=${HMDP_DATA:-/data}
-BIN=/opt/hmdp/build/rel
+BIN=$ROOT/build/rel
 LOGS=$DATA/logs
 mkdir -p "$LOGS"
 
@@ -33,7 +36,7 @@ mkdir -p "$LOGS"
 supervise() { # N PROGRAM
     # multiwatch does not search PATH: absolute paths only
     exec multiwatch -f "$1" -r 1000000000 -t 10000 -- "$(command -v bash)" \
-        /opt/hmdp/conf/respawn.sh "$DATA/$(basename "$2").state" "$1" "$2"
+        "$ROOT/conf/respawn.sh" "$DATA/$(basename "$2").state" "$1" "$2"
 }
 
 role=${1:-all}
@@ -102,7 +105,7 @@ health-daemon)
     [[ $score =~ ^[0-9]+$ ]] || exit 1
     (($(date +%s%3N) - score < 5000))
     ;;
-nginx)
+nginx | nginx-conf)
     esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
     mkdir -p "$DATA/nginx-temp" "$DATA/html" "$DATA/api-docs" \
         "${HMDP_UPLOAD_DIR:=$DATA/imgs}"
@@ -110,6 +113,8 @@ nginx)
         echo '<!DOCTYPE html><p>hmdp-c: the API is under /api/</p>' \
             >"$DATA/html/index.html"
     cp conf/openapi.json conf/api-docs/* "$DATA/api-docs/"
+    mkdir -p "$DATA/pages"
+    cp conf/html/*.html "$DATA/pages/"
     # the access log (JSON lines) and errors to the container's output
     ln -sf /dev/stdout "$LOGS/nginx-access.log"
     ln -sf /dev/stderr "$LOGS/nginx-error.log"
@@ -127,6 +132,7 @@ nginx)
         -e "s|@HTML_DIR@|$(esc "$DATA/html")|g" \
         -e "s|@METRICS_ALLOW@|$allow|g" \
         conf/nginx.conf.in >"$DATA/nginx.conf"
+    [[ $role == nginx ]] || exit 0
     exec nginx -p "$DATA/" -c "$DATA/nginx.conf" -e "$LOGS/nginx-error.log" \
         -g 'daemon off; user root root;'
     ;;
@@ -141,7 +147,7 @@ all)
     exec docker/entrypoint.sh
     ;;
 *)
-    echo "usage: $0 mysql|redis|fcgi|daemon NAME|nginx|health-fcgi|health-daemon NAME|all" >&2
+    echo "usage: $0 mysql|redis|fcgi|daemon NAME|nginx|nginx-conf|health-fcgi|health-daemon NAME|all" >&2
     exit 2
     ;;
 esac

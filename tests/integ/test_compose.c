@@ -170,6 +170,33 @@ test_dockerfile(void)
     CHECK(st == 0);
 }
 
+/* The nginx container's config: docker/role.sh fills every placeholder
+ * of conf/nginx.conf.in (listening on all interfaces, the compose
+ * addresses, the metrics networks) and nginx accepts the result. */
+static void
+test_nginx_conf(void)
+{
+    char cmd[4096];
+    int st;
+    snprintf(cmd, sizeof(cmd),
+             "t=$(mktemp -d) && export PATH=$PATH:/usr/sbin && "
+             "HMDP_DATA=$t HMDP_FCGI_ADDR=127.0.0.1:9 "
+             "HMDP_SSE_ADDR=127.0.0.1:9 HMDP_METRICS_ALLOW='10.0.0.0/8 "
+             "192.168.1.5' bash %s/docker/role.sh nginx-conf && "
+             "! grep -n '@[A-Z_]*@' $t/nginx.conf && "
+             "grep -q 'listen 8080;' $t/nginx.conf && "
+             "grep -q 'allow 10.0.0.0/8; allow 192.168.1.5;' $t/nginx.conf && "
+             "test -s $t/pages/message.html && "
+             "nginx -t -q -p $t/ -c $t/nginx.conf -e $t/err.log 2>&1; "
+             "r=$?; rm -rf $t; exit $r",
+             repo);
+    char *out = run(cmd, &st);
+    if (st != 0)
+        printf("  role.sh nginx-conf / nginx -t: %.600s\n", out);
+    CHECK(st == 0);
+    free(out);
+}
+
 /* The validation can fail: a copy with an unknown key is refused. */
 static void
 test_broken_file_refused(void)
@@ -205,6 +232,7 @@ main(void)
     RUN(test_services);
     RUN(test_every_daemon_has_a_service);
     RUN(test_dockerfile);
+    RUN(test_nginx_conf);
     RUN(test_broken_file_refused);
     free(config);
     free(services);
