@@ -43,7 +43,34 @@ ops_state(int ok)
     return ok ? "ok" : "down";
 }
 
-/* Checks everything and renders the answer into the cache. */
+/* Undoes a failure recorded on cx since m (the answer reports it), keeping
+ * its detail in *first for the request's one log line. */
+static void
+ops_absorb(struct ctx *cx, struct ctx_mark m, const char *what,
+           const char **first)
+{
+    if (cx->rc == m.rc && cx->errmsg == m.errmsg)
+        return;
+    if (*first == NULL)
+        *first = arena_printf(cx->arena, "%s: %s", what,
+                              cx->detail ? cx->detail : cx->errmsg);
+    ctx_restore(cx, m);
+}
+
+/* Appends ", what" (or "what") to the list of what is down. */
+static void
+ops_down_add(char *buf, size_t cap, size_t *n, const char *what)
+{
+    if (*n >= cap - 1)
+        return;
+    int k = snprintf(buf + *n, cap - *n, "%s%s", *n ? ", " : "", what);
+    if (k > 0)
+        *n = *n + (size_t)k < cap - 1 ? *n + (size_t)k : cap - 1;
+}
+
+/* Checks everything and renders the answer into the cache. A failure is
+ * the answer, not an error of the request: its detail goes on the
+ * request's log line (cx->detail), the only line this check writes. */
 static void
 ops_health_check(struct req *rq)
 {
@@ -53,14 +80,17 @@ ops_health_check(struct req *rq)
                                 OPS_MAX_COMPONENTS);
     long long alive[OPS_MAX_COMPONENTS] = {0};
 
+    const char *first = NULL;
     struct ctx_mark m = ctx_mark(cx);
     int redis_ok = health_ping_redis(cx) == RES_OK;
-    ctx_drop(cx, m, "health: redis ping");
+    ops_absorb(cx, m, "redis ping", &first);
     int mysql_ok = health_ping_mysql(cx) == RES_OK;
-    ctx_drop(cx, m, "health: mysql ping");
+    ops_absorb(cx, m, "mysql ping", &first);
     int beats_ok =
         redis_ok && n > 0 && health_count(cx, names, n, alive) == RES_OK;
-    ctx_drop(cx, m, "health: heartbeats");
+    ops_absorb(cx, m, "heartbeats", &first);
+    if (first)
+        cx->detail = first;
 
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, "redis",
@@ -72,30 +102,20 @@ ops_health_check(struct req *rq)
     char down[512];
     size_t dn = 0;
     down[0] = '\0';
-#define OPS_DOWN(what)                                                         \
-    dn +=                                                                      \
-        (size_t)snprintf(down + dn, dn < sizeof(down) ? sizeof(down) - dn : 0, \
-                         "%s%s", dn ? ", " : "", (what));                      \
-    if (dn >= sizeof(down))                                                    \
-    dn = sizeof(down) - 1
-    if (!redis_ok) {
-        OPS_DOWN("redis");
-    }
-    if (!mysql_ok) {
-        OPS_DOWN("mysql");
-    }
+    if (!redis_ok)
+        ops_down_add(down, sizeof(down), &dn, "redis");
+    if (!mysql_ok)
+        ops_down_add(down, sizeof(down), &dn, "mysql");
     for (size_t i = 0; i < n; i++) {
         /* without Redis the heartbeats cannot be read: "unknown" */
         const char *st = !beats_ok ? "unknown" : ops_state(alive[i] > 0);
-        if (strcmp(st, "ok") != 0) {
-            OPS_DOWN(names[i]);
-        }
+        if (strcmp(st, "ok") != 0)
+            ops_down_add(down, sizeof(down), &dn, names[i]);
         if (strcmp(names[i], "sse") == 0)
             sse = st;
         else
             json_object_object_add(cons, names[i], json_object_new_string(st));
     }
-#undef OPS_DOWN
     json_object_object_add(data, "consumers", cons);
     json_object_object_add(data, "sse", json_object_new_string(sse));
     int ok = dn == 0;
@@ -144,8 +164,11 @@ ops_http_metrics(struct req *rq)
     if (f == NULL)
         abort();
     struct ctx_mark m = ctx_mark(&rq->cx);
+    const char *first = NULL;
     int ok = ops_stream_gauges(&rq->cx, f) == RES_OK;
-    ctx_drop(&rq->cx, m, "metrics: stream gauges");
+    ops_absorb(&rq->cx, m, "stream gauges", &first);
+    if (first)
+        rq->cx.detail = first; /* on the request line, scrape still 200 */
     fprintf(f,
             "# HELP hmdp_streams_scrape_ok Whether the stream gauges could be "
             "read from Redis in this scrape.\n"

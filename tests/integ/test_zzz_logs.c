@@ -152,9 +152,9 @@ test_no_secret_in_logs(void)
         if (in)
             fclose(in);
     }
-    /* the suite logged many users in */
-    CHECK(tokens >= 20);
-    CHECK(codes >= 20);
+    /* at least this test's own login (the whole suite: thousands) */
+    CHECK(tokens >= 1);
+    CHECK(codes >= 1);
     const char *where = leaked(pw);
     CHECK(where == NULL);
     printf("  %d secrets checked against %d logs\n", checked + 1, nlogs);
