@@ -9,6 +9,8 @@
 #include "core/event.h"
 #include "feed/feed.h"
 #include "follow/follow.h"
+#include "message/message.h"
+#include "ops/ops.h"
 #include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
@@ -17,8 +19,17 @@
 #include "voucher/voucher.h"
 
 const struct route *const wire_tables[] = {
-    user_routes, blog_routes,    upload_routes, follow_routes, feed_routes,
-    shop_routes, voucher_routes, admin_routes,  NULL,
+    user_routes,    blog_routes, upload_routes,  follow_routes,
+    feed_routes,    shop_routes, voucher_routes, admin_routes,
+    message_routes, ops_routes,  NULL,
+};
+
+const struct route *const wire_internal_tables[] = {ops_internal_routes, NULL};
+
+const struct route *const wire_all_tables[] = {
+    user_routes,    blog_routes, upload_routes,       follow_routes,
+    feed_routes,    shop_routes, voucher_routes,      admin_routes,
+    message_routes, ops_routes,  ops_internal_routes, NULL,
 };
 
 static void
@@ -36,7 +47,7 @@ wire_finish(struct req *rq)
 }
 
 const struct dispatch_hooks wire_hooks = {wire_begin, user_authenticate,
-                                          wire_finish};
+                                          wire_finish, wire_internal_tables};
 
 void
 wire_events(void)
@@ -46,4 +57,9 @@ wire_events(void)
                     feed_on_blog_published);
     event_subscribe(EVENT_BLOG_DELETED, "feed removal on delete",
                     feed_on_blog_deleted);
+    event_subscribe(EVENT_BLOG_LIKED, "like notice", message_on_blog_liked);
+    event_subscribe(EVENT_COMMENT_POSTED, "comment notice",
+                    message_on_comment_posted);
+    event_subscribe(EVENT_USER_FOLLOWED, "follow notice",
+                    message_on_user_followed);
 }

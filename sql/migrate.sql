@@ -1,7 +1,8 @@
 -- migrate.sql: brings a database loaded from the original dump
 -- (reference/hmdp.sql) up to sql/schema.sql: the extra keys and indexes,
--- and tb_blog.comments written as 0 instead of NULL; the tables the dump
--- does not have (tb_upload).
+-- tb_blog.comments written as 0 instead of NULL; the tables the dump does
+-- not have (tb_upload, and the message tables tb_message and
+-- tb_chat_message: the same CREATE TABLE IF NOT EXISTS as in schema.sql).
 --
 -- MariaDB only (ADD ... IF NOT EXISTS is a MariaDB extension). Idempotent:
 -- on a database built from schema.sql, or on a second run, every statement
@@ -39,6 +40,36 @@ ALTER TABLE `tb_blog_comments`
   ADD INDEX IF NOT EXISTS `idx_comments_blog` (`blog_id`);
 
 UPDATE `tb_blog` SET `comments` = 0, `update_time` = `update_time` WHERE `comments` IS NULL;
+
+CREATE TABLE IF NOT EXISTS `tb_message` (
+  `id` bigint(20) UNSIGNED NOT NULL AUTO_INCREMENT COMMENT '主键',
+  `mid` varchar(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '消息唯一id（生产者生成）',
+  `to_user` bigint(20) UNSIGNED NOT NULL COMMENT '接收者',
+  `from_user` bigint(20) UNSIGNED NOT NULL DEFAULT 0 COMMENT '发送者，0为系统',
+  `type` varchar(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT 'like/comment/follow/order',
+  `sid_ms` bigint(20) UNSIGNED NOT NULL COMMENT 'message.stream:{to} 中的条目id（毫秒部分）',
+  `sid_seq` bigint(20) UNSIGNED NOT NULL COMMENT '条目id（序号部分）',
+  `m` varchar(4096) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL COMMENT '消息JSON（不含id）',
+  `u` varchar(1024) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL DEFAULT NULL COMMENT '发送者JSON，系统消息为NULL',
+  `is_read` tinyint(1) UNSIGNED NOT NULL DEFAULT 0 COMMENT '是否已读',
+  `create_time` datetime NOT NULL COMMENT '消息时间',
+  PRIMARY KEY (`id`) USING BTREE,
+  UNIQUE INDEX `uk_message_mid` (`mid`),
+  INDEX `idx_message_to` (`to_user`, `sid_ms`, `sid_seq`),
+  INDEX `idx_message_unread` (`to_user`, `is_read`, `sid_ms`, `sid_seq`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+CREATE TABLE IF NOT EXISTS `tb_chat_message` (
+  `id` char(25) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '聊天消息id：毫秒(13)+pid(7)+序号(5)，字符串顺序即发送顺序',
+  `from_user` bigint(20) UNSIGNED NOT NULL COMMENT '发送者',
+  `to_user` bigint(20) UNSIGNED NOT NULL COMMENT '接收者',
+  `conv_lo` bigint(20) UNSIGNED NOT NULL COMMENT '会话：较小的用户id',
+  `conv_hi` bigint(20) UNSIGNED NOT NULL COMMENT '会话：较大的用户id',
+  `content` text CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL COMMENT '内容（已转义）',
+  `create_time` datetime NOT NULL COMMENT '发送时间',
+  PRIMARY KEY (`id`) USING BTREE,
+  INDEX `idx_chat_conv` (`conv_lo`, `conv_hi`, `id`)
+) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 CREATE TABLE IF NOT EXISTS `tb_upload` (
   `name` varchar(96) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '/blogs/{d1}/{d2}/{32 hex}.{ext}',

@@ -48,6 +48,14 @@ static const struct cfg_key cfg_keys[] = {
     {"sse_buffer_limit", CFG_LONG, &g_cfg.sse_buffer_limit, "262144"},
     {"workers", CFG_INT, &g_cfg.workers, "4"}, /* read by conf/stack.sh */
     {"fcgi_keepalive", CFG_STR, &g_cfg.fcgi_keepalive, "on"}, /* stack.sh */
+    {"message_spool_dir", CFG_STR, &g_cfg.message_spool_dir, "run/spool"},
+    {"message_notify", CFG_INT, &g_cfg.message_notify, "1"},
+    {"chat_high_water", CFG_LONG, &g_cfg.chat_high_water, "100000"},
+    {"chat_rate", CFG_INT, &g_cfg.chat_rate, "10"},
+    {"chat_sync_batch", CFG_INT, &g_cfg.chat_sync_batch, "1000"},
+    {"metrics_file", CFG_STR, &g_cfg.metrics_file, ""},
+    {"health_expect", CFG_STR, &g_cfg.health_expect, ""},
+    {"metrics_allow", CFG_STR, &g_cfg.metrics_allow, ""}, /* stack.sh */
     {"stream_block_ms", CFG_LONG, &g_cfg.stream_block_ms, "2000"},
     {"stream_batch", CFG_LONG, &g_cfg.stream_batch, "100"},
     {"stream_claim_idle_ms", CFG_LONG, &g_cfg.stream_claim_idle_ms, "10000"},
@@ -292,6 +300,10 @@ cfg_load(void)
     }
     if (g_cfg.page_size < 1 || g_cfg.page_size > 100) {
         log_error("config: page_size must be 1..100");
+        rc = -1;
+    }
+    if (g_cfg.chat_sync_batch < 1 || g_cfg.chat_sync_batch > 10000) {
+        log_error("config: chat_sync_batch must be 1..10000");
         rc = -1;
     }
     if (g_cfg.stream_retention[0] &&

@@ -199,6 +199,43 @@ key_message_stream(struct arena *a, int64_t user_id)
 }
 
 char *
+key_message_mid(struct arena *a, const char *mid)
+{
+    return arena_printf(a, "message:mid:%s", mid);
+}
+
+char *
+key_message_like_once(struct arena *a, int64_t liker, int64_t blog)
+{
+    return arena_printf(a, "message:like:%lld:%lld", (long long)liker,
+                        (long long)blog);
+}
+
+char *
+key_message_chat_rate(struct arena *a, int64_t user_id, long sec)
+{
+    return arena_printf(a, "message:rate:%lld:%ld", (long long)user_id, sec);
+}
+
+char *
+key_message_user(struct arena *a, int64_t user_id)
+{
+    return KEY_WITH_ID(a, "message:user:", user_id);
+}
+
+char *
+key_userdto(struct arena *a, int64_t user_id)
+{
+    return KEY_WITH_ID(a, "userdto:", user_id);
+}
+
+char *
+key_heartbeat(struct arena *a, const char *component)
+{
+    return arena_printf(a, "hb:%s", component);
+}
+
+char *
 key_stream_dlq(struct arena *a, const char *stream)
 {
     return arena_printf(a, "%s" KEY_STREAM_DLQ_SUFFIX, stream);

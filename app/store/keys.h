@@ -33,6 +33,11 @@
 #define TTL_CACHE_BLOG_JITTER 60
 #define TTL_CACHE_BLOG_HOT    5     /* the rendered hot pages */
 #define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
+/* heartbeats: a process beats every HB_EVERY_MS; a component is alive
+ * when one of its processes beat within HB_WINDOW_MS */
+#define HB_EVERY_MS  1000
+#define HB_WINDOW_MS 5000
+#define HB_KEEP_MS   60000 /* older members are swept by the next beat */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);
@@ -118,5 +123,29 @@ char *key_upload_owner(struct arena *a, const char *path);
  * message module and the SSE gateway. */
 char *key_message_stream(struct arena *a, int64_t user_id);
 #define KEY_MESSAGE_GROUP "stream.group:1"
+/* The message layer (app/message/, MESSAGES.md, messages-design.md). */
+#define KEY_MESSAGE_WAKE  "message.wake"  /* the SSE gateway's doorbell */
+#define KEY_STREAM_NOTIFY "stream.notify" /* notifications to persist */
+#define KEY_NOTIFY_GROUP  "persist"
+#define KEY_STREAM_CHAT   "stream.chat"
+#define KEY_CHAT_GROUP    "chat-sync"
+#define KEY_ORDERS_PUSH   "push"      /* stream.orders group: order notices */
+#define TTL_MESSAGE_MID   (7 * 86400) /* dedup window of a message id */
+#define TTL_MESSAGE_LIKE  86400       /* one like notice per liker+blog */
+#define TTL_MESSAGE_USER  86400       /* "this user exists" */
+#define TTL_USERDTO       300 /* userdto:{id}, a sender's {id,nickName,icon} */
+/* STRING: the entry id a message id was appended as (dedup at append) */
+char *key_message_mid(struct arena *a, const char *mid);
+/* STRING NX: a like notice was sent for liker+blog in the last 24 h */
+char *key_message_like_once(struct arena *a, int64_t liker, int64_t blog);
+/* STRING: a chat sender's messages in one second (rate limit) */
+char *key_message_chat_rate(struct arena *a, int64_t user_id, long sec);
+/* STRING "1": the user exists (chat recipients, checked in the script) */
+char *key_message_user(struct arena *a, int64_t user_id);
+char *key_userdto(struct arena *a, int64_t user_id);
+
+/* Heartbeats of one component ("voucher-consumer", "sse"): a sorted
+ * set, member = process (host:pid), score = its last beat in ms. */
+char *key_heartbeat(struct arena *a, const char *component);
 
 #endif

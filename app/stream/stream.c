@@ -348,3 +348,24 @@ stream_consumers(struct ctx *cx, const char *key, const char *group,
                         "XINFO CONSUMERS %s %s: malformed reply", key, group);
     return RES_OK;
 }
+
+static const struct rds_script stream_lua_unsynced = {
+    "stream_unsynced", STREAM_LUA_UNSYNCED
+    "return unsynced(KEYS[1], ARGV[1], tonumber(ARGV[2]))\n"};
+
+res_t
+stream_unsynced(struct ctx *cx, const char *key, const char *group, long cap,
+                long long *n)
+{
+    const char *keys[1] = {key};
+    const char *args[2] = {group, arena_printf(cx->arena, "%ld", cap)};
+    redisReply *r;
+    res_t rc = rds_eval(cx, &stream_lua_unsynced, &r, 1, keys, 2, args);
+    if (rc != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_INTEGER)
+        return ctx_fail(cx, RES_INTERNAL, "unsynced %s %s: bad reply", key,
+                        group);
+    *n = r->integer;
+    return RES_OK;
+}

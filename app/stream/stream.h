@@ -40,6 +40,33 @@ res_t stream_add(struct ctx *cx, const char *key, size_t nfields,
                  const char *const *fields, const char *const *values,
                  const char **id_out);
 
+/* Lua text defining unsynced(k, g, cap): what group g of stream k has
+ * not yet handled, counted up to cap:
+ * pending plus lag (XINFO GROUPS); when Redis cannot give the lag (an
+ * entry was deleted inside the unread range), the entries after the
+ * last delivered one counted directly (at most cap); without the group,
+ * the whole stream. */
+#define STREAM_LUA_UNSYNCED                                                    \
+    "local function unsynced(k, g, cap)\n"                                     \
+    "  local gs = redis.pcall('XINFO', 'GROUPS', k)\n"                         \
+    "  if type(gs) ~= 'table' or gs.err then return 0 end\n"                   \
+    "  for _, e in ipairs(gs) do\n"                                            \
+    "    local h = {}\n"                                                       \
+    "    for i = 1, #e, 2 do h[e[i]] = e[i + 1] end\n"                         \
+    "    if h['name'] == g then\n"                                             \
+    "      if h['lag'] then return h['pending'] + h['lag'] end\n"              \
+    "      return h['pending'] + #redis.call('XRANGE', k,"                     \
+    " '(' .. h['last-delivered-id'], '+', 'COUNT', cap)\n"                     \
+    "    end\n"                                                                \
+    "  end\n"                                                                  \
+    "  return redis.call('XLEN', k)\n"                                         \
+    "end\n"
+
+/* *n = unsynced(key, group, cap) of STREAM_LUA_UNSYNCED: what a group has
+ * not handled yet (a producer's backpressure, the admin view). */
+res_t stream_unsynced(struct ctx *cx, const char *key, const char *group,
+                      long cap, long long *n);
+
 /* ---- consumer groups ---- */
 
 /* XGROUP CREATE key group start MKSTREAM. A group that already exists

@@ -15,15 +15,40 @@
 #include "../store/keys.h"
 #include "../store/rds.h"
 
+#include <dirent.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
 
 long long
 stream_spool_backlog(void)
 {
-    /* issue 10: the fsync'd spool of the backup producer (chat and
-     * notifications) is helper E's; until it lands nothing is spooled */
-    return 0;
+    /* the backup producer's spool (app/message/message_spool.c): one
+     * file <pid>.spool per producer process in message_spool_dir, one
+     * record per line; counted here from the files themselves, so
+     * hmdp-admin, which has no message module, sees the same number */
+    DIR *d = opendir(g_cfg.message_spool_dir);
+    if (d == NULL)
+        return 0;
+    long long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l < 7 || strcmp(e->d_name + l - 6, ".spool") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", g_cfg.message_spool_dir,
+                 e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        int c;
+        while ((c = getc(f)) != EOF)
+            n += c == '\n';
+        fclose(f);
+    }
+    closedir(d);
+    return n;
 }
 
 /* Stream names are printable ASCII: whatever is echoed back is valid
@@ -266,9 +291,21 @@ stream_admin_view(struct ctx *cx, const char *const *only, size_t nonly,
     }
     if (nonly == 0 && (rc = stream_admin_user_streams(cx, o)) != RES_OK)
         return rc;
+    /* the chat producer's state: refused (系统繁忙) while chat-sync has
+     * chat_high_water entries or more to sync */
+    long long unsynced;
+    if ((rc = stream_unsynced(cx, KEY_STREAM_CHAT, KEY_CHAT_GROUP,
+                              g_cfg.chat_high_water, &unsynced)) != RES_OK)
+        return rc;
     struct json_object *sp = json_object_new_object();
     json_object_object_add(sp, "backlog",
                            json_object_new_int64(stream_spool_backlog()));
+    json_object_object_add(sp, "chatUnsynced", json_object_new_int64(unsynced));
+    json_object_object_add(sp, "chatHighWater",
+                           json_object_new_int64(g_cfg.chat_high_water));
+    json_object_object_add(
+        sp, "chatRefusing",
+        json_object_new_boolean(unsynced >= g_cfg.chat_high_water));
     json_object_object_add(o, "spool", sp);
     *out = json_object_get(o);
     return RES_OK;

@@ -213,6 +213,9 @@ static const struct h_route hostile_routes[] = {
      {{0}}},
     {"GET", "/shop-type/list", 0, "", {{0}}, NULL, {{0}}},
 
+    /* ---- operations (app/ops) ---- */
+    {"GET", "/health", 0, "", {{0}}, NULL, {{0}}},
+
     /* ---- vouchers (app/voucher): on shop 14 ---- */
     {"GET", "/voucher/list/{shopId}", 0, "", {{0}}, NULL, {{0}}},
     {"POST",
@@ -239,6 +242,31 @@ static const struct h_route hostile_routes[] = {
       {"beginTime", HF_STR | HF_REQ},
       {"endTime", HF_STR | HF_REQ}}},
     {"POST", "/voucher-order/seckill/{id}", H_AUTH, "", {{0}}, NULL, {{0}}},
+
+    /* ---- messages (app/message) ---- */
+    {"GET",
+     "/message/list",
+     H_AUTH,
+     "size=20",
+     {{"before", Q_STR}, {"size", Q_STR}},
+     NULL,
+     {{0}}},
+    {"GET", "/message/unread/count", H_AUTH, "", {{0}}, NULL, {{0}}},
+    {"PUT", "/message/read", H_AUTH, "", {{"upTo", Q_STR}}, NULL, {{0}}},
+    {"POST",
+     "/message/chat/{userId}",
+     H_AUTH | H_JSON,
+     "",
+     {{0}},
+     "{\"content\":\"hostile\"}",
+     {{"content", HF_STR | HF_REQ}}},
+    {"GET",
+     "/message/chat/{userId}",
+     H_AUTH,
+     "size=20",
+     {{"before", Q_STR}, {"size", Q_STR}},
+     NULL,
+     {{0}}},
 
     /* ---- stream admin (app/admin): a stream nobody uses ---- */
     {"GET",

@@ -285,6 +285,26 @@ test_live_answers_match_the_document(void)
     h_free(&r);
     h_free((r = get_rec("/blog/of/follow", "/blog/of/follow?lastId=1", b), &r));
 
+    /* messages: a chat both ways, the conversation, a's notices (the
+     * like, comment and follow above; persisted by the consumer) */
+    snprintf(url, sizeof(url), "/message/chat/%lld", (long long)a_id);
+    CHECK(h_post_json(url, b, "{\"content\":\"hi <a>\"}", &r) == 0);
+    record("post", "/message/chat/{userId}", url, &r);
+    CHECK(h_success(&r));
+    h_free(&r);
+    CHECK(h_post_json(url, b, "{\"content\":\" \"}", &r) == 0);
+    record("post", "/message/chat/{userId}", url, &r); /* 400 */
+    h_free(&r);
+    h_free((r = get_rec("/message/chat/{userId}", url, b), &r));
+    h_sleep_ms(1000); /* persist writes a's notices */
+    h_free((r = get_rec("/message/list", "/message/list?size=5", a), &r));
+    h_free((r = get_rec("/message/list", "/message/list?before=x", a), &r));
+    h_free(
+        (r = get_rec("/message/unread/count", "/message/unread/count", a), &r));
+    CHECK(h_put("/message/read", a, NULL, &r) == 0);
+    record("put", "/message/read", "/message/read", &r);
+    h_free(&r);
+
     /* vouchers: an admin creates a seckill voucher, a user buys it */
     local_time(time(NULL) - 3600, tb, sizeof(tb));
     local_time(time(NULL) + 3600, te, sizeof(te));

@@ -38,13 +38,8 @@ apidoc_routed_tables(void)
 static const struct {
     const char *method, *path, *issue;
 } apidoc_pending[] = {
-    {"get", "/message/list", "issue 10 (helper E)"},
-    {"get", "/message/unread/count", "issue 10 (helper E)"},
-    {"put", "/message/read", "issue 10 (helper E)"},
-    {"post", "/message/chat/{userId}", "issue 10 (helper E)"},
-    {"get", "/message/chat/{userId}", "issue 10 (helper E)"},
+    {NULL, NULL, ""}, /* the end (the list may be empty) */
 };
-#define APIDOC_NPENDING (sizeof(apidoc_pending) / sizeof(apidoc_pending[0]))
 
 static struct json_object *doc;
 
@@ -133,7 +128,7 @@ apidoc_routed(const char *method, const char *path)
 static int
 apidoc_pending_index(const char *method, const char *path)
 {
-    for (size_t i = 0; i < APIDOC_NPENDING; i++)
+    for (size_t i = 0; apidoc_pending[i].method; i++)
         if (strcmp(apidoc_pending[i].method, method) == 0 &&
             strcmp(apidoc_pending[i].path, path) == 0)
             return (int)i;
@@ -278,7 +273,7 @@ test_every_documented_path_is_routed(void)
     }
     CHECK(ops > 40);
     /* and every pending entry is in the document */
-    for (size_t i = 0; i < APIDOC_NPENDING; i++) {
+    for (size_t i = 0; apidoc_pending[i].method; i++) {
         struct json_object *op =
             jget(jget(jget(doc, "paths"), apidoc_pending[i].path),
                  apidoc_pending[i].method);
