@@ -36,8 +36,8 @@ wire_finish(struct req *rq)
     sql_request_end();
 }
 
-const struct dispatch_hooks wire_hooks = {wire_begin, user_authenticate,
-                                          wire_finish};
+const struct dispatch_hooks wire_hooks = {
+    wire_begin, user_authenticate, wire_finish, user_authenticate_cached};
 
 void
 wire_events(void)

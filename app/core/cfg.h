@@ -35,11 +35,12 @@ struct cfg {
     int workers;
     char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
     /* the message layer (app/message/) */
-    char *message_spool_dir; /* the producers' fsync'd spool files */
-    int message_notify;      /* 0: likes, comments, follows send none */
-    long chat_high_water;    /* unsynced stream.chat entries: refuse above */
-    int chat_rate;           /* chat messages per sender per second */
-    int chat_sync_batch;     /* rows per chat-sync transaction (at most) */
+    char *message_spool_dir;  /* the producers' fsync'd spool files */
+    char *session_cache_file; /* the workers' shared session cache */
+    int message_notify;       /* 0: likes, comments, follows send none */
+    long chat_high_water;     /* unsynced stream.chat entries: refuse above */
+    int chat_rate;            /* chat messages per sender per second */
+    int chat_sync_batch;      /* rows per chat-sync transaction (at most) */
 
     /* stream consumers (app/stream/consumer.c) */
     long stream_block_ms;         /* longest XREADGROUP BLOCK */

@@ -20,6 +20,11 @@ struct dispatch_hooks {
     /* Runs after the response is handed to nginx, before the arena is
      * reset. */
     void (*finish)(struct req *rq);
+    /* For a ROUTE_REDIS_OPTIONAL route whose authenticate answered
+     * RES_DEP_DOWN: resolves rq->user without the store that is down.
+     * RES_OK with rq->user set, or RES_DEP_DOWN (the 503 stands). May be
+     * NULL. */
+    res_t (*authenticate_cached)(struct req *rq);
 };
 
 /* Matches the route, checks the admin token and the body limit
