@@ -20,6 +20,8 @@ struct dispatch_hooks {
     /* Runs after the response is handed to nginx, before the arena is
      * reset. */
     void (*finish)(struct req *rq);
+    /* The routes of internal-only locations (rq->internal): metrics. */
+    const struct route *const *internal_tables;
     /* For a ROUTE_REDIS_OPTIONAL route whose authenticate answered
      * RES_DEP_DOWN: resolves rq->user without the store that is down.
      * RES_OK with rq->user set, or RES_DEP_DOWN (the 503 stands). May be
@@ -27,8 +29,9 @@ struct dispatch_hooks {
     res_t (*authenticate_cached)(struct req *rq);
 };
 
-/* Matches the route, checks the admin token and the body limit
- * (body_declared is CONTENT_LENGTH), authenticates and runs the handler.
+/* Matches the route (against hooks->internal_tables instead of tables
+ * when rq->internal; rq->route is the row), checks the admin token and the body
+ * limit (body_declared is CONTENT_LENGTH), authenticates and runs the handler.
  * Reading the body happens between match and handler through read_body
  * (may be NULL). Failures are described on rq. */
 res_t dispatch_run(const struct route *const *tables,
