@@ -66,7 +66,7 @@ struct user_cache_slot {
     _Atomic uint32_t seq; /* odd while being written */
     uint32_t pad;
     int64_t uid;   /* 0: empty or cleared */
-    int64_t at_ms; /* monotonic ms when Redis last confirmed it */
+    int64_t at_ms; /* wall-clock ms when Redis last confirmed it */
     char token[32];
     char nick[132]; /* nick_name is varchar(32) utf8mb4, + NUL */
     char icon[260]; /* an icon that does not fit is not cached */
@@ -171,7 +171,7 @@ user_cache_fill(const char *token, int64_t uid, const char *nick,
         return;
     size_t nn = strlen(nick), in = strlen(icon);
     struct user_cache_slot *s = user_cache_slot_of(f, token);
-    int64_t now = util_mono_ms();
+    int64_t now = util_now_ms();
     if (nn >= sizeof(s->nick) || in >= sizeof(s->icon)) {
         user_cache_forget(token); /* cannot hold it: hold nothing stale */
         return;
@@ -179,7 +179,8 @@ user_cache_fill(const char *token, int64_t uid, const char *nick,
     /* the common case, a user's next request: the slot says the same
      * and was confirmed a moment ago. A torn read here only costs a
      * write. */
-    if (s->uid == uid && now - s->at_ms < USER_CACHE_REFRESH_MS &&
+    if (s->uid == uid && now - s->at_ms >= 0 &&
+        now - s->at_ms < USER_CACHE_REFRESH_MS &&
         memcmp(s->token, token, 32) == 0 &&
         strncmp(s->nick, nick, sizeof(s->nick)) == 0 &&
         strncmp(s->icon, icon, sizeof(s->icon)) == 0)
@@ -249,8 +250,12 @@ user_cache_find(struct req *rq)
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&s->seq, memory_order_relaxed) != v)
         return 0; /* written meanwhile */
-    if (c.uid <= 0 || memcmp(c.token, rq->token, 32) != 0 ||
-        util_mono_ms() - c.at_ms > USER_CACHE_TTL_MS)
+    /* wall-clock time, shared by the processes and meaningful across a
+     * reboot (the file outlives it); an age below 0 (the clock went
+     * back) is not trusted either */
+    int64_t age = util_now_ms() - c.at_ms;
+    if (c.uid <= 0 || memcmp(c.token, rq->token, 32) != 0 || age < 0 ||
+        age > USER_CACHE_TTL_MS)
         return 0;
     c.nick[sizeof(c.nick) - 1] = '\0';
     c.icon[sizeof(c.icon) - 1] = '\0';
