@@ -534,6 +534,7 @@ write_env() {
         printf 'export HMDP_MYSQL_DB=%q\n' hmdp
         printf 'export HMDP_UPLOAD_DIR=%q\n' "$UPLOAD_DIR"
         printf 'export HMDP_MESSAGE_SPOOL_DIR=%q\n' "$DIR/spool"
+        printf 'export HMDP_SESSION_CACHE_FILE=%q\n' "$DIR/session.cache"
         printf 'export HMDP_ADMIN_TOKEN_FILE=%q\n' "$DIR/admin_token"
         printf 'export HMDP_SSE_ADDR=%q\n' "127.0.0.1:$SSE_PORT"
         printf 'export HMDP_NOOP_ADDR=%q\n' "127.0.0.1:$NOOP_PORT"
