@@ -7,8 +7,8 @@
  *          gateway reads that user's stream if it has clients of it. The
  *          only connection that ever blocks, and the only one that does.
  *   query  everything else, pipelined: the session lookup (HGETALL
- *          login:token:{t}, with the sliding EXPIRE), XINFO STREAM for a
- *          new client's start, and XRANGE of a user's stream.
+ *          login:token:{t}, with its PTTL for the lazy slide), XINFO STREAM for
+ * a new client's start, and XRANGE of a user's stream.
  *
  * So a gateway uses two Redis connections whatever its client count, and
  * the clients of one user share one XRANGE: it starts after the lowest
@@ -48,9 +48,6 @@
 #define RELAY_RANGE_COUNT   256
 #define RELAY_BACKOFF_MIN   100
 #define RELAY_BACKOFF_MAX   2000
-#define RELAY_STR_(x)       #x
-#define RELAY_STR(x)        RELAY_STR_(x)
-#define RELAY_TOKEN_TTL     RELAY_STR(TTL_LOGIN_TOKEN)
 
 struct relay_conn {
     const char *name;
@@ -664,15 +661,41 @@ relay_auth_cb(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
+/* The PTTL of a session, then the lazy slide (keys.h): PEXPIRE only when
+ * it has run below TTL_LOGIN_TOKEN, so an SSE connect writes nothing in
+ * the common case. priv is the key (malloc'd, freed here; hiredis calls
+ * this with NULL when the connection goes away). The PEXPIRE is queued
+ * before the XINFO that relay_auth_cb sends, so it is applied before
+ * the stream's head goes out. */
+static void
+relay_pttl_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+    redisReply *r = reply;
+    char *key = priv;
+    if (r != NULL && r->type == REDIS_REPLY_INTEGER &&
+        key_login_token_stale(r->integer)) {
+        char ms[24];
+        snprintf(ms, sizeof(ms), "%lld", TTL_LOGIN_TOKEN_SET * 1000LL);
+        const char *pexpire[3] = {"PEXPIRE", key, ms};
+        (void)redisAsyncCommandArgv(ac, NULL, NULL, 3, pexpire, NULL);
+    }
+    free(key);
+}
+
 void
 sse_relay_auth(struct sse_client *c, const char *token)
 {
     const char *key = key_login_token(g_sse.scratch, token);
-    /* the sliding refresh goes first in the same pipeline, as the
-     * workers do it: EXPIRE of a missing key is a no-op */
-    const char *expire[3] = {"EXPIRE", key, RELAY_TOKEN_TTL};
+    /* read only, as the workers do it: the remaining TTL, then the
+     * session; relay_pttl_cb slides it only when it needs it */
+    const char *pttl[2] = {"PTTL", key};
     const char *hgetall[2] = {"HGETALL", key};
-    (void)redisAsyncCommandArgv(relay_query.ac, NULL, NULL, 3, expire, NULL);
+    char *kcopy = strdup(key);
+    if (kcopy == NULL)
+        abort(); /* out of memory aborts (STYLE.md) */
+    if (redisAsyncCommandArgv(relay_query.ac, relay_pttl_cb, kcopy, 2, pttl,
+                              NULL) != REDIS_OK)
+        free(kcopy);
     c->inflight++;
     int rc = redisAsyncCommandArgv(relay_query.ac, relay_auth_cb, c, 2, hgetall,
                                    NULL);

@@ -49,6 +49,14 @@ key_login_token(struct arena *a, const char *token)
     return k;
 }
 
+int
+key_login_token_stale(long long pttl_ms)
+{
+    if (pttl_ms == -1) /* exists without a TTL: give it one */
+        return 1;
+    return pttl_ms >= 0 && pttl_ms < TTL_LOGIN_TOKEN * 1000LL;
+}
+
 /* pre followed by id in decimal, built by hand: the blog read path
  * builds one or two such keys per blog shown, and vsnprintf (twice, in
  * arena_printf) costs more than the rest of the key. */

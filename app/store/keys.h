@@ -11,8 +11,10 @@
 
 /* TTLs in seconds */
 #define TTL_LOGIN_CODE        120  /* 2 min */
-#define TTL_LOGIN_TOKEN       1800 /* 30 min, sliding */
-#define TTL_CODE_GAP          60   /* one code per phone per minute */
+#define TTL_LOGIN_TOKEN       1800 /* 30 min, sliding (lazily, see below) */
+#define TTL_LOGIN_TOKEN_SLACK 300
+#define TTL_LOGIN_TOKEN_SET   (TTL_LOGIN_TOKEN + TTL_LOGIN_TOKEN_SLACK)
+#define TTL_CODE_GAP          60 /* one code per phone per minute */
 #define TTL_CODE_DAY          172800
 #define MAX_CODES_PER_DAY     10
 #define MAX_CODE_ATTEMPTS     5
@@ -46,6 +48,15 @@ char *key_login_code_day(struct arena *a, const char *phone,
                          const char *yyyymmdd);
 char *key_login_pw_fail(struct arena *a, const char *phone);
 char *key_login_token(struct arena *a, const char *token);
+/* Sessions slide lazily: a session is set to TTL_LOGIN_TOKEN_SET
+ * (TTL_LOGIN_TOKEN + the slack) and refreshed to it only once its
+ * remaining TTL has fallen below TTL_LOGIN_TOKEN. It still lives at least
+ * TTL_LOGIN_TOKEN after its last use, and a busy session costs one write
+ * per slack period instead of one per request (with appendfsync always,
+ * each write is an fsync the request waits for). Returns 1 when a session
+ * whose PTTL reply is pttl_ms must be slid: less than TTL_LOGIN_TOKEN
+ * left, or no TTL at all; 0 when it is missing (-2) or still fresh. */
+int key_login_token_stale(long long pttl_ms);
 /* The tokens of one user's sessions (a SET, no TTL: pruned of expired
  * tokens at each login), so a password change or "log out everywhere"
  * can end them. The session scripts build token keys from this prefix. */

@@ -15,12 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-/* TTL_LOGIN_TOKEN as a string literal, for the argv EXPIRE (keys.h
- * defines it as a plain number). */
-#define USER_STR2(x)   #x
-#define USER_STR(x)    USER_STR2(x)
-#define USER_TOKEN_TTL USER_STR(TTL_LOGIN_TOKEN)
-
 /* KEYS: gap, day counter, code, fail counter
  * ARGV: code, code ttl, gap ttl, max per day, day ttl
  * Returns {status, retry seconds}. */
@@ -263,7 +257,7 @@ user_session_open(struct req *rq, const struct user_row *u, const char **token)
                            arena_printf(a, "%lld", (long long)u->id),
                            u->nick_name ? u->nick_name : "",
                            u->icon ? u->icon : "",
-                           arena_printf(a, "%d", TTL_LOGIN_TOKEN),
+                           arena_printf(a, "%d", TTL_LOGIN_TOKEN_SET),
                            KEY_LOGIN_TOKEN_PREFIX};
     res_t rc = rds_eval(&rq->cx, &user_lua_open, NULL, 2, keys, 6, args);
     if (rc != RES_OK)
@@ -354,19 +348,39 @@ user_auth_send(struct req *rq, const char **key)
         return RES_OK;
     const char *k = key_login_token(rq->cx.arena, rq->token);
     size_t kn = strlen(k);
-    /* the sliding refresh rides in the same round trip as the lookup;
-     * EXPIRE of a missing key is a no-op. Every authenticated request
-     * runs this: argv commands, since hiredis' format-string path costs
-     * several times more instructions than the rest of the lookup. */
-    const char *expire[3] = {"EXPIRE", k, USER_TOKEN_TTL};
-    const size_t expire_len[3] = {6, kn, sizeof(USER_TOKEN_TTL) - 1};
+    /* Read only: the remaining TTL rides with the lookup, and
+     * user_auth_recv slides the session only when it has run below
+     * TTL_LOGIN_TOKEN (keys.h), so a GET writes nothing to Redis (with
+     * appendfsync always a write is an fsync the request waits for).
+     * argv commands: this runs on every authenticated request, and
+     * hiredis' format-string path costs several times more. */
+    const char *pttl[2] = {"PTTL", k};
+    const size_t pttl_len[2] = {4, kn};
     const char *hgetall[2] = {"HGETALL", k};
     const size_t hgetall_len[2] = {7, kn};
-    rds_firev(&rq->cx, 3, expire, expire_len);
-    res_t rc = rds_appendv(&rq->cx, 2, hgetall, hgetall_len);
-    if (rc == RES_OK)
-        *key = k;
-    return rc;
+    res_t rc;
+    if ((rc = rds_appendv(&rq->cx, 2, pttl, pttl_len)) != RES_OK ||
+        (rc = rds_appendv(&rq->cx, 2, hgetall, hgetall_len)) != RES_OK)
+        return rc;
+    *key = k;
+    return RES_OK;
+}
+
+/* Slides a live session that has run below TTL_LOGIN_TOKEN back to
+ * TTL_LOGIN_TOKEN_SET: at most one write per TTL_LOGIN_TOKEN_SLACK s per
+ * session. Fired: the request does not wait for it. A logout between the
+ * PTTL and this leaves nothing to do (PEXPIRE of a missing key is a
+ * no-op). */
+static void
+user_session_slide(struct req *rq, const char *key, long long pttl_ms)
+{
+    if (!key_login_token_stale(pttl_ms))
+        return;
+    char ms[24];
+    int n = snprintf(ms, sizeof(ms), "%lld", TTL_LOGIN_TOKEN_SET * 1000LL);
+    const char *pexpire[3] = {"PEXPIRE", key, ms};
+    const size_t pexpire_len[3] = {7, strlen(key), (size_t)n};
+    rds_firev(&rq->cx, 3, pexpire, pexpire_len);
 }
 
 res_t
@@ -376,9 +390,10 @@ user_auth_recv(struct req *rq, const char *key)
         user_count_visit(rq, rq->client_addr);
         return RES_OK;
     }
-    redisReply *r;
-    res_t rc = rds_reply(&rq->cx, &r);
-    if (rc != RES_OK)
+    redisReply *pr, *r;
+    res_t rc;
+    if ((rc = rds_reply(&rq->cx, &pr)) != RES_OK ||
+        (rc = rds_reply(&rq->cx, &r)) != RES_OK)
         return rc;
     const char *id = NULL, *nick = "", *icon = "";
     if (r->type == REDIS_REPLY_ARRAY) {
@@ -402,6 +417,8 @@ user_auth_recv(struct req *rq, const char *key)
         rq->user.nick_name = nick;
         rq->user.icon = icon;
         user_cache_fill(rq->token, uid, nick, icon);
+        if (pr->type == REDIS_REPLY_INTEGER)
+            user_session_slide(rq, key, pr->integer);
         user_count_visit(rq, id);
     } else {
         if (r->type == REDIS_REPLY_ARRAY) /* Redis says: no such session */

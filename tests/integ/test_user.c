@@ -63,8 +63,9 @@ test_login_flow(void)
     h_free(&r);
 
     CHECK(h_redis_int("EXISTS login:token:%s", token) == 1);
+    /* opened at TTL_LOGIN_TOKEN + the slack (lazy sliding, keys.h) */
     long long tttl = h_redis_int("TTL login:token:%s", token);
-    CHECK(tttl > 1700 && tttl <= 1800);
+    CHECK(tttl > 2000 && tttl <= 2100);
 
     CHECK(h_get("/user/me", token, &r) == 0 && r.status == 200);
     d = h_data(&r);
@@ -264,18 +265,153 @@ test_token_refresh_and_logout(void)
     h_redis_int("EXPIRE login:token:%s 100", tok);
     CHECK(h_redis_int("TTL login:token:%s", tok) <= 100);
     struct resp r;
-    /* any request with the token slides it back to 30 minutes, public
-     * paths included */
+    /* any request with the token slides it back to 30 minutes plus the
+     * slack, public paths included */
     CHECK(h_get("/user/1", tok, &r) == 0 && r.status == 200);
     h_free(&r);
     h_sleep_ms(50);
-    CHECK(h_redis_int("TTL login:token:%s", tok) > 1700);
+    CHECK(h_redis_int("TTL login:token:%s", tok) > 2000);
     CHECK(h_http("POST", "/user/logout", tok, NULL, NULL, NULL, 0, &r) == 0 &&
           r.status == 200 && h_success(&r));
     h_free(&r);
     CHECK(h_redis_int("EXISTS login:token:%s", tok) == 0);
     CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 401);
     h_free(&r);
+    free(tok);
+}
+
+/* ---- reads write nothing: keyspace notifications of one session key ---- */
+
+static char ks_saved[64];
+
+/* A second connection subscribed to the keyspace events of tok's session
+ * key: every write to the key (HSET, EXPIRE/PEXPIRE, DEL) shows there. */
+static redisContext *
+ks_open(const char *tok)
+{
+    redisReply *r =
+        redisCommand(h_redis(), "CONFIG GET notify-keyspace-events");
+    ks_saved[0] = '\0';
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->str)
+        snprintf(ks_saved, sizeof(ks_saved), "%s", r->element[1]->str);
+    freeReplyObject(r);
+    r = redisCommand(h_redis(), "CONFIG SET notify-keyspace-events KA");
+    CHECK(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    redisContext *s =
+        redisConnect("127.0.0.1", atoi(getenv("HMDP_REDIS_PORT")));
+    CHECK(s && !s->err);
+    if (!s || s->err)
+        return s;
+    struct timeval tv = {5, 0};
+    redisSetTimeout(s, tv);
+    r = redisCommand(s, "SUBSCRIBE __keyspace@0__:login:token:%s", tok);
+    CHECK(r && r->type == REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    return s;
+}
+
+static void
+ks_close(redisContext *s)
+{
+    if (s)
+        redisFree(s);
+    redisReply *r = redisCommand(
+        h_redis(), "CONFIG SET notify-keyspace-events %s", ks_saved);
+    freeReplyObject(r);
+}
+
+/* Counts the events on the key up to now: waits for fired commands to
+ * land, then publishes a sentinel on the channel and reads up to it.
+ * -1 when the sentinel never comes. */
+static int
+ks_count(redisContext *s, const char *tok, const char *event, int *other)
+{
+    h_sleep_ms(150);
+    redisReply *r = redisCommand(
+        h_redis(), "PUBLISH __keyspace@0__:login:token:%s end", tok);
+    freeReplyObject(r);
+    int n = 0;
+    *other = 0;
+    for (;;) {
+        void *v = NULL;
+        if (s == NULL || redisGetReply(s, &v) != REDIS_OK || v == NULL)
+            return -1;
+        r = v;
+        const char *ev = r->type == REDIS_REPLY_ARRAY && r->elements == 3
+                             ? r->element[2]->str
+                             : NULL;
+        int done = ev && strcmp(ev, "end") == 0;
+        if (ev && !done) {
+            if (strcmp(ev, event) == 0)
+                n++;
+            else
+                (*other)++;
+        }
+        freeReplyObject(r);
+        if (done)
+            return n;
+    }
+}
+
+/* Every route kind that authenticates: the hook (public and login-only),
+ * the blog hot page (session read in its script's round trip) and the
+ * feed (pipelined late auth). */
+static const char *const ks_paths[] = {"/user/me", "/user/1",
+                                       "/blog/hot?current=1",
+                                       "/blog/of/follow?lastId=9999999999999"};
+#define KS_NPATHS (sizeof(ks_paths) / sizeof(ks_paths[0]))
+
+static void
+test_reads_write_no_session(void)
+{
+    int64_t uid;
+    char *tok = h_login(&uid);
+    CHECK(tok != NULL);
+    if (!tok)
+        return;
+    redisContext *s = ks_open(tok);
+    struct resp r;
+    int other;
+    /* a fresh session (TTL_LOGIN_TOKEN + slack): 40 GETs, no write */
+    for (int i = 0; i < 40; i++) {
+        CHECK(h_get(ks_paths[i % KS_NPATHS], tok, &r) == 0 && r.status == 200);
+        h_free(&r);
+    }
+    CHECK(ks_count(s, tok, "expire", &other) == 0);
+    CHECK(other == 0);
+    long long ttl = h_redis_int("PTTL login:token:%s", tok);
+    CHECK(ttl > 1800000 && ttl <= 2100000);
+    /* near expiry, on every path: one GET slides it, once */
+    for (size_t p = 0; p < KS_NPATHS; p++) {
+        h_redis_int("PEXPIRE login:token:%s 60000", tok);
+        CHECK(ks_count(s, tok, "expire", &other) == 1); /* ours */
+        CHECK(h_get(ks_paths[p], tok, &r) == 0 && r.status == 200);
+        h_free(&r);
+        CHECK(ks_count(s, tok, "expire", &other) == 1);
+        CHECK(other == 0);
+        ttl = h_redis_int("PTTL login:token:%s", tok);
+        CHECK(ttl > 2000000 && ttl <= 2100000);
+        if (ttl <= 2000000)
+            fprintf(stderr, "  path %s: PTTL %lld\n", ks_paths[p], ttl);
+        /* and the GETs after the refresh, within the slack, write nothing */
+        for (int i = 0; i < 10; i++) {
+            CHECK(h_get(ks_paths[(p + (size_t)i) % KS_NPATHS], tok, &r) == 0 &&
+                  r.status == 200);
+            h_free(&r);
+        }
+        CHECK(ks_count(s, tok, "expire", &other) == 0);
+        CHECK(other == 0);
+    }
+    /* just below the full TTL still counts as stale: slid */
+    h_redis_int("PEXPIRE login:token:%s 1799000", tok);
+    CHECK(ks_count(s, tok, "expire", &other) == 1);
+    CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 200);
+    h_free(&r);
+    CHECK(ks_count(s, tok, "expire", &other) == 1);
+    CHECK(h_redis_int("PTTL login:token:%s", tok) > 2000000);
+    ks_close(s);
     free(tok);
 }
 
@@ -417,6 +553,7 @@ main(void)
     RUN(test_lockout_after_five);
     RUN(test_rate_limit);
     RUN(test_token_refresh_and_logout);
+    RUN(test_reads_write_no_session);
     RUN(test_password_login);
     RUN(test_user_reads);
     RUN(test_http_errors);

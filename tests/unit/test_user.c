@@ -3,6 +3,7 @@
  */
 #include "../../app/core/arena.h"
 #include "../../app/core/util.h"
+#include "../../app/store/keys.h"
 #include "../../app/user/user.h"
 #include "t.h"
 
@@ -52,6 +53,21 @@ test_token_shape(void)
     CHECK(!user_token_shape_ok(NULL));
 }
 
+/* the lazy slide: refresh below the full TTL (or with none), never a
+ * missing key, nothing while the slack lasts */
+static void
+test_session_stale(void)
+{
+    CHECK(key_login_token_stale(-1));
+    CHECK(!key_login_token_stale(-2));
+    CHECK(key_login_token_stale(0));
+    CHECK(key_login_token_stale(TTL_LOGIN_TOKEN * 1000LL - 1));
+    CHECK(!key_login_token_stale(TTL_LOGIN_TOKEN * 1000LL));
+    CHECK(!key_login_token_stale(TTL_LOGIN_TOKEN_SET * 1000LL));
+    CHECK(TTL_LOGIN_TOKEN_SET == TTL_LOGIN_TOKEN + TTL_LOGIN_TOKEN_SLACK);
+    CHECK(TTL_LOGIN_TOKEN_SLACK > 0);
+}
+
 static void
 test_random(void)
 {
@@ -79,6 +95,7 @@ main(void)
     RUN(test_phone);
     RUN(test_streak);
     RUN(test_token_shape);
+    RUN(test_session_stale);
     RUN(test_random);
     T_DONE();
 }
