@@ -6,6 +6,7 @@
 #include "core/cfg.h"
 #include "core/fcgi.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "store/rds.h"
 #include "store/sql.h"
@@ -25,6 +26,10 @@ main(void)
     }
     if (g_cfg.log_file[0] && log_open_file(g_cfg.log_file) < 0)
         log_warn("cannot open log file %s; logging to stderr", g_cfg.log_file);
+    log_reopen_on(SIGUSR2); /* logrotate: conf/logrotate.conf.in */
+    if (g_cfg.metrics_file[0])
+        metrics_open(g_cfg.metrics_file, MET_KIND_WORKER, "worker",
+                     wire_all_tables);
     if (util_rand_init() < 0) {
         log_error("libsodium initialisation failed");
         return 2;

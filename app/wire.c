@@ -10,6 +10,7 @@
 #include "feed/feed.h"
 #include "follow/follow.h"
 #include "message/message.h"
+#include "ops/ops.h"
 #include "shop/shop.h"
 #include "store/rds.h"
 #include "store/sql.h"
@@ -18,8 +19,17 @@
 #include "voucher/voucher.h"
 
 const struct route *const wire_tables[] = {
-    user_routes, blog_routes,    upload_routes, follow_routes,  feed_routes,
-    shop_routes, voucher_routes, admin_routes,  message_routes, NULL,
+    user_routes,    blog_routes, upload_routes,  follow_routes,
+    feed_routes,    shop_routes, voucher_routes, admin_routes,
+    message_routes, ops_routes,  NULL,
+};
+
+const struct route *const wire_internal_tables[] = {ops_internal_routes, NULL};
+
+const struct route *const wire_all_tables[] = {
+    user_routes,    blog_routes, upload_routes,       follow_routes,
+    feed_routes,    shop_routes, voucher_routes,      admin_routes,
+    message_routes, ops_routes,  ops_internal_routes, NULL,
 };
 
 static void
@@ -37,7 +47,7 @@ wire_finish(struct req *rq)
 }
 
 const struct dispatch_hooks wire_hooks = {wire_begin, user_authenticate,
-                                          wire_finish};
+                                          wire_finish, wire_internal_tables};
 
 void
 wire_events(void)

@@ -11,6 +11,10 @@
 
 /* Every feature's route table, NULL-terminated. */
 extern const struct route *const wire_tables[];
+/* The routes of nginx's internal-only locations (/metrics). */
+extern const struct route *const wire_internal_tables[];
+/* Both, for the metrics' route patterns. */
+extern const struct route *const wire_all_tables[];
 
 /* begin/finish: the store connections' unit around each request;
  * authenticate: user/. */

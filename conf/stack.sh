@@ -6,6 +6,8 @@
 #   conf/stack.sh start  DIR
 #   conf/stack.sh stop   DIR
 #   conf/stack.sh status DIR
+#   conf/stack.sh reopen DIR   (after logrotate moved the logs away:
+#                               nginx, the workers and daemons reopen)
 #
 # Environment (inputs):
 #   HMDP_BIN        directory of hmdp-worker, hmdp-sse, hmdp-*-consumer
@@ -72,7 +74,7 @@ REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 CONF=$REPO/conf/hmdp.conf
 
 usage() {
-    echo "usage: $0 start|stop|status DIR" >&2
+    echo "usage: $0 start|stop|status|reopen DIR" >&2
     exit 2
 }
 
@@ -179,7 +181,7 @@ mysql_cli() {
 
 [[ $# -eq 2 ]] || usage
 CMD=$1
-case $CMD in start | stop | status) ;; *) usage ;; esac
+case $CMD in start | stop | status | reopen) ;; *) usage ;; esac
 [[ -n $2 ]] || usage
 if [[ $CMD == start ]]; then
     mkdir -p -- "$2"
@@ -473,6 +475,34 @@ EOF
     fi
 }
 
+# health_expect: the components GET /health requires a heartbeat from:
+# every daemon this stack runs (hmdp-voucher-consumer -> voucher-consumer,
+# hmdp-sse -> sse), unless HMDP_HEALTH_EXPECT says otherwise.
+health_expect() {
+    local n out=""
+    if [[ -n ${HMDP_HEALTH_EXPECT+x} ]]; then
+        echo "$HMDP_HEALTH_EXPECT"
+        return
+    fi
+    for n in "${DAEMONS[@]}"; do
+        [[ -x $HMDP_BIN/$n ]] && out="$out ${n#hmdp-}"
+    done
+    echo "${out# }"
+}
+
+# metrics_allow_lines: "allow NET;" for each network of metrics_allow
+# (HMDP_METRICS_ALLOW or conf/hmdp.conf), checked to be an address or CIDR.
+metrics_allow_lines() {
+    local nets net out=""
+    nets=${HMDP_METRICS_ALLOW:-$(conf_get metrics_allow "")}
+    for net in ${nets//,/ }; do
+        [[ $net =~ ^[0-9A-Fa-f:.]+(/[0-9]+)?$ ]] ||
+            die "metrics_allow: '$net' is not an address or network"
+        out="$out allow $net;"
+    done
+    echo "$out"
+}
+
 write_env() {
     local f=$DIR/env
     {
@@ -501,6 +531,8 @@ write_env() {
         printf 'export HMDP_RUN_DIR=%q\n' "$DIR"
         printf 'export HMDP_BIN=%q\n' "$HMDP_BIN"
         printf 'export HMDP_HTML_DIR=%q\n' "$HTML_DIR"
+        printf 'export HMDP_METRICS_FILE=%q\n' "$DIR/metrics.shm"
+        printf 'export HMDP_HEALTH_EXPECT=%q\n' "$(health_expect)"
         if [[ -n ${HMDP_SMS_HOOK:-} ]]; then
             printf 'export HMDP_SMS_HOOK=%q\n' "$HMDP_SMS_HOOK"
         fi
@@ -698,6 +730,7 @@ start_nginx() {
         -e "s|@NOOP_ADDR@|127.0.0.1:$NOOP_PORT|g" \
         -e "s|@UPLOAD_DIR@|$(sed_escape "$UPLOAD_DIR")|g" \
         -e "s|@HTML_DIR@|$(sed_escape "$HTML_DIR")|g" \
+        -e "s|@METRICS_ALLOW@|$(metrics_allow_lines)|g" \
         "$REPO/conf/nginx.conf.in" >"$conf.tmp"
     mv -f -- "$conf.tmp" "$conf"
 
@@ -755,6 +788,7 @@ do_start() {
     make_admin_token
     make_apidoc
     make_pages
+    make_logrotate
     for n in "${SERVICES[@]}"; do
         case $(svc_kind "$n") in
         daemon) start_daemon "$n" ;;
@@ -819,6 +853,43 @@ stop_pid() {
     done
     rm -f -- "$pidf"
     say "$name stopped"
+}
+
+# ---------------------------------------------------------------- reopen
+
+# Log rotation (DIR/logrotate.conf, from conf/logrotate.conf.in): nginx
+# reopens on USR1, the workers and daemons (children of the multiwatch
+# the pid files name) on USR2 (app/core/log.c).
+do_reopen() {
+    local n p k
+    if alive "$DIR/nginx.pid" nginx; then
+        kill -USR1 "$(pid_from "$DIR/nginx.pid")" 2>/dev/null || true
+    fi
+    for n in fcgi "${DAEMONS[@]}"; do
+        alive "$DIR/$n.pid" "$DIR/$n.state" || continue
+        p=$(pid_from "$DIR/$n.pid")
+        # every descendant (a program may run its own children, as the
+        # message consumer does), but the programs only: a respawn.sh shim
+        # waiting out a back-off is bash, which USR2 would end. Every hmdp
+        # program must handle USR2 (log_reopen_on in app/core/log.h).
+        local -a todo=("$p")
+        while ((${#todo[@]})); do
+            k=${todo[0]}
+            todo=("${todo[@]:1}")
+            # shellcheck disable=SC2207 # pids: no spaces
+            todo+=($(pgrep -P "$k" 2>/dev/null || true))
+            [[ $k != "$p" ]] || continue
+            [[ $(cat "/proc/$k/comm" 2>/dev/null) == hmdp-* ]] || continue
+            kill -USR2 "$k" 2>/dev/null || true
+        done
+    done
+}
+
+make_logrotate() {
+    sed -e "s|@DIR@|$(sed_escape "$DIR")|g" \
+        -e "s|@REPO@|$(sed_escape "$REPO")|g" \
+        "$REPO/conf/logrotate.conf.in" >"$DIR/logrotate.conf.tmp"
+    mv -f -- "$DIR/logrotate.conf.tmp" "$DIR/logrotate.conf"
 }
 
 # svc_pidfile NAME / svc_pattern NAME: the pid file of a service and a
@@ -960,4 +1031,5 @@ case $CMD in
 start) do_start ;;
 stop) do_stop ;;
 status) do_status ;;
+reopen) do_reopen ;;
 esac

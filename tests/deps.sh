@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config libfcgi-dev spawn-fcgi multiwatch libhiredis-de
 default-libmysqlclient-dev libjson-c-dev libsodium-dev
 libcurl4-openssl-dev libevent-dev nginx-light redis-server redis-tools mariadb-server mariadb-client
 wrk curl procps util-linux
-clang chromium"
+clang docker-compose logrotate chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

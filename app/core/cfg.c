@@ -53,6 +53,9 @@ static const struct cfg_key cfg_keys[] = {
     {"chat_high_water", CFG_LONG, &g_cfg.chat_high_water, "100000"},
     {"chat_rate", CFG_INT, &g_cfg.chat_rate, "10"},
     {"chat_sync_batch", CFG_INT, &g_cfg.chat_sync_batch, "1000"},
+    {"metrics_file", CFG_STR, &g_cfg.metrics_file, ""},
+    {"health_expect", CFG_STR, &g_cfg.health_expect, ""},
+    {"metrics_allow", CFG_STR, &g_cfg.metrics_allow, ""}, /* stack.sh */
     {"stream_block_ms", CFG_LONG, &g_cfg.stream_block_ms, "2000"},
     {"stream_batch", CFG_LONG, &g_cfg.stream_batch, "100"},
     {"stream_claim_idle_ms", CFG_LONG, &g_cfg.stream_claim_idle_ms, "10000"},

@@ -40,6 +40,11 @@ struct cfg {
     long chat_high_water;    /* unsynced stream.chat entries: refuse above */
     int chat_rate;           /* chat messages per sender per second */
     int chat_sync_batch;     /* rows per chat-sync transaction (at most) */
+    char *metrics_file;   /* shared counters (core/metrics.h); "" = off */
+    /* components GET /health expects a live heartbeat from ("voucher
+     * credits sse"), separated by spaces or commas; "" = none */
+    char *health_expect;
+    char *metrics_allow; /* nginx side only (conf/stack.sh) */
 
     /* stream consumers (app/stream/consumer.c) */
     long stream_block_ms;         /* longest XREADGROUP BLOCK */

@@ -32,9 +32,12 @@ ctx_vfail(struct ctx *cx, res_t rc, const char *fmt, va_list ap)
     char *msg = arena_vprintf(cx->arena, fmt, ap);
     cx->rc = rc;
     if (rc == RES_DEP_DOWN || rc == RES_INTERNAL) {
-        log_error("%s %s %s %s: %s", cx->kind ? cx->kind : "req",
-                  ctx_or_dash(cx->name), ctx_or_dash(cx->op),
-                  ctx_or_dash(cx->target), msg);
+        if (cx->log_later)
+            cx->detail = msg; /* on the request's one line */
+        else
+            log_error("%s %s %s %s: %s", cx->kind ? cx->kind : "req",
+                      ctx_or_dash(cx->name), ctx_or_dash(cx->op),
+                      ctx_or_dash(cx->target), msg);
         msg = arena_strdup(cx->arena, rc == RES_DEP_DOWN
                                           ? "服务暂时不可用，请稍后重试"
                                           : "服务器异常");
@@ -49,7 +52,8 @@ ctx_drop(struct ctx *cx, struct ctx_mark m, const char *what)
     if (cx->rc == m.rc && cx->errmsg == m.errmsg)
         return 0;
     log_warn("%s %s: %s failed (ignored): %s", cx->kind ? cx->kind : "req",
-             ctx_or_dash(cx->name), what, ctx_or_dash(cx->errmsg));
+             ctx_or_dash(cx->name), what,
+             ctx_or_dash(cx->detail != m.detail ? cx->detail : cx->errmsg));
     ctx_restore(cx, m);
     return 1;
 }

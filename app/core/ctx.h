@@ -30,6 +30,11 @@ struct ctx {
     const char *name;
     const char *op;
     const char *target;
+    /* A request logs one line, after its reply (core/fcgi.c): with
+     * log_later set, the detail of a 5xx is kept here for that line
+     * instead of being logged on its own. A job logs it at once. */
+    int log_later;
+    const char *detail;
 };
 
 /* Records rc and a message (first failure wins) and returns rc. For
@@ -46,12 +51,13 @@ res_t ctx_vfail(struct ctx *cx, res_t rc, const char *fmt, va_list ap)
 struct ctx_mark {
     res_t rc;
     char *errmsg;
+    const char *detail;
 };
 
 static inline struct ctx_mark
 ctx_mark(const struct ctx *cx)
 {
-    struct ctx_mark m = {cx->rc, cx->errmsg};
+    struct ctx_mark m = {cx->rc, cx->errmsg, cx->detail};
     return m;
 }
 
@@ -62,6 +68,7 @@ ctx_restore(struct ctx *cx, struct ctx_mark m)
 {
     cx->rc = m.rc;
     cx->errmsg = m.errmsg;
+    cx->detail = m.detail;
 }
 
 /* Drops a failure recorded since m: it is logged as a warning naming
@@ -76,6 +83,7 @@ ctx_clear(struct ctx *cx)
 {
     cx->rc = RES_OK;
     cx->errmsg = NULL;
+    cx->detail = NULL;
 }
 
 #endif

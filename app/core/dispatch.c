@@ -27,11 +27,17 @@ dispatch_run(const struct route *const *tables,
              res_t (*read_body)(struct req *rq, size_t n, void *ctx), void *ctx)
 {
     const struct route *r = NULL;
+    if (rq->internal) {
+        static const struct route *const none[] = {NULL};
+        tables =
+            hooks && hooks->internal_tables ? hooks->internal_tables : none;
+    }
     res_t rc = route_match(tables, rq, &r);
     if (rc == RES_NOT_FOUND)
         return req_fail(rq, rc, "接口不存在: %s", rq->path);
     if (rc == RES_METHOD)
         return req_fail(rq, rc, "不支持的请求方法 %s", rq->method_str);
+    rq->route = r;
 
     if (r->flags & ROUTE_ADMIN) {
         if (g_cfg.admin_token == NULL || g_cfg.admin_token[0] == '\0' ||

@@ -20,10 +20,13 @@ struct dispatch_hooks {
     /* Runs after the response is handed to nginx, before the arena is
      * reset. */
     void (*finish)(struct req *rq);
+    /* The routes of internal-only locations (rq->internal): metrics. */
+    const struct route *const *internal_tables;
 };
 
-/* Matches the route, checks the admin token and the body limit
- * (body_declared is CONTENT_LENGTH), authenticates and runs the handler.
+/* Matches the route (against hooks->internal_tables instead of tables
+ * when rq->internal; rq->route is the row), checks the admin token and the body
+ * limit (body_declared is CONTENT_LENGTH), authenticates and runs the handler.
  * Reading the body happens between match and handler through read_body
  * (may be NULL). Failures are described on rq. */
 res_t dispatch_run(const struct route *const *tables,

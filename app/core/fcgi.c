@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "util.h"
 
@@ -183,8 +184,10 @@ fcgi_serve(const struct route *const *tables,
 
     while (!fcgi_stop) {
         int s = fcgi_next(slots, &rr);
-        if (s < 0)
+        if (s < 0) {
+            log_reopen_check(); /* SIGUSR2 from logrotate */
             continue; /* interrupted: fcgi_stop says whether to go on */
+        }
         FCGX_Request *fr = &slots[s];
         /* a kept connection that nginx closed, or a connection another
          * worker accepted first: nothing to serve, the slot is free */
@@ -206,6 +209,9 @@ fcgi_serve(const struct route *const *tables,
         rq.request_id = fcgi_param(fr, "REQUEST_ID");
         if (*rq.request_id == '\0')
             rq.request_id = arena_printf(a, "%d-%lu", (int)getpid(), rq.seq);
+        rq.internal = strcmp(fcgi_param(fr, "HMDP_SCOPE"), "internal") == 0;
+        rq.cx.log_later = 1; /* 5xx details go on the request line */
+        log_set_rid(rq.request_id);
         rq.cx.kind = "req";
         rq.cx.name = rq.request_id;
         rq.cx.op = rq.method_str;
@@ -240,14 +246,25 @@ fcgi_serve(const struct route *const *tables,
         char *out = reply_render(&rq, &len);
         FCGX_PutStr(out, (int)len, fr->out);
         FCGX_Finish_r(fr);
-        int status = reply_status(rq.cx.rc);
-        /* latency as integer ms.cc: no floating-point formatting per line */
-        long cs = (long)((util_mono_us() - t0) / 10);
-        log_request("%s %s %s %d %ld.%02ldms uid=%lld", rq.request_id,
-                    rq.method_str, rq.path, status, cs / 100, cs % 100,
-                    (long long)req_uid(&rq));
+        int status = reply_final_status(&rq);
+        int64_t us = util_mono_us() - t0;
+        /* the request's store work ends in finish (fired commands are
+         * flushed there): count and log after it */
         if (hooks && hooks->finish)
             hooks->finish(&rq);
+        metrics_request(rq.route, (int)rq.method, status, us);
+        struct log_req lr = {
+            .method = rq.method_str,
+            .route = rq.route ? rq.route->pattern : "(none)",
+            .path = rq.path,
+            .status = status,
+            .latency_us = us,
+            .uid = req_uid(&rq),
+            .bytes = len,
+            .error = rq.cx.detail,
+        };
+        log_request(&lr);
+        log_set_rid(NULL);
         arena_reset(a);
     }
     log_flush();

@@ -118,6 +118,13 @@ reply_add_time(struct json_object *o, const char *k, const char *sqlts)
 }
 
 int
+reply_final_status(const struct req *rq)
+{
+    return rq->cx.rc == RES_OK && rq->raw ? rq->raw_status
+                                          : reply_status(rq->cx.rc);
+}
+
+int
 reply_status(res_t rc)
 {
     switch (rc) {
@@ -200,10 +207,56 @@ reply_utf8_clean(struct arena *a, const char *s)
     return out;
 }
 
+res_t
+reply_text(struct req *rq, int status, const char *ctype, const char *body,
+           size_t n)
+{
+    rq->raw_status = status;
+    rq->raw = body;
+    rq->raw_len = n;
+    rq->raw_ctype = ctype;
+    return RES_OK;
+}
+
+/* The request id if it is safe in a header (nginx's is 32 hex digits, a
+ * local one pid-seq), else NULL. */
+static const char *
+reply_rid(const struct req *rq)
+{
+    const char *s = rq->request_id;
+    if (s == NULL || *s == '\0' || strlen(s) > 64)
+        return NULL;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z') || *p == '-'))
+            return NULL;
+    return s;
+}
+
 char *
 reply_render(struct req *rq, size_t *len)
 {
     int status = reply_status(rq->cx.rc);
+    const char *rid = reply_rid(rq);
+    if (rq->cx.rc == RES_OK && rq->raw) {
+        char head[320];
+        int hn = snprintf(head, sizeof(head),
+                          "Status: %d %s\r\n"
+                          "Content-Type: %s\r\n"
+                          "Cache-Control: no-store\r\n"
+                          "%s%s%s"
+                          "Content-Length: %zu\r\n\r\n",
+                          rq->raw_status, reply_status_text(rq->raw_status),
+                          rq->raw_ctype, rid ? "X-Request-Id: " : "",
+                          rid ? rid : "", rid ? "\r\n" : "", rq->raw_len);
+        size_t bn = rq->method == HTTP_HEAD ? 0 : rq->raw_len;
+        char *out = arena_alloc(rq->cx.arena, (size_t)hn + bn + 1);
+        memcpy(out, head, (size_t)hn);
+        memcpy(out + hn, rq->raw, bn);
+        out[(size_t)hn + bn] = '\0';
+        *len = (size_t)hn + bn;
+        return out;
+    }
     struct json_object *env = json_object_new_object();
     json_object_object_add(env, "success",
                            json_object_new_boolean(rq->cx.rc == RES_OK));
@@ -219,16 +272,17 @@ reply_render(struct req *rq, size_t *len)
     size_t blen;
     const char *body = json_object_to_json_string_length(
         env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &blen);
-    char head[256];
+    char head[320];
     int hn = snprintf(
         head, sizeof(head),
         "Status: %d %s\r\n"
         "Content-Type: application/json;charset=UTF-8\r\n"
         "Cache-Control: no-store\r\n"
-        "%s"
+        "%s%s%s%s"
         "Content-Length: %zu\r\n\r\n",
         status, reply_status_text(status),
         rq->cx.rc == RES_METHOD ? "Allow: GET, POST, PUT, DELETE\r\n" : "",
+        rid ? "X-Request-Id: " : "", rid ? rid : "", rid ? "\r\n" : "",
         rq->method == HTTP_HEAD ? (size_t)0 : blen);
     size_t total = (size_t)hn + (rq->method == HTTP_HEAD ? 0 : blen);
     char *out = arena_alloc(rq->cx.arena, total + 1);

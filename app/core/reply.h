@@ -49,4 +49,12 @@ const char *reply_status_text(int status);
  * finished request into an arena buffer. Pure; unit-tested. */
 char *reply_render(struct req *rq, size_t *len);
 
+/* Answers with body as is (ctype, HTTP status) instead of the envelope:
+ * Prometheus text, or the health answer whose 503 carries data. body
+ * belongs to the arena. Returns RES_OK. */
+res_t reply_text(struct req *rq, int status, const char *ctype,
+                 const char *body, size_t n);
+/* The HTTP status the rendered reply carries. */
+int reply_final_status(const struct req *rq);
+
 #endif

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct json_object;
+struct route;
 
 enum http_method {
     HTTP_GET = 1,
@@ -59,6 +60,10 @@ struct req {
     const char *client_addr;  /* REMOTE_ADDR */
     const char *request_id;   /* nginx $request_id or a local one */
     const char *admin_header; /* X-Admin-Token, NULL if none */
+    /* from nginx's internal-only locations (HMDP_SCOPE = internal):
+     * routed against the internal tables (/metrics), never the API's */
+    int internal;
+    const struct route *route; /* the matched row, NULL until matched */
 
     /* who is asking: set by the auth hook */
     int has_user;
@@ -77,6 +82,12 @@ struct req {
 
     /* outcome (the status is rq->cx.rc) */
     struct json_object *data; /* owned by the request; NULL = no data */
+    /* a body sent as is instead of the envelope (Prometheus text): set by
+     * reply_text, owned by the arena */
+    const char *raw;
+    size_t raw_len;
+    int raw_status;
+    const char *raw_ctype;
 };
 
 /* The message of a 401 (API.md §2.3). */

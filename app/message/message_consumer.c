@@ -217,6 +217,7 @@ mc_supervise(const char *self)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    log_reopen_on(SIGUSR2); /* logrotate (conf/logrotate.conf.in) */
 
     struct arena *a = arena_new();
     struct ctx cx;

@@ -17,6 +17,7 @@
  * which is what makes every delivery at most once and in order.
  */
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "sse_private.h"
 
 #include <errno.h>
@@ -104,6 +105,8 @@ sse_client_close(struct sse_client *c, const char *why)
 {
     if (c->state == CL_DEAD)
         return;
+    if (c->state == CL_STREAM)
+        g_met->ctr[MET_SSE_OPEN]--; /* core/metrics.h: a gauge */
     if (why != NULL)
         log_info("sse: closing client of user %lld: %s", (long long)c->uid,
                  why);
@@ -175,6 +178,7 @@ sse_client_send(struct sse_client *c, const char *p, size_t n)
         log_warn("sse: client of user %lld is %zu bytes behind (limit %zu): "
                  "dropped, it resumes with its cursor",
                  (long long)c->uid, pending + n, g_sse.buffer_limit);
+        metrics_inc(MET_SSE_DROPS);
         sse_client_close(c, NULL);
         return -1;
     }
@@ -232,6 +236,10 @@ sse_client_start(struct sse_client *c, int reset)
     if (reset)
         sse_frame_reset(&b);
     c->state = CL_STREAM;
+    metrics_inc(MET_SSE_OPEN);
+    metrics_inc(MET_SSE_OPENED);
+    if (c->has_cursor)
+        metrics_inc(MET_SSE_RESUMES);
     c->user = u;
     c->uprev = NULL;
     c->unext = u->clients;

@@ -12,6 +12,7 @@
 #include "../core/arena.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "sse_private.h"
 
 #include <signal.h>
@@ -72,6 +73,11 @@ main(void)
     }
     if (g_cfg.log_file[0] && log_open_file(g_cfg.log_file) < 0)
         log_warn("cannot open log file %s; logging to stderr", g_cfg.log_file);
+    if (!g_cfg.log_file[0])
+        log_adopt_stderr();
+    log_reopen_on(SIGUSR2); /* logrotate (conf/logrotate.conf.in) */
+    if (g_cfg.metrics_file[0])
+        metrics_open(g_cfg.metrics_file, MET_KIND_SSE, "sse", NULL);
     signal(SIGPIPE, SIG_IGN);
     sse_main_raise_nofile();
 

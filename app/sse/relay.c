@@ -28,6 +28,8 @@
 #include "../core/arena.h"
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
+#include "../core/util.h"
 #include "../store/keys.h"
 #include "sse_private.h"
 
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RELAY_WAKE_STREAM   "message.wake"
 #define RELAY_WAKE_BLOCK_MS "5000"
@@ -200,9 +203,57 @@ relay_on_retry(evutil_socket_t fd, short what, void *arg)
     relay_connect(arg);
 }
 
+/* ---- heartbeat: GET /health's liveness of the gateway ---- */
+
+static struct event *relay_beat_ev;
+static char *relay_beat_key, relay_beat_member[96];
+
+/* Every second: ZADD hb:sse <now> <host:pid>, sweep members older than a
+ * minute, PEXPIRE (store/health.c does the same for the consumers). Fire
+ * and forget on the query connection; nothing when Redis is down, which
+ * is what makes /health say so. */
+static void
+relay_on_beat(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (relay_query.ac == NULL || !relay_query.up || g_sse.stopping)
+        return;
+    char now[24], old[24], keep[24];
+    int64_t ms = util_now_ms();
+    snprintf(now, sizeof(now), "%lld", (long long)ms);
+    snprintf(old, sizeof(old), "%lld", (long long)(ms - HB_KEEP_MS));
+    snprintf(keep, sizeof(keep), "%d", HB_KEEP_MS);
+    const char *zadd[] = {"ZADD", relay_beat_key, now, relay_beat_member};
+    const char *sweep[] = {"ZREMRANGEBYSCORE", relay_beat_key, "-inf", old};
+    const char *pexp[] = {"PEXPIRE", relay_beat_key, keep};
+    (void)redisAsyncCommandArgv(relay_query.ac, NULL, NULL, 4, zadd, NULL);
+    (void)redisAsyncCommandArgv(relay_query.ac, NULL, NULL, 4, sweep, NULL);
+    (void)redisAsyncCommandArgv(relay_query.ac, NULL, NULL, 3, pexp, NULL);
+}
+
+static void
+relay_beat_open(void)
+{
+    char host[64];
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(relay_beat_member, sizeof(relay_beat_member), "%s:%d", host,
+             (int)getpid());
+    relay_beat_key = strdup(key_heartbeat(g_sse.scratch, "sse"));
+    relay_beat_ev = event_new(g_sse.base, -1, EV_PERSIST, relay_on_beat, NULL);
+    if (relay_beat_key == NULL || relay_beat_ev == NULL)
+        abort();
+    struct timeval tv = {HB_EVERY_MS / 1000, (HB_EVERY_MS % 1000) * 1000};
+    event_add(relay_beat_ev, &tv);
+}
+
 void
 sse_relay_open(void)
 {
+    relay_beat_open();
     relay_wake.retry = evtimer_new(g_sse.base, relay_on_retry, &relay_wake);
     relay_query.retry = evtimer_new(g_sse.base, relay_on_retry, &relay_query);
     relay_wake_pause = evtimer_new(g_sse.base, relay_on_wake_pause, NULL);
@@ -232,6 +283,11 @@ sse_relay_close(void)
     if (relay_wake_pause)
         event_free(relay_wake_pause);
     relay_wake_pause = NULL;
+    if (relay_beat_ev)
+        event_free(relay_beat_ev);
+    relay_beat_ev = NULL;
+    free(relay_beat_key);
+    relay_beat_key = NULL;
 }
 
 int
@@ -381,8 +437,8 @@ relay_deliver(struct sse_user *u, const redisReply *e, const struct sse_id *eid)
             }
             framed = 1;
         }
-        if (!bad)
-            (void)sse_client_send(c, g_sse.frame.p, g_sse.frame.n);
+        if (!bad && sse_client_send(c, g_sse.frame.p, g_sse.frame.n) == 0)
+            metrics_inc(MET_SSE_EVENTS);
     }
 }
 

@@ -230,6 +230,12 @@ key_userdto(struct arena *a, int64_t user_id)
 }
 
 char *
+key_heartbeat(struct arena *a, const char *component)
+{
+    return arena_printf(a, "hb:%s", component);
+}
+
+char *
 key_stream_dlq(struct arena *a, const char *stream)
 {
     return arena_printf(a, "%s" KEY_STREAM_DLQ_SUFFIX, stream);

@@ -33,6 +33,11 @@
 #define TTL_CACHE_BLOG_JITTER 60
 #define TTL_CACHE_BLOG_HOT    5     /* the rendered hot pages */
 #define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
+/* heartbeats: a process beats every HB_EVERY_MS; a component is alive
+ * when one of its processes beat within HB_WINDOW_MS */
+#define HB_EVERY_MS  1000
+#define HB_WINDOW_MS 5000
+#define HB_KEEP_MS   60000 /* older members are swept by the next beat */
 
 char *key_login_code(struct arena *a, const char *phone);
 char *key_login_code_fail(struct arena *a, const char *phone);
@@ -138,5 +143,9 @@ char *key_message_chat_rate(struct arena *a, int64_t user_id, long sec);
 /* STRING "1": the user exists (chat recipients, checked in the script) */
 char *key_message_user(struct arena *a, int64_t user_id);
 char *key_userdto(struct arena *a, int64_t user_id);
+
+/* Heartbeats of one component ("voucher-consumer", "sse"): a sorted
+ * set, member = process (host:pid), score = its last beat in ms. */
+char *key_heartbeat(struct arena *a, const char *component);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 
 #include <poll.h>
 #include <stdarg.h>
@@ -24,6 +25,13 @@ static int rds_pending; /* replies queued with rds_append, not yet read */
 static int rds_late;
 static int rds_io_ms = 2000;
 static int rds_checked; /* liveness checked during this request */
+/* commands appended since the last read: the next read that waits for a
+ * reply is one round trip (a pipeline or fired commands ride along) */
+static int rds_unsent;
+static int rds_opened; /* connections opened so far (reconnects: > 1) */
+
+/* Every append goes through here so round trips are counted. */
+#define RDS_APPENDED(call) (rds_unsent = 1, (call))
 
 static void rds_check_alive(void);
 
@@ -70,6 +78,7 @@ rds_close(void)
 static res_t
 rds_down(struct ctx *cx, const char *what)
 {
+    metrics_inc(MET_RDS_ERRORS);
     if (g_cfg.redis_socket[0])
         return ctx_fail(cx, RES_DEP_DOWN, "redis %s unavailable: %s",
                         g_cfg.redis_socket, what);
@@ -102,6 +111,8 @@ rds_connect(struct ctx *cx)
     struct timeval io = {rds_io_ms / 1000, (rds_io_ms % 1000) * 1000};
     redisSetTimeout(c, io);
     rds_ctx = c;
+    if (rds_opened++ > 0)
+        metrics_inc(MET_RDS_RECONNECTS);
     rds_owed = rds_pending = rds_late = 0;
     rds_nshas = 0;
     return RES_OK;
@@ -118,6 +129,10 @@ static res_t
 rds_read_one(struct ctx *cx, redisReply **out)
 {
     void *r = NULL;
+    if (rds_unsent) {
+        g_met_rds_rt++;
+        rds_unsent = 0;
+    }
     if (redisGetReply(rds_ctx, &r) != REDIS_OK || r == NULL) {
         char msg[160];
         snprintf(msg, sizeof(msg), "%s",
@@ -139,8 +154,10 @@ rds_settle(struct ctx *cx)
         if (rc != RES_OK)
             return rc;
         rds_owed--;
-        if (r->type == REDIS_REPLY_ERROR)
+        if (r->type == REDIS_REPLY_ERROR) {
+            metrics_inc(MET_RDS_ERRORS);
             log_warn("redis: fired command failed: %s", r->str);
+        }
         freeReplyObject(r);
     }
     return RES_OK;
@@ -163,8 +180,10 @@ rds_take(struct ctx *cx, redisReply *r, redisReply **out)
     arena_defer(cx->arena, rds_free_reply, r);
     if (out)
         *out = r;
-    if (r->type == REDIS_REPLY_ERROR)
+    if (r->type == REDIS_REPLY_ERROR) {
+        metrics_inc(MET_RDS_ERRORS);
         return ctx_fail(cx, RES_INTERNAL, "redis error: %s", r->str);
+    }
     return RES_OK;
 }
 
@@ -202,7 +221,7 @@ rds_cmd(struct ctx *cx, redisReply **out, const char *fmt, ...)
         return rc;
     va_list ap;
     va_start(ap, fmt);
-    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    int a = RDS_APPENDED(redisvAppendCommand(rds_ctx, fmt, ap));
     va_end(ap);
     return rds_finish_cmd(cx, a, out);
 }
@@ -214,7 +233,7 @@ rds_cmdv(struct ctx *cx, redisReply **out, int argc, const char **argv,
     res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
-    int a = redisAppendCommandArgv(rds_ctx, argc, argv, argvlen);
+    int a = RDS_APPENDED(redisAppendCommandArgv(rds_ctx, argc, argv, argvlen));
     return rds_finish_cmd(cx, a, out);
 }
 
@@ -226,7 +245,7 @@ rds_append(struct ctx *cx, const char *fmt, ...)
         return rc;
     va_list ap;
     va_start(ap, fmt);
-    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    int a = RDS_APPENDED(redisvAppendCommand(rds_ctx, fmt, ap));
     va_end(ap);
     if (a != REDIS_OK) {
         rds_drop("append failed");
@@ -242,7 +261,8 @@ rds_appendv(struct ctx *cx, int argc, const char **argv, const size_t *argvlen)
     res_t rc = rds_connect(cx);
     if (rc != RES_OK)
         return rc;
-    if (redisAppendCommandArgv(rds_ctx, argc, argv, argvlen) != REDIS_OK) {
+    if (RDS_APPENDED(redisAppendCommandArgv(rds_ctx, argc, argv, argvlen)) !=
+        REDIS_OK) {
         rds_drop("append failed");
         return rds_down(cx, "append failed");
     }
@@ -307,7 +327,7 @@ rds_fire(struct ctx *cx, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    int a = redisvAppendCommand(rds_ctx, fmt, ap);
+    int a = RDS_APPENDED(redisvAppendCommand(rds_ctx, fmt, ap));
     va_end(ap);
     rds_fire_queued(a);
 }
@@ -317,7 +337,8 @@ rds_firev(struct ctx *cx, int argc, const char **argv, const size_t *argvlen)
 {
     if (rds_fire_connect(cx) != 0)
         return;
-    rds_fire_queued(redisAppendCommandArgv(rds_ctx, argc, argv, argvlen));
+    rds_fire_queued(
+        RDS_APPENDED(redisAppendCommandArgv(rds_ctx, argc, argv, argvlen)));
 }
 
 void
@@ -450,7 +471,7 @@ rds_eval(struct ctx *cx, const struct rds_script *s, redisReply **out,
         return rc;
     int argc;
     const char **argv = rds_eval_argv(cx, s, nkeys, keys, nargs, args, &argc);
-    int a = redisAppendCommandArgv(rds_ctx, argc, argv, NULL);
+    int a = RDS_APPENDED(redisAppendCommandArgv(rds_ctx, argc, argv, NULL));
     if (a != REDIS_OK) {
         rds_drop("append failed");
         return rds_down(cx, "append failed");

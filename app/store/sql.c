@@ -12,6 +12,7 @@
 
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "../core/util.h"
 
 #include <errmsg.h>
@@ -115,6 +116,7 @@ sql_is_conn_error(unsigned e)
 static res_t
 sql_down(struct ctx *cx, const char *what)
 {
+    metrics_inc(MET_SQL_ERRORS);
     return ctx_fail(cx, RES_DEP_DOWN, "mysql unavailable: %s", what);
 }
 
@@ -168,6 +170,9 @@ sql_connect(struct ctx *cx)
     if (mysql_query(m, set) != 0)
         log_warn("mysql: %s failed: %s", set, mysql_error(m));
     sql_conn = m;
+    static int opened;
+    if (opened++ > 0)
+        metrics_inc(MET_SQL_RECONNECTS);
     return RES_OK;
 }
 
@@ -189,6 +194,7 @@ sql_prepare(struct ctx *cx, const char *text, MYSQL_STMT **out, int *cached)
     MYSQL_STMT *st = mysql_stmt_init(sql_conn);
     if (st == NULL)
         abort();
+    g_met_sql_rt++;
     if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
         unsigned e = mysql_stmt_errno(st);
         char msg[512];
@@ -394,8 +400,11 @@ sql_run(struct ctx *cx, struct sql_rows *out, uint64_t *affected, int *dup,
             arena_defer(cx->arena, sql_stmt_close_cb, st);
         if ((rc = sql_bind_params(cx, st, p, np)) != RES_OK)
             return rc;
+        g_met_sql_rt++;
         if (mysql_stmt_execute(st) != 0) {
             unsigned e = mysql_stmt_errno(st);
+            if (!sql_is_conn_error(e) && e != ER_DUP_ENTRY)
+                metrics_inc(MET_SQL_ERRORS); /* sql_down counts the rest */
             char msg[512];
             snprintf(msg, sizeof(msg), "execute [%.200s]: %s", text,
                      mysql_stmt_error(st));
@@ -516,8 +525,11 @@ sql_simple(struct ctx *cx, const char *q)
     res_t rc = sql_connect(cx);
     if (rc != RES_OK)
         return rc;
+    g_met_sql_rt++;
     if (mysql_query(sql_conn, q) != 0) {
         unsigned e = mysql_errno(sql_conn);
+        if (!sql_is_conn_error(e))
+            metrics_inc(MET_SQL_ERRORS);
         char msg[256];
         snprintf(msg, sizeof(msg), "%s: %s", q, mysql_error(sql_conn));
         if (sql_is_conn_error(e)) {

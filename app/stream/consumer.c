@@ -25,7 +25,9 @@
 
 #include "../core/cfg.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "../core/util.h"
+#include "../store/health.h"
 #include "../store/job.h"
 #include "../store/keys.h"
 #include "../store/rds.h"
@@ -160,6 +162,7 @@ sc_dead_letter(struct ctx *cx, struct sc *s, const char *id, const char *err,
                                deliveries, &moved);
     if (rc == RES_OK && moved) {
         s->st->dead++;
+        metrics_inc(MET_CONS_DEAD);
         log_warn("%s: entry %s of %s moved to %s:dlq after %lld "
                  "deliveries: %s",
                  s->c->prog, id, s->c->stream, s->c->stream, deliveries, err);
@@ -178,6 +181,7 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
         return RES_OK;
     struct stream_result *res = arena_calloc(cx->arena, n * sizeof(*res));
     res_t rc = s->c->handle(cx, s->c->arg, e, n, res);
+    metrics_batch(n, rc != RES_OK); /* core/metrics.h: per consumer */
     if (rc != RES_OK && rc != RES_DEP_DOWN) {
         /* not a store outage: something about these entries; each one
          * counts a failed delivery, so a batch that can never pass ends
@@ -216,6 +220,7 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
             break;
         case STREAM_RETRY:
             s->st->retried++;
+            metrics_inc(MET_CONS_RETRIED);
             s->own_pending = 1;
             sc_err_set(s, e[i].id, res[i].error);
             break;
@@ -346,6 +351,8 @@ sc_claim(struct ctx *cx, struct sc *s, int *more)
             log_info("%s: took %zu pending entries of %s (process gone)",
                      s->c->prog, n, ci[i].name);
             s->st->claimed += n;
+            metrics_add(MET_CONS_CLAIMED, n);
+            metrics_add(MET_CONS_CLAIMED, n);
             *more = 1;
             long long *del;
             if ((rc = sc_counts(cx, s, e, n, &del)) != RES_OK)
@@ -510,6 +517,29 @@ sc_turn(struct ctx *cx, struct sc *s)
     return sc_process(cx, s, e, del, n);
 }
 
+/* The program's component ("hmdp-message-consumer" -> "message-
+ * consumer"): a program that runs several groups (one process each) also
+ * beats under its own name, which is what conf/stack.sh expects of every
+ * daemon it starts; health_expect may name the groups (c->prog) too. */
+static char sc_program[64];
+
+static void
+sc_program_name(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    const char *b = strrchr(exe, '/');
+    b = b ? b + 1 : exe;
+    if (strncmp(b, "hmdp-", 5) == 0)
+        b += 5;
+    size_t k = strlen(b);
+    if (k < sizeof(sc_program))
+        memcpy(sc_program, b, k + 1);
+}
+
 int
 stream_consumer_run(const struct stream_consumer *c,
                     struct stream_consumer_stats *st)
@@ -543,6 +573,7 @@ stream_consumer_run(const struct stream_consumer *c,
     s->next_trim = now + s->trim_interval;
     rds_set_io_timeout((int)(s->block_ms + SC_IO_MARGIN_MS));
 
+    sc_program_name();
     log_info("%s: consumer %s started on %s group %s", c->prog, sc_self,
              c->stream, c->group);
     struct arena *a = arena_new();
@@ -550,6 +581,11 @@ stream_consumer_run(const struct stream_consumer *c,
     long backoff = 0;
     while (!sc_stop) {
         job_begin(&cx, a, c->prog, s->held ? "retry-batch" : "turn", c->stream);
+        /* GET /health's liveness of this component (store/health.h):
+         * fired, rides along with the turn's first command */
+        health_beat(&cx, c->prog);
+        if (sc_program[0] && strcmp(sc_program, c->prog) != 0)
+            health_beat(&cx, sc_program);
         res_t rc = sc_turn(&cx, s);
         if (rc == RES_OK)
             rc = job_end(&cx);
@@ -594,6 +630,11 @@ stream_consumer_main(const struct stream_consumer *c)
     const char *logf = getenv("HMDP_CONSUMER_LOG");
     if (logf && *logf && log_open_file(logf) < 0)
         log_warn("cannot open log file %s; logging to stderr", logf);
+    if (!(logf && *logf))
+        log_adopt_stderr(); /* conf/stack.sh: logs/<prog>.log */
+    log_reopen_on(SIGUSR2); /* logrotate (conf/logrotate.conf.in) */
+    if (g_cfg.metrics_file[0])
+        metrics_open(g_cfg.metrics_file, MET_KIND_CONSUMER, c->prog, NULL);
     if (util_rand_init() < 0) {
         log_error("libsodium initialisation failed");
         cfg_free();

@@ -7,6 +7,8 @@
  */
 #include "voucher_private.h"
 
+#include "../core/metrics.h"
+
 #include "../shop/shop.h"
 
 #include "../core/reply.h"
@@ -128,6 +130,26 @@ voucher_http_create_seckill(struct req *rq)
     return reply_take(rq, json_object_new_int64(id));
 }
 
+/* The counter of a seckill outcome (core/metrics.h). */
+static enum metrics_ctr
+voucher_seckill_metric(int code)
+{
+    switch (code) {
+    case SECKILL_OK:
+        return MET_SECKILL_ORDERS;
+    case SECKILL_SOLD_OUT:
+        return MET_SECKILL_SOLD_OUT;
+    case SECKILL_DUPLICATE:
+        return MET_SECKILL_DUPLICATE;
+    case SECKILL_NOT_STARTED:
+        return MET_SECKILL_NOT_STARTED;
+    case SECKILL_ENDED:
+        return MET_SECKILL_ENDED;
+    default:
+        return MET_SECKILL_UNKNOWN;
+    }
+}
+
 /* POST /voucher-order/seckill/{id} (login): one flash-sale attempt; data
  * = the order id as a string. The order reaches MySQL asynchronously. */
 static res_t
@@ -139,6 +161,8 @@ voucher_http_seckill(struct req *rq)
     if (rc != RES_OK || (rc = voucher_seckill(rq, rq->user.id, vid, &code,
                                               &order_id)) != RES_OK)
         return rc;
+    metrics_inc(MET_SECKILL_ATTEMPTS);
+    metrics_inc(voucher_seckill_metric(code));
     if (code != SECKILL_OK) {
         const char *msg = voucher_seckill_msg(code);
         if (msg == NULL)

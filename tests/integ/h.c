@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +69,75 @@ h_curl_write(char *data, size_t sz, size_t nm, void *ud)
     return n;
 }
 
+void
+h_secret(const char *s)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/test-secrets", h_env("HMDP_RUN_DIR"));
+    FILE *f = fopen(path, "a");
+    if (f == NULL)
+        return;
+    fprintf(f, "%s\n", s);
+    fclose(f);
+}
+
+static int
+h_is_token(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* The secrets of a request body: "code" (6 digits) and "password" (8 or
+ * more characters) of a JSON object. */
+static void
+h_body_secrets(const char *body, size_t blen)
+{
+    if (body == NULL || blen == 0 || body[0] != '{')
+        return;
+    struct json_object *o = json_tokener_parse(body), *v;
+    if (o == NULL)
+        return;
+    if (json_object_object_get_ex(o, "code", &v) &&
+        json_object_is_type(v, json_type_string) &&
+        json_object_get_string_len(v) == 6)
+        h_secret(json_object_get_string(v));
+    if (json_object_object_get_ex(o, "password", &v) &&
+        json_object_is_type(v, json_type_string) &&
+        json_object_get_string_len(v) >= 8)
+        h_secret(json_object_get_string(v));
+    json_object_put(o);
+}
+
+/* CURLOPT_HEADERFUNCTION: keeps X-Request-Id in the struct resp. */
+static size_t
+h_header(char *data, size_t sz, size_t nm, void *ud)
+{
+    struct resp *out = ud;
+    size_t n = sz * nm;
+    static const char name[] = "x-request-id:";
+    if (n > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        const char *v = data + sizeof(name) - 1;
+        size_t k = n - (sizeof(name) - 1);
+        while (k && (*v == ' ' || *v == '\t')) {
+            v++;
+            k--;
+        }
+        while (k && (v[k - 1] == '\r' || v[k - 1] == '\n' || v[k - 1] == ' '))
+            k--;
+        if (k >= sizeof(out->rid))
+            k = sizeof(out->rid) - 1;
+        memcpy(out->rid, v, k);
+        out->rid[k] = '\0';
+    }
+    return n;
+}
+
 int
 h_http(const char *method, const char *path, const char *token,
        const char *header, const char *ctype, const char *body, size_t blen,
@@ -86,7 +156,10 @@ h_http(const char *method, const char *path, const char *token,
     if (token) {
         snprintf(line, sizeof(line), "authorization: %s", token);
         hd = curl_slist_append(hd, line);
+        if (h_is_token(token))
+            h_secret(token);
     }
+    h_body_secrets(body, blen);
     if (header)
         hd = curl_slist_append(hd, header);
     if (ctype) {
@@ -99,6 +172,8 @@ h_http(const char *method, const char *path, const char *token,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, h_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -353,8 +428,10 @@ h_login_phone(const char *phone, int64_t *uid)
         return NULL;
     char *token = NULL;
     struct json_object *d = h_data(&r);
-    if (h_success(&r) && d && json_object_is_type(d, json_type_string))
+    if (h_success(&r) && d && json_object_is_type(d, json_type_string)) {
         token = strdup(json_object_get_string(d));
+        h_secret(token);
+    }
     h_free(&r);
     if (token && uid) {
         *uid = 0;

@@ -22,6 +22,7 @@ struct resp {
     size_t len;
     struct json_object *json; /* parsed body or NULL */
     char *ctype;
+    char rid[80]; /* X-Request-Id of the answer, "" when none */
 };
 
 /* Where h_curl_write appends a response body: *body (malloc'd, grown
@@ -86,6 +87,12 @@ long h_run_pid(const char *name);
 /* Live children of process pid (from /proc; zombies excluded): stores
  * up to max pids in out and returns how many. */
 int h_children_of(long pid, long *out, int max);
+
+/* Records a secret the tests used (a login token, a code, a password)
+ * in $HMDP_RUN_DIR/test-secrets, one a line, for test_zzz_logs, which
+ * checks that none reached a log. h_http records the 32-hex tokens it
+ * sends and the codes and passwords of JSON bodies by itself. */
+void h_secret(const char *s);
 
 /* Admin token of the stack under test. */
 const char *h_admin_token(void);

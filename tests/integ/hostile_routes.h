@@ -213,6 +213,9 @@ static const struct h_route hostile_routes[] = {
      {{0}}},
     {"GET", "/shop-type/list", 0, "", {{0}}, NULL, {{0}}},
 
+    /* ---- operations (app/ops) ---- */
+    {"GET", "/health", 0, "", {{0}}, NULL, {{0}}},
+
     /* ---- vouchers (app/voucher): on shop 14 ---- */
     {"GET", "/voucher/list/{shopId}", 0, "", {{0}}, NULL, {{0}}},
     {"POST",

@@ -529,7 +529,8 @@ test_query_params(void)
              h_env("HMDP_RUN_DIR"));
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof(line), f)) {
-        lines += strstr(line, " /message/sse ") != NULL; /* $uri */
+        /* JSON lines, the path without its query (conf/nginx.conf.in) */
+        lines += strstr(line, "\"path\":\"/api/message/sse\"") != NULL;
         found += strstr(line, tok_a) != NULL;
     }
     if (f)

@@ -33,6 +33,32 @@ sh(const char *fmt, ...)
     return system(cmd);
 }
 
+/* GET /health (cached up to a second per worker) turns 503 with the
+ * same shape, down naming the store, up the other one. */
+static void
+health_names(const char *down, const char *up)
+{
+    int seen = 0;
+    for (int i = 0; i < 30 && !seen; i++) {
+        struct resp r;
+        CHECK(h_get("/health", NULL, &r) == 0);
+        struct json_object *d = h_data(&r), *v;
+        if (r.status == 503 && d && json_object_object_get_ex(d, down, &v) &&
+            strcmp(json_object_get_string(v), "down") == 0) {
+            seen = 1;
+            CHECK(!h_success(&r));
+            CHECK(h_errmsg(&r) && strstr(h_errmsg(&r), down));
+            CHECK(json_object_object_get_ex(d, up, &v) &&
+                  strcmp(json_object_get_string(v), "ok") == 0);
+            CHECK(json_object_object_get_ex(d, "consumers", &v));
+        }
+        h_free(&r);
+        if (!seen)
+            h_sleep_ms(100);
+    }
+    CHECK(seen);
+}
+
 /* Waits until GET /user/1 answers 200 (up to ms). */
 static int
 wait_healthy(int ms)
@@ -277,11 +303,23 @@ test_redis_outage(void)
           1);
     struct resp r;
     /* token lookup needs Redis: 503 with the envelope, for every worker */
+    char rid[80] = "";
     for (int i = 0; i < 8; i++) {
         CHECK(h_get("/user/me", tok, &r) == 0 && r.status == 503);
         CHECK(r.json && !h_success(&r) && h_errmsg(&r));
+        snprintf(rid, sizeof(rid), "%s", r.rid);
         h_free(&r);
     }
+    /* each 503 is one log line: the request line, with the store's
+     * failure in its "error" (issue 13: it used to be two) */
+    CHECK(strlen(rid) == 32);
+    h_sleep_ms(300);
+    CHECK(sh("test $(grep '%s' %s | grep -c '\"level\":\"error\"') -eq 1", rid,
+             h_env("HMDP_LOG_FILE")) == 0);
+    CHECK(sh("grep '%s' %s | grep -q '\"status\":503,.*\"error\":\"redis'", rid,
+             h_env("HMDP_LOG_FILE")) == 0);
+    /* the pool's health names Redis (the heartbeats are unknown then) */
+    health_names("redis", "mysql");
     /* so do the routes that pipeline the lookup with their own script */
     for (int i = 0; i < 8; i++) {
         CHECK(h_get("/blog/hot?current=1", tok, &r) == 0 && r.status == 503);
@@ -349,6 +387,7 @@ test_mysql_outage(void)
         CHECK(r.json && !h_success(&r));
         h_free(&r);
     }
+    health_names("mysql", "redis");
     char start[4600];
     snprintf(start, sizeof(start), "cd %s && (%s >/dev/null 2>&1 &)", dir, cmd);
     CHECK(system(start) == 0);

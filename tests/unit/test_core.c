@@ -450,7 +450,7 @@ fake_auth(struct req *rq, int required)
 static void
 test_dispatch_gates(void)
 {
-    static const struct dispatch_hooks hooks = {NULL, fake_auth, NULL};
+    static const struct dispatch_hooks hooks = {NULL, fake_auth, NULL, NULL};
     struct req rq;
     g_cfg.body_limit = 100;
     g_cfg.upload_limit = 1000;
