@@ -11,6 +11,8 @@
  *   B_TOKEN B_ID B_NICK  the second user, who likes and chats live
  *   C_NICK               the nickname of the earlier liker
  *   BLOG_ID              A's blog
+ *   HMDP_RUN_DIR         the stack's run dir (hmdp-sse.pid: the gateway's
+ *                        multiwatch)
  *   CHROMIUM             the browser (default /usr/bin/chromium)
  * Each step prints "ok - ..." or "not ok - ..." (with what was seen);
  * the closing line is "N passed, N failed", exit 1 on any failure.
@@ -40,6 +42,7 @@ const A = { token: env("A_TOKEN"), id: Number(env("A_ID")) };
 const B = { token: env("B_TOKEN"), id: Number(env("B_ID")), nick: env("B_NICK") };
 const C_NICK = env("C_NICK");
 const BLOG = Number(env("BLOG_ID"));
+const RUN_DIR = env("HMDP_RUN_DIR");
 const WAIT = 10000; /* ms a live event may take to show */
 
 let pass = 0, fail = 0;
@@ -66,6 +69,19 @@ async function api(method, p, token, body) {
     if (r.status !== 200 || !env.success)
         throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(env)}`);
     return env.data;
+}
+
+/* The live children of pid (from /proc). */
+function childrenOf(pid) {
+    const out = [];
+    for (const d of fs.readdirSync("/proc")) {
+        if (!/^[0-9]+$/.test(d)) continue;
+        let st;
+        try { st = fs.readFileSync(`/proc/${d}/stat`, "utf8"); } catch (e) { continue; }
+        const f = st.slice(st.lastIndexOf(")") + 2).split(" "); /* state ppid ... */
+        if (Number(f[1]) === pid && f[0] !== "Z") out.push(Number(d));
+    }
+    return out;
 }
 
 /* The text as the server stores it (app/core/str.c, DECISIONS). */
@@ -153,6 +169,36 @@ async function main() {
             n !== null && it.length === 2 && /点赞/.test(it[0].what) && it[0].unread &&
             it[1].who === C_NICK, [await unread(page), it]);
 
+        /* ---- the gateway dies and stays down long enough for the browser
+         * to give up on its stream (nginx answers 502); B follows A
+         * meanwhile; when the gateway is back the page opens a new stream
+         * from its cursor and shows the follow, once */
+        const mw = Number(fs.readFileSync(path.join(RUN_DIR, "hmdp-sse.pid"), "utf8"));
+        const gws = childrenOf(mw);
+        let stopped = false;
+        try {
+            process.kill(mw, "SIGSTOP"); /* no restart yet */
+            stopped = true;
+            gws.forEach((p) => process.kill(p, "SIGKILL"));
+            await api("PUT", `/follow/${A.id}/true`, B.token);
+            n = await until(page, () => document.getElementById("state").textContent === "已断开");
+            check(`the gateway (pid ${gws.join(",")}) killed: the page says its stream ended`,
+                gws.length > 0 && n !== null, [gws, await page.textContent("#state")]);
+        } finally {
+            if (stopped) process.kill(mw, "SIGCONT");
+        }
+        n = await until(page, (nick) => {
+            const li = document.querySelector("#list .item");
+            return li && li.querySelector(".who").textContent === nick &&
+                /关注/.test(li.querySelector(".what").textContent) &&
+                document.getElementById("unread").textContent === "3" &&
+                document.getElementById("state").textContent === "实时";
+        }, B.nick);
+        it = await items(page);
+        check("restarted: a new stream, B's follow on top (sent while it was down), unread 3, nothing twice",
+            n !== null && it.length === 3 && it[1].who === B.nick && /点赞/.test(it[1].what) &&
+            it[2].who === C_NICK, [await unread(page), await page.textContent("#state"), it]);
+
         /* ---- the chat view with B: B's message live, A's reply sent */
         await page.goto(BASE + `/message.html?chat=${B.id}`);
         n = await until(page, (nick) =>
@@ -198,11 +244,12 @@ async function main() {
             n !== null && ms[0].text === hello && !ms[0].mine && ms[1].text === reply && ms[1].mine, ms);
 
         await page.goto(BASE + "/message.html");
-        n = await until(page, () => document.querySelectorAll("#list .item").length === 2 &&
-            document.getElementById("unread").textContent === "2");
+        n = await until(page, () => document.querySelectorAll("#list .item").length === 3 &&
+            document.getElementById("unread").textContent === "3");
         it = await items(page);
-        check("after a reload the notification history shows both likes (B's first), unread 2",
-            n !== null && it[0].who === B.nick && it[1].who === C_NICK && it.every((x) => x.unread),
+        check("after a reload the notification history shows all three (B's follow, B's like, C's like), unread 3",
+            n !== null && /关注/.test(it[0].what) && it[0].who === B.nick && /点赞/.test(it[1].what) &&
+            it[1].who === B.nick && it[2].who === C_NICK && it.every((x) => x.unread),
             [await unread(page), it]);
 
         /* ---- mark all read, and it stays read */
@@ -211,14 +258,35 @@ async function main() {
             document.querySelectorAll("#list .item.unread").length === 0);
         check("全部已读: unread 0, no item marked unread", n !== null, [await unread(page), await items(page)]);
         const cnt = await api("GET", "/message/unread/count", A.token);
+        /* the page knows the server's time to the second (Date): the
+         * chats above are then surely older than the reloaded page */
+        await new Promise((r) => setTimeout(r, 1100));
         await page.reload();
-        n = await until(page, () => document.querySelectorAll("#list .item").length === 2 &&
+        n = await until(page, () => document.querySelectorAll("#list .item").length === 3 &&
             document.getElementById("unread").textContent === "0");
         check("the server agrees (unread count 0) and a reload shows them read",
             cnt === 0 && n !== null && (await items(page)).every((x) => !x.unread), [cnt, await items(page)]);
 
+        /* ---- chats on the notification view: an old one (replayed by the
+         * stream after the newest notification) is quiet, a new one
+         * says who wrote */
+        await until(page, () => document.getElementById("state").textContent === "实时");
+        await new Promise((r) => setTimeout(r, 1000));
+        const quiet = await page.$eval("#toast", (e) => e.style.display !== "block");
+        await api("POST", `/message/chat/${A.id}`, B.token, { content: "在吗" });
+        n = await until(page, (nick) => document.getElementById("toast").style.display === "block" &&
+            document.getElementById("toast").textContent === nick + " 发来私信", B.nick);
+        check("an earlier chat replayed on reload is not announced; a new one is (toast)",
+            quiet && n !== null, [quiet, await page.textContent("#toast")]);
+
         check("nothing fetched from outside the stack", outside.length === 0, outside);
         check("no script errors in the page", errors.length === 0, errors);
+        if (process.env.MESSAGE_PAGE_SHOTS) { /* a look for people */
+            await page.screenshot({ path: path.join(process.env.MESSAGE_PAGE_SHOTS, "notes.png") });
+            await page.goto(BASE + `/message.html?chat=${B.id}`);
+            await until(page, () => document.querySelectorAll("#msgs .msg").length === 2);
+            await page.screenshot({ path: path.join(process.env.MESSAGE_PAGE_SHOTS, "chat.png") });
+        }
     } finally {
         await ctx.close().catch(() => {});
         fs.rmSync(profile, { recursive: true, force: true });

@@ -7,10 +7,13 @@
  * chromium (Debian's, tests/deps.sh) with playwright-core (npm,
  * tests/npm_deps.sh): anonymous -> login.html; A's page shows the count
  * and C's like; B likes and chats through the API and both show live;
- * A answers from the send box; after reloads both are in the history;
- * 全部已读 marks them read. Each step of the script counts as one test
- * here. Without node, playwright-core or chromium this test fails and
- * says which is missing.
+ * the gateway is killed and kept down until the browser gives up on its
+ * stream, B follows A meanwhile, and the page reopens its stream from its
+ * cursor when the gateway is back; A answers from the send box; after reloads
+ * both are in the history; 全部已读 marks them read; a chat on the notification
+ * view is announced, one replayed from before the page opened is not. Each step
+ * of the script counts as one test here. Without node, playwright-core or
+ * chromium this test fails and says which is missing.
  */
 #include "h.h"
 
@@ -158,8 +161,8 @@ main(void)
     }
     int st = pclose(p);
     int rc = st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    /* the script has 16 steps when it runs to its end */
-    if (sp < 0 || sp + sf != steps || (rc == 0) != (sf == 0) || steps != 16) {
+    /* the script has 19 steps when it runs to its end */
+    if (sp < 0 || sp + sf != steps || (rc == 0) != (sf == 0) || steps != 19) {
         printf("not ok - message_page.js ran to its end (exit %d, %d steps, "
                "closing line %d passed, %d failed): node, playwright-core "
                "(tests/npm_deps.sh) and chromium (tests/deps.sh) are needed\n",
