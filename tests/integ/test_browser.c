@@ -5,15 +5,19 @@
  * blog of A, liked by C (so A has one unread notification before the
  * page opens); tests/browser/message_page.js then drives headless
  * chromium (Debian's, tests/deps.sh) with playwright-core (npm,
- * tests/npm_deps.sh): anonymous -> login.html; A's page shows the count
- * and C's like; B likes and chats through the API and both show live;
- * the gateway is killed and kept down until the browser gives up on its
- * stream, B follows A meanwhile, and the page reopens its stream from its
- * cursor when the gateway is back; A answers from the send box; after reloads
- * both are in the history; 全部已读 marks them read; a chat on the notification
- * view is announced, one replayed from before the page opened is not. Each step
- * of the script counts as one test here. Without node, playwright-core or
- * chromium this test fails and says which is missing.
+ * tests/npm_deps.sh):
+ *   - anonymous -> login.html;
+ *   - A's page shows the count and C's like; B likes and chats through
+ *     the API and both show live (the list, the chat view);
+ *   - the gateway is killed and kept down until the browser gives up on
+ *     its stream, B follows A meanwhile, and the page reopens its stream
+ *     from its cursor when the gateway is back: the follow shows, once;
+ *   - A answers from the send box; after reloads all is in the history;
+ *   - 全部已读 marks them read; a chat on the notification view is
+ *     announced, one replayed from before the page opened is not.
+ * Each step of the script counts as one test here. Without node,
+ * playwright-core or chromium the script cannot run to its end, and this
+ * test fails and says what it needs.
  */
 #include "h.h"
 
