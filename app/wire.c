@@ -47,7 +47,8 @@ wire_finish(struct req *rq)
 }
 
 const struct dispatch_hooks wire_hooks = {wire_begin, user_authenticate,
-                                          wire_finish, wire_internal_tables};
+                                          wire_finish, wire_internal_tables,
+                                          user_authenticate_cached};
 
 void
 wire_events(void)

@@ -21,6 +21,11 @@
 #   HMDP_HTML_DIR   static frontend root (default DIR/html, created with a
 #                   placeholder index.html)
 #   HMDP_SMS_HOOK   passed on to the workers (recorded in DIR/env)
+#   HMDP_FCGI_LISTEN unix (default: the pool on DIR/fcgi.sock) or tcp (on
+#                   127.0.0.1:BASE+1; kept for benchmark comparisons). Either
+#                   way the listen backlog is net.core.somaxconn: requests
+#                   wait there, first in first out, while every worker is
+#                   busy (tests/bench/RESULTS.md, "Session 3").
 # start on a stack of which something still runs (a repair) takes every
 # setting it is not given from DIR/env, so the pieces it brings back match
 # the ones that kept running.
@@ -239,7 +244,7 @@ if ((INHERIT)); then
         die "the stack in $DIR runs with HMDP_PORT_BASE=$OLD_BASE; stop it first"
     fi
     HMDP_PORT_BASE=$OLD_BASE
-    for v in HMDP_BIN HMDP_WORKERS HMDP_MODE HMDP_FCGI_KEEPALIVE HMDP_HTML_DIR HMDP_SMS_HOOK; do
+    for v in HMDP_BIN HMDP_WORKERS HMDP_MODE HMDP_FCGI_KEEPALIVE HMDP_FCGI_LISTEN HMDP_HTML_DIR HMDP_SMS_HOOK; do
         if [[ -z ${!v:-} ]]; then
             old=$(env_get "$v")
             [[ -n $old ]] && printf -v "$v" '%s' "$old"
@@ -252,6 +257,11 @@ if ! [[ $BASE =~ ^[0-9]+$ ]] || ((BASE < 1024 || BASE > 65530)); then
     die "HMDP_PORT_BASE must be a number from 1024 to 65530"
 fi
 set_ports "$BASE"
+FCGI_SOCK=$DIR/fcgi.sock
+FCGI_BACKLOG=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo 4096)
+HMDP_FCGI_LISTEN=${HMDP_FCGI_LISTEN:-unix}
+[[ $HMDP_FCGI_LISTEN == unix || $HMDP_FCGI_LISTEN == tcp ]] ||
+    die "HMDP_FCGI_LISTEN must be unix or tcp"
 
 HMDP_BIN=${HMDP_BIN:-$REPO/build/rel}
 [[ $HMDP_BIN == /* ]] || HMDP_BIN=$PWD/$HMDP_BIN
@@ -260,7 +270,7 @@ if ! [[ $HMDP_WORKERS =~ ^[0-9]+$ ]] || ((HMDP_WORKERS < 1 || HMDP_WORKERS > 256
     die "HMDP_WORKERS must be a number from 1 to 256"
 fi
 HMDP_MODE=${HMDP_MODE:-$(conf_get mode dev)}
-HMDP_FCGI_KEEPALIVE=${HMDP_FCGI_KEEPALIVE:-$(conf_get fcgi_keepalive on)}
+HMDP_FCGI_KEEPALIVE=${HMDP_FCGI_KEEPALIVE:-$(conf_get fcgi_keepalive off)}
 [[ $HMDP_FCGI_KEEPALIVE == on || $HMDP_FCGI_KEEPALIVE == off ]] ||
     die "HMDP_FCGI_KEEPALIVE must be on or off"
 [[ $HMDP_MODE == dev || $HMDP_MODE == prod ]] ||
@@ -509,7 +519,11 @@ write_env() {
         echo "# written by conf/stack.sh start; source it to reach this stack"
         printf 'export HMDP_URL=%q\n' "http://127.0.0.1:$NGINX_PORT"
         printf 'export HMDP_NGINX_PORT=%q\n' "$NGINX_PORT"
-        printf 'export HMDP_FCGI_ADDR=%q\n' "127.0.0.1:$FCGI_PORT"
+        if [[ $HMDP_FCGI_LISTEN == tcp ]]; then
+            printf 'export HMDP_FCGI_ADDR=%q\n' "127.0.0.1:$FCGI_PORT"
+        else
+            printf 'export HMDP_FCGI_ADDR=%q\n' "unix:$FCGI_SOCK"
+        fi
         printf 'export HMDP_REDIS_HOST=%q\n' 127.0.0.1
         printf 'export HMDP_REDIS_PORT=%q\n' "$REDIS_PORT"
         printf 'export HMDP_REDIS_SOCKET=%q\n' "$DIR/redis.sock"
@@ -520,9 +534,14 @@ write_env() {
         printf 'export HMDP_MYSQL_DB=%q\n' hmdp
         printf 'export HMDP_UPLOAD_DIR=%q\n' "$UPLOAD_DIR"
         printf 'export HMDP_MESSAGE_SPOOL_DIR=%q\n' "$DIR/spool"
+        printf 'export HMDP_SESSION_CACHE_FILE=%q\n' "$DIR/session.cache"
         printf 'export HMDP_ADMIN_TOKEN_FILE=%q\n' "$DIR/admin_token"
         printf 'export HMDP_SSE_ADDR=%q\n' "127.0.0.1:$SSE_PORT"
         printf 'export HMDP_NOOP_ADDR=%q\n' "127.0.0.1:$NOOP_PORT"
+        printf 'export HMDP_FCGI_SOCKET=%q\n' "$FCGI_SOCK"
+        printf 'export HMDP_NOOP_SOCKET=%q\n' "$DIR/noop.sock"
+        printf 'export HMDP_FCGI_LISTEN=%q\n' "$HMDP_FCGI_LISTEN"
+        printf 'export HMDP_FCGI_BACKLOG=%q\n' "$FCGI_BACKLOG"
         printf 'export HMDP_MODE=%q\n' "$HMDP_MODE"
         printf 'export HMDP_WORKERS=%q\n' "$HMDP_WORKERS"
         printf 'export HMDP_FCGI_KEEPALIVE=%q\n' "$HMDP_FCGI_KEEPALIVE"
@@ -582,7 +601,17 @@ start_fcgi() {
         return
     fi
     reap_orphans fcgi "$worker"
-    need_free_port "$FCGI_PORT" "the fcgi pool"
+    # The socket is nginx's only way in (mode 600; as root, owned by
+    # nobody, nginx's workers' user).
+    local -a listen=(-s "$FCGI_SOCK" -b "$FCGI_BACKLOG" -M 0600)
+    rm -f -- "$FCGI_SOCK"
+    if [[ $HMDP_FCGI_LISTEN == tcp ]]; then
+        need_free_port "$FCGI_PORT" "the fcgi pool"
+        listen=(-a 127.0.0.1 -p "$FCGI_PORT" -b "$FCGI_BACKLOG")
+    else
+        ((${#FCGI_SOCK} < 100)) || die "run dir path too long for a Unix socket: $FCGI_SOCK"
+        ((IS_ROOT)) && listen+=(-U nobody)
+    fi
     rm -f -- "$pidf" "$DIR/fcgi.state"
     supervised fcgi "$worker" "$HMDP_WORKERS"
     # -n: spawn-fcgi binds the socket to fd 0 and execs multiwatch in place
@@ -591,11 +620,16 @@ start_fcgi() {
         # shellcheck disable=SC1091
         . "$DIR/env"
         detach "$pidf" "$LOGS/spawn.log" "$(command -v spawn-fcgi)" -n \
-            -a 127.0.0.1 -p "$FCGI_PORT" -d "$REPO" -- "${MW_ARGV[@]}"
+            "${listen[@]}" -d "$REPO" -- "${MW_ARGV[@]}"
     )
-    if ! wait_port "$FCGI_PORT" 10; then
+    for ((i = 0; i < 100; i++)); do
+        [[ -S $FCGI_SOCK ]] && break
+        [[ $HMDP_FCGI_LISTEN == tcp ]] && port_open "$FCGI_PORT" && break
+        sleep 0.1
+    done
+    if ((i == 100)); then
         log_tail "$LOGS/spawn.log"
-        die "the fcgi pool did not open port $FCGI_PORT"
+        die "the fcgi pool did not open ${listen[1]}"
     fi
     for ((i = 0; i < 30; i++)); do
         supervised_ok fcgi "$pidf" "$HMDP_WORKERS" && break
@@ -606,7 +640,7 @@ start_fcgi() {
         log_tail "$LOGS/spawn.log"
         die "the fcgi pool exited right after starting"
     }
-    say "fcgi pool up on 127.0.0.1:$FCGI_PORT ($HMDP_WORKERS x $worker)"
+    say "fcgi pool up on ${listen[1]} ($HMDP_WORKERS x $worker, backlog $FCGI_BACKLOG)"
 }
 
 # daemon_instances NAME: how many processes of NAME multiwatch keeps:
@@ -716,6 +750,12 @@ start_nginx() {
     # Each worker holds up to 16 connections (app/core/fcgi.c), so nginx
     # may cache 2 per worker in each of its 2 processes and every worker
     # still has free slots for new connections.
+    local FCGI_UPSTREAM="unix:$(sed_escape "$FCGI_SOCK")"
+    local NOOP_UPSTREAM="unix:$(sed_escape "$DIR/noop.sock")"
+    if [[ $HMDP_FCGI_LISTEN == tcp ]]; then
+        FCGI_UPSTREAM=127.0.0.1:$FCGI_PORT
+        NOOP_UPSTREAM=127.0.0.1:$NOOP_PORT
+    fi
     local keep=$((2 * HMDP_WORKERS)) keepline="" keepconn=off
     if [ "$HMDP_FCGI_KEEPALIVE" = on ]; then
         keepconn=on
@@ -725,9 +765,9 @@ start_nginx() {
         -e "s|@FCGI_KEEPALIVE@|$keepline|g" \
         -e "s|@FCGI_KEEP_CONN@|$keepconn|g" \
         -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
-        -e "s|@FCGI_ADDR@|127.0.0.1:$FCGI_PORT|g" \
+        -e "s|@FCGI_ADDR@|$FCGI_UPSTREAM|g" \
         -e "s|@SSE_ADDR@|127.0.0.1:$SSE_PORT|g" \
-        -e "s|@NOOP_ADDR@|127.0.0.1:$NOOP_PORT|g" \
+        -e "s|@NOOP_ADDR@|$NOOP_UPSTREAM|g" \
         -e "s|@UPLOAD_DIR@|$(sed_escape "$UPLOAD_DIR")|g" \
         -e "s|@HTML_DIR@|$(sed_escape "$HTML_DIR")|g" \
         -e "s|@METRICS_ALLOW@|$(metrics_allow_lines)|g" \
@@ -1003,7 +1043,7 @@ do_status() {
         case $(svc_kind "$n") in
         fcgi)
             if [[ -x $HMDP_BIN/hmdp-worker ]] || alive "$pidf" "$(svc_pattern fcgi)"; then
-                supervised_status fcgi "$HMDP_WORKERS" "workers (port $FCGI_PORT)" || rc=1
+                supervised_status fcgi "$HMDP_WORKERS" "workers ($(env_get HMDP_FCGI_ADDR))" || rc=1
             fi
             ;;
         daemon)

@@ -85,7 +85,12 @@ fcgi)
     export HMDP_LOG_FILE=
     mkdir -p "${HMDP_UPLOAD_DIR:=$DATA/imgs}"
     export HMDP_UPLOAD_DIR
-    exec spawn-fcgi -n -a 0.0.0.0 -p 9000 -- \
+    # the same connection model as conf/stack.sh (tests/bench/RESULTS.md,
+    # "Session 3"): a connection per request, queued first in, first out
+    # in a listen backlog as deep as the kernel allows; over TCP here, as
+    # the pool and nginx are separate containers
+    exec spawn-fcgi -n -a 0.0.0.0 -p 9000 \
+        -b "$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo 4096)" -- \
         "$0" supervise-workers
     ;;
 supervise-workers)
@@ -121,8 +126,8 @@ nginx | nginx-conf)
     allow=""
     for net in ${HMDP_METRICS_ALLOW//,/ }; do allow="$allow allow $net;"; done
     sed -e "s|@DIR@|$(esc "$DATA")|g" \
-        -e "s|@FCGI_KEEPALIVE@|keepalive 8;|g" \
-        -e "s|@FCGI_KEEP_CONN@|on|g" \
+        -e "s|@FCGI_KEEPALIVE@||g" \
+        -e "s|@FCGI_KEEP_CONN@|off|g" \
         -e "s|@NGINX_PORT@|8080|g" \
         -e "s|listen 127.0.0.1:8080|listen 8080|" \
         -e "s|@FCGI_ADDR@|${HMDP_FCGI_ADDR:-fcgi:9000}|g" \

@@ -49,6 +49,8 @@ static const struct cfg_key cfg_keys[] = {
     {"workers", CFG_INT, &g_cfg.workers, "4"}, /* read by conf/stack.sh */
     {"fcgi_keepalive", CFG_STR, &g_cfg.fcgi_keepalive, "on"}, /* stack.sh */
     {"message_spool_dir", CFG_STR, &g_cfg.message_spool_dir, "run/spool"},
+    {"session_cache_file", CFG_STR, &g_cfg.session_cache_file,
+     "run/session.cache"},
     {"message_notify", CFG_INT, &g_cfg.message_notify, "1"},
     {"chat_high_water", CFG_LONG, &g_cfg.chat_high_water, "100000"},
     {"chat_rate", CFG_INT, &g_cfg.chat_rate, "10"},

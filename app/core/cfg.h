@@ -35,12 +35,13 @@ struct cfg {
     int workers;
     char *fcgi_keepalive; /* nginx side only (conf/stack.sh) */
     /* the message layer (app/message/) */
-    char *message_spool_dir; /* the producers' fsync'd spool files */
-    int message_notify;      /* 0: likes, comments, follows send none */
-    long chat_high_water;    /* unsynced stream.chat entries: refuse above */
-    int chat_rate;           /* chat messages per sender per second */
-    int chat_sync_batch;     /* rows per chat-sync transaction (at most) */
-    char *metrics_file;   /* shared counters (core/metrics.h); "" = off */
+    char *message_spool_dir;  /* the producers' fsync'd spool files */
+    char *session_cache_file; /* the workers' shared session cache */
+    int message_notify;       /* 0: likes, comments, follows send none */
+    long chat_high_water;     /* unsynced stream.chat entries: refuse above */
+    int chat_rate;            /* chat messages per sender per second */
+    int chat_sync_batch;      /* rows per chat-sync transaction (at most) */
+    char *metrics_file;       /* shared counters (core/metrics.h); "" = off */
     /* components GET /health expects a live heartbeat from ("voucher
      * credits sse"), separated by spaces or commas; "" = none */
     char *health_expect;

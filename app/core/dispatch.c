@@ -59,7 +59,16 @@ dispatch_run(const struct route *const *tables,
     }
 
     if (hooks && hooks->authenticate && !(r->flags & ROUTE_AUTH_LATE)) {
+        struct ctx_mark mk = ctx_mark(&rq->cx);
         rc = hooks->authenticate(rq, (r->flags & ROUTE_AUTH) != 0);
+        if (rc == RES_DEP_DOWN && (r->flags & ROUTE_REDIS_OPTIONAL) &&
+            hooks->authenticate_cached && rq->token &&
+            hooks->authenticate_cached(rq) == RES_OK) {
+            /* the lookup's 503 gives way to the cached session (the hook
+             * logged that it was used) */
+            ctx_restore(&rq->cx, mk);
+            rc = RES_OK;
+        }
         if (rc != RES_OK)
             return rc;
     }

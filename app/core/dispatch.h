@@ -22,6 +22,11 @@ struct dispatch_hooks {
     void (*finish)(struct req *rq);
     /* The routes of internal-only locations (rq->internal): metrics. */
     const struct route *const *internal_tables;
+    /* For a ROUTE_REDIS_OPTIONAL route whose authenticate answered
+     * RES_DEP_DOWN: resolves rq->user without the store that is down.
+     * RES_OK with rq->user set, or RES_DEP_DOWN (the 503 stands). May be
+     * NULL. */
+    res_t (*authenticate_cached)(struct req *rq);
 };
 
 /* Matches the route (against hooks->internal_tables instead of tables

@@ -4,9 +4,13 @@
  * params, dispatch (core/dispatch.c), write the rendered reply,
  * FCGX_Finish_r, arena_reset. Only libfcgi glue lives here.
  *
- * nginx keeps FastCGI connections open (fastcgi_keep_conn). A worker
- * holds several connections and serves whichever has a request, so an
- * idle kept connection never keeps a worker from the others.
+ * By default (fcgi_keepalive = off) every request is its own connection,
+ * closed by FCGX_Finish_r: the worker accepts the oldest connection of the
+ * listen queue when it is free, serves it and holds nothing else, so the
+ * kernel's FIFO accept queue is the pool's only queue. With
+ * fastcgi_keep_conn on, a worker holds several kept connections and
+ * serves whichever has a request, so an idle kept connection never keeps
+ * it from the others.
  */
 #include "fcgi.h"
 
@@ -100,11 +104,13 @@ fcgi_path(struct req *rq, FCGX_Request *fr)
     return p;
 }
 
-/* A worker holds up to FCGI_CONNS FastCGI connections at once: nginx
- * keeps connections open (fastcgi_keep_conn) and an idle kept connection
+/* A worker holds up to FCGI_CONNS FastCGI connections at once when nginx
+ * keeps connections open (fastcgi_keep_conn on): an idle kept connection
  * must not stop the worker from serving another one. Requests are still
  * served one at a time; the worker waits in poll() on its kept
- * connections and, while it has a free slot, on the listen socket. */
+ * connections and, while it has a free slot, on the listen socket. With
+ * fastcgi_keep_conn off each connection closes after its request, so only
+ * the one being served is ever held. */
 #define FCGI_CONNS 16
 
 /* Picks the slot whose next request to serve: a kept connection with

@@ -20,6 +20,11 @@ enum route_flags {
      * with its first Redis command: the authenticate hook is not called,
      * and with ROUTE_AUTH the handler answers the 401 (before any 400) */
     ROUTE_AUTH_LATE = 8,
+    /* the handler can do its work while Redis is down (chat send: it
+     * spools), so when the session lookup finds Redis unreachable the
+     * dispatcher asks the authenticate_cached hook (a cache of sessions
+     * Redis confirmed a moment ago) instead of answering 503 */
+    ROUTE_REDIS_OPTIONAL = 16,
 };
 
 struct route {

@@ -180,3 +180,19 @@ message_time(long long t, char buf[20])
     localtime_r(&tt, &tm);
     strftime(buf, 20, "%Y-%m-%dT%H:%M:%S", &tm);
 }
+
+int
+message_rate_take(struct message_rate *t, int64_t sender, long long sec,
+                  int limit)
+{
+    unsigned i = (unsigned)((uint64_t)sender % MESSAGE_RATE_SLOTS);
+    if (t->sender[i] != sender || t->sec[i] != sec) {
+        t->sender[i] = sender;
+        t->sec[i] = sec;
+        t->n[i] = 0;
+    }
+    if (t->n[i] >= limit)
+        return 0;
+    t->n[i]++;
+    return 1;
+}

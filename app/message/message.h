@@ -139,6 +139,21 @@ char *message_comment_content(struct arena *a, const char *stored);
  * which, for the 400). */
 char *message_chat_content(struct arena *a, const char *raw, const char **why);
 
+/* The chat rate while Redis is down (its counter is in Redis): a
+ * worker-local table of MESSAGE_RATE_SLOTS senders, one slot per sender
+ * id (a colliding sender takes the slot over and starts at 0). Returns 1
+ * when sender may send one more message in second sec (and counts it),
+ * 0 when limit were sent in sec already. Each worker counts alone, so
+ * the limit holds per worker, not for the whole service. */
+#define MESSAGE_RATE_SLOTS 256
+struct message_rate {
+    int64_t sender[MESSAGE_RATE_SLOTS];
+    long long sec[MESSAGE_RATE_SLOTS];
+    int n[MESSAGE_RATE_SLOTS];
+};
+int message_rate_take(struct message_rate *t, int64_t sender, long long sec,
+                      int limit);
+
 /* The time field for t (local time). buf has 20 bytes. */
 void message_time(long long t, char buf[20]);
 

@@ -5,9 +5,17 @@
  * stream.chat not synced yet. Sending chat touches Redis only (MySQL
  * just the first time a recipient is written to, and while Redis is
  * down: see message_data.c).
+ *
+ * While Redis is down, chat send still works for a sender Redis
+ * confirmed within the last minute (ROUTE_REDIS_OPTIONAL: the session
+ * comes from the workers' session cache, app/user/user_cache.c): the
+ * recipient check asks MySQL, the rate is counted per worker, and the
+ * message is spooled (fsync'd) and answered with its id. Every other
+ * route answers 503 then.
  */
 #include "message_private.h"
 
+#include "../core/cfg.h"
 #include "../core/log.h"
 #include "../core/reply.h"
 #include "../store/sql.h"
@@ -183,7 +191,9 @@ message_http_chat_send(struct req *rq)
     }
     if (rc != RES_OK) {
         /* Redis did not take it: without Redis the recipient check can
-         * only ask MySQL */
+         * only ask MySQL (Redis' failure is dealt with: dropped, so that
+         * a refusal below is what the sender sees) */
+        ctx_drop(&rq->cx, mk, "chat append (spooled instead)");
         if ((rc = user_exists(rq, to, &found)) != RES_OK)
             return rc;
         if (!found)
@@ -208,6 +218,10 @@ message_http_chat_send(struct req *rq)
 spool:
     /* the spool keeps it until Redis takes it (message_spool.c) */
     ctx_drop(&rq->cx, mk, "chat append (spooled instead)");
+    /* the rate counter is in Redis too: this worker counts meanwhile */
+    static struct message_rate rate;
+    if (!message_rate_take(&rate, me, (long long)time(NULL), g_cfg.chat_rate))
+        return req_fail(rq, RES_REFUSED, "发送过于频繁");
     if ((rc = message_spool_put(&rq->cx, &mo)) != RES_OK)
         return rc;
     log_warn("chat %s spooled (Redis unavailable)", id);
@@ -254,7 +268,10 @@ const struct route message_routes[] = {
     {HTTP_GET, "/message/list", message_http_list, ROUTE_AUTH},
     {HTTP_GET, "/message/unread/count", message_http_unread, ROUTE_AUTH},
     {HTTP_PUT, "/message/read", message_http_read, ROUTE_AUTH},
-    {HTTP_POST, "/message/chat/{userId}", message_http_chat_send, ROUTE_AUTH},
+    /* chat send works while Redis is down (it spools): a session Redis
+     * confirmed a moment ago is taken from the session cache then */
+    {HTTP_POST, "/message/chat/{userId}", message_http_chat_send,
+     ROUTE_AUTH | ROUTE_REDIS_OPTIONAL},
     {HTTP_GET, "/message/chat/{userId}", message_http_chat_read, ROUTE_AUTH},
     {0, NULL, NULL, 0},
 };

@@ -374,13 +374,19 @@ rds_check_alive(void)
 {
     if (rds_ctx == NULL)
         return;
-    struct pollfd p = {rds_ctx->fd, POLLIN, 0};
-    if (poll(&p, 1, 0) <= 0)
-        return; /* nothing arrived: alive as far as we can tell */
-    /* replies to fired commands, or EOF from a restarted server */
-    if (redisBufferRead(rds_ctx) != REDIS_OK) {
-        rds_drop("connection closed by server");
-        return;
+    /* replies to fired commands, or EOF from a restarted server, or both:
+     * a server that answered our fired commands and was then stopped left
+     * the replies and then the EOF, and one read returns only the
+     * replies. So read until nothing more is waiting (a bounded number of
+     * times: the server does not talk unasked), or the EOF shows. */
+    for (int i = 0; i < 8; i++) {
+        struct pollfd p = {rds_ctx->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0)
+            break; /* nothing (more) arrived: alive as far as we can tell */
+        if (redisBufferRead(rds_ctx) != REDIS_OK) {
+            rds_drop("connection closed by server");
+            return;
+        }
     }
     while (rds_owed > 0) {
         void *r = NULL;

@@ -24,6 +24,13 @@ struct user_dto {
  * and counts the visitor for UV. */
 res_t user_authenticate(struct req *rq, int required);
 
+/* The fallback hook (core/dispatch.h, authenticate_cached): for a route
+ * flagged ROUTE_REDIS_OPTIONAL whose session lookup found Redis down,
+ * sets rq->user from the workers' shared cache of sessions Redis
+ * confirmed within the last minute (user_cache.c) and returns RES_OK;
+ * RES_DEP_DOWN when the cache does not know the token. */
+res_t user_authenticate_cached(struct req *rq);
+
 /* user_authenticate in two halves, for a handler of a ROUTE_AUTH_LATE
  * route that pipelines the session lookup with its own first command:
  * user_auth_send queues the lookup and sets *key to the session's Redis

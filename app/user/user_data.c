@@ -277,6 +277,9 @@ user_session_close(struct req *rq, int64_t uid, const char *token)
 {
     struct arena *a = rq->cx.arena;
     res_t rc;
+    /* the workers' session cache first: should the DEL fail, a cached
+     * session that Redis still has costs one lookup, never a logout */
+    user_cache_forget(token);
     if ((rc = rds_append(&rq->cx, "DEL %s", key_login_token(a, token))) !=
             RES_OK ||
         (rc = rds_append(&rq->cx, "SREM %s %s", key_login_sessions(a, uid),
@@ -294,6 +297,7 @@ user_sessions_revoke(struct req *rq, int64_t uid, const char *keep)
 {
     const char *keys[1] = {key_login_sessions(rq->cx.arena, uid)};
     const char *args[2] = {keep ? keep : "", KEY_LOGIN_TOKEN_PREFIX};
+    user_cache_forget_user(uid, keep);
     return rds_eval(&rq->cx, &user_lua_revoke, NULL, 1, keys, 2, args);
 }
 
@@ -397,8 +401,11 @@ user_auth_recv(struct req *rq, const char *key)
         rq->user.id = uid;
         rq->user.nick_name = nick;
         rq->user.icon = icon;
+        user_cache_fill(rq->token, uid, nick, icon);
         user_count_visit(rq, id);
     } else {
+        if (r->type == REDIS_REPLY_ARRAY) /* Redis says: no such session */
+            user_cache_forget(rq->token);
         user_count_visit(rq, rq->client_addr);
     }
     return RES_OK;

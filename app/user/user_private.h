@@ -43,4 +43,15 @@ res_t user_sign_today(struct req *rq, int64_t uid);
 res_t user_sign_bits(struct req *rq, int64_t uid, uint64_t *bits);
 res_t user_uv_count(struct req *rq, const char *yyyymmdd, long long *n);
 
+/* The shared session cache (user_cache.c). fill: Redis just confirmed
+ * token's session (token well-formed); forget: the session of token is
+ * gone; forget_user: every session of uid is gone except keep's (NULL:
+ * all); find: sets rq->user (nick and icon copied to the arena) and
+ * returns 1 when Redis confirmed rq->token within the last minute. */
+void user_cache_fill(const char *token, int64_t uid, const char *nick,
+                     const char *icon);
+void user_cache_forget(const char *token);
+void user_cache_forget_user(int64_t uid, const char *keep);
+int user_cache_find(struct req *rq);
+
 #endif

@@ -20,8 +20,58 @@ bench_stack() {
     set +a
 }
 
+# bench_stop_group PIDFILE: stops the multiwatch whose pid PIDFILE holds
+# and its children. It was started under setsid, so it leads its own
+# process group: SIGTERM to multiwatch (its children get SIGUSR1), and if
+# the group is not gone within 5 s, SIGKILL to the group (a child that took
+# the SIGUSR1 between two polls never sees it and would keep multiwatch
+# waiting for ever). Only a pid whose command line still names multiwatch
+# is signalled, so a recycled pid is left alone.
+bench_stop_group() {
+    local f=$1 pid i
+    [ -s "$f" ] || return 0
+    pid=$(cat "$f")
+    rm -f "$f"
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q multiwatch || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do
+        kill -0 -- "-$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+        kill -0 -- "-$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+}
+
+# bench_noop_start BODYFILE WORKERS: starts the floor (build/rel/noop-fcgi
+# answering BODYFILE's bytes) under multiwatch, listening like the pool
+# (conf/stack.sh start_fcgi): the same kind of socket, the same backlog,
+# WORKERS processes. Its pid file is BENCH_DIR/noop.pid.
+bench_noop_start() {
+    local listen=(-s "$HMDP_NOOP_SOCKET" -b "$HMDP_FCGI_BACKLOG" -M 0600)
+    [ "$(id -u)" = 0 ] && listen+=(-U nobody)
+    [ "$HMDP_FCGI_LISTEN" = tcp ] &&
+        listen=(-a 127.0.0.1 -p "${HMDP_NOOP_ADDR##*:}" -b "$HMDP_FCGI_BACKLOG")
+    rm -f "$HMDP_NOOP_SOCKET"
+    setsid spawn-fcgi -n "${listen[@]}" -- \
+        "$(command -v multiwatch)" -f "$2" -- "$PWD/build/rel/noop-fcgi" "$1" \
+        >"$BENCH_DIR/logs/noop.log" 2>&1 &
+    echo $! >"$BENCH_DIR/noop.pid"
+    for _ in $(seq 1 50); do
+        [ -S "$HMDP_NOOP_SOCKET" ] && return 0
+        [ "$HMDP_FCGI_LISTEN" = tcp ] &&
+            (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "noop responder did not start"
+    exit 1
+}
+
 bench_cleanup() {
-    [ -f "$BENCH_DIR/noop.pid" ] && kill "$(cat "$BENCH_DIR/noop.pid")" 2>/dev/null
+    bench_stop_group "$BENCH_DIR/noop.pid"
     HMDP_BIN=$PWD/build/rel bash conf/stack.sh stop "$BENCH_DIR" >/dev/null 2>&1 || true
     if [ "${TEST_KEEP:-0}" = 1 ]; then echo "kept $BENCH_DIR"; else rm -rf "$BENCH_DIR"; fi
 }

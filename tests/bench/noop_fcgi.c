@@ -10,14 +10,25 @@
  * The request body, if any, is not read; libfcgi discards it when the
  * request ends.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <poll.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static volatile sig_atomic_t noop_stop;
+
+static void
+noop_on_term(int sig)
+{
+    (void)sig;
+    noop_stop = 1;
+}
 
 static const char noop_head[] =
     "Status: 200 OK\r\n"
@@ -84,7 +95,8 @@ main(int argc, char **argv)
         return 1;
     }
     /* the same connection handling as app/core/fcgi.c: up to 16
-     * connections per process, served as their requests arrive */
+     * connections per process, served as their requests arrive (with
+     * fastcgi_keep_conn off, the default, only the one being served) */
     enum { NOOP_CONNS = 16 };
     static FCGX_Request slots[NOOP_CONNS];
     for (int i = 0; i < NOOP_CONNS; i++)
@@ -93,6 +105,25 @@ main(int argc, char **argv)
             free(body);
             return 1;
         }
+    /* multiwatch stops its children with SIGUSR1. The stop signals are
+     * blocked except inside ppoll: one that arrives while a request is
+     * served is seen at the next wait instead of being lost (a lost one
+     * left the responder, and its multiwatch, running for ever). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = noop_on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t stops, waitmask;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &stops, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGUSR1);
     int fl = fcntl(0, F_GETFL);
     if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) < 0) {
         perror("noop-fcgi: listen socket");
@@ -100,7 +131,7 @@ main(int argc, char **argv)
         return 1;
     }
     unsigned rr = 0;
-    for (;;) {
+    while (!noop_stop) {
         struct pollfd p[NOOP_CONNS + 1];
         int map[NOOP_CONNS + 1], n = 0, free_slot = -1;
         for (int i = 0; i < NOOP_CONNS; i++) {
@@ -115,11 +146,8 @@ main(int argc, char **argv)
             p[n] = (struct pollfd){0, POLLIN, 0};
             map[n++] = free_slot;
         }
-        if (poll(p, (nfds_t)n, -1) <= 0) {
-            if (errno == EINTR)
-                break; /* multiwatch's SIGUSR1/SIGTERM */
-            continue;
-        }
+        if (ppoll(p, (nfds_t)n, NULL, &waitmask) <= 0)
+            continue; /* a stop signal ends the loop */
         int s = -1;
         for (int k = 0; k < n && s < 0; k++) {
             int j = (int)((rr + (unsigned)k) % (unsigned)n);

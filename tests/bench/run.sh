@@ -81,23 +81,10 @@ wrk.headers["authorization"] = "${tokens[$k]}"
 LUA
 done
 noop_start() { # body-file
-    setsid spawn-fcgi -n -a 127.0.0.1 -p "${HMDP_NOOP_ADDR##*:}" -- \
-        "$(command -v multiwatch)" -f "$workers" -- "$PWD/build/rel/noop-fcgi" "$1" \
-        >"$T/logs/noop.log" 2>&1 &
-    echo $! >"$T/noop.pid"
-    for _ in $(seq 1 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "noop responder did not start"; exit 1
+    bench_noop_start "$1" "$workers"
 }
 noop_stop() {
-    kill "$(cat "$T/noop.pid")" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/${HMDP_NOOP_ADDR##*:}") 2>/dev/null || break
-        sleep 0.1
-    done
-    rm -f "$T/noop.pid"
+    bench_stop_group "$T/noop.pid"
 }
 run_wrk() { # url auth -> "rps p99ms"
     local extra=()
@@ -157,4 +144,4 @@ for e in "${ENDPOINTS[@]}"; do
         "$s_p99" "$np_med" "${p99_round%, }" "$ap_med" "$bad"
 done
 echo
-echo "bytes per response: $(wc -c <"$T/bench/static.json") (last endpoint); wrk -t2 -c$conns -d${secs}s; $rounds rounds of noop/app; $workers FastCGI workers; fcgi_keepalive $HMDP_FCGI_KEEPALIVE; $(nproc) cores"
+echo "bytes per response: $(wc -c <"$T/bench/static.json") (last endpoint); wrk -t2 -c$conns -d${secs}s; $rounds rounds of noop/app; $workers FastCGI workers; fcgi_keepalive $HMDP_FCGI_KEEPALIVE; $HMDP_FCGI_LISTEN socket, backlog $HMDP_FCGI_BACKLOG; $(nproc) cores"

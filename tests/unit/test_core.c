@@ -70,6 +70,7 @@ static const struct route tbl_b[] = {
     {HTTP_DELETE, "/blog/{id}", h_three, ROUTE_AUTH},
     {HTTP_GET, "/late", h_late, ROUTE_AUTH | ROUTE_AUTH_LATE},
     {HTTP_POST, "/shop", h_one, ROUTE_ADMIN},
+    {HTTP_POST, "/chat", h_one, ROUTE_AUTH | ROUTE_REDIS_OPTIONAL},
     {0, NULL, NULL, 0},
 };
 static const struct route *const tables[] = {tbl_a, tbl_b, NULL};
@@ -450,7 +451,8 @@ fake_auth(struct req *rq, int required)
 static void
 test_dispatch_gates(void)
 {
-    static const struct dispatch_hooks hooks = {NULL, fake_auth, NULL, NULL};
+    static const struct dispatch_hooks hooks = {NULL, fake_auth, NULL, NULL,
+                                                NULL};
     struct req rq;
     g_cfg.body_limit = 100;
     g_cfg.upload_limit = 1000;
@@ -492,6 +494,52 @@ test_dispatch_gates(void)
     CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_NOT_FOUND);
     CHECK(rq.cx.errmsg != NULL);
     g_cfg.admin_token = NULL;
+    arena_reset(A);
+}
+
+/* The session store is down: the lookup answers 503. */
+static res_t
+down_auth(struct req *rq, int required)
+{
+    (void)required;
+    return req_fail(rq, RES_DEP_DOWN, "store down");
+}
+
+/* The cache knows the token "cached" only. */
+static res_t
+cached_auth(struct req *rq)
+{
+    if (strcmp(rq->token, "cached") != 0)
+        return RES_DEP_DOWN;
+    rq->has_user = 1;
+    rq->user.id = 9;
+    return RES_OK;
+}
+
+/* ROUTE_REDIS_OPTIONAL: only such a route, only after the lookup found
+ * the store down, asks the cached hook; its success clears the 503. */
+static void
+test_dispatch_redis_optional(void)
+{
+    static const struct dispatch_hooks hooks = {NULL, down_auth, NULL, NULL,
+                                                cached_auth};
+    struct req rq;
+    g_cfg.body_limit = 100;
+    req_setup(&rq, HTTP_POST, "/chat", "");
+    rq.token = "cached";
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_OK);
+    CHECK(rq.cx.rc == RES_OK && rq.has_user && rq.user.id == 9);
+    req_setup(&rq, HTTP_POST, "/chat", "");
+    rq.token = "unknown";
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_DEP_DOWN);
+    CHECK(rq.cx.rc == RES_DEP_DOWN && !rq.has_user);
+    req_setup(&rq, HTTP_POST, "/chat", "");
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_DEP_DOWN);
+    /* a route without the flag: the 503 stands, cache or not */
+    req_setup(&rq, HTTP_GET, "/user/me", "");
+    rq.token = "cached";
+    CHECK(dispatch_run(tables, &hooks, &rq, 0, NULL, NULL) == RES_DEP_DOWN);
+    CHECK(!rq.has_user);
     arena_reset(A);
 }
 
@@ -634,6 +682,7 @@ main(void)
     RUN(test_utf8_and_escape);
     RUN(test_envelope);
     RUN(test_dispatch_gates);
+    RUN(test_dispatch_redis_optional);
     RUN(test_reply_raw);
     RUN(test_cfg_line);
     RUN(test_arena_defer_order);

@@ -161,6 +161,21 @@ test_chat_content(void)
     arena_free(a);
 }
 
+/* The worker-local chat rate used while Redis is down. */
+static void
+test_rate_take(void)
+{
+    static struct message_rate t;
+    for (int i = 0; i < 3; i++)
+        CHECK(message_rate_take(&t, 7, 100, 3) == 1);
+    CHECK(message_rate_take(&t, 7, 100, 3) == 0);
+    CHECK(message_rate_take(&t, 8, 100, 3) == 1); /* another sender */
+    CHECK(message_rate_take(&t, 7, 101, 3) == 1); /* the next second */
+    /* a sender on the same slot takes it over and starts at 0 */
+    CHECK(message_rate_take(&t, 7 + MESSAGE_RATE_SLOTS, 101, 1) == 1);
+    CHECK(message_rate_take(&t, 7 + MESSAGE_RATE_SLOTS, 101, 1) == 0);
+}
+
 int
 main(void)
 {
@@ -170,5 +185,6 @@ main(void)
     RUN(test_m_json);
     RUN(test_comment_content);
     RUN(test_chat_content);
+    RUN(test_rate_take);
     T_DONE();
 }
