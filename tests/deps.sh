@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages hmdp-c needs to build, run and test, when
 # some are missing and we are root. As a normal user it only reports.
+# chromium is the headless browser of the message page's test
+# (tests/browser/message_page.js, driven by playwright-core from npm).
 set -e
 PKGS="build-essential pkg-config libfcgi-dev spawn-fcgi multiwatch libhiredis-dev
 default-libmysqlclient-dev libjson-c-dev libsodium-dev
 libcurl4-openssl-dev libevent-dev nginx-light redis-server redis-tools mariadb-server mariadb-client
 wrk curl procps util-linux
-clang docker-compose logrotate"
+clang docker-compose logrotate chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,8 +1,11 @@
 #!/bin/sh
 # npm_deps.sh: installs the npm packages of tests/npm/package-lock.json
 # (Swagger UI for the API page at /api-docs/, ajv for
-# tests/apidoc/validate.js) into build/npm/node_modules. `make deps` (and
-# so `make run` and `make test`) calls it.
+# tests/apidoc/validate.js, playwright-core for the browser test of
+# message.html, tests/browser/message_page.js) into build/npm/node_modules.
+# playwright-core only drives a browser: the browser is Debian's chromium
+# (tests/deps.sh); nothing here downloads one (never `playwright
+# install`). `make deps` (and so `make run` and `make test`) calls it.
 #
 # Offline after the first install: a stamp records the lock file it
 # installed, and while the stamp matches nothing is fetched. With a
@@ -54,7 +57,7 @@ if ! (cd "$DST" && npm ci --ignore-scripts --no-audit --no-fund \
         "for the first install (after that it works offline)"
 fi
 for f in swagger-ui-dist/swagger-ui-bundle.js swagger-ui-dist/swagger-ui.css \
-    ajv/dist/2020.js; do
+    ajv/dist/2020.js playwright-core/index.js; do
     [ -f "$DST/node_modules/$f" ] || fail "npm ci did not install $f"
 done
 cp "$SRC/package-lock.json" "$STAMP"

@@ -13,8 +13,21 @@
  * streams the way the producers do (one MULTI: XADD message.stream:{uid}
  * + XADD message.wake), each carrying its send time in ns as content,
  * and reports the send-to-arrival latency of every delivery (p50, p99,
- * max). Until the notification producers exist this stands in for a
- * like; a like adds its own HTTP round trip in front.
+ * max). This measures the gateway alone, without the like in front.
+ *
+ *   sse-bench likes   NGINX_PORT REDIS_PORT CONNS SECONDS RATE USERS_FILE
+ *
+ * The real path: USERS_FILE (tests/bench/sse_latency.sh --likes writes
+ * it) lists real users with sessions, "R token uid blog" for the
+ * recipients (each with a blog) and "L token uid" for the likers. CONNS
+ * streams are opened with the recipients' tokens, and RATE likes per
+ * second are sent as PUT /api/blog/like/{blog} by the likers over a pool
+ * of keep-alive HTTP/1.1 connections through nginx, each (liker, blog)
+ * pair once (a second PUT would be an unlike, and the 24 h rule lets one
+ * like per pair notify). The latency of a delivery is from the moment the
+ * like's request is written to the moment its event (matched by from and
+ * refId) is read from a stream: the worker, the notification producer,
+ * the gateway and nginx, all of it.
  * Output: "key value" lines.
  */
 #include <arpa/inet.h>
@@ -32,9 +45,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_UID0 9000001LL
+#define BENCH_UID0       9000001LL
+#define BENCH_LIKE_CONNS 32 /* keep-alive connections sending likes */
+
+enum { BENCH_STREAM, BENCH_LIKER };
 
 struct bconn {
+    int kind; /* BENCH_STREAM: first, like struct lconn's */
     int fd;
     int user;
     int open; /* saw the stream's first bytes */
@@ -68,6 +85,132 @@ static size_t nlat, caplat;
 static long long opened, pings, events;
 
 static void
+bench_lat_add(int64_t v)
+{
+    if (nlat == caplat) {
+        caplat = caplat ? caplat * 2 : 65536;
+        lat = realloc(lat, caplat * sizeof(*lat));
+        if (lat == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+    }
+    lat[nlat++] = v;
+}
+
+/* ---- likes mode: real users from USERS_FILE ---- */
+
+struct bid { /* an id and its index, sorted by id for bsearch */
+    long long id;
+    int idx;
+};
+
+static int likes;          /* the mode is "likes" */
+static char (*utok)[33];   /* the recipients' tokens */
+static struct bid *blogs;  /* blog id -> recipient index */
+static struct bid *likers; /* liker uid -> liker index */
+static char (*ltok)[33];   /* the likers' tokens */
+static long long *blog_of; /* recipient index -> blog id */
+static int nusers, nlikers;
+static int64_t *sent_ns;    /* per pair k = liker * nusers + user: 0 unsent */
+static long long unmatched; /* like events matching no like sent */
+
+static int
+bench_bid_cmp(const void *a, const void *b)
+{
+    long long x = ((const struct bid *)a)->id, y = ((const struct bid *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int
+bench_bid_find(const struct bid *v, int n, long long id)
+{
+    struct bid key = {id, 0};
+    const struct bid *f =
+        bsearch(&key, v, (size_t)n, sizeof(*v), bench_bid_cmp);
+    return f ? f->idx : -1;
+}
+
+/* Reads USERS_FILE; exits with a message on anything malformed. */
+static void
+bench_load_users(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
+    char line[256], tok[64];
+    int cap = 0, lcap = 0;
+    while (fgets(line, sizeof(line), f)) {
+        long long uid, blog;
+        if (line[0] == 'R' &&
+            sscanf(line, "R %63s %lld %lld", tok, &uid, &blog) == 3 &&
+            strlen(tok) < 33) {
+            if (nusers == cap) {
+                cap = cap ? cap * 2 : 1024;
+                utok = realloc(utok, (size_t)cap * sizeof(*utok));
+                blogs = realloc(blogs, (size_t)cap * sizeof(*blogs));
+                blog_of = realloc(blog_of, (size_t)cap * sizeof(*blog_of));
+            }
+            snprintf(utok[nusers], 33, "%s", tok);
+            blogs[nusers] = (struct bid){blog, nusers};
+            blog_of[nusers] = blog;
+            nusers++;
+        } else if (line[0] == 'L' &&
+                   sscanf(line, "L %63s %lld", tok, &uid) == 2 &&
+                   strlen(tok) < 33) {
+            if (nlikers == lcap) {
+                lcap = lcap ? lcap * 2 : 1024;
+                ltok = realloc(ltok, (size_t)lcap * sizeof(*ltok));
+                likers = realloc(likers, (size_t)lcap * sizeof(*likers));
+            }
+            snprintf(ltok[nlikers], 33, "%s", tok);
+            likers[nlikers] = (struct bid){uid, nlikers};
+            nlikers++;
+        } else {
+            fprintf(stderr, "%s: bad line: %s", path, line);
+            exit(2);
+        }
+    }
+    fclose(f);
+    if (nusers < 1 || nlikers < 1) {
+        fprintf(stderr, "%s: no recipients or no likers\n", path);
+        exit(2);
+    }
+    qsort(blogs, (size_t)nusers, sizeof(*blogs), bench_bid_cmp);
+    qsort(likers, (size_t)nlikers, sizeof(*likers), bench_bid_cmp);
+    sent_ns = calloc((size_t)nusers * (size_t)nlikers, sizeof(*sent_ns));
+}
+
+/* The number after "key": in s (after the "message" member), or -1. */
+static long long
+bench_num_after(const char *s, const char *key)
+{
+    const char *p = strstr(s, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* A like event on a stream: its latency from the like's send time. */
+static void
+bench_like_event(const char *data)
+{
+    const char *m = strstr(data, "\"message\":");
+    if (m == NULL || strstr(m, "\"type\":\"like\"") == NULL)
+        return;
+    int li = bench_bid_find(likers, nlikers, bench_num_after(m, "\"from\":"));
+    int ui = bench_bid_find(blogs, nusers, bench_num_after(m, "\"refId\":"));
+    int64_t t = li >= 0 && ui >= 0
+                    ? sent_ns[(size_t)li * (size_t)nusers + (size_t)ui]
+                    : 0;
+    if (t == 0) {
+        unmatched++;
+        return;
+    }
+    bench_lat_add(bench_now_ns() - t);
+}
+
+static void
 bench_line(struct bconn *c, const char *l, size_t n)
 {
     if (!c->open && n == 11 && memcmp(l, "retry: 3000", 11) == 0) {
@@ -76,16 +219,14 @@ bench_line(struct bconn *c, const char *l, size_t n)
     } else if (n == 6 && memcmp(l, ": ping", 6) == 0) {
         pings++;
     } else if (n > 6 && memcmp(l, "data: ", 6) == 0) {
-        const char *p = strstr(l, "\"content\":\"L");
         events++;
-        if (p) {
-            int64_t sent = strtoll(p + 12, NULL, 10);
-            if (nlat == caplat) {
-                caplat = caplat ? caplat * 2 : 65536;
-                lat = realloc(lat, caplat * sizeof(*lat));
-            }
-            lat[nlat++] = bench_now_ns() - sent;
+        if (likes) {
+            bench_like_event(l);
+            return;
         }
+        const char *p = strstr(l, "\"content\":\"L");
+        if (p)
+            bench_lat_add(bench_now_ns() - strtoll(p + 12, NULL, 10));
     }
 }
 
@@ -105,6 +246,7 @@ bench_read(struct bconn *c)
                 size_t n = c->n;
                 if (n && c->line[n - 1] == '\r')
                     n--;
+                c->line[n] = '\0';
                 bench_line(c, c->line, n);
                 c->n = 0;
             } else if (c->n < sizeof(c->line) - 1) {
@@ -112,6 +254,142 @@ bench_read(struct bconn *c)
             }
         }
     }
+}
+
+/* ---- likes mode: the HTTP side ---- */
+
+struct lconn {
+    int kind; /* BENCH_LIKER */
+    int fd;   /* -1: connect on next use */
+    int busy; /* a request is out */
+    int64_t t0;
+    size_t n;
+    char buf[8192];
+};
+
+static struct sockaddr_in bench_nginx;
+static int bench_ep;
+static long long likes_sent, likes_ok, likes_failed, like_conn_errors;
+static int64_t *rt; /* like answer times (ns) */
+static size_t nrt, caprt;
+
+static int
+bench_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&bench_nginx, sizeof(bench_nginx)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void
+bench_lconn_close(struct lconn *lc)
+{
+    if (lc->fd >= 0) {
+        epoll_ctl(bench_ep, EPOLL_CTL_DEL, lc->fd, NULL);
+        close(lc->fd);
+    }
+    lc->fd = -1;
+    lc->busy = 0;
+    lc->n = 0;
+}
+
+/* Sends the like of pair k on lc; 0 when it went out. */
+static int
+bench_like_send(struct lconn *lc, long long k)
+{
+    int ui = (int)(k % nusers), li = (int)(k / nusers);
+    if (lc->fd < 0) {
+        lc->fd = bench_connect();
+        if (lc->fd < 0) {
+            like_conn_errors++;
+            return -1;
+        }
+        fcntl(lc->fd, F_SETFL, fcntl(lc->fd, F_GETFL) | O_NONBLOCK);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = lc};
+        epoll_ctl(bench_ep, EPOLL_CTL_ADD, lc->fd, &ev);
+    }
+    char req[256];
+    int n = snprintf(req, sizeof(req),
+                     "PUT /api/blog/like/%lld HTTP/1.1\r\nHost: b\r\n"
+                     "authorization: %s\r\nContent-Length: 0\r\n\r\n",
+                     blog_of[ui], ltok[li]);
+    lc->t0 = bench_now_ns();
+    sent_ns[k] = lc->t0; /* set before the write: the event may be fast */
+    if (write(lc->fd, req, (size_t)n) != n) {
+        sent_ns[k] = 0;
+        like_conn_errors++;
+        bench_lconn_close(lc);
+        return -1;
+    }
+    lc->busy = 1;
+    lc->n = 0;
+    likes_sent++;
+    return 0;
+}
+
+/* Reads lc's answer; when it is complete, counts it and frees lc. */
+static void
+bench_like_read(struct lconn *lc)
+{
+    for (;;) {
+        ssize_t r = read(lc->fd, lc->buf + lc->n, sizeof(lc->buf) - 1 - lc->n);
+        if (r == 0 || (r < 0 && errno != EAGAIN) ||
+            (r > 0 && lc->n + (size_t)r >= sizeof(lc->buf) - 1)) {
+            if (lc->busy)
+                likes_failed++;
+            bench_lconn_close(lc);
+            return;
+        }
+        if (r < 0)
+            break;
+        lc->n += (size_t)r;
+    }
+    lc->buf[lc->n] = '\0';
+    char *end = strstr(lc->buf, "\r\n\r\n");
+    if (end == NULL || !lc->busy)
+        return;
+    *end = '\0'; /* the headers, lower-cased for the searches */
+    for (char *p = lc->buf; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    const char *body = end + 4;
+    size_t have = lc->n - (size_t)(body - lc->buf);
+    const char *cl = strstr(lc->buf, "\ncontent-length:");
+    int complete;
+    if (cl)
+        complete = have >= (size_t)strtoll(cl + 16, NULL, 10);
+    else /* chunked: the last chunk */
+        complete =
+            have >= 5 && memcmp(lc->buf + lc->n - 5, "0\r\n\r\n", 5) == 0;
+    if (!complete) {
+        *end = '\r'; /* look again with more bytes */
+        return;
+    }
+    int ok = strncmp(lc->buf, "http/1.1 200", 12) == 0 &&
+             strstr(body, "\"success\":true");
+    if (ok)
+        likes_ok++;
+    else
+        likes_failed++;
+    if (nrt == caprt) {
+        caprt = caprt ? caprt * 2 : 65536;
+        rt = realloc(rt, caprt * sizeof(*rt));
+        if (rt == NULL) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+    }
+    rt[nrt++] = bench_now_ns() - lc->t0;
+    int keep = strstr(lc->buf, "\nconnection: close") == NULL;
+    lc->busy = 0;
+    lc->n = 0;
+    if (!keep)
+        bench_lconn_close(lc);
 }
 
 static redisContext *
@@ -141,20 +419,34 @@ bench_drain(redisContext *r, int n)
 int
 main(int argc, char **argv)
 {
-    if (argc < 7 || (strcmp(argv[1], "latency") == 0 && argc < 8)) {
+    if (argc < 7 || (strcmp(argv[1], "latency") == 0 && argc < 8) ||
+        (strcmp(argv[1], "likes") == 0 && argc < 8)) {
         fprintf(stderr,
                 "usage: %s hold|latency NGINX_PORT REDIS_PORT CONNS USERS "
-                "SECONDS [RATE]\n",
-                argv[0]);
+                "SECONDS [RATE]\n"
+                "       %s likes NGINX_PORT REDIS_PORT CONNS SECONDS RATE "
+                "USERS_FILE\n",
+                argv[0], argv[0]);
         return 2;
     }
-    int latency = strcmp(argv[1], "latency") == 0;
+    likes = strcmp(argv[1], "likes") == 0;
+    int latency = likes || strcmp(argv[1], "latency") == 0;
     int nport = atoi(argv[2]), rport = atoi(argv[3]);
-    int conns = atoi(argv[4]), users = atoi(argv[5]);
-    int seconds = atoi(argv[6]);
-    double rate = latency ? atof(argv[7]) : 0;
+    int conns = atoi(argv[4]), users, seconds;
+    double rate;
+    if (likes) {
+        seconds = atoi(argv[5]);
+        rate = atof(argv[6]);
+        bench_load_users(argv[7]);
+        users = nusers;
+    } else {
+        users = atoi(argv[5]);
+        seconds = atoi(argv[6]);
+        rate = latency ? atof(argv[7]) : 0;
+    }
     if (conns < 1 || users < 1 || users > conns || seconds < 1) {
-        fprintf(stderr, "bad numbers\n");
+        fprintf(stderr, "bad numbers (conns %d, users %d, seconds %d)\n", conns,
+                users, seconds);
         return 2;
     }
     struct rlimit rl;
@@ -162,27 +454,33 @@ main(int argc, char **argv)
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
 
-    /* sessions */
+    /* sessions: synthetic ones, or the real users' (made by the script) */
     redisContext *r = bench_redis(rport);
     char tok[33];
-    for (int u = 0; u < users; u++) {
-        bench_token(u, tok);
-        redisAppendCommand(r, "HSET login:token:%s id %lld nickName bench", tok,
-                           BENCH_UID0 + u);
-        redisAppendCommand(r, "EXPIRE login:token:%s 7200", tok);
+    if (!likes) {
+        utok = calloc((size_t)users, sizeof(*utok));
+        for (int u = 0; u < users; u++) {
+            bench_token(u, utok[u]);
+            redisAppendCommand(r, "HSET login:token:%s id %lld nickName bench",
+                               utok[u], BENCH_UID0 + u);
+            redisAppendCommand(r, "EXPIRE login:token:%s 7200", utok[u]);
+        }
+        bench_drain(r, users * 2);
     }
-    bench_drain(r, users * 2);
 
     /* streams */
     int ep = epoll_create1(0);
+    bench_ep = ep;
     struct bconn *cs = calloc((size_t)conns, sizeof(*cs));
     struct sockaddr_in sin = {0};
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)nport);
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bench_nginx = sin;
     int failed = 0;
     for (int i = 0; i < conns; i++) {
         struct bconn *c = &cs[i];
+        c->kind = BENCH_STREAM;
         c->user = i % users;
         c->fd = socket(AF_INET, SOCK_STREAM, 0);
         if (c->fd < 0 ||
@@ -194,11 +492,10 @@ main(int argc, char **argv)
             continue;
         }
         char req[256];
-        bench_token(c->user, tok);
         int n = snprintf(req, sizeof(req),
                          "GET /api/message/sse HTTP/1.0\r\nHost: b\r\n"
                          "Authorization: %s\r\n\r\n",
-                         tok);
+                         utok[c->user]);
         if (write(c->fd, req, (size_t)n) != n)
             failed++;
         fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
@@ -212,10 +509,20 @@ main(int argc, char **argv)
                 bench_read(evs[j].data.ptr);
         }
     }
+    /* likes mode: the pool of connections that send the likes */
+    struct lconn *lcs = NULL;
+    long long pairs = (long long)nusers * nlikers, behind_max = 0;
+    if (likes) {
+        lcs = calloc(BENCH_LIKE_CONNS, sizeof(*lcs));
+        for (int i = 0; i < BENCH_LIKE_CONNS; i++) {
+            lcs[i].kind = BENCH_LIKER;
+            lcs[i].fd = -1;
+        }
+    }
     int64_t t0 = bench_now_ns(), end = t0 + (int64_t)seconds * 1000000000LL;
     int64_t open_wait_end = t0 + 10000000000LL;
     long long sent = 0, closed = 0;
-    int started = 0;
+    int started = 0, draining = 0;
     int64_t t_start = 0;
     srand(42);
     for (;;) {
@@ -227,9 +534,27 @@ main(int argc, char **argv)
             printf("streams_open %lld\nconnect_failed %d\n", opened, failed);
             fflush(stdout);
         }
-        if (started && now >= end)
-            break;
-        if (started && latency) {
+        if (started && now >= end) {
+            /* likes: up to 5 s more for the answers and events in flight */
+            int busy = 0;
+            for (int i = 0; likes && i < BENCH_LIKE_CONNS; i++)
+                busy |= lcs[i].busy;
+            long long want = likes_ok * (conns / users);
+            if (!likes || now >= end + 5000000000LL ||
+                (!busy && (long long)nlat >= want))
+                break;
+            draining = 1;
+        }
+        if (started && likes && !draining) {
+            long long due = (long long)((double)(now - t_start) / 1e9 * rate);
+            if (due > pairs)
+                due = pairs;
+            for (int i = 0; i < BENCH_LIKE_CONNS && likes_sent < due; i++)
+                if (!lcs[i].busy)
+                    bench_like_send(&lcs[i], likes_sent);
+            if (due - likes_sent > behind_max)
+                behind_max = due - likes_sent;
+        } else if (started && latency && !likes) {
             long long due = (long long)((double)(now - t_start) / 1e9 * rate);
             int batch = 0;
             while (sent < due && batch < 200) {
@@ -259,6 +584,10 @@ main(int argc, char **argv)
         struct epoll_event evs[512];
         int k = epoll_wait(ep, evs, 512, 1);
         for (int j = 0; j < k; j++) {
+            if (*(int *)evs[j].data.ptr == BENCH_LIKER) {
+                bench_like_read(evs[j].data.ptr);
+                continue;
+            }
             struct bconn *c = evs[j].data.ptr;
             if (bench_read(c) < 0) {
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -271,29 +600,58 @@ main(int argc, char **argv)
     printf("seconds %d\nclosed_by_server %lld\npings %lld\nevents_received "
            "%lld\n",
            seconds, closed, pings, events);
-    if (latency) {
+    if (likes) {
+        /* each like reaches every stream of its blog's author: with
+         * CONNS a multiple of the recipients that is CONNS/recipients */
+        printf("rate %.0f\nlikes_sent %lld\nlikes_ok %lld\nlikes_failed "
+               "%lld\nlike_conn_errors %lld\nlikes_behind_max %lld\n"
+               "deliveries_expected %lld\nunmatched_events %lld\n",
+               rate, likes_sent, likes_ok, likes_failed, like_conn_errors,
+               behind_max, likes_ok * (conns / users), unmatched);
+        if (likes_sent >= pairs)
+            printf("note every (liker, blog) pair was used: more likers "
+                   "would have sent more\n");
+        if (nrt) {
+            qsort(rt, nrt, sizeof(*rt), bench_cmp);
+            printf("like_answer_p50_ms %.2f\nlike_answer_p99_ms %.2f\n",
+                   rt[nrt / 2] / 1e6, rt[nrt * 99 / 100] / 1e6);
+        }
+    } else if (latency) {
         /* expected deliveries: each event reaches every stream of its
          * user; with CONNS a multiple of USERS that is CONNS/USERS */
         printf("events_sent %lld\nrate %.0f\n", sent, rate);
-        if (nlat) {
-            qsort(lat, nlat, sizeof(*lat), bench_cmp);
-            printf("deliveries %zu\nlatency_p50_ms %.2f\nlatency_p99_ms "
-                   "%.2f\nlatency_max_ms %.2f\n",
-                   nlat, lat[nlat / 2] / 1e6, lat[nlat * 99 / 100] / 1e6,
-                   lat[nlat - 1] / 1e6);
-        }
+    }
+    if (latency && nlat) {
+        qsort(lat, nlat, sizeof(*lat), bench_cmp);
+        printf("deliveries %zu\nlatency_p50_ms %.2f\nlatency_p99_ms "
+               "%.2f\nlatency_max_ms %.2f\n",
+               nlat, lat[nlat / 2] / 1e6, lat[nlat * 99 / 100] / 1e6,
+               lat[nlat - 1] / 1e6);
     }
     for (int i = 0; i < conns; i++)
         if (cs[i].fd >= 0)
             close(cs[i].fd);
-    for (int u = 0; u < users; u++) {
-        bench_token(u, tok);
-        redisAppendCommand(r, "DEL login:token:%s message.stream:%lld", tok,
-                           BENCH_UID0 + u);
+    for (int i = 0; likes && i < BENCH_LIKE_CONNS; i++)
+        if (lcs[i].fd >= 0)
+            close(lcs[i].fd);
+    if (!likes) { /* the real users' data goes with the stack */
+        for (int u = 0; u < users; u++) {
+            bench_token(u, tok);
+            redisAppendCommand(r, "DEL login:token:%s message.stream:%lld", tok,
+                               BENCH_UID0 + u);
+        }
+        bench_drain(r, users);
     }
-    bench_drain(r, users);
     redisFree(r);
     free(cs);
+    free(lcs);
     free(lat);
+    free(rt);
+    free(utok);
+    free(ltok);
+    free(blogs);
+    free(likers);
+    free(blog_of);
+    free(sent_ns);
     return 0;
 }
