@@ -418,8 +418,13 @@ write_redis_conf() {
         echo "dir \"$DIR/redis\""
         # Every write is in the AOF and fsync'd before its reply leaves:
         # a client told "ok" keeps its data through kill -9 and power loss.
+        # (HMDP_REDIS_APPENDFSYNC=everysec exists only for the benchmarks
+        # that measure what this costs; tests/bench/RESULTS.md)
         echo "appendonly yes"
-        echo "appendfsync always"
+        case ${HMDP_REDIS_APPENDFSYNC:-always} in
+        always | everysec | no) echo "appendfsync ${HMDP_REDIS_APPENDFSYNC:-always}" ;;
+        *) die "HMDP_REDIS_APPENDFSYNC must be always, everysec or no" ;;
+        esac
         # the AOF's base file is an RDB image (rewritten as the log grows),
         # so a restart loads a snapshot plus a short tail
         echo "aof-use-rdb-preamble yes"

@@ -14,26 +14,28 @@ bench_stack "${BENCH_WORKERS:-2}"
 rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
 sql() { mariadb --no-defaults -S "$HMDP_MYSQL_SOCKET" -uroot hmdp -N -e "$1"; }
 
-# the chat-sync child of this stack's hmdp-message-consumer (multiwatch
-# -> supervisor -> "hmdp-message-consumer chat-sync"); other stacks may
-# run on the machine
-pid=""
+# the chat-sync children of this stack's hmdp-message-consumer instances
+# (multiwatch -> supervisor -> "hmdp-message-consumer chat-sync"; one per
+# instance, HMDP_MESSAGE_CONSUMERS); other stacks may run on the machine
+want=${HMDP_MESSAGE_CONSUMERS:-1}
+pids=""
 for _ in $(seq 1 50); do
+    pids=""
     mw=$(head -n1 "$BENCH_DIR/hmdp-message-consumer.pid" 2>/dev/null || true)
     for sup in $(pgrep -P "${mw:-0}" || true); do
-        pid=$(pgrep -P "$sup" -f "hmdp-message-consumer chat-sync" | head -n1 || true)
-        [ -n "$pid" ] && break
+        pids="$pids $(pgrep -P "$sup" -f "hmdp-message-consumer chat-sync" || true)"
     done
-    [ -n "$pid" ] && break
+    [ "$(echo $pids | wc -w)" -ge "$want" ] && break
     sleep 0.1
 done
-[ -n "$pid" ] || { echo "no chat-sync process"; exit 1; }
+[ -n "${pids// /}" ] || { echo "no chat-sync process"; exit 1; }
 # its group exists once it has read once
 for _ in $(seq 1 50); do
     rcli xinfo groups stream.chat 2>/dev/null | grep -q chat-sync && break
     sleep 0.1
 done
-kill -STOP "$pid"
+# shellcheck disable=SC2086
+kill -STOP $pids
 before=$(sql "SELECT COUNT(*) FROM tb_chat_message")
 
 # n entries as the producer writes them (mid, c, f, t, x, tm), between
@@ -59,7 +61,7 @@ end
 return -1" 1 stream.chat
 }
 t0=$(date +%s%N)
-kill -CONT "$pid"
+kill -CONT $pids
 while [ "$(unsynced)" != 0 ]; do sleep 0.02; done
 t1=$(date +%s%N)
 after=$(sql "SELECT COUNT(*) FROM tb_chat_message")
