@@ -107,5 +107,17 @@ ops_stream_gauges(struct ctx *cx, FILE *f)
             "# TYPE hmdp_stream_spool_backlog gauge\n"
             "hmdp_stream_spool_backlog %lld\n",
             (long long)ops_i64(ops_get(view, "spool"), "backlog", 0));
+    struct json_object *sp = ops_get(view, "spool");
+    fprintf(f,
+            "# HELP hmdp_chat_unsynced Chat messages chat-sync has not "
+            "written to MySQL yet.\n"
+            "# TYPE hmdp_chat_unsynced gauge\n"
+            "hmdp_chat_unsynced %lld\n"
+            "# HELP hmdp_chat_backpressure 1 while new chat is refused "
+            "(unsynced at or above chat_high_water), else 0.\n"
+            "# TYPE hmdp_chat_backpressure gauge\n"
+            "hmdp_chat_backpressure %d\n",
+            (long long)ops_i64(sp, "chatUnsynced", 0),
+            json_object_get_boolean(ops_get(sp, "chatRefusing")) ? 1 : 0);
     return RES_OK;
 }

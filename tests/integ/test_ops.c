@@ -328,6 +328,9 @@ test_metrics_add_up(void)
     CHECK(sample(m1, "hmdp_processes{kind=\"consumer\",name=\"voucher-"
                      "consumer\"}") == 1);
     CHECK(sample(m1, "hmdp_streams_scrape_ok") == 1);
+    /* the chat producer's state (test_chat drives it to refusing) */
+    CHECK(sample(m1, "hmdp_chat_backpressure") == 0);
+    CHECK(sample(m1, "hmdp_chat_unsynced") >= 0);
     CHECK(sample(m1, "hmdp_stream_length{stream=\"stream.orders\"}") >= 0);
     free(m1);
     /* served by more than one worker: distinct pids on the lines */
