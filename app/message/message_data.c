@@ -377,6 +377,38 @@ message_chat_fields(const struct stream_entry *e, struct message_m *out)
     return 0;
 }
 
+/* Writes rows rows of cols parameters each (p, row-major) with head
+ * ("INSERT IGNORE INTO t (...) VALUES ") in multi-row statements of at
+ * most message_chunk() rows, all in one transaction. rows = 0 writes
+ * nothing. An INSERT IGNORE cannot conflict: one that does is a bug
+ * (RES_INTERNAL, described). */
+static res_t
+message_insert_rows(struct ctx *cx, const char *head, const struct sql_param *p,
+                    size_t rows, unsigned cols)
+{
+    if (rows == 0)
+        return RES_OK;
+    res_t rc;
+    if ((rc = sql_begin(cx)) != RES_OK)
+        return rc;
+    for (size_t done = 0; done < rows;) {
+        unsigned k = message_chunk(rows - done);
+        const char *sql =
+            arena_printf(cx->arena, "%s%s", head, message_values(cx, k, cols));
+        rc = sql_execv(cx, NULL, sql, p + done * cols, k * cols);
+        if (rc != RES_OK)
+            goto rollback;
+        done += k;
+    }
+    return sql_commit(cx);
+
+rollback:
+    sql_rollback(cx);
+    if (rc == RES_CONFLICT)
+        return ctx_fail(cx, RES_INTERNAL, "%s: unexpected conflict", head);
+    return rc;
+}
+
 #define MESSAGE_PERSIST_COLS 9
 
 res_t
@@ -411,31 +443,11 @@ message_persist_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
         q[8] = (struct sql_param){'s', 0, 0, mm.time};
         rows++;
     }
-    if (rows == 0)
-        return RES_OK;
-    res_t rc;
-    if ((rc = sql_begin(cx)) != RES_OK)
-        return rc;
-    for (size_t done = 0; done < rows;) {
-        unsigned k = message_chunk(rows - done);
-        const char *sql = arena_printf(
-            cx->arena,
-            "INSERT IGNORE INTO tb_message (mid, to_user, from_user, type, "
-            "sid_ms, sid_seq, m, u, create_time) VALUES %s",
-            message_values(cx, k, MESSAGE_PERSIST_COLS));
-        rc = sql_execv(cx, NULL, sql, p + done * MESSAGE_PERSIST_COLS,
-                       k * MESSAGE_PERSIST_COLS);
-        if (rc != RES_OK)
-            goto rollback;
-        done += k;
-    }
-    return sql_commit(cx);
-
-rollback:
-    sql_rollback(cx);
-    if (rc == RES_CONFLICT) /* INSERT IGNORE cannot conflict: a bug */
-        return ctx_fail(cx, RES_INTERNAL, "tb_message: unexpected conflict");
-    return rc;
+    return message_insert_rows(cx,
+                               "INSERT IGNORE INTO tb_message (mid, to_user, "
+                               "from_user, type, sid_ms, sid_seq, m, u, "
+                               "create_time) VALUES ",
+                               p, rows, MESSAGE_PERSIST_COLS);
 }
 
 #define MESSAGE_CHAT_COLS 7
@@ -466,33 +478,11 @@ message_chat_sync_batch(struct ctx *cx, const struct stream_entry *e, size_t n,
         q[6] = (struct sql_param){'s', 0, 0, mm.time};
         rows++;
     }
-    if (rows == 0)
-        return RES_OK;
-    res_t rc;
-    if ((rc = sql_begin(cx)) != RES_OK)
-        return rc;
-    for (size_t done = 0; done < rows;) {
-        unsigned k = message_chunk(rows - done);
-        const char *sql = arena_printf(
-            cx->arena,
-            "INSERT IGNORE INTO tb_chat_message (id, from_user, to_user, "
-            "conv_lo, conv_hi, content, create_time) VALUES %s",
-            message_values(cx, k, MESSAGE_CHAT_COLS));
-        rc = sql_execv(cx, NULL, sql, p + done * MESSAGE_CHAT_COLS,
-                       k * MESSAGE_CHAT_COLS);
-        if (rc != RES_OK)
-            goto rollback;
-        done += k;
-    }
-    return sql_commit(cx);
-
-rollback:
-    sql_rollback(cx);
-    if (rc == RES_CONFLICT)
-        return ctx_fail(cx, RES_INTERNAL,
-                        "tb_chat_message: unexpected "
-                        "conflict");
-    return rc;
+    return message_insert_rows(cx,
+                               "INSERT IGNORE INTO tb_chat_message (id, "
+                               "from_user, to_user, conv_lo, conv_hi, "
+                               "content, create_time) VALUES ",
+                               p, rows, MESSAGE_CHAT_COLS);
 }
 
 /* ---------------- reading notifications ---------------- */
