@@ -34,7 +34,7 @@ credits_handle(struct ctx *cx, void *arg, const struct stream_entry *e,
 
 static const struct stream_consumer credits_consumer = {
     "credits-consumer", KEY_STREAM_ORDERS, KEY_CREDITS_GROUP, credits_handle,
-    NULL};
+    NULL, 0};
 
 int
 main(void)

@@ -292,6 +292,23 @@ rds_reply(struct ctx *cx, redisReply **out)
     return RES_OK;
 }
 
+res_t
+rds_send(struct ctx *cx)
+{
+    if (rds_ctx == NULL)
+        return rds_down(cx, "connection lost before send");
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "send: %s",
+                     rds_ctx->errstr[0] ? rds_ctx->errstr : "failed");
+            rds_drop(msg);
+            return rds_down(cx, msg);
+        }
+    return RES_OK;
+}
+
 /* Connects for a fired command; a fired command never fails a request,
  * so a connect failure leaves the request's status as it was. */
 static int

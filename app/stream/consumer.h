@@ -64,6 +64,10 @@ struct stream_consumer {
     const char *group;
     stream_handler_fn handle;
     void *arg;
+    /* 1: the handler issues no Redis command (MySQL only), so the runtime
+     * reads the next batch, and acknowledges the previous one, while the
+     * handler runs (pipelining; acknowledgements still follow COMMIT) */
+    int pipelined;
 };
 
 /* Counters of one run, for the log line at exit and the tests. */

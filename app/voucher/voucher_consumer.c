@@ -57,7 +57,8 @@ vc_handle(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
 }
 
 static const struct stream_consumer vc_consumer = {
-    "voucher-consumer", KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, vc_handle, NULL};
+    "voucher-consumer", KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, vc_handle, NULL,
+    0};
 
 int
 main(void)
