@@ -20,7 +20,7 @@
  * ("-" without one).
  *
  * With MYSQL_SOCKET, a second thread watches when each synced row becomes
- * visible in MySQL: every CHAT_POLL_US it reads the new rows of
+ * visible in MySQL: every CHAT_POLL_US (5 ms) it reads the new rows of
  * bench_chat_lag (seq AUTO_INCREMENT, id), which chat_lag.sh fills from a
  * trigger on tb_chat_message, so a row shows there when chat-sync's
  * transaction has committed. OUT_FILE.visible gets "id visible_us" lines
@@ -48,7 +48,7 @@
 #define CHAT_START_CONNS   32
 #define CHAT_MAX_CONNS     1024
 #define CHAT_DRAIN_S       5       /* answers awaited after the last send */
-#define CHAT_POLL_US       2000    /* the visibility poll's interval */
+#define CHAT_POLL_US       5000    /* the visibility poll's interval */
 #define CHAT_POLL_GRACE_S  30      /* ... and how long it waits for rows */
 #define CHAT_LATE_US       1000    /* a send this late counts as late */
 #define CHAT_GAP_US        2000000 /* a seq missing this long is skipped */
@@ -549,13 +549,16 @@ main(int argc, char **argv)
     }
     qsort(rt, (size_t)nrt, sizeof(*rt), chat_cmp_i64);
     double span = last_sent > first_sent ? (last_sent - first_sent) / 1e6 : 0;
+    double aspan = last_answer > first_sent ? (last_answer - first_sent) / 1e6
+                                            : 0;
     printf("offered_rate %.0f\nseconds %d\nscheduled %ld\nsent %ld\n"
-           "achieved_rate %.1f\nlate_sends %ld\nlate_max_ms %.2f\n"
+           "achieved_rate %.1f\nanswered_rate %.1f\nlate_sends %ld\n"
+           "late_max_ms %.2f\n"
            "answered %ld\naccepted %ld\nrefused_or_error %ld\n"
            "no_answer %ld\nconnections %d\nconnections_opened %lld\n"
            "connect_errors %lld\n",
            rate, seconds, nreqs, sent, span > 0 ? (sent - 1) / span : 0.0,
-           late, late_max / 1e3, answered, ok, http_err, no_answer, nconns,
+           aspan > 0 ? answered / aspan : 0.0, late, late_max / 1e3, answered, ok, http_err, no_answer, nconns,
            conn_opened, conn_errors);
     if (nrt)
         printf("answer_p50_ms %.2f\nanswer_p99_ms %.2f\nanswer_max_ms %.2f\n",
