@@ -32,6 +32,38 @@ str_parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+int
+str_parse_u64n(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+str_parse_entry_id(const char *s, size_t n, uint64_t *ms, uint64_t *seq)
+{
+    const char *dash = memchr(s, '-', n);
+    uint64_t a, b;
+    if (dash == NULL ||
+        str_parse_u64n(s, (size_t)(dash - s), &a) < 0 ||
+        str_parse_u64n(dash + 1, n - (size_t)(dash - s) - 1, &b) < 0)
+        return -1;
+    *ms = a;
+    *seq = b;
+    return 0;
+}
+
 long
 str_utf8_len(const char *s, size_t n)
 {

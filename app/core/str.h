@@ -35,6 +35,12 @@ str_eq(struct str a, const char *b)
 
 /* Strict decimal int64: optional '-', digits only, no overflow. */
 int str_parse_i64(const char *s, int64_t *out);
+/* Strict unsigned decimal s[0..n): digits only, at least one, no overflow
+ * of 64 bits. */
+int str_parse_u64n(const char *s, size_t n, uint64_t *out);
+/* A Redis stream entry id "ms-seq" in s[0..n): two str_parse_u64n parts
+ * around exactly one '-'. */
+int str_parse_entry_id(const char *s, size_t n, uint64_t *ms, uint64_t *seq);
 /* Counts UTF-8 code points; returns -1 for invalid UTF-8 or a NUL. */
 long str_utf8_len(const char *s, size_t n);
 /* HTML-escapes & < > " ' into a new arena string. */

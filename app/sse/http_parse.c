@@ -13,6 +13,7 @@
  * query-string lookup, stream entry ids and the token's shape.
  */
 #include "http_parse.h"
+#include "../core/str.h"
 
 #include <string.h>
 
@@ -279,38 +280,10 @@ sse_http_query(const char *target, const char *name, char *out, size_t outn)
     return 0;
 }
 
-/* Decimal digits of s[0..n) into *out; -1 when empty, not digits or
- * over 64 bits. */
-static int
-sse_id_part(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 sse_id_parse(const char *s, size_t n, struct sse_id *id)
 {
-    const char *dash = memchr(s, '-', n);
-    struct sse_id t;
-    if (dash == NULL)
-        return -1;
-    if (sse_id_part(s, (size_t)(dash - s), &t.ms) < 0 ||
-        sse_id_part(dash + 1, n - (size_t)(dash - s) - 1, &t.seq) < 0)
-        return -1;
-    *id = t;
-    return 0;
+    return str_parse_entry_id(s, n, &id->ms, &id->seq);
 }
 
 int

@@ -302,6 +302,27 @@ test_json_body(void)
 }
 
 static void
+test_u64_and_entry_ids(void)
+{
+    uint64_t v, ms, seq;
+    CHECK(str_parse_u64n("0", 1, &v) == 0 && v == 0);
+    CHECK(str_parse_u64n("18446744073709551615", 20, &v) == 0 &&
+          v == UINT64_MAX);
+    CHECK(str_parse_u64n("18446744073709551616", 20, &v) < 0); /* 2^64 */
+    CHECK(str_parse_u64n("", 0, &v) < 0);
+    CHECK(str_parse_u64n("12x", 3, &v) < 0);
+    CHECK(str_parse_u64n("12x", 2, &v) == 0 && v == 12); /* only n bytes */
+    CHECK(str_parse_u64n("-1", 2, &v) < 0);
+    CHECK(str_parse_entry_id("1764583200000-7", 15, &ms, &seq) == 0 &&
+          ms == 1764583200000ULL && seq == 7);
+    CHECK(str_parse_entry_id("5", 1, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("-5", 2, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-", 2, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-1-2", 5, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-1 ", 4, &ms, &seq) < 0);
+}
+
+static void
 test_utf8_and_escape(void)
 {
     CHECK(str_utf8_len("abc", 3) == 3);
@@ -679,6 +700,7 @@ main(void)
     RUN(test_query_numbers);
     RUN(test_path_ids);
     RUN(test_json_body);
+    RUN(test_u64_and_entry_ids);
     RUN(test_utf8_and_escape);
     RUN(test_envelope);
     RUN(test_dispatch_gates);
