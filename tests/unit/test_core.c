@@ -323,6 +323,22 @@ test_u64_and_entry_ids(void)
 }
 
 static void
+test_url_decode(void)
+{
+    char b[8];
+    CHECK(str_url_decode("a+b%41", 6, b, sizeof(b), 1) == 4 &&
+          strcmp(b, "a bA") == 0);
+    CHECK(str_url_decode("%4", 2, b, sizeof(b), 1) < 0);   /* strict */
+    CHECK(str_url_decode("%4", 2, b, sizeof(b), 0) == 2 && /* kept */
+          strcmp(b, "%4") == 0);
+    CHECK(str_url_decode("%zz1", 4, b, sizeof(b), 0) == 4);
+    CHECK(str_url_decode("a%00", 4, b, sizeof(b), 0) < 0);     /* NUL */
+    CHECK(str_url_decode("12345678", 8, b, sizeof(b), 0) < 0); /* no room */
+    CHECK(str_url_decode("%41%42%43%44%45%46%47", 21, b, sizeof(b), 1) == 7);
+    CHECK(str_url_decode("", 0, b, 0, 0) < 0);
+}
+
+static void
 test_utf8_and_escape(void)
 {
     CHECK(str_utf8_len("abc", 3) == 3);
@@ -701,6 +717,7 @@ main(void)
     RUN(test_path_ids);
     RUN(test_json_body);
     RUN(test_u64_and_entry_ids);
+    RUN(test_url_decode);
     RUN(test_utf8_and_escape);
     RUN(test_envelope);
     RUN(test_dispatch_gates);
