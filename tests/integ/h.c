@@ -506,3 +506,47 @@ h_run_pid(const char *name)
     }
     return pid;
 }
+
+void
+h_make_users(int n, int64_t *uids, char (*tokens)[33], const char *phone2,
+             const char *tag)
+{
+    long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
+    char q[4096];
+    for (int i = 0; i < n;) {
+        int w = snprintf(q, sizeof(q),
+                         "INSERT IGNORE INTO tb_user (id, phone, "
+                         "nick_name) VALUES ");
+        for (int k = 0; k < 100 && i < n; k++, i++) {
+            uids[i] = base + i;
+            w += snprintf(q + w, sizeof(q) - (size_t)w,
+                          "%s(%lld, '%.2s%09lld', '%s%lld')", k ? "," : "",
+                          (long long)uids[i], phone2,
+                          (long long)(uids[i] % 1000000000), tag,
+                          (long long)uids[i]);
+        }
+        CHECK(h_sql_exec("%s", q) == 0);
+    }
+    redisContext *c = h_redis();
+    FILE *ur = fopen("/dev/urandom", "r");
+    for (int i = 0; i < n; i++) {
+        unsigned char raw[16];
+        if (ur == NULL || fread(raw, 1, 16, ur) != 16)
+            for (int k = 0; k < 16; k++)
+                raw[k] = (unsigned char)rand();
+        for (int k = 0; k < 16; k++)
+            snprintf(tokens[i] + 2 * k, 3, "%02x", raw[k]);
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", (long long)uids[i]);
+        redisAppendCommand(c, "HSET login:token:%s id %s nickName %s icon %s",
+                           tokens[i], id, tag, "");
+        redisAppendCommand(c, "EXPIRE login:token:%s 1800", tokens[i]);
+    }
+    if (ur)
+        fclose(ur);
+    for (int i = 0; i < 2 * n; i++) {
+        void *r = NULL;
+        if (redisGetReply(c, &r) == REDIS_OK && r)
+            freeReplyObject(r);
+    }
+}

@@ -67,6 +67,11 @@ char *h_login(int64_t *uid);
 /* h_login that also needs the id: says so when either is missing. */
 char *h_login_user(int64_t *uid);
 char *h_login_phone(const char *phone, int64_t *uid);
+/* n users made directly, many at a time: tb_user rows (phones phone2 and
+ * nine digits of the id, nickName tag and the id) and login:token hashes
+ * the way a login leaves them; tokens[i] is 32 hex characters. */
+void h_make_users(int n, int64_t *uids, char (*tokens)[33], const char *phone2,
+                  const char *tag);
 
 /* Redis connection of the stack under test (one per process). */
 redisContext *h_redis(void);

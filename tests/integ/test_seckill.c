@@ -96,50 +96,6 @@ new_seckill(int64_t shop, long stock, long begin_off, long end_off)
     return post_id("/voucher/seckill", body);
 }
 
-/* n users made directly: tb_user rows and login:token hashes, the way a
- * login leaves them. tokens[i] is 32 hex characters. */
-static void
-make_users(int n, int64_t *uids, char (*tokens)[33])
-{
-    long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
-    char q[4096];
-    for (int i = 0; i < n;) {
-        int w = snprintf(q, sizeof(q),
-                         "INSERT IGNORE INTO tb_user (id, phone, "
-                         "nick_name) VALUES ");
-        for (int k = 0; k < 100 && i < n; k++, i++) {
-            uids[i] = base + i;
-            w += snprintf(q + w, sizeof(q) - (size_t)w,
-                          "%s(%lld, '19%09lld', 'sk%lld')", k ? "," : "",
-                          (long long)uids[i], (long long)(uids[i] % 1000000000),
-                          (long long)uids[i]);
-        }
-        CHECK(h_sql_exec("%s", q) == 0);
-    }
-    redisContext *c = h_redis();
-    FILE *ur = fopen("/dev/urandom", "r");
-    for (int i = 0; i < n; i++) {
-        unsigned char raw[16];
-        if (ur == NULL || fread(raw, 1, 16, ur) != 16)
-            for (int k = 0; k < 16; k++)
-                raw[k] = (unsigned char)rand();
-        for (int k = 0; k < 16; k++)
-            snprintf(tokens[i] + 2 * k, 3, "%02x", raw[k]);
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)uids[i]);
-        redisAppendCommand(c, "HSET login:token:%s id %s nickName %s icon %s",
-                           tokens[i], id, "sk", "");
-        redisAppendCommand(c, "EXPIRE login:token:%s 1800", tokens[i]);
-    }
-    if (ur)
-        fclose(ur);
-    for (int i = 0; i < 2 * n; i++) {
-        void *r = NULL;
-        if (redisGetReply(c, &r) == REDIS_OK && r)
-            freeReplyObject(r);
-    }
-}
-
 static long long
 orders_of(int64_t vid)
 {
@@ -438,7 +394,7 @@ test_burst_1000(void)
     int64_t shop = new_shop();
     int64_t vid = new_seckill(shop, STOCK, -60, 3600);
     CHECK(vid > 0);
-    make_users(USERS, uids, tokens);
+    h_make_users(USERS, uids, tokens, "19", "sk");
     int sold = 0;
     double secs;
     int ok = burst(vid, tokens, USERS, 100, ids, &sold, &secs);
@@ -545,7 +501,7 @@ test_consumer_killed_mid_drain(void)
     }
     int64_t shop = new_shop();
     int64_t vid = new_seckill(shop, STOCK, -60, 3600);
-    make_users(USERS, uids, tokens);
+    h_make_users(USERS, uids, tokens, "19", "sk");
 
     /* freeze the consumer: the orders pile up in the stream */
     CHECK(kill((pid_t)pid, SIGSTOP) == 0);

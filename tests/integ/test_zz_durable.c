@@ -463,50 +463,6 @@ test_sigkill_restart(void)
     round_trip(1);
 }
 
-/* n users made directly: tb_user rows and login:token hashes, the way a
- * login leaves them (as test_seckill.c does). */
-static void
-make_users(int n, int64_t *uids, char (*tokens)[33])
-{
-    long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
-    char q[4096];
-    for (int i = 0; i < n;) {
-        int w = snprintf(q, sizeof(q),
-                         "INSERT IGNORE INTO tb_user (id, phone, "
-                         "nick_name) VALUES ");
-        for (int k = 0; k < 100 && i < n; k++, i++) {
-            uids[i] = base + i;
-            w += snprintf(q + w, sizeof(q) - (size_t)w,
-                          "%s(%lld, '17%09lld', 'du%lld')", k ? "," : "",
-                          (long long)uids[i], (long long)(uids[i] % 1000000000),
-                          (long long)uids[i]);
-        }
-        CHECK(h_sql_exec("%s", q) == 0);
-    }
-    redisContext *c = h_redis();
-    FILE *ur = fopen("/dev/urandom", "r");
-    for (int i = 0; i < n; i++) {
-        unsigned char raw[16];
-        if (ur == NULL || fread(raw, 1, 16, ur) != 16)
-            for (int k = 0; k < 16; k++)
-                raw[k] = (unsigned char)rand();
-        for (int k = 0; k < 16; k++)
-            snprintf(tokens[i] + 2 * k, 3, "%02x", raw[k]);
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)uids[i]);
-        redisAppendCommand(c, "HSET login:token:%s id %s nickName %s icon %s",
-                           tokens[i], id, "du", "");
-        redisAppendCommand(c, "EXPIRE login:token:%s 1800", tokens[i]);
-    }
-    if (ur)
-        fclose(ur);
-    for (int i = 0; i < 2 * n; i++) {
-        void *r = NULL;
-        if (redisGetReply(c, &r) == REDIS_OK && r)
-            freeReplyObject(r);
-    }
-}
-
 enum { SK_USERS = 800, SK_STOCK = 300 };
 static int64_t sk_uids[SK_USERS];
 static char sk_tokens[SK_USERS][33];
@@ -559,7 +515,7 @@ test_stampede_sigkill(void)
     CHECK(vid > 0);
     if (vid <= 0)
         return;
-    make_users(SK_USERS, sk_uids, sk_tokens);
+    h_make_users(SK_USERS, sk_uids, sk_tokens, "17", "du");
     struct hm_req *q = calloc(SK_USERS, sizeof(*q));
     struct hm_res *res = calloc(SK_USERS, sizeof(*res));
     for (int i = 0; i < SK_USERS; i++) {
