@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <mysql.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -549,4 +550,49 @@ h_make_users(int n, int64_t *uids, char (*tokens)[33], const char *phone2,
         if (redisGetReply(c, &r) == REDIS_OK && r)
             freeReplyObject(r);
     }
+}
+
+int
+h_daemon_stop(const char *pidfile, struct h_daemon *d)
+{
+    d->pid = h_run_pid(pidfile);
+    d->cmd[0] = '\0';
+    if (d->pid <= 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", d->pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(d->cmd, 1, sizeof(d->cmd) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    for (size_t i = 0; i + 1 < n; i++)
+        if (d->cmd[i] == '\0')
+            d->cmd[i] = ' ';
+    d->cmd[n] = '\0';
+    if (n == 0)
+        return -1;
+    kill((pid_t)d->pid, SIGTERM);
+    for (int i = 0; i < 100 && kill((pid_t)d->pid, 0) == 0; i++)
+        h_sleep_ms(100);
+    return kill((pid_t)d->pid, 0) == 0 ? -1 : 0;
+}
+
+int
+h_daemon_start(const struct h_daemon *d)
+{
+    if (d->cmd[0] == '\0')
+        return -1;
+    return h_sh("cd %s && (%s >/dev/null 2>&1 &)", h_env("HMDP_RUN_DIR"),
+                d->cmd);
+}
+
+int
+h_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    return system(cmd);
 }

@@ -88,6 +88,18 @@ int h_sql_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The pid in the stack's pid file $HMDP_RUN_DIR/name (e.g. fcgi.pid, the
  * workers' multiwatch), -1 when missing. */
 long h_run_pid(const char *name);
+/* A daemon of the stack stopped for a drill: h_daemon_stop remembers its
+ * command line (from /proc), sends SIGTERM and waits up to 10 s for it to
+ * go (0 when it went); h_daemon_start runs the command line again in the
+ * run dir, in the background (0 when started). */
+struct h_daemon {
+    long pid;
+    char cmd[4096];
+};
+int h_daemon_stop(const char *pidfile, struct h_daemon *d);
+int h_daemon_start(const struct h_daemon *d);
+/* Runs a shell command built from fmt; its exit status. */
+int h_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Live children of process pid (from /proc; zombies excluded): stores
  * up to max pids in out and returns how many. */
