@@ -392,7 +392,19 @@ test_stop_signals(void)
     int sigs[3] = {SIGTERM, SIGINT, SIGUSR1};
     for (int i = 0; i < 3; i++) {
         pid_t p = fx_start(s, "gs", NULL);
-        h_sleep_ms(300);
+        /* signal it once it says it started (its handlers are set by
+         * then): a fixed sleep raced a slow start under the sanitizers on
+         * a busy machine */
+        int reading = 0;
+        for (int w = 0; w < 500 && !reading; w++) {
+            reading = h_sh("grep -q ':%ld started on %s ' "
+                           "%s/logs/stream-fixture.log",
+                           (long)p, s, h_env("HMDP_RUN_DIR")) == 0;
+            if (!reading)
+                h_sleep_ms(20);
+        }
+        CHECK(reading);
+        h_sleep_ms(100);
         kill(p, sigs[i]);
         int st = -1, done = 0;
         for (int w = 0; w < 100 && !done; w++) {
