@@ -596,3 +596,33 @@ h_sh(const char *fmt, ...)
     va_end(ap);
     return system(cmd);
 }
+
+long
+h_stack_pid(const char *daemon, const char *arg)
+{
+    char pidf[128];
+    snprintf(pidf, sizeof(pidf), "%s.pid", daemon);
+    long mw = h_run_pid(pidf), kids[16], sub[16];
+    if (mw <= 0)
+        return -1;
+    int nk = h_children_of(mw, kids, 16);
+    for (int i = 0; i < nk; i++) {
+        if (arg == NULL)
+            return kids[i];
+        int ns = h_children_of(kids[i], sub, 16);
+        for (int j = 0; j < ns; j++) {
+            char path[64], buf[512];
+            snprintf(path, sizeof(path), "/proc/%ld/cmdline", sub[j]);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+            buf[n] = '\0';
+            size_t l = strlen(buf);
+            if (l < n && strcmp(buf + l + 1, arg) == 0)
+                return sub[j];
+        }
+    }
+    return -1;
+}

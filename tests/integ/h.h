@@ -104,6 +104,11 @@ int h_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Live children of process pid (from /proc; zombies excluded): stores
  * up to max pids in out and returns how many. */
 int h_children_of(long pid, long *out, int max);
+/* The pid of this stack's daemon process: a child of the multiwatch in
+ * $HMDP_RUN_DIR/<daemon>.pid (arg NULL), or a child of that child whose
+ * argv[1] is arg (the groups of hmdp-message-consumer); -1 when none.
+ * Only this stack's processes: other stacks may run on the machine. */
+long h_stack_pid(const char *daemon, const char *arg);
 
 /* Records a secret the tests used (a login token, a code, a password)
  * in $HMDP_RUN_DIR/test-secrets, one a line, for test_zzz_logs, which

@@ -94,40 +94,6 @@ buy(const struct user *u, int64_t vid)
     return id;
 }
 
-/* The pid of this stack's daemon process: a child of the multiwatch in
- * $HMDP_RUN_DIR/<daemon>.pid (arg NULL), or a child of that child whose
- * argv[1] is arg (the groups of hmdp-message-consumer); -1 when none.
- * Only this stack's processes: other stacks may run on the machine. */
-static long
-stack_pid(const char *daemon, const char *arg)
-{
-    char pidf[128];
-    snprintf(pidf, sizeof(pidf), "%s.pid", daemon);
-    long mw = h_run_pid(pidf), kids[16], sub[16];
-    if (mw <= 0)
-        return -1;
-    int nk = h_children_of(mw, kids, 16);
-    for (int i = 0; i < nk; i++) {
-        if (arg == NULL)
-            return kids[i];
-        int ns = h_children_of(kids[i], sub, 16);
-        for (int j = 0; j < ns; j++) {
-            char path[64], buf[512];
-            snprintf(path, sizeof(path), "/proc/%ld/cmdline", sub[j]);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-            buf[n] = '\0';
-            size_t l = strlen(buf);
-            if (l < n && strcmp(buf + l + 1, arg) == 0)
-                return sub[j];
-        }
-    }
-    return -1;
-}
-
 /* The entries of message.stream:{uid} (the reply; caller frees). */
 static redisReply *
 user_stream(int64_t uid)
@@ -279,7 +245,7 @@ test_order_notice_waits_for_the_row(void)
 {
     struct user u = login();
     int64_t vid = new_seckill();
-    long g1 = stack_pid("hmdp-voucher-consumer", NULL);
+    long g1 = h_stack_pid("hmdp-voucher-consumer", NULL);
     CHECK(g1 > 0);
     if (g1 <= 0)
         return;
