@@ -626,3 +626,52 @@ h_stack_pid(const char *daemon, const char *arg)
     }
     return -1;
 }
+
+struct json_object *
+h_jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (o)
+        json_object_object_get_ex(o, k, &v);
+    return v;
+}
+
+int64_t
+h_jint(struct json_object *o, const char *k)
+{
+    struct json_object *v = h_jget(o, k);
+    return v ? json_object_get_int64(v) : -1;
+}
+
+void
+h_ltime(long off, char buf[20])
+{
+    time_t t = time(NULL) + off;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+int
+h_admin_post(const char *path, const char *json, struct resp *r)
+{
+    char hdr[256];
+    snprintf(hdr, sizeof(hdr), "X-Admin-Token: %s", h_admin_token());
+    return h_http("POST", path, NULL, hdr, "application/json;charset=utf-8",
+                  json, strlen(json), r);
+}
+
+int64_t
+h_admin_post_id(const char *path, const char *json)
+{
+    struct resp r;
+    if (h_admin_post(path, json, &r) != 0)
+        return -1;
+    int64_t id = -1;
+    if (r.status == 200 && h_success(&r) && h_data(&r))
+        id = json_object_get_int64(h_data(&r));
+    else
+        printf("  POST %s: %ld %s\n", path, r.status, r.body);
+    h_free(&r);
+    return id;
+}

@@ -118,6 +118,15 @@ void h_secret(const char *s);
 
 /* Admin token of the stack under test. */
 const char *h_admin_token(void);
+/* POST json to an admin route (with the admin token): h_http's answer;
+ * h_admin_post_id: the id in data, -1 (said) otherwise. */
+int h_admin_post(const char *path, const char *json, struct resp *r);
+int64_t h_admin_post_id(const char *path, const char *json);
+/* Member k of object o (NULL when o or k is missing); as an int, -1. */
+struct json_object *h_jget(struct json_object *o, const char *k);
+int64_t h_jint(struct json_object *o, const char *k);
+/* Local "YYYY-MM-DDTHH:MM:SS" of now + off seconds. */
+void h_ltime(long off, char buf[20]);
 /* Value of an environment variable of the stack (run dir env). */
 const char *h_env(const char *name);
 /* Milliseconds since the epoch. */

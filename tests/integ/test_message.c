@@ -34,48 +34,19 @@ login(void)
     return u;
 }
 
-static char admin_hdr[256];
-
-static int64_t
-admin_post_id(const char *path, const char *json)
-{
-    struct resp r;
-    snprintf(admin_hdr, sizeof(admin_hdr), "X-Admin-Token: %s",
-             h_admin_token());
-    if (h_http("POST", path, NULL, admin_hdr, "application/json", json,
-               strlen(json), &r) != 0)
-        return -1;
-    int64_t id = -1;
-    if (r.status == 200 && h_success(&r) && h_data(&r))
-        id = json_object_get_int64(h_data(&r));
-    else
-        printf("  POST %s: %ld %s\n", path, r.status, r.body);
-    h_free(&r);
-    return id;
-}
-
-static void
-ltime(long off, char *buf, size_t n)
-{
-    time_t t = time(NULL) + off;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
 /* A seckill voucher on shop 1 with some stock, on sale now. */
 static int64_t
 new_seckill(void)
 {
     char b[512], tb[32], te[32];
-    ltime(-3600, tb, sizeof(tb));
-    ltime(3600, te, sizeof(te));
+    h_ltime(-3600, tb);
+    h_ltime(3600, te);
     snprintf(b, sizeof(b),
              "{\"shopId\":1,\"title\":\"notice\",\"payValue\":100,"
              "\"actualValue\":200,\"type\":1,\"stock\":5,\"beginTime\":"
              "\"%s\",\"endTime\":\"%s\"}",
              tb, te);
-    return admin_post_id("/voucher/seckill", b);
+    return h_admin_post_id("/voucher/seckill", b);
 }
 
 /* Buys voucher vid as u; the order id or -1. */
