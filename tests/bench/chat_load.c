@@ -36,6 +36,7 @@
 #include <mysql.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,8 +261,8 @@ struct chat_seen {
 };
 
 static const char *poll_socket;
-static volatile long poll_want = -1; /* accepted messages, once known */
-static volatile int64_t poll_deadline;
+static _Atomic long poll_want = -1; /* accepted messages, once known */
+static _Atomic int64_t poll_deadline;
 static struct chat_seen *seen;
 static long nseen, capseen;
 static char poll_err[256];
