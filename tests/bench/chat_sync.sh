@@ -52,8 +52,8 @@ return 1" 1 stream.chat "$n" "$(($(date +%s%3N) - 86400000))" >/dev/null
 # the load left Redis with tens of MB of freed buffers (its reply and AOF
 # buffer) that jemalloc would give back bit by bit during the drain (madvise
 # calls, costly in a VM): hand them back now, so the drain pays only for
-# its own work
-rcli memory purge >/dev/null
+# its own work (CHAT_SYNC_PURGE=0: leave them, as before session 4)
+[ "${CHAT_SYNC_PURGE:-1}" = 0 ] || rcli memory purge >/dev/null
 
 unsynced() {
     rcli eval "
