@@ -44,7 +44,7 @@
 #define SC_LASTERR      64   /* last errors remembered (by entry id) */
 #define SC_BACKOFF_MAX  1000 /* ms, between turns while a store is down */
 #define SC_IO_MARGIN_MS 3000 /* socket timeout beyond the longest BLOCK */
-#define SC_ARENA_KEEP   (32u << 20) /* bytes a turn's arena keeps for the next */
+#define SC_ARENA_KEEP   (32u << 20) /* bytes a turn arena keeps at reset */
 
 static volatile sig_atomic_t sc_stop;
 
@@ -248,8 +248,8 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
     size_t nflushed = 0;
     if (pipelined) {
         nflushed = s->ndack;
-        rc = stream_read_start(cx, s->c->stream, s->c->group, sc_self,
-                               s->batch, 0, s->dack, nflushed);
+        rc = stream_read_start(cx, s->c->stream, s->c->group, sc_self, s->batch,
+                               0, s->dack, nflushed);
         sc_acks_sent(s);
         if (rc != RES_OK)
             return rc; /* this batch stays pending: handed again */
@@ -629,12 +629,11 @@ sc_turn(struct ctx *cx, struct sc *s)
         /* the deferred XACK travels with the read (one round trip) */
         size_t na = s->ndack;
         long long acked = 0;
-        rc = stream_read_start(cx, s->c->stream, s->c->group, sc_self,
-                               s->batch, block, s->dack, na);
+        rc = stream_read_start(cx, s->c->stream, s->c->group, sc_self, s->batch,
+                               block, s->dack, na);
         sc_acks_sent(s);
-        if (rc != RES_OK ||
-            (rc = stream_read_finish(cx, s->c->stream, na, &acked, &e, &n)) !=
-                RES_OK)
+        if (rc != RES_OK || (rc = stream_read_finish(cx, s->c->stream, na,
+                                                     &acked, &e, &n)) != RES_OK)
             return rc;
         s->st->acked += (unsigned long)acked;
     } else if ((rc = stream_read(cx, s->c->stream, s->c->group, sc_self,

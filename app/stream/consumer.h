@@ -3,8 +3,8 @@
  * is a batch handler plus a few lines of main:
  *
  *     static const struct stream_consumer c = {
- *         "credits-consumer", KEY_STREAM_ORDERS, KEY_CREDITS_GROUP,
- *         credits_handle, NULL};
+ *         .prog = "credits-consumer", .stream = KEY_STREAM_ORDERS,
+ *         .group = KEY_CREDITS_GROUP, .handle = credits_handle};
  *     int main(void) { return stream_consumer_main(&c); }
  *
  * Guarantees the runtime keeps (MESSAGES.md §5-6):

@@ -46,13 +46,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHAT_START_CONNS   32
-#define CHAT_MAX_CONNS     1024
-#define CHAT_DRAIN_S       5       /* answers awaited after the last send */
-#define CHAT_POLL_US       5000    /* the visibility poll's interval */
-#define CHAT_POLL_GRACE_S  30      /* ... and how long it waits for rows */
-#define CHAT_LATE_US       1000    /* a send this late counts as late */
-#define CHAT_GAP_US        2000000 /* a seq missing this long is skipped */
+#define CHAT_START_CONNS  32
+#define CHAT_MAX_CONNS    1024
+#define CHAT_DRAIN_S      5       /* answers awaited after the last send */
+#define CHAT_POLL_US      5000    /* the visibility poll's interval */
+#define CHAT_POLL_GRACE_S 30      /* ... and how long it waits for rows */
+#define CHAT_LATE_US      1000    /* a send this late counts as late */
+#define CHAT_GAP_US       2000000 /* a seq missing this long is skipped */
 
 struct chat_req {
     int64_t due, sent, answered; /* us; 0: not (yet) */
@@ -62,7 +62,7 @@ struct chat_req {
 };
 
 struct chat_conn {
-    int fd; /* -1: closed */
+    int fd;   /* -1: closed */
     long req; /* the request in flight, -1: idle */
     size_t n;
     char buf[8192];
@@ -292,8 +292,8 @@ chat_poll(void *arg)
 {
     (void)arg;
     MYSQL *m = mysql_init(NULL);
-    if (m == NULL || !mysql_real_connect(m, NULL, "root", NULL, "hmdp", 0,
-                                         poll_socket, 0)) {
+    if (m == NULL ||
+        !mysql_real_connect(m, NULL, "root", NULL, "hmdp", 0, poll_socket, 0)) {
         snprintf(poll_err, sizeof(poll_err), "connect: %s",
                  m ? mysql_error(m) : "no memory");
         if (m)
@@ -335,7 +335,8 @@ chat_poll(void *arg)
             (poll_deadline && now > poll_deadline))
             break;
         arg_seq = cursor;
-        if (mysql_stmt_bind_param(st, &pb) != 0 || mysql_stmt_execute(st) != 0 ||
+        if (mysql_stmt_bind_param(st, &pb) != 0 ||
+            mysql_stmt_execute(st) != 0 ||
             mysql_stmt_bind_result(st, rb) != 0 ||
             mysql_stmt_store_result(st) != 0) {
             snprintf(poll_err, sizeof(poll_err), "query: %s",
@@ -394,8 +395,9 @@ int
 main(int argc, char **argv)
 {
     if (argc < 7) {
-        fprintf(stderr, "usage: %s NGINX_PORT RATE SECONDS TOKENS_FILE TO "
-                        "OUT_FILE [MYSQL_SOCKET]\n",
+        fprintf(stderr,
+                "usage: %s NGINX_PORT RATE SECONDS TOKENS_FILE TO "
+                "OUT_FILE [MYSQL_SOCKET]\n",
                 argv[0]);
         return 2;
     }
@@ -414,7 +416,7 @@ main(int argc, char **argv)
         perror(argv[4]);
         return 2;
     }
-    char (*tok)[80] = NULL;
+    char(*tok)[80] = NULL;
     long ntok = 0, captok = 0;
     char line[256];
     while (fgets(line, sizeof(line), tf)) {
@@ -453,8 +455,8 @@ main(int argc, char **argv)
     }
     nconns = CHAT_START_CONNS;
     pthread_t poller;
-    int polling = poll_socket && pthread_create(&poller, NULL, chat_poll,
-                                                NULL) == 0;
+    int polling =
+        poll_socket && pthread_create(&poller, NULL, chat_poll, NULL) == 0;
 
     int64_t t0 = chat_now_us() + 100000; /* connections settle first */
     for (long i = 0; i < nreqs; i++)
@@ -550,8 +552,8 @@ main(int argc, char **argv)
     }
     qsort(rt, (size_t)nrt, sizeof(*rt), chat_cmp_i64);
     double span = last_sent > first_sent ? (last_sent - first_sent) / 1e6 : 0;
-    double aspan = last_answer > first_sent ? (last_answer - first_sent) / 1e6
-                                            : 0;
+    double aspan =
+        last_answer > first_sent ? (last_answer - first_sent) / 1e6 : 0;
     printf("offered_rate %.0f\nseconds %d\nscheduled %ld\nsent %ld\n"
            "achieved_rate %.1f\nanswered_rate %.1f\nlate_sends %ld\n"
            "late_max_ms %.2f\n"
@@ -559,14 +561,15 @@ main(int argc, char **argv)
            "no_answer %ld\nconnections %d\nconnections_opened %lld\n"
            "connect_errors %lld\n",
            rate, seconds, nreqs, sent, span > 0 ? (sent - 1) / span : 0.0,
-           aspan > 0 ? answered / aspan : 0.0, late, late_max / 1e3, answered, ok, http_err, no_answer, nconns,
-           conn_opened, conn_errors);
+           aspan > 0 ? answered / aspan : 0.0, late, late_max / 1e3, answered,
+           ok, http_err, no_answer, nconns, conn_opened, conn_errors);
     if (nrt)
         printf("answer_p50_ms %.2f\nanswer_p99_ms %.2f\nanswer_max_ms %.2f\n",
                rt[nrt / 2] / 1e3, rt[nrt * 99 / 100] / 1e3, rt[nrt - 1] / 1e3);
     if (polling)
-        printf("visible_seen %ld\n%s%s%s", nseen, poll_err[0] ? "poll_error " : "",
-               poll_err, poll_err[0] ? "\n" : "");
+        printf("visible_seen %ld\n%s%s%s", nseen,
+               poll_err[0] ? "poll_error " : "", poll_err,
+               poll_err[0] ? "\n" : "");
     free(rt);
     free(reqs);
     free(conns);

@@ -52,8 +52,8 @@ fx_cmd(struct ctx *cx, redisReply **r, const char *fmt, const char *k)
             abort();
     }
     if (fx_own->err) {
-        res_t rc = ctx_fail(cx, RES_DEP_DOWN, "fixture redis: %s",
-                            fx_own->errstr);
+        res_t rc =
+            ctx_fail(cx, RES_DEP_DOWN, "fixture redis: %s", fx_own->errstr);
         redisFree(fx_own);
         fx_own = NULL;
         return rc;
