@@ -42,6 +42,16 @@ reply_raw_write(struct json_object *o, struct printbuf *pb, int level,
     return printbuf_memappend(pb, t->p, (int)t->n) < 0 ? -1 : 0;
 }
 
+/* The text of a value made by reply_raw, or NULL for any other value
+ * (only reply_raw gives a json-c value userdata in this app). */
+static const struct reply_raw_text *
+reply_raw_of(struct json_object *o)
+{
+    if (o == NULL || !json_object_is_type(o, json_type_boolean))
+        return NULL;
+    return json_object_get_userdata(o);
+}
+
 struct json_object *
 reply_raw(struct req *rq, const char *json, size_t n)
 {
@@ -255,6 +265,40 @@ reply_render(struct req *rq, size_t *len)
         memcpy(out + hn, rq->raw, bn);
         out[(size_t)hn + bn] = '\0';
         *len = (size_t)hn + bn;
+        return out;
+    }
+    const struct reply_raw_text *raw =
+        rq->cx.rc == RES_OK ? reply_raw_of(rq->data) : NULL;
+    if (raw) {
+        /* data given as text (a big list, say): the envelope around it
+         * is written here, as json-c would print it, instead of copying
+         * the text through a printbuf */
+        static const char pre[] = "{\"success\":true,\"data\":";
+        size_t blen = sizeof(pre) - 1 + raw->n + 1;
+        char head[320];
+        int hn = snprintf(head, sizeof(head),
+                          "Status: %d %s\r\n"
+                          "Content-Type: application/json;charset=UTF-8\r\n"
+                          "Cache-Control: no-store\r\n"
+                          "%s%s%s"
+                          "Content-Length: %zu\r\n\r\n",
+                          status, reply_status_text(status),
+                          rid ? "X-Request-Id: " : "", rid ? rid : "",
+                          rid ? "\r\n" : "",
+                          rq->method == HTTP_HEAD ? (size_t)0 : blen);
+        size_t total = (size_t)hn + (rq->method == HTTP_HEAD ? 0 : blen);
+        char *out = arena_alloc(rq->cx.arena, total + 1), *o = out;
+        memcpy(o, head, (size_t)hn);
+        o += hn;
+        if (rq->method != HTTP_HEAD) {
+            memcpy(o, pre, sizeof(pre) - 1);
+            o += sizeof(pre) - 1;
+            memcpy(o, raw->p, raw->n);
+            o += raw->n;
+            *o++ = '}';
+        }
+        *o = '\0';
+        *len = total;
         return out;
     }
     struct json_object *env = json_object_new_object();
