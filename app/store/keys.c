@@ -89,7 +89,7 @@ key_login_sessions(struct arena *a, int64_t uid)
 char *
 key_cache_shop(struct arena *a, int64_t id)
 {
-    return KEY_WITH_ID(a, "cache:shop:", id);
+    return KEY_WITH_ID(a, KEY_CACHE_SHOP_PREFIX, id);
 }
 
 char *

@@ -68,6 +68,8 @@ int key_login_token_stale(long long pttl_ms);
 char *key_login_sessions(struct arena *a, int64_t uid);
 
 char *key_cache_shop(struct arena *a, int64_t id);
+/* cache:shop:{id} is this prefix and the id (a Lua script builds it) */
+#define KEY_CACHE_SHOP_PREFIX "cache:shop:"
 char *key_lock_shop(struct arena *a, int64_t id);
 #define KEY_CACHE_TYPE "cache:type"
 char *key_shop_geo(struct arena *a, int64_t type_id);
