@@ -603,6 +603,71 @@ follow_fans_page(struct ctx *cx, int64_t author, int64_t *cursor,
     return RES_OK;
 }
 
+/* KEYS: follows:since:{me}; ARGV: followee, UNIX seconds, ... */
+static const struct rds_script follow_lua_since_fill = {
+    "follow_since_fill", "redis.call('HSET', KEYS[1], unpack(ARGV))\n"
+                         "return 0\n"};
+
+/* One attempt of follow_followees_since: under the share lock of
+ * tb_user(me) that every follow change of me waits for (and takes FOR
+ * UPDATE before it forgets the followee's time in Redis), so the times
+ * written here are those of the committed rows, and a change that
+ * commits later forgets them after this write. */
+static res_t
+follow_followees_since_once(struct req *rq, int64_t me, const int64_t *ids,
+                            unsigned n, struct follow_followee *out,
+                            unsigned *nout)
+{
+    struct arena *a = rq->cx.arena;
+    struct sql_rows t;
+    *nout = 0;
+    res_t rc = sql_begin(&rq->cx);
+    if (rc != RES_OK)
+        return rc;
+    if ((rc = sql_query(&rq->cx, &t,
+                        "SELECT id FROM tb_user WHERE id = ? LOCK IN SHARE "
+                        "MODE",
+                        "l", me)) != RES_OK)
+        goto rollback;
+    struct sql_param *p = arena_calloc(a, (n + 1) * sizeof(*p));
+    p[0].type = 'l';
+    p[0].i = me;
+    for (unsigned i = 0; i < n; i++) {
+        p[i + 1].type = 'l';
+        p[i + 1].i = ids[i];
+    }
+    char *sql = arena_printf(a,
+                             "SELECT follow_user_id, "
+                             "UNIX_TIMESTAMP(create_time) FROM tb_follow "
+                             "WHERE user_id = ? AND follow_user_id IN (%s) "
+                             "ORDER BY follow_user_id",
+                             sql_placeholders(&rq->cx, n));
+    if ((rc = sql_queryv(&rq->cx, &t, sql, p, n + 1)) != RES_OK)
+        goto rollback;
+    unsigned k = t.nrows < n ? t.nrows : n;
+    const char **args = arena_alloc(a, (2 * k + 1) * sizeof(*args));
+    for (unsigned i = 0; i < k; i++) {
+        out[i].user_id = sql_i64(&t, i, 0);
+        out[i].since_s = sql_i64(&t, i, 1);
+        args[2 * i] = sql_str(&t, i, 0);
+        args[2 * i + 1] = sql_str(&t, i, 1);
+    }
+    if (k > 0) {
+        const char *keys[1] = {key_follows_since(a, me)};
+        if ((rc = rds_eval(&rq->cx, &follow_lua_since_fill, NULL, 1, keys,
+                           (int)(2 * k), args)) != RES_OK)
+            goto rollback;
+    }
+    if ((rc = sql_commit(&rq->cx)) != RES_OK)
+        return rc;
+    *nout = k;
+    return RES_OK;
+
+rollback:
+    sql_rollback(&rq->cx);
+    return rc;
+}
+
 res_t
 follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
                        unsigned n, struct follow_followee **out, unsigned *nout)
@@ -611,27 +676,10 @@ follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
     *nout = 0;
     if (n == 0)
         return RES_OK;
-    struct sql_param *p = arena_calloc(rq->cx.arena, (n + 1) * sizeof(*p));
-    p[0].type = 'l';
-    p[0].i = me;
-    for (unsigned i = 0; i < n; i++) {
-        p[i + 1].type = 'l';
-        p[i + 1].i = ids[i];
-    }
-    char *sql = arena_printf(rq->cx.arena,
-                             "SELECT follow_user_id, "
-                             "UNIX_TIMESTAMP(create_time) FROM tb_follow "
-                             "WHERE user_id = ? AND follow_user_id IN (%s) "
-                             "ORDER BY follow_user_id",
-                             sql_placeholders(&rq->cx, n));
-    struct sql_rows t;
-    res_t rc = sql_queryv(&rq->cx, &t, sql, p, n + 1);
-    if (rc != RES_OK)
-        return rc;
-    for (unsigned i = 0; i < t.nrows && i < n; i++) {
-        (*out)[i].user_id = sql_i64(&t, i, 0);
-        (*out)[i].since_s = sql_i64(&t, i, 1);
-    }
-    *nout = t.nrows < n ? t.nrows : n;
-    return RES_OK;
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = follow_followees_since_once(rq, me, ids, n, *out, nout);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
+    return rc;
 }

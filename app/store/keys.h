@@ -37,8 +37,9 @@
 #define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
 #define TTL_CACHE_USER        300   /* a user's JSON, plus 0..60 s jitter */
 #define TTL_CACHE_USER_JITTER 60
-#define TTL_FEED_OUTBOX       1800  /* a pulled author's blogs (feed.h) */
+#define TTL_FEED_OUTBOX       21600 /* a pulled author's blogs (feed.h) */
 #define TTL_FEED_OUTBOX_VER   86400 /* its version outlives any reader */
+#define TTL_FEED_PULLED       3600  /* a reader's pulled entries (feed.h) */
 /* heartbeats: a process beats every HB_EVERY_MS; a component is alive
  * when one of its processes beat within HB_WINDOW_MS */
 #define HB_EVERY_MS  1000
@@ -127,6 +128,14 @@ char *key_feed(struct arena *a, int64_t user_id);
 char *key_feed_outbox(struct arena *a, int64_t author);
 #define KEY_FEED_OUTBOX_PREFIX "feed:outbox:"
 char *key_feed_outbox_ver(struct arena *a, int64_t author);
+/* Bumped by every change of an outbox and of KEY_FEED_BIG's members: the
+ * token a reader's pulled entries are kept under (feed_data.c). */
+#define KEY_FEED_OUTBOX_SEQ "feed:outbox:seq"
+/* feed:pulled:{id}: ZSET, the newest entries the reader {id} pulls (the
+ * outboxes of their pulled followees merged) and one member at -inf
+ * saying what they were computed under; built by the feed's read script
+ * (feed_data.c). */
+#define KEY_FEED_PULLED_PREFIX "feed:pulled:"
 /* follows:{id} holds the ids followed by {id} plus the sentinel member
  * KEY_FOLLOWS_SENTINEL, present whenever the set was built from MySQL: a
  * set without it is "missing" (flushed, or never built) and is rebuilt,
