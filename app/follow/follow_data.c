@@ -328,14 +328,16 @@ follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes)
 
 /* KEYS: follows:{lo}, follows:{hi}, follows:gen:{lo}, follows:gen:{hi},
  * the pair's cache key; ARGV: sentinel, the cache:user key prefix, the
- * token of the caller's copy ("" = none).
+ * token of the caller's copy ("" = none), "1" to answer even when a set
+ * is not built (its user does not exist: rebuilt already, in vain).
  * tok = "<gen lo>:<gen hi>" (a missing generation is ""). Returns {3,
  * PTTL} when the caller's copy has tok and Redis still holds the answer
  * under it; {1, cached value, PTTL} when Redis holds the answer under tok
  * (the value is tok, a line break, then the answer); {0} when a set is
- * not built; else {2, tok, SINTER, the cache:user values of its members}:
- * the generations are read in the same step as the sets, so tok names
- * exactly the state the ids come from. */
+ * not built; else {2, tok, SINTER, the cache:user values of its members}
+ * ({4, "", ...} for a set not built: not to be cached): the generations
+ * are read in the same step as the sets, so tok names exactly the state
+ * the ids come from. */
 static const struct rds_script follow_lua_common = {
     "follow_common",
     "local tok = (redis.call('GET', KEYS[3]) or '') .. ':' .. "
@@ -347,9 +349,13 @@ static const struct rds_script follow_lua_common = {
     "  end\n"
     "  return {1, redis.call('GET', KEYS[5]), redis.call('PTTL', KEYS[5])}\n"
     "end\n"
+    "local kind = 2\n"
     "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 or "
     "redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then\n"
-    "  return {0}\n"
+    "  if ARGV[4] ~= '1' then\n"
+    "    return {0}\n"
+    "  end\n"
+    "  kind = 4\n"
     "end\n"
     "local ids = redis.call('SINTER', KEYS[1], KEYS[2])\n"
     "local keys, vals = {}, {}\n"
@@ -363,7 +369,7 @@ static const struct rds_script follow_lua_common = {
     "    vals[#vals + 1] = v[j]\n"
     "  end\n"
     "end\n"
-    "return {2, tok, ids, vals}\n"};
+    "return {kind, tok, ids, vals}\n"};
 
 /* KEYS: follows:gen:{lo}, follows:gen:{hi}, the pair's cache key; ARGV:
  * tok, the value, its TTL. Writes only while the generations are still
@@ -486,10 +492,12 @@ follow_members(struct req *rq, const redisReply *ids, const redisReply *vals,
 }
 
 /* Renders the answer from the script's {2, tok, ids, vals} reply and
- * caches it under tok, in Redis and as this worker's copy. */
+ * caches it under tok, in Redis and as this worker's copy (not when
+ * cache is 0). */
 static res_t
 follow_common_render(struct req *rq, const redisReply *r, const char **keys,
-                     int64_t lo, int64_t hi, const char **out, size_t *len)
+                     int64_t lo, int64_t hi, int cache, const char **out,
+                     size_t *len)
 {
     const redisReply *tok = r->element[1], *ids = r->element[2],
                      *vals = r->element[3];
@@ -511,6 +519,8 @@ follow_common_render(struct req *rq, const redisReply *r, const char **keys,
     if (rc != RES_OK)
         return rc;
     *out = text;
+    if (!cache)
+        return RES_OK;
     const char *fkeys[3] = {keys[2], keys[3], keys[4]};
     const char *args[3] = {
         arena_strndup(rq->cx.arena, tok->str, tok->len),
@@ -539,10 +549,10 @@ follow_common_json(struct req *rq, int64_t a, int64_t b, const char **out,
                            key_cache_follow_common(ar, lo, hi)};
     for (int pass = 0;; pass++) {
         struct follow_common_copy *c = follow_common_copy_find(lo, hi);
-        const char *args[3] = {KEY_FOLLOWS_SENTINEL, KEY_CACHE_USER_PREFIX,
-                               c ? c->tok : ""};
+        const char *args[4] = {KEY_FOLLOWS_SENTINEL, KEY_CACHE_USER_PREFIX,
+                               c ? c->tok : "", pass > 0 ? "1" : "0"};
         redisReply *r;
-        res_t rc = rds_eval(&rq->cx, &follow_lua_common, &r, 5, keys, 3, args);
+        res_t rc = rds_eval(&rq->cx, &follow_lua_common, &r, 5, keys, 4, args);
         if (rc != RES_OK)
             return rc;
         if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
@@ -567,8 +577,9 @@ follow_common_json(struct req *rq, int64_t a, int64_t b, const char **out,
                                     rds_int(r->element[2]));
             return RES_OK;
         }
-        if (kind == 2 && r->elements == 4)
-            return follow_common_render(rq, r, keys, lo, hi, out, len);
+        if ((kind == 2 || kind == 4) && r->elements == 4)
+            return follow_common_render(rq, r, keys, lo, hi, kind == 2, out,
+                                        len);
         if (kind != 0 || r->elements != 1 || pass > 0)
             return req_fail(rq, RES_INTERNAL, "common follows: bad reply");
         /* a set is not built: rebuild what is missing, then ask again */
