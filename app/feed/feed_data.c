@@ -1,16 +1,30 @@
 /*
- * feed_data.c: the read side of the feed: the inbox ZSET, the pull of big
- * followees' blogs from tb_blog, and loading the Blogs of a page without
- * N+1 (one SQL for the blogs, one for their authors, one Redis pipeline
- * for isLike).
+ * feed_data.c: the read side of the feed: the inbox ZSET, the pulled
+ * authors' outboxes, the pull of big followees' blogs from tb_blog, and
+ * loading the Blogs of a page without N+1 (one SQL for the blogs, one
+ * for their authors, one Redis pipeline for isLike).
  *
- * The pull must return, for each big followee, at least the top K of that
- * author's blogs under the cursor in feed ORDER, including every blog that
- * ties with the K-th one: otherwise which of several same-second blogs
- * made the cut would depend on MySQL's row order and pages could repeat or
- * skip. Hence "create_time >= the K-th row's create_time" rather than a
- * LIMIT, which idx_blog_user_time (user_id, create_time) serves with two
- * short range reads per author.
+ * A read is one script (feed_lua_start) whenever what it needs is in
+ * Redis: the inbox, the outboxes feed:outbox:{author} of the reader's
+ * pulled followees and their follow times (follows:since:{me}). The long
+ * way, taken when something is missing, builds what was missing (the
+ * sets, the follow times, the outboxes) and pulls this once from MySQL.
+ *
+ * Outboxes are versioned like the blog cache: every publish and delete
+ * of an author bumps feed:outbox:ver:{author} after its commit and
+ * applies itself to a built outbox (feed_fanout.c); a build reads the
+ * version before the rows and writes only while it is unchanged and no
+ * outbox is built. So a build never writes a snapshot older than a change
+ * already applied, and a change never misses a built outbox.
+ *
+ * The MySQL pull must return, for each big followee, at least the top K
+ * of that author's blogs under the cursor in feed ORDER, including every
+ * blog that ties with the K-th one: otherwise which of several
+ * same-second blogs made the cut would depend on MySQL's row order and
+ * pages could repeat or skip. Hence "create_time >= the K-th row's
+ * create_time" rather than a LIMIT, which idx_blog_user_time (user_id,
+ * create_time) serves with two short range reads per author. (Redis
+ * orders equal scores itself, so the script needs no such care.)
  */
 #include "feed_private.h"
 
@@ -198,10 +212,11 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
  * What me pulls is kept merged in feed:pulled:{me}: its newest
  * FEED_PULLED_KEEP entries, plus a member at -inf naming the token they
  * were computed under (KEY_FEED_OUTBOX_SEQ, bumped by every outbox
- * change and every new pulled author, and follows:gen:{me}, bumped by
- * every follow change of me) and the floor: above it every pulled entry
- * is there ('' when all of them are). Built here, in the same atomic
- * step as its inputs are read, whenever the token differs; a page that
+ * change and every new pulled author; follows:gen:{me}, bumped by every
+ * follow change of me, so also by any change of a follow time; and the
+ * pulled followees themselves, sorted) and the floor: above it every
+ * pulled entry is there ('' when all of them are). Built here, in the same
+ * atomic step as its inputs are read, whenever the token differs; a page that
  * reaches below the floor merges the outboxes themselves.
  * Keys are built here from the session and the ids, so this assumes one
  * Redis (not Cluster), like the hot page. */
@@ -263,8 +278,13 @@ static const struct rds_script feed_lua_start = {
     "'LIMIT', off, lim)\n"
     "else\n"
     "  local k = off + lim\n"
+    "  table.sort(authors)\n"
+    "  for i = 1, #authors do\n"
+    "    obs[i] = ARGV[11] .. authors[i]\n"
+    "  end\n"
     "  local tok = (redis.call('GET', KEYS[2]) or '') .. ':' .. "
-    "(redis.call('GET', ARGV[12] .. me) or '')\n"
+    "(redis.call('GET', ARGV[12] .. me) or '') .. ':' .. table.concat(authors, "
+    "',')\n"
     "  local pk = ARGV[13] .. me\n"
     "  local function cached()\n"
     "    local meta = redis.call('ZRANGEBYSCORE', pk, '-inf', '-inf', 'LIMIT', "

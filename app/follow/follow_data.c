@@ -14,6 +14,18 @@
  * rebuild never writes a snapshot older than a change already applied.
  * The update script only touches a set that exists; the rebuild script
  * only writes a set that does not.
+ *
+ * Two more things ride on the same writers, so they are exact too:
+ *   follows:gen:{u}    a token every write of follows:{u} changes (update,
+ *                      drop, rebuild). The rendered common follows of a
+ *                      pair are cached under both tokens, read in the same
+ *                      script as the sets they were computed from, so an
+ *                      answer is never served once either set changed.
+ *   follows:since:{u}  follow times of some followees (the feed's pulled
+ *                      ones), written under the rebuild's share lock from
+ *                      the committed rows; a follow change forgets its
+ *                      followee's field in its update script, under its
+ *                      exclusive lock, before it commits.
  */
 #include "follow_private.h"
 

@@ -7,6 +7,8 @@
 # own ports with its MySQL and Redis data as they were left (a running
 # one is left running), and stopped at exit; DIR itself is kept.
 # bench_login PHONE: prints a session token for a new or existing user.
+# bench_session PHONE: a live session of that user if one is left (a
+# reused stack: a code per phone per minute only), else bench_login's.
 
 bench_stack() {
     local workers=$1
@@ -98,4 +100,19 @@ bench_login() {
     curl -s -XPOST -H 'Content-Type: application/json' \
         -d "{\"phone\":\"$phone\",\"code\":\"$code\"}" "$HMDP_URL/api/user/login" |
         sed -n 's/.*"data":"\([0-9a-f]*\)".*/\1/p'
+}
+
+bench_session() {
+    local phone=$1 uid t
+    uid=$(mysql -uroot -S "$HMDP_MYSQL_SOCKET" -N hmdp \
+        -e "SELECT id FROM tb_user WHERE phone = '$phone'" 2>/dev/null || true)
+    if [ -n "$uid" ]; then
+        for t in $(redis-cli -p "$HMDP_REDIS_PORT" smembers "login:sessions:$uid"); do
+            if [ "$(redis-cli -p "$HMDP_REDIS_PORT" exists "login:token:$t")" = 1 ]; then
+                echo "$t"
+                return
+            fi
+        done
+    fi
+    bench_login "$phone"
 }

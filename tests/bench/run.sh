@@ -66,8 +66,8 @@ if [ "${BENCH_DATA:-}" = demo ]; then
         # have expired, so the demo users log in again
         # shellcheck disable=SC1091
         . "$T/demo.env"
-        DEMO_FEED_TOKEN=$(bench_login "$DEMO_FEED_USER_PHONE")
-        DEMO_COMMON_A_TOKEN=$(bench_login "$DEMO_COMMON_A_PHONE")
+        DEMO_FEED_TOKEN=$(bench_session "$DEMO_FEED_USER_PHONE")
+        DEMO_COMMON_A_TOKEN=$(bench_session "$DEMO_COMMON_A_PHONE")
     else
         make --no-print-directory build/rel/demo-data >/dev/null
         build/rel/demo-data "${BENCH_SCALE:-1}" "$T/demo.env" || { echo "demo-data failed"; exit 1; }
