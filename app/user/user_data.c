@@ -150,21 +150,29 @@ user_row_fill(struct user_row *u, const struct sql_rows *t)
     u->icon = sql_str(t, 0, 4);
 }
 
+/* The answer rc of a query of at most one user row in t: *found and *u. */
+static res_t
+user_row_take(struct sql_rows *t, res_t rc, struct user_row *u, int *found)
+{
+    if (rc != RES_OK)
+        return rc;
+    *found = t->nrows > 0;
+    if (*found)
+        user_row_fill(u, t);
+    return RES_OK;
+}
+
 res_t
 user_find_by_phone(struct req *rq, const char *phone, struct user_row *u,
                    int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t,
-                         "SELECT id, phone, password, nick_name, icon FROM "
-                         "tb_user WHERE phone = ?",
-                         "s", phone);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    if (*found)
-        user_row_fill(u, &t);
-    return RES_OK;
+    return user_row_take(&t,
+                         sql_query(&rq->cx, &t,
+                                   "SELECT id, phone, password, nick_name, "
+                                   "icon FROM tb_user WHERE phone = ?",
+                                   "s", phone),
+                         u, found);
 }
 
 res_t
@@ -193,16 +201,12 @@ res_t
 user_find_by_id(struct req *rq, int64_t id, struct user_row *u, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t,
-                         "SELECT id, phone, password, nick_name, icon FROM "
-                         "tb_user WHERE id = ?",
-                         "l", id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    if (*found)
-        user_row_fill(u, &t);
-    return RES_OK;
+    return user_row_take(&t,
+                         sql_query(&rq->cx, &t,
+                                   "SELECT id, phone, password, nick_name, "
+                                   "icon FROM tb_user WHERE id = ?",
+                                   "l", id),
+                         u, found);
 }
 
 res_t

@@ -302,6 +302,43 @@ test_json_body(void)
 }
 
 static void
+test_u64_and_entry_ids(void)
+{
+    uint64_t v, ms, seq;
+    CHECK(str_parse_u64n("0", 1, &v) == 0 && v == 0);
+    CHECK(str_parse_u64n("18446744073709551615", 20, &v) == 0 &&
+          v == UINT64_MAX);
+    CHECK(str_parse_u64n("18446744073709551616", 20, &v) < 0); /* 2^64 */
+    CHECK(str_parse_u64n("", 0, &v) < 0);
+    CHECK(str_parse_u64n("12x", 3, &v) < 0);
+    CHECK(str_parse_u64n("12x", 2, &v) == 0 && v == 12); /* only n bytes */
+    CHECK(str_parse_u64n("-1", 2, &v) < 0);
+    CHECK(str_parse_entry_id("1764583200000-7", 15, &ms, &seq) == 0 &&
+          ms == 1764583200000ULL && seq == 7);
+    CHECK(str_parse_entry_id("5", 1, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("-5", 2, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-", 2, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-1-2", 5, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-1 ", 4, &ms, &seq) < 0);
+}
+
+static void
+test_url_decode(void)
+{
+    char b[8];
+    CHECK(str_url_decode("a+b%41", 6, b, sizeof(b), 1) == 4 &&
+          strcmp(b, "a bA") == 0);
+    CHECK(str_url_decode("%4", 2, b, sizeof(b), 1) < 0);   /* strict */
+    CHECK(str_url_decode("%4", 2, b, sizeof(b), 0) == 2 && /* kept */
+          strcmp(b, "%4") == 0);
+    CHECK(str_url_decode("%zz1", 4, b, sizeof(b), 0) == 4);
+    CHECK(str_url_decode("a%00", 4, b, sizeof(b), 0) < 0);     /* NUL */
+    CHECK(str_url_decode("12345678", 8, b, sizeof(b), 0) < 0); /* no room */
+    CHECK(str_url_decode("%41%42%43%44%45%46%47", 21, b, sizeof(b), 1) == 7);
+    CHECK(str_url_decode("", 0, b, 0, 0) < 0);
+}
+
+static void
 test_utf8_and_escape(void)
 {
     CHECK(str_utf8_len("abc", 3) == 3);
@@ -711,6 +748,8 @@ main(void)
     RUN(test_query_numbers);
     RUN(test_path_ids);
     RUN(test_json_body);
+    RUN(test_u64_and_entry_ids);
+    RUN(test_url_decode);
     RUN(test_utf8_and_escape);
     RUN(test_envelope);
     RUN(test_dispatch_gates);
