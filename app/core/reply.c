@@ -270,32 +270,15 @@ reply_render(struct req *rq, size_t *len)
     const struct reply_raw_text *raw =
         rq->cx.rc == RES_OK ? reply_raw_of(rq->data) : NULL;
     if (raw) {
-        /* data given as text (a big list, say): the envelope around it
-         * is written here, as json-c would print it, instead of copying
-         * the text through a printbuf */
-        static const char pre[] = "{\"success\":true,\"data\":";
-        size_t blen = sizeof(pre) - 1 + raw->n + 1;
-        char head[320];
-        int hn = snprintf(head, sizeof(head),
-                          "Status: %d %s\r\n"
-                          "Content-Type: application/json;charset=UTF-8\r\n"
-                          "Cache-Control: no-store\r\n"
-                          "%s%s%s"
-                          "Content-Length: %zu\r\n\r\n",
-                          status, reply_status_text(status),
-                          rid ? "X-Request-Id: " : "", rid ? rid : "",
-                          rid ? "\r\n" : "",
-                          rq->method == HTTP_HEAD ? (size_t)0 : blen);
-        size_t total = (size_t)hn + (rq->method == HTTP_HEAD ? 0 : blen);
+        struct reply_parts rp;
+        reply_render_parts(rq, &rp);
+        size_t total = 0;
+        for (int i = 0; i < rp.count; i++)
+            total += rp.n[i];
         char *out = arena_alloc(rq->cx.arena, total + 1), *o = out;
-        memcpy(o, head, (size_t)hn);
-        o += hn;
-        if (rq->method != HTTP_HEAD) {
-            memcpy(o, pre, sizeof(pre) - 1);
-            o += sizeof(pre) - 1;
-            memcpy(o, raw->p, raw->n);
-            o += raw->n;
-            *o++ = '}';
+        for (int i = 0; i < rp.count; i++) {
+            memcpy(o, rp.p[i], rp.n[i]);
+            o += rp.n[i];
         }
         *o = '\0';
         *len = total;
@@ -337,4 +320,47 @@ reply_render(struct req *rq, size_t *len)
     json_object_put(env);
     *len = total;
     return out;
+}
+
+void
+reply_render_parts(struct req *rq, struct reply_parts *out)
+{
+    const struct reply_raw_text *raw =
+        rq->cx.rc == RES_OK && !rq->raw ? reply_raw_of(rq->data) : NULL;
+    memset(out, 0, sizeof(*out));
+    if (raw == NULL) {
+        size_t len;
+        out->p[0] = reply_render(rq, &len);
+        out->n[0] = len;
+        out->count = 1;
+        return;
+    }
+    /* data given as text (a big list, say): the envelope around it is
+     * written here, as json-c would print it, and the text itself is not
+     * copied at all */
+    static const char pre[] = "{\"success\":true,\"data\":";
+    int status = reply_status(rq->cx.rc);
+    const char *rid = reply_rid(rq);
+    size_t blen = sizeof(pre) - 1 + raw->n + 1;
+    int head = rq->method != HTTP_HEAD;
+    char *h = arena_printf(rq->cx.arena,
+                           "Status: %d %s\r\n"
+                           "Content-Type: application/json;charset=UTF-8\r\n"
+                           "Cache-Control: no-store\r\n"
+                           "%s%s%s"
+                           "Content-Length: %zu\r\n\r\n%s",
+                           status, reply_status_text(status),
+                           rid ? "X-Request-Id: " : "", rid ? rid : "",
+                           rid ? "\r\n" : "", head ? blen : (size_t)0,
+                           head ? pre : "");
+    out->p[0] = h;
+    out->n[0] = strlen(h);
+    out->count = 1;
+    if (head) {
+        out->p[1] = raw->p;
+        out->n[1] = raw->n;
+        out->p[2] = "}";
+        out->n[2] = 1;
+        out->count = 3;
+    }
 }

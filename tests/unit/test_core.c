@@ -430,6 +430,35 @@ test_reply_raw(void)
     CHECK_STR(out, copy);
     CHECK(len == (size_t)(strstr(out, "\r\n\r\n") + 4 - out));
     free(copy);
+
+    /* the pieces the worker writes are the same bytes, the text itself
+     * passed through uncopied: raw data, json-c data, an error, HEAD */
+    for (int k = 0; k < 4; k++) {
+        static const char text[] = "[{\"id\":1}]";
+        req_setup(&rq, k == 3 ? HTTP_HEAD : HTTP_GET, "/x", "");
+        if (k == 0 || k == 3)
+            reply_ok(&rq, reply_raw(&rq, text, sizeof(text) - 1));
+        else if (k == 1)
+            reply_ok(&rq, reply_arr(&rq));
+        else
+            req_fail(&rq, RES_NOT_FOUND, "gone");
+        struct reply_parts rp;
+        reply_render_parts(&rq, &rp);
+        char joined[1024];
+        size_t jn = 0;
+        int passed_through = 0;
+        for (int i = 0; i < rp.count; i++) {
+            CHECK(jn + rp.n[i] < sizeof(joined));
+            memcpy(joined + jn, rp.p[i], rp.n[i]);
+            jn += rp.n[i];
+            passed_through |= rp.p[i] == text;
+        }
+        joined[jn] = '\0';
+        out = reply_render(&rq, &len);
+        CHECK(jn == len);
+        CHECK_STR(joined, out);
+        CHECK(passed_through == (k == 0));
+    }
     arena_reset(A);
 }
 
