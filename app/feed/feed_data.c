@@ -45,6 +45,8 @@
 #define FEED_SADD_CHUNK 1000         /* members per SADD of a rebuild */
 /* entries of feed:pulled:{me} (the pages a read serves from it) */
 #define FEED_PULLED_KEEP_S "100"
+/* the deepest window (offset + limit) the read script merges itself */
+#define FEED_SCRIPT_MAX_K_S "1000"
 
 res_t
 feed_blog_meta(struct ctx *cx, int64_t author, int64_t blog_id, int64_t *score,
@@ -190,8 +192,8 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
 /* KEYS: KEY_FEED_BIG, KEY_FEED_OUTBOX_SEQ; ARGV: the caller's session
  * key, sentinel, last_id, offset, limit, the key prefixes of cache:blog:,
  * blog:liked:, follows:, feed:, follows:since:, feed:outbox:,
- * follows:gen: and feed:pulled:, then FEED_PULLED_KEEP and
- * TTL_FEED_PULLED.
+ * follows:gen: and feed:pulled:, then FEED_PULLED_KEEP, TTL_FEED_PULLED
+ * and FEED_SCRIPT_MAX_K.
  *
  * The caller (me) is the session's "id" field: {} without one. Then
  * {me, SINTER of follows:{me} and KEY_FEED_BIG} when those sets are not
@@ -217,7 +219,10 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
  * pulled followees themselves, sorted) and the floor: above it every
  * pulled entry is there ('' when all of them are). Built here, in the same
  * atomic step as its inputs are read, whenever the token differs; a page that
- * reaches below the floor merges the outboxes themselves.
+ * reaches below the floor merges the outboxes themselves. A window
+ * deeper than FEED_SCRIPT_MAX_K entries (an offset that large means as
+ * many blogs in one second) takes the long way: Redis runs one script at
+ * a time, and merging that much belongs in a worker.
  * Keys are built here from the session and the ids, so this assumes one
  * Redis (not Cluster), like the hot page. */
 static const struct rds_script feed_lua_start = {
@@ -278,6 +283,9 @@ static const struct rds_script feed_lua_start = {
     "'LIMIT', off, lim)\n"
     "else\n"
     "  local k = off + lim\n"
+    "  if k > tonumber(ARGV[16]) then\n"
+    "    return {me, inter}\n"
+    "  end\n"
     "  table.sort(authors)\n"
     "  for i = 1, #authors do\n"
     "    obs[i] = ARGV[11] .. authors[i]\n"
@@ -537,7 +545,7 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
     if (session == NULL) /* no usable token: nothing to look up */
         return user_auth_recv(rq, NULL);
     const char *keys[2] = {KEY_FEED_BIG, KEY_FEED_OUTBOX_SEQ};
-    const char *args[15] = {session,
+    const char *args[16] = {session,
                             KEY_FOLLOWS_SENTINEL,
                             a_last,
                             a_off,
@@ -551,8 +559,9 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
                             KEY_FOLLOWS_GEN_PREFIX,
                             KEY_FEED_PULLED_PREFIX,
                             FEED_PULLED_KEEP_S,
-                            a_ttl};
-    if ((rc = rds_eval_append(&rq->cx, &q, &feed_lua_start, 2, keys, 15,
+                            a_ttl,
+                            FEED_SCRIPT_MAX_K_S};
+    if ((rc = rds_eval_append(&rq->cx, &q, &feed_lua_start, 2, keys, 16,
                               args)) != RES_OK ||
         (rc = user_auth_recv(rq, session)) != RES_OK ||
         (rc = rds_eval_reply(&rq->cx, &q, &r)) != RES_OK)
