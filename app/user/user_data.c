@@ -475,39 +475,6 @@ user_exists(struct req *rq, int64_t id, int *found)
     return RES_OK;
 }
 
-res_t
-user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
-               struct user_dto **out)
-{
-    struct user_dto *u = arena_calloc(rq->cx.arena, (n ? n : 1) * sizeof(*u));
-    *out = u;
-    if (n == 0)
-        return RES_OK;
-    struct sql_param *p = arena_calloc(rq->cx.arena, n * sizeof(*p));
-    for (unsigned i = 0; i < n; i++) {
-        p[i].type = 'l';
-        p[i].i = ids[i];
-    }
-    char *sql =
-        arena_printf(rq->cx.arena,
-                     "SELECT id, nick_name, icon FROM tb_user WHERE id IN (%s)",
-                     sql_placeholders(&rq->cx, n));
-    struct sql_rows t;
-    res_t rc = sql_queryv(&rq->cx, &t, sql, p, n);
-    if (rc != RES_OK)
-        return rc;
-    for (unsigned r = 0; r < t.nrows; r++) {
-        int64_t id = sql_i64(&t, r, 0);
-        for (unsigned i = 0; i < n; i++)
-            if (ids[i] == id) {
-                u[i].id = id;
-                u[i].nick_name = sql_str(&t, r, 1);
-                u[i].icon = sql_str(&t, r, 2);
-            }
-    }
-    return RES_OK;
-}
-
 struct json_object *
 user_dto_json(const struct user_dto *u)
 {
