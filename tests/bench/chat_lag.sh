@@ -24,6 +24,11 @@
 # 100 ms) is judged on accepted -> visible; sent -> visible adds the time
 # the POST waited in front of the worker (nginx, the FastCGI backlog),
 # which the answer times show on their own.
+# Workers: BENCH_WORKERS, default 8. A chat POST waits for Redis's fsync'd
+# append (appendfsync always), so a worker is mostly idle waiting; with the
+# stack's default 4 workers the front answered ~670/s (session 4, quiet
+# machine) and the requests queued in front of it, so 1,000/s could not be
+# accepted at all; with 8 it was.
 # Usage: tests/bench/chat_lag.sh [rate] [senders]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,7 +37,7 @@ senders=${2:-300}
 secs=${BENCH_SECONDS:-10}
 make --no-print-directory build/rel/chat-load >/dev/null
 . tests/bench/lib.sh
-bench_stack "${BENCH_WORKERS:-4}"
+bench_stack "${BENCH_WORKERS:-8}"
 rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
 sql() { mariadb --no-defaults -S "$HMDP_MYSQL_SOCKET" -uroot hmdp -N -e "$1"; }
 
