@@ -162,6 +162,12 @@ build/rel/sse-bench: build/rel/tests/bench/sse_bench.o
 	@echo "  LD $@"
 	@$(CC) $(REL) $^ $(SSE_LIBS) -o $@
 
+# paced load generator for the chat lag benchmark (tests/bench/chat_lag.sh)
+build/rel/chat-load: build/rel/tests/bench/chat_load.o
+	@echo "  LD $@"
+	@$(CC) $(REL) $^ $(shell pkg-config --libs mysqlclient 2>/dev/null) \
+	    -lpthread -o $@
+
 # the demo-data generator (tests/bench/demo_data.c): `make demo-data
 # SCALE=n` loads it into the stack of run/env (DEMO_ENV=file for another
 # stack); the ids the benchmarks need go to the stack's demo.env

@@ -2,7 +2,9 @@
 -- (reference/hmdp.sql) up to sql/schema.sql: the extra keys and indexes,
 -- tb_blog.comments written as 0 instead of NULL; the tables the dump does
 -- not have (tb_upload, and the message tables tb_message and
--- tb_chat_message: the same CREATE TABLE IF NOT EXISTS as in schema.sql).
+-- tb_chat_message: the same CREATE TABLE IF NOT EXISTS as in schema.sql);
+-- a tb_chat_message of an earlier schema.sql (primary key id plus the index
+-- idx_chat_conv) gets schema.sql's primary key (conv_lo, conv_hi, id).
 --
 -- MariaDB only (ADD ... IF NOT EXISTS is a MariaDB extension). Idempotent:
 -- on a database built from schema.sql, or on a second run, every statement
@@ -67,9 +69,19 @@ CREATE TABLE IF NOT EXISTS `tb_chat_message` (
   `conv_hi` bigint(20) UNSIGNED NOT NULL COMMENT '会话：较大的用户id',
   `content` text CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL COMMENT '内容（已转义）',
   `create_time` datetime NOT NULL COMMENT '发送时间',
-  PRIMARY KEY (`id`) USING BTREE,
-  INDEX `idx_chat_conv` (`conv_lo`, `conv_hi`, `id`)
+  PRIMARY KEY (`conv_lo`, `conv_hi`, `id`) USING BTREE
 ) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
+-- the earlier key of tb_chat_message: one ALTER, only when the primary key
+-- does not start with conv_lo (a statement built from information_schema)
+SET @hmdp_chat_pk = (SELECT IF(COUNT(*) = 0, 'DO 0',
+    'ALTER TABLE `tb_chat_message` DROP PRIMARY KEY, DROP INDEX IF EXISTS `idx_chat_conv`, ADD PRIMARY KEY (`conv_lo`, `conv_hi`, `id`)')
+  FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tb_chat_message'
+    AND INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 AND COLUMN_NAME = 'id');
+PREPARE hmdp_chat_pk FROM @hmdp_chat_pk;
+EXECUTE hmdp_chat_pk;
+DEALLOCATE PREPARE hmdp_chat_pk;
 
 CREATE TABLE IF NOT EXISTS `tb_upload` (
   `name` varchar(96) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT '/blogs/{d1}/{d2}/{32 hex}.{ext}',

@@ -18,8 +18,12 @@
 --   * two tables the dump does not have (MESSAGES.md): tb_message, the
 --     notifications (unique on the producer's message id; the list is by
 --     recipient and stream entry id), and tb_chat_message, the chat history
---     synced from stream.chat (primary key the chat message id; a
---     conversation is read newest first through (conv_lo, conv_hi, id));
+--     synced from stream.chat, clustered by conversation: primary key
+--     (conv_lo, conv_hi, id), so a conversation is one range read newest
+--     first and each row is one B-tree insert (no second index to keep).
+--     The chat message id is unique by construction (ms + pid + sequence)
+--     and an entry always names the same two users, so a replayed entry
+--     hits the same key and INSERT IGNORE keeps sync idempotent on the id;
 --   * tb_upload (not in the dump): who uploaded which image, so that its
 --     owner can delete it after Redis lost everything (also in migrate.sql);
 --   * no ROW_FORMAT = Compact (the server default, DYNAMIC, is used).
@@ -202,8 +206,7 @@ CREATE TABLE IF NOT EXISTS `tb_chat_message` (
   `conv_hi` bigint(20) UNSIGNED NOT NULL COMMENT '会话：较大的用户id',
   `content` text CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL COMMENT '内容（已转义）',
   `create_time` datetime NOT NULL COMMENT '发送时间',
-  PRIMARY KEY (`id`) USING BTREE,
-  INDEX `idx_chat_conv` (`conv_lo`, `conv_hi`, `id`)
+  PRIMARY KEY (`conv_lo`, `conv_hi`, `id`) USING BTREE
 ) ENGINE = InnoDB CHARACTER SET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 CREATE TABLE IF NOT EXISTS `tb_upload` (

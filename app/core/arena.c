@@ -2,6 +2,12 @@
  * arena.c: per-request memory. Blocks form a singly linked list; the first
  * block is kept across resets so a steady-state request does no malloc.
  * Cleanups are a linked list allocated from the arena itself and run LIFO.
+ *
+ * An arena given a budget with arena_keep() also keeps the other blocks
+ * (up to that many bytes) on a spare list at reset, and takes a block from
+ * there before it mallocs: a process that handles one large batch after
+ * another (a stream consumer) then reuses the same warm memory instead of
+ * having the heap grown, trimmed and its pages faulted in again per batch.
  */
 #include "arena.h"
 
@@ -28,8 +34,12 @@ struct arena_cleanup {
 struct arena {
     struct arena_block *head; /* current block; first is kept on reset */
     struct arena_block *first;
+    /* kept at reset (arena_keep), unused: blocks of ARENA_BLOCK bytes
+     * (taken in O(1)) and the larger ones of single big allocations */
+    struct arena_block *spare, *spare_big;
     struct arena_cleanup *cleanups;
     size_t used;
+    size_t keep, kept; /* the spare list's budget and size (bytes) */
 #ifdef ARENA_DEBUG
     void **dbg;
     size_t ndbg, capdbg;
@@ -83,7 +93,16 @@ arena_reset(struct arena *a)
     struct arena_block *b = a->first->next;
     while (b) {
         struct arena_block *next = b->next;
-        free(b);
+        if (a->kept + b->size <= a->keep) {
+            struct arena_block **list =
+                b->size == ARENA_BLOCK ? &a->spare : &a->spare_big;
+            b->used = 0;
+            b->next = *list;
+            *list = b;
+            a->kept += b->size;
+        } else {
+            free(b);
+        }
         b = next;
     }
     a->first->next = NULL;
@@ -101,9 +120,49 @@ arena_free(struct arena *a)
 #ifdef ARENA_DEBUG
     free(a->dbg);
 #endif
+    arena_keep(a, 0);
     free(a->first);
     free(a);
 }
+
+void
+arena_keep(struct arena *a, size_t bytes)
+{
+    a->keep = bytes;
+    /* over the new budget: the big blocks go first */
+    while (a->kept > a->keep) {
+        struct arena_block **list = a->spare_big ? &a->spare_big : &a->spare;
+        struct arena_block *b = *list;
+        *list = b->next;
+        a->kept -= b->size;
+        free(b);
+    }
+}
+
+#ifndef ARENA_DEBUG
+/* A block of at least need bytes: a spare one that fits (for a big
+ * allocation the smallest such), else a new one. */
+static struct arena_block *
+arena_block_take(struct arena *a, size_t need)
+{
+    struct arena_block **fit = NULL;
+    if (need <= ARENA_BLOCK && a->spare) {
+        fit = &a->spare;
+    } else {
+        for (struct arena_block **p = &a->spare_big; *p; p = &(*p)->next)
+            if ((*p)->size >= need &&
+                (fit == NULL || (*p)->size < (*fit)->size))
+                fit = p;
+    }
+    if (fit == NULL)
+        return arena_block_new(need);
+    struct arena_block *b = *fit;
+    *fit = b->next;
+    a->kept -= b->size;
+    b->next = NULL;
+    return b;
+}
+#endif
 
 void *
 arena_alloc(struct arena *a, size_t n)
@@ -126,7 +185,7 @@ arena_alloc(struct arena *a, size_t n)
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     struct arena_block *b = a->head;
     if (b->size - b->used < need) {
-        struct arena_block *nb = arena_block_new(need);
+        struct arena_block *nb = arena_block_take(a, need);
         nb->next = b->next;
         b->next = nb;
         a->head = nb;

@@ -23,6 +23,12 @@ void arena_free(struct arena *a);
 /* Runs cleanups (LIFO), frees all allocations; the arena stays usable. */
 void arena_reset(struct arena *a);
 
+/* From now on reset keeps up to bytes of the arena's blocks for reuse
+ * instead of freeing them (default 0: only the first block is kept). For
+ * a long-lived arena that handles one large unit of work after another;
+ * a smaller budget frees what is over it at once. */
+void arena_keep(struct arena *a, size_t bytes);
+
 /* Returns n bytes aligned for any type, valid until the next reset. */
 void *arena_alloc(struct arena *a, size_t n);
 /* As arena_alloc, zero-filled. */

@@ -33,8 +33,11 @@ credits_handle(struct ctx *cx, void *arg, const struct stream_entry *e,
 }
 
 static const struct stream_consumer credits_consumer = {
-    "credits-consumer", KEY_STREAM_ORDERS, KEY_CREDITS_GROUP, credits_handle,
-    NULL};
+    .prog = "credits-consumer",
+    .stream = KEY_STREAM_ORDERS,
+    .group = KEY_CREDITS_GROUP,
+    .handle = credits_handle,
+};
 
 int
 main(void)

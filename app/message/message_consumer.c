@@ -158,9 +158,12 @@ mc_push(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
 }
 
 static const struct stream_consumer mc_groups[] = {
-    {"message-persist", KEY_STREAM_NOTIFY, KEY_NOTIFY_GROUP, mc_persist, NULL},
-    {"message-chat-sync", KEY_STREAM_CHAT, KEY_CHAT_GROUP, mc_chat_sync, NULL},
-    {"message-push", KEY_STREAM_ORDERS, KEY_ORDERS_PUSH, mc_push, NULL},
+    /* persist and chat-sync write MySQL only: pipelined (consumer.h) */
+    {"message-persist", KEY_STREAM_NOTIFY, KEY_NOTIFY_GROUP, mc_persist, NULL,
+     1},
+    {"message-chat-sync", KEY_STREAM_CHAT, KEY_CHAT_GROUP, mc_chat_sync, NULL,
+     1},
+    {"message-push", KEY_STREAM_ORDERS, KEY_ORDERS_PUSH, mc_push, NULL, 0},
 };
 #define MC_NGROUPS (sizeof(mc_groups) / sizeof(mc_groups[0]))
 

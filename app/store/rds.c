@@ -4,6 +4,15 @@
  * that a pipeline left behind; they are read and dropped, in order, before
  * the next reply anyone waits for, so fire-and-forget commands ride along
  * with the next round trip instead of costing one of their own.
+ *
+ * Replies are built in the arena of the request or job that reads them
+ * (the reader's object functions, rds_reply_fns), not malloc'd one object
+ * at a time: a consumer batch of a thousand stream entries is some 30,000
+ * reply objects, and they all go with the arena's reset. So a reply is
+ * never freed here, only forgotten; one a caller gets lives as long as its
+ * cx's arena (rds.h). No reply is left half-parsed at the end of a unit:
+ * every command's reply is read in full before the unit ends (a unit that
+ * ends with a pipeline open drops the connection).
  */
 #include "rds.h"
 
@@ -33,7 +42,7 @@ static int rds_opened; /* connections opened so far (reconnects: > 1) */
 /* Every append goes through here so round trips are counted. */
 #define RDS_APPENDED(call) (rds_unsent = 1, (call))
 
-static void rds_check_alive(void);
+static void rds_check_alive(struct ctx *cx);
 
 /* Per-connection cache of script SHA1s (reset on reconnect). */
 #define RDS_MAX_SCRIPTS 32
@@ -42,6 +51,66 @@ static struct {
     char sha[41];
 } rds_shas[RDS_MAX_SCRIPTS];
 static int rds_nshas;
+
+/* ---------------- reply objects in the arena ---------------- */
+
+static struct arena *rds_reply_arena; /* the reading unit's */
+
+static redisReply *
+rds_reply_new(const redisReadTask *task, int type)
+{
+    redisReply *r = arena_calloc(rds_reply_arena, sizeof(*r));
+    r->type = type;
+    if (task->parent) {
+        redisReply *parent = task->parent->obj;
+        parent->element[task->idx] = r;
+    }
+    return r;
+}
+
+static void *
+rds_reply_string(const redisReadTask *task, char *str, size_t len)
+{
+    redisReply *r = rds_reply_new(task, task->type);
+    r->str = arena_strndup(rds_reply_arena, str, len);
+    r->len = len;
+    return r;
+}
+
+static void *
+rds_reply_array(const redisReadTask *task, int elements)
+{
+    redisReply *r = rds_reply_new(task, REDIS_REPLY_ARRAY);
+    if (elements > 0)
+        r->element = arena_calloc(rds_reply_arena,
+                                  (size_t)elements * sizeof(*r->element));
+    r->elements = elements > 0 ? (size_t)elements : 0;
+    return r;
+}
+
+static void *
+rds_reply_integer(const redisReadTask *task, long long value)
+{
+    redisReply *r = rds_reply_new(task, REDIS_REPLY_INTEGER);
+    r->integer = value;
+    return r;
+}
+
+static void *
+rds_reply_nil(const redisReadTask *task)
+{
+    return rds_reply_new(task, REDIS_REPLY_NIL);
+}
+
+static void
+rds_reply_forget(void *p)
+{
+    (void)p; /* the arena's reset frees it */
+}
+
+static redisReplyObjectFunctions rds_reply_fns = {
+    rds_reply_string, rds_reply_array, rds_reply_integer, rds_reply_nil,
+    rds_reply_forget};
 
 static void
 rds_drop(const char *why)
@@ -91,7 +160,7 @@ rds_connect(struct ctx *cx)
 {
     if (rds_ctx && !rds_checked) {
         rds_checked = 1;
-        rds_check_alive();
+        rds_check_alive(cx);
     }
     if (rds_ctx)
         return RES_OK;
@@ -110,18 +179,13 @@ rds_connect(struct ctx *cx)
     }
     struct timeval io = {rds_io_ms / 1000, (rds_io_ms % 1000) * 1000};
     redisSetTimeout(c, io);
+    c->reader->fn = &rds_reply_fns;
     rds_ctx = c;
     if (rds_opened++ > 0)
         metrics_inc(MET_RDS_RECONNECTS);
     rds_owed = rds_pending = rds_late = 0;
     rds_nshas = 0;
     return RES_OK;
-}
-
-static void
-rds_free_reply(void *p)
-{
-    freeReplyObject(p);
 }
 
 /* Reads one reply from the wire; drops the connection on I/O error. */
@@ -133,6 +197,7 @@ rds_read_one(struct ctx *cx, redisReply **out)
         g_met_rds_rt++;
         rds_unsent = 0;
     }
+    rds_reply_arena = cx->arena;
     if (redisGetReply(rds_ctx, &r) != REDIS_OK || r == NULL) {
         char msg[160];
         snprintf(msg, sizeof(msg), "%s",
@@ -158,7 +223,6 @@ rds_settle(struct ctx *cx)
             metrics_inc(MET_RDS_ERRORS);
             log_warn("redis: fired command failed: %s", r->str);
         }
-        freeReplyObject(r);
     }
     return RES_OK;
 }
@@ -177,7 +241,6 @@ rds_pending_read(void)
 static res_t
 rds_take(struct ctx *cx, redisReply *r, redisReply **out)
 {
-    arena_defer(cx->arena, rds_free_reply, r);
     if (out)
         *out = r;
     if (r->type == REDIS_REPLY_ERROR) {
@@ -203,7 +266,6 @@ rds_finish_cmd(struct ctx *cx, int appended, redisReply **out)
         if ((rc = rds_read_one(cx, &r)) != RES_OK)
             return rc;
         rds_pending_read();
-        freeReplyObject(r);
     }
     if ((rc = rds_settle(cx)) != RES_OK) /* fired meanwhile */
         return rc;
@@ -284,11 +346,27 @@ rds_reply(struct ctx *cx, redisReply **out)
     if ((rc = rds_read_one(cx, &r)) != RES_OK)
         return rc;
     rds_pending_read();
-    arena_defer(cx->arena, rds_free_reply, r);
     *out = r;
     if (r->type == REDIS_REPLY_ERROR)
         return ctx_fail(cx, RES_INTERNAL, "redis error in pipeline: %s",
                         r->str);
+    return RES_OK;
+}
+
+res_t
+rds_send(struct ctx *cx)
+{
+    if (rds_ctx == NULL)
+        return rds_down(cx, "connection lost before send");
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "send: %s",
+                     rds_ctx->errstr[0] ? rds_ctx->errstr : "failed");
+            rds_drop(msg);
+            return rds_down(cx, msg);
+        }
     return RES_OK;
 }
 
@@ -370,7 +448,7 @@ rds_request_begin(void)
  * connection the server closed while we were idle (a restarted Redis), so
  * the request reconnects instead of failing. */
 static void
-rds_check_alive(void)
+rds_check_alive(struct ctx *cx)
 {
     if (rds_ctx == NULL)
         return;
@@ -388,6 +466,7 @@ rds_check_alive(void)
             return;
         }
     }
+    rds_reply_arena = cx->arena;
     while (rds_owed > 0) {
         void *r = NULL;
         if (redisGetReplyFromReader(rds_ctx, &r) != REDIS_OK) {
@@ -395,9 +474,8 @@ rds_check_alive(void)
             return;
         }
         if (r == NULL)
-            break;
+            break; /* its rest is read by this unit's first command */
         rds_owed--;
-        freeReplyObject(r);
     }
 }
 
@@ -459,7 +537,6 @@ rds_eval_done(struct ctx *cx, const struct rds_script *s, const char **argv,
               int argc, redisReply *r, redisReply **out)
 {
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-        freeReplyObject(r);
         argv[0] = "EVAL";
         argv[1] = s->src;
         rds_nshas = 0;

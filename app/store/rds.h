@@ -31,6 +31,11 @@ res_t rds_append(struct ctx *cx, const char *fmt, ...);
 res_t rds_appendv(struct ctx *cx, int argc, const char **argv,
                   const size_t *argvlen);
 res_t rds_reply(struct ctx *cx, redisReply **out);
+/* Writes what is queued (rds_append, rds_fire) to the socket now, without
+ * waiting for a reply: the server works on a pipeline while the caller
+ * does something else, and rds_reply collects it later (in the same
+ * request or job). */
+res_t rds_send(struct ctx *cx);
 
 /* Queues a command whose reply nobody waits for; it travels with the next
  * command (or is collected by rds_request_end). Errors are only logged. */

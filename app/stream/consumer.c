@@ -44,6 +44,7 @@
 #define SC_LASTERR      64   /* last errors remembered (by entry id) */
 #define SC_BACKOFF_MAX  1000 /* ms, between turns while a store is down */
 #define SC_IO_MARGIN_MS 3000 /* socket timeout beyond the longest BLOCK */
+#define SC_ARENA_KEEP   (32u << 20) /* bytes a turn arena keeps at reset */
 
 static volatile sig_atomic_t sc_stop;
 
@@ -78,6 +79,16 @@ struct sc {
     struct stream_entry *held;
     long long *held_del;
     size_t nheld;
+
+    /* pipelined consumers (sc_handle): the batch read ahead, in arena
+     * keep (the next turn runs in the other), and the acknowledgements
+     * deferred to the next turn (ids copied into ack_arena) */
+    struct arena *keep;
+    struct stream_entry *pre;
+    size_t npre;
+    struct arena *ack_arena;
+    const char **dack;
+    size_t ndack, capdack;
 
     struct {
         char id[48];
@@ -170,17 +181,83 @@ sc_dead_letter(struct ctx *cx, struct sc *s, const char *id, const char *err,
     return rc;
 }
 
+/* Adds ids to the acknowledgements deferred to the next turn (copies:
+ * an entry's id may live in the arena of the turn that read it). */
+static void
+sc_defer_acks(struct sc *s, const char *const *ids, size_t n)
+{
+    if (s->ndack + n > s->capdack) {
+        size_t cap = s->capdack ? s->capdack : 1024;
+        while (cap < s->ndack + n)
+            cap *= 2;
+        const char **d = realloc(s->dack, cap * sizeof(*d));
+        if (d == NULL)
+            abort();
+        s->dack = d;
+        s->capdack = cap;
+    }
+    for (size_t i = 0; i < n; i++)
+        s->dack[s->ndack++] = arena_strdup(s->ack_arena, ids[i]);
+}
+
+/* The deferred acknowledgements were handed to a command (appended: the
+ * ids are no longer needed) or dropped. */
+static void
+sc_acks_sent(struct sc *s)
+{
+    s->ndack = 0;
+    arena_reset(s->ack_arena);
+}
+
+/* Sends the acknowledgements deferred by the last pipelined turn. They
+ * are forgotten whatever happens: an entry whose XACK did not arrive is
+ * still pending, is handed again, and its handler is idempotent. */
+static res_t
+sc_flush_acks(struct ctx *cx, struct sc *s)
+{
+    if (s->ndack == 0)
+        return RES_OK;
+    long long acked = 0;
+    res_t rc =
+        stream_ack(cx, s->c->stream, s->c->group, s->dack, s->ndack, &acked);
+    sc_acks_sent(s);
+    if (rc == RES_OK)
+        s->st->acked += (unsigned long)acked;
+    return rc;
+}
+
 /* Runs the handler on e[0..n) (all with bodies, all allowed another
  * delivery) and settles each entry. A failure of the handler as a whole
- * keeps the batch in s->held. */
+ * keeps the batch in s->held.
+ *
+ * pipelined (a consumer whose handler uses no Redis, not stopping): the
+ * next batch is read while the handler runs, together with the XACK of
+ * what the last turn committed (stream_read_start/finish: one round trip
+ * and, with appendfsync always, one AOF fsync for both, overlapping the
+ * handler's COMMIT); the batch read ahead waits in s->pre (in this
+ * turn's arena, which the next turn therefore leaves alone: s->keep), and
+ * this batch's acknowledgements wait in s->dack for the next turn's first
+ * command. An entry is still acknowledged only after its COMMIT. */
 static res_t
 sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
-          const long long *del, size_t n)
+          const long long *del, size_t n, int pipelined)
 {
     if (n == 0)
-        return RES_OK;
+        return sc_flush_acks(cx, s);
+    res_t rc;
+    size_t nflushed = 0;
+    if (pipelined) {
+        nflushed = s->ndack;
+        rc = stream_read_start(cx, s->c->stream, s->c->group, sc_self, s->batch,
+                               0, s->dack, nflushed);
+        sc_acks_sent(s);
+        if (rc != RES_OK)
+            return rc; /* this batch stays pending: handed again */
+    } else if ((rc = sc_flush_acks(cx, s)) != RES_OK) {
+        return rc;
+    }
     struct stream_result *res = arena_calloc(cx->arena, n * sizeof(*res));
-    res_t rc = s->c->handle(cx, s->c->arg, e, n, res);
+    rc = s->c->handle(cx, s->c->arg, e, n, res);
     metrics_batch(n, rc != RES_OK); /* core/metrics.h: per consumer */
     if (rc != RES_OK && rc != RES_DEP_DOWN) {
         /* not a store outage: something about these entries; each one
@@ -195,6 +272,21 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
             res[i] = (struct stream_result){STREAM_RETRY, why};
         rc = RES_OK;
     }
+    if (rc == RES_OK)
+        ctx_clear(cx); /* whatever the handler noted belongs to res */
+    res_t rrc = RES_OK;
+    if (pipelined) {
+        long long acked = 0;
+        struct stream_entry *ne;
+        size_t nn;
+        rrc = stream_read_finish(cx, s->c->stream, nflushed, &acked, &ne, &nn);
+        if (rrc == RES_OK) {
+            s->st->acked += (unsigned long)acked;
+            s->pre = nn ? ne : NULL;
+            s->npre = nn;
+            s->keep = cx->arena;
+        }
+    }
     if (rc != RES_OK) {
         if (s->held == NULL) {
             arena_reset(s->held_arena);
@@ -205,9 +297,6 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
         }
         return rc;
     }
-    /* the handler answered for each entry; whatever it noted on the way
-     * belongs to those answers */
-    ctx_clear(cx);
     s->held = NULL;
     s->nheld = 0;
     s->st->handled += n;
@@ -225,12 +314,19 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
             sc_err_set(s, e[i].id, res[i].error);
             break;
         case STREAM_POISON:
+            if (rrc != RES_OK)
+                break; /* no Redis: stays pending, handed again */
             if ((rc = sc_dead_letter(cx, s, e[i].id,
                                      res[i].error ? res[i].error : "poison",
                                      del[i])) != RES_OK)
                 return rc;
             break;
         }
+    }
+    if (pipelined) {
+        /* committed: acknowledged with the next turn's first command */
+        sc_defer_acks(s, ack, nack);
+        return rrc;
     }
     long long acked = 0;
     if ((rc = stream_ack(cx, s->c->stream, s->c->group, ack, nack, &acked)) !=
@@ -244,7 +340,7 @@ sc_handle(struct ctx *cx, struct sc *s, const struct stream_entry *e,
  * past max_deliveries dead-lettered, the rest handled. */
 static res_t
 sc_process(struct ctx *cx, struct sc *s, const struct stream_entry *e,
-           const long long *del, size_t n)
+           const long long *del, size_t n, int pipelined)
 {
     struct stream_entry *h = arena_alloc(cx->arena, (n ? n : 1) * sizeof(*h));
     long long *hd = arena_alloc(cx->arena, (n ? n : 1) * sizeof(*hd));
@@ -278,7 +374,7 @@ sc_process(struct ctx *cx, struct sc *s, const struct stream_entry *e,
                  "pending): acknowledged",
                  s->c->prog, nnil, s->c->stream);
     }
-    return sc_handle(cx, s, h, hd, nh);
+    return sc_handle(cx, s, h, hd, nh, pipelined);
 }
 
 /* The delivery counts of entries we were just handed by a claim. */
@@ -357,7 +453,7 @@ sc_claim(struct ctx *cx, struct sc *s, int *more)
             long long *del;
             if ((rc = sc_counts(cx, s, e, n, &del)) != RES_OK)
                 return rc;
-            return sc_process(cx, s, e, del, n);
+            return sc_process(cx, s, e, del, n, 0);
         }
         if (ci[i].pending == 0 && ci[i].idle_ms >= s->claim_idle) {
             int removed = 0;
@@ -398,7 +494,7 @@ sc_claim(struct ctx *cx, struct sc *s, int *more)
     long long *del;
     if ((rc = sc_counts(cx, s, e, n, &del)) != RES_OK)
         return rc;
-    return sc_process(cx, s, e, del, n);
+    return sc_process(cx, s, e, del, n, 0);
 }
 
 /* Turn 3: our own pending entries whose back-off is over. */
@@ -443,7 +539,7 @@ sc_retry(struct ctx *cx, struct sc *s)
     long long *del;
     if ((rc = sc_counts(cx, s, e, n, &del)) != RES_OK)
         return rc;
-    return sc_process(cx, s, e, del, n);
+    return sc_process(cx, s, e, del, n, 0);
 }
 
 /* Turn 4: the retention pass, by whichever process takes the lock. */
@@ -478,7 +574,22 @@ sc_turn(struct ctx *cx, struct sc *s)
 {
     res_t rc;
     if (s->held)
-        return sc_handle(cx, s, s->held, s->held_del, s->nheld);
+        return sc_handle(cx, s, s->held, s->held_del, s->nheld, 0);
+    if (s->pre) {
+        /* read ahead during the last turn: handled now (while the next
+         * batch is read), before anything else, so it does not sit in
+         * the pending list long enough to be taken over */
+        struct stream_entry *e = s->pre;
+        size_t n = s->npre;
+        s->pre = NULL;
+        s->npre = 0;
+        long long *del = arena_alloc(cx->arena, n * sizeof(*del));
+        for (size_t i = 0; i < n; i++)
+            del[i] = 1;
+        return sc_process(cx, s, e, del, n, !sc_stop);
+    }
+    if (sc_stop) /* the last turn: what was committed is acknowledged */
+        return sc_flush_acks(cx, s);
     if (s->need_group) {
         if ((rc = stream_group_ensure(cx, s->c->stream, s->c->group, "0")) !=
             RES_OK)
@@ -487,6 +598,8 @@ sc_turn(struct ctx *cx, struct sc *s)
     }
     int64_t now = util_now_ms();
     if (now >= s->next_claim) {
+        if ((rc = sc_flush_acks(cx, s)) != RES_OK)
+            return rc;
         int more = 0;
         rc = sc_claim(cx, s, &more);
         if (rc == RES_OK)
@@ -494,10 +607,14 @@ sc_turn(struct ctx *cx, struct sc *s)
         return rc;
     }
     if (s->own_pending && now >= s->next_retry) {
+        if ((rc = sc_flush_acks(cx, s)) != RES_OK)
+            return rc;
         s->next_retry = now + (s->retry_base / 2 > 0 ? s->retry_base / 2 : 1);
         return sc_retry(cx, s);
     }
     if (s->trim_interval > 0 && now >= s->next_trim) {
+        if ((rc = sc_flush_acks(cx, s)) != RES_OK)
+            return rc;
         s->next_trim = now + s->trim_interval;
         return sc_trim(cx, s);
     }
@@ -508,13 +625,25 @@ sc_turn(struct ctx *cx, struct sc *s)
         block = 1;
     struct stream_entry *e;
     size_t n;
-    if ((rc = stream_read(cx, s->c->stream, s->c->group, sc_self, s->batch,
-                          block, &e, &n)) != RES_OK)
+    if (s->c->pipelined) {
+        /* the deferred XACK travels with the read (one round trip) */
+        size_t na = s->ndack;
+        long long acked = 0;
+        rc = stream_read_start(cx, s->c->stream, s->c->group, sc_self, s->batch,
+                               block, s->dack, na);
+        sc_acks_sent(s);
+        if (rc != RES_OK || (rc = stream_read_finish(cx, s->c->stream, na,
+                                                     &acked, &e, &n)) != RES_OK)
+            return rc;
+        s->st->acked += (unsigned long)acked;
+    } else if ((rc = stream_read(cx, s->c->stream, s->c->group, sc_self,
+                                 s->batch, block, &e, &n)) != RES_OK) {
         return rc;
+    }
     long long *del = arena_alloc(cx->arena, (n ? n : 1) * sizeof(*del));
     for (size_t i = 0; i < n; i++)
         del[i] = 1;
-    return sc_process(cx, s, e, del, n);
+    return sc_process(cx, s, e, del, n, s->c->pipelined);
 }
 
 /* The program's component ("hmdp-message-consumer" -> "message-
@@ -567,6 +696,7 @@ stream_consumer_run(const struct stream_consumer *c,
     s->own_pending = 1; /* a recycled pid may find entries under its name */
     snprintf(s->cursor, sizeof(s->cursor), "0-0");
     s->held_arena = arena_new();
+    s->ack_arena = arena_new();
     int64_t now = util_now_ms();
     s->next_claim = now;
     s->next_retry = now;
@@ -576,10 +706,17 @@ stream_consumer_run(const struct stream_consumer *c,
     sc_program_name();
     log_info("%s: consumer %s started on %s group %s", c->prog, sc_self,
              c->stream, c->group);
-    struct arena *a = arena_new();
+    /* two arenas, one per turn: a pipelined turn leaves the batch it read
+     * ahead in its own (s->keep), and the next turn runs in the other */
+    struct arena *ar[2] = {arena_new(), arena_new()};
+    for (int i = 0; i < 2; i++) /* a batch's memory is reused (warm) */
+        arena_keep(ar[i], SC_ARENA_KEEP);
     struct ctx cx;
     long backoff = 0;
-    while (!sc_stop) {
+    /* after a stop signal: the batch read ahead is still handled and what
+     * was committed acknowledged, then the loop ends */
+    while (!sc_stop || s->pre || s->ndack) {
+        struct arena *a = s->keep == ar[0] ? ar[1] : ar[0];
         job_begin(&cx, a, c->prog, s->held ? "retry-batch" : "turn", c->stream);
         /* GET /health's liveness of this component (store/health.h):
          * fired, rides along with the turn's first command */
@@ -591,6 +728,10 @@ stream_consumer_run(const struct stream_consumer *c,
             rc = job_end(&cx);
         else
             job_end(&cx);
+        if (s->pre == NULL)
+            s->keep = NULL;
+        if (rc != RES_OK && sc_stop)
+            break; /* what is left is pending: taken over or handed again */
         if (rc != RES_OK) {
             /* logged where it was detected; the group may be gone (a
              * restarted Redis) and what we were handed is pending */
@@ -612,9 +753,12 @@ stream_consumer_run(const struct stream_consumer *c,
              "over, %lu consumers removed",
              c->prog, sc_self, st->handled, st->acked, st->retried, st->dead,
              st->nil, st->claimed, st->removed);
-    arena_free(a);
+    arena_free(ar[0]);
+    arena_free(ar[1]);
     arena_free(s->held_arena);
+    arena_free(s->ack_arena);
     sc_err_clear(s);
+    free(s->dack);
     free(s);
     return 0;
 }

@@ -3,8 +3,8 @@
  * is a batch handler plus a few lines of main:
  *
  *     static const struct stream_consumer c = {
- *         "credits-consumer", KEY_STREAM_ORDERS, KEY_CREDITS_GROUP,
- *         credits_handle, NULL};
+ *         .prog = "credits-consumer", .stream = KEY_STREAM_ORDERS,
+ *         .group = KEY_CREDITS_GROUP, .handle = credits_handle};
  *     int main(void) { return stream_consumer_main(&c); }
  *
  * Guarantees the runtime keeps (MESSAGES.md §5-6):
@@ -64,6 +64,10 @@ struct stream_consumer {
     const char *group;
     stream_handler_fn handle;
     void *arg;
+    /* 1: the handler issues no Redis command (MySQL only), so the runtime
+     * reads the next batch, and acknowledges the previous one, while the
+     * handler runs (pipelining; acknowledgements still follow COMMIT) */
+    int pipelined;
 };
 
 /* Counters of one run, for the log line at exit and the tests. */

@@ -88,12 +88,12 @@ stream_group_ensure(struct ctx *cx, const char *key, const char *group,
     return RES_OK;
 }
 
-static res_t
-stream_readgroup(struct ctx *cx, const char *key, const char *group,
-                 const char *consumer, long count, long block_ms,
-                 const char *from, struct stream_entry **out, size_t *n)
+/* argv of XREADGROUP (at most 11 words); returns argc. */
+static int
+stream_readgroup_argv(struct ctx *cx, const char *argv[11], const char *key,
+                      const char *group, const char *consumer, long count,
+                      long block_ms, const char *from)
 {
-    const char *argv[11];
     int argc = 0;
     argv[argc++] = "XREADGROUP";
     argv[argc++] = "GROUP";
@@ -108,6 +108,17 @@ stream_readgroup(struct ctx *cx, const char *key, const char *group,
     argv[argc++] = "STREAMS";
     argv[argc++] = key;
     argv[argc++] = from;
+    return argc;
+}
+
+static res_t
+stream_readgroup(struct ctx *cx, const char *key, const char *group,
+                 const char *consumer, long count, long block_ms,
+                 const char *from, struct stream_entry **out, size_t *n)
+{
+    const char *argv[11];
+    int argc = stream_readgroup_argv(cx, argv, key, group, consumer, count,
+                                     block_ms, from);
     redisReply *r;
     res_t rc = rds_cmdv(cx, &r, argc, argv, NULL);
     if (rc != RES_OK)
@@ -126,6 +137,58 @@ stream_read(struct ctx *cx, const char *key, const char *group,
     /* BLOCK 0 would wait forever: no blocking is spelled "no BLOCK" */
     return stream_readgroup(cx, key, group, consumer, count,
                             block_ms > 0 ? block_ms : -1, ">", out, n);
+}
+
+res_t
+stream_read_start(struct ctx *cx, const char *key, const char *group,
+                  const char *consumer, long count, long block_ms,
+                  const char *const *ack, size_t nack)
+{
+    res_t rc;
+    if (nack > 0) {
+        size_t argc = 3 + nack;
+        const char **argv = arena_alloc(cx->arena, argc * sizeof(*argv));
+        argv[0] = "XACK";
+        argv[1] = key;
+        argv[2] = group;
+        memcpy(argv + 3, ack, nack * sizeof(*argv));
+        if ((rc = rds_appendv(cx, (int)argc, argv, NULL)) != RES_OK)
+            return rc;
+    }
+    const char *argv[11];
+    int argc = stream_readgroup_argv(cx, argv, key, group, consumer, count,
+                                     block_ms > 0 ? block_ms : -1, ">");
+    if ((rc = rds_appendv(cx, argc, argv, NULL)) != RES_OK)
+        return rc;
+    return rds_send(cx);
+}
+
+res_t
+stream_read_finish(struct ctx *cx, const char *key, size_t nack,
+                   long long *acked, struct stream_entry **out, size_t *n)
+{
+    *acked = 0;
+    *out = NULL;
+    *n = 0;
+    redisReply *r;
+    /* both replies are read even when the first is an error reply, so
+     * the connection stays in step */
+    res_t rc = RES_OK, rc2;
+    if (nack > 0) {
+        rc = rds_reply(cx, &r);
+        if (rc == RES_OK)
+            *acked = rds_int(r);
+        else if (rc != RES_INTERNAL)
+            return rc; /* the connection is gone */
+    }
+    if ((rc2 = rds_reply(cx, &r)) != RES_OK)
+        return rc2;
+    if (rc != RES_OK)
+        return rc;
+    if (stream_parse_read(cx->arena, r, out, n) < 0)
+        return ctx_fail(cx, RES_INTERNAL, "XREADGROUP %s: malformed reply",
+                        key);
+    return RES_OK;
 }
 
 res_t

@@ -83,6 +83,22 @@ res_t stream_read(struct ctx *cx, const char *key, const char *group,
                   const char *consumer, long count, long block_ms,
                   struct stream_entry **out, size_t *n);
 
+/* The read of a pipelined consumer, in two halves so the server works on
+ * it while the caller does something else (its MySQL transaction):
+ * stream_read_start queues XACK key group ack[0..nack) (nack = 0: none)
+ * and stream_read's XREADGROUP (block_ms <= 0: no BLOCK, the answer comes
+ * at once) and sends both; stream_read_finish collects the two replies:
+ * *acked the entries acknowledged, *out and *n as stream_read. In
+ * between the caller must issue no other Redis command (a command would
+ * read and drop these replies), and the job must not end. The ack ids
+ * are not used after stream_read_start returns. */
+res_t stream_read_start(struct ctx *cx, const char *key, const char *group,
+                        const char *consumer, long count, long block_ms,
+                        const char *const *ack, size_t nack);
+res_t stream_read_finish(struct ctx *cx, const char *key, size_t nack,
+                         long long *acked, struct stream_entry **out,
+                         size_t *n);
+
 /* XREADGROUP GROUP group consumer COUNT count STREAMS key 0: this
  * consumer's delivered but unacknowledged entries, oldest first (each
  * read counts as a delivery). */

@@ -313,15 +313,15 @@ stream_admin_view(struct ctx *cx, const char *const *only, size_t nonly,
 
 /* -------------------------------------------------------------- DLQ */
 
-/* KEYS: stream, dlq; ARGV: "all" or ids. Appends each dead letter's own
- * fields (not the dlq-* ones) to the stream as a new entry and deletes it
- * from the DLQ, atomically. "all" moves at most 1000 per call. Returns
- * the number requeued. */
+/* KEYS: stream, dlq; ARGV: "all" and the last id to take, or ids.
+ * Appends each dead letter's own fields (not the dlq-* ones) to the
+ * stream as a new entry and deletes it from the DLQ, atomically. "all"
+ * moves at most 1000 per call. Returns {requeued, dead letters taken}. */
 static const struct rds_script stream_lua_requeue = {
     "stream_dlq_requeue",
     "local list\n"
     "if ARGV[1] == 'all' then\n"
-    "  list = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1000)\n"
+    "  list = redis.call('XRANGE', KEYS[2], '-', ARGV[2], 'COUNT', 1000)\n"
     "else\n"
     "  list = {}\n"
     "  for i = 1, #ARGV do\n"
@@ -344,7 +344,20 @@ static const struct rds_script stream_lua_requeue = {
     "  end\n"
     "  redis.call('XDEL', KEYS[2], e[1])\n"
     "end\n"
-    "return n\n"};
+    "return {n, #list}\n"};
+
+/* Adds the requeue script's counts to *count (and *taken). */
+static res_t
+stream_requeued(struct ctx *cx, const redisReply *r, long long *count,
+                long long *taken)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return ctx_fail(cx, RES_INTERNAL, "DLQ requeue: unexpected reply");
+    *count += rds_int(r->element[0]);
+    if (taken)
+        *taken = rds_int(r->element[1]);
+    return RES_OK;
+}
 
 res_t
 stream_dlq_requeue(struct ctx *cx, const char *stream, const char *const *ids,
@@ -354,20 +367,32 @@ stream_dlq_requeue(struct ctx *cx, const char *stream, const char *const *ids,
     const char *keys[2] = {stream, key_stream_dlq(cx->arena, stream)};
     redisReply *r;
     res_t rc;
-    if (nids > 0)
-        return (rc = rds_eval(cx, &stream_lua_requeue, &r, 2, keys, (int)nids,
-                              ids)) == RES_OK
-                   ? (*count = rds_int(r), RES_OK)
-                   : rc;
-    const char *all[1] = {"all"};
+    if (nids > 0) {
+        if ((rc = rds_eval(cx, &stream_lua_requeue, &r, 2, keys, (int)nids,
+                           ids)) != RES_OK)
+            return rc;
+        return stream_requeued(cx, r, count, NULL);
+    }
+    /* all: the dead letters there are now, up to the newest. Not "until
+     * the DLQ is empty": a live consumer may dead-letter a requeued entry
+     * again at once, and the loop would never end. */
+    if ((rc = rds_cmd(cx, &r, "XREVRANGE %s + - COUNT 1", keys[1])) != RES_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return RES_OK;
+    if (r->element[0]->type != REDIS_REPLY_ARRAY ||
+        r->element[0]->elements < 1 ||
+        r->element[0]->element[0]->type != REDIS_REPLY_STRING)
+        return ctx_fail(cx, RES_INTERNAL, "XREVRANGE %s: malformed reply",
+                        keys[1]);
+    const char *all[2] = {"all", rds_str(cx, r->element[0]->element[0])};
+    long long taken;
     do {
-        if ((rc = rds_eval(cx, &stream_lua_requeue, &r, 2, keys, 1, all)) !=
-            RES_OK)
+        if ((rc = rds_eval(cx, &stream_lua_requeue, &r, 2, keys, 2, all)) !=
+                RES_OK ||
+            (rc = stream_requeued(cx, r, count, &taken)) != RES_OK)
             return rc;
-        *count += rds_int(r);
-        if ((rc = rds_cmd(cx, &r, "XLEN %s", keys[1])) != RES_OK)
-            return rc;
-    } while (rds_int(r) > 0);
+    } while (taken == 1000);
     return RES_OK;
 }
 

@@ -57,7 +57,11 @@ vc_handle(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
 }
 
 static const struct stream_consumer vc_consumer = {
-    "voucher-consumer", KEY_STREAM_ORDERS, KEY_ORDERS_GROUP, vc_handle, NULL};
+    .prog = "voucher-consumer",
+    .stream = KEY_STREAM_ORDERS,
+    .group = KEY_ORDERS_GROUP,
+    .handle = vc_handle,
+};
 
 int
 main(void)

@@ -13,7 +13,12 @@
  *   retry=1      retry on the first attempt only (fx:attempt:<k> counts)
  * $FX_SLEEP_MS: the handler sleeps this long per batch (a slow batch to
  * kill mid-way).
+ * $FX_PIPELINED=1: the consumer is pipelined (consumer.h: the next batch
+ * is read while the handler runs). The handler must then leave the
+ * runtime's Redis connection alone, so its gate and attempt checks use a
+ * connection of their own.
  */
+#include "../../app/core/cfg.h"
 #include "../../app/core/log.h"
 #include "../../app/store/rds.h"
 #include "../../app/store/sql.h"
@@ -22,6 +27,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+static int fx_pipelined;
+static redisContext *fx_own; /* pipelined: the handler's connection */
+
+/* One command of the handler with one string argument: on the runtime's
+ * connection, or (pipelined) on its own. *r is owned by cx either way. */
+static void
+fx_free_reply(void *p)
+{
+    freeReplyObject(p);
+}
+
+static res_t
+fx_cmd(struct ctx *cx, redisReply **r, const char *fmt, const char *k)
+{
+    if (!fx_pipelined)
+        return rds_cmd(cx, r, fmt, k);
+    if (fx_own == NULL) {
+        fx_own = g_cfg.redis_socket[0]
+                     ? redisConnectUnix(g_cfg.redis_socket)
+                     : redisConnect(g_cfg.redis_host, g_cfg.redis_port);
+        if (fx_own == NULL)
+            abort();
+    }
+    if (fx_own->err) {
+        res_t rc =
+            ctx_fail(cx, RES_DEP_DOWN, "fixture redis: %s", fx_own->errstr);
+        redisFree(fx_own);
+        fx_own = NULL;
+        return rc;
+    }
+    *r = redisCommand(fx_own, fmt, k);
+    if (*r == NULL)
+        return ctx_fail(cx, RES_DEP_DOWN, "fixture redis: %s", fx_own->errstr);
+    arena_defer(cx->arena, fx_free_reply, *r);
+    return RES_OK;
+}
 
 static res_t
 fx_handle(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
@@ -49,7 +91,7 @@ fx_handle(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
             continue;
         }
         if (gate) {
-            if ((rc = rds_cmd(cx, &r, "EXISTS fx:gate:%s", k)) != RES_OK)
+            if ((rc = fx_cmd(cx, &r, "EXISTS fx:gate:%s", k)) != RES_OK)
                 return rc;
             if (rds_int(r)) {
                 res[i] = (struct stream_result){STREAM_RETRY,
@@ -58,7 +100,7 @@ fx_handle(struct ctx *cx, void *arg, const struct stream_entry *e, size_t n,
             }
         }
         if (retry) {
-            if ((rc = rds_cmd(cx, &r, "INCR fx:attempt:%s", k)) != RES_OK)
+            if ((rc = fx_cmd(cx, &r, "INCR fx:attempt:%s", k)) != RES_OK)
                 return rc;
             if (rds_int(r) == 1) {
                 res[i] = (struct stream_result){STREAM_RETRY,
@@ -99,5 +141,10 @@ main(void)
         log_error("stream-fixture: set FX_STREAM and FX_GROUP");
         return 2;
     }
-    return stream_consumer_main(&c);
+    const char *pl = getenv("FX_PIPELINED");
+    c.pipelined = fx_pipelined = pl && strcmp(pl, "1") == 0;
+    int code = stream_consumer_main(&c);
+    if (fx_own)
+        redisFree(fx_own);
+    return code;
 }

@@ -12,7 +12,11 @@
  *   - kill -9 of a consumer mid-batch: another instance of its group takes
  *     its pending entries over; every entry's effect exactly once; the dead
  *     consumer is removed from the group later;
- *   - stop signals end a consumer with status 0;
+ *   - stop signals end a consumer with status 0; one that gets it while
+ *     batches flow leaves nothing pending and nothing done twice;
+ *   - the same runtime tests again with a pipelined consumer (consumer.h:
+ *     the next batch read and the last one acknowledged while the handler
+ *     runs);
  *   - trimming with a stalled group removes nothing that group needs;
  *   - MySQL stopped ~10 s while orders flow: nothing lost, orders and
  *     credits all written once after.
@@ -29,6 +33,7 @@
 #include <unistd.h>
 
 static char fx_stream[64];
+static int fx_pipe; /* fx_start starts pipelined consumers */
 
 static void
 fx_tables(void)
@@ -70,6 +75,7 @@ fx_start(const char *stream, const char *group, const char *const *env)
     setenv("HMDP_STREAM_BLOCK_MS", "300", 1);
     setenv("HMDP_STREAM_BATCH", "10", 1);
     setenv("HMDP_STREAM_TRIM_INTERVAL_MS", "0", 1);
+    setenv("FX_PIPELINED", fx_pipe ? "1" : "0", 1);
     for (int i = 0; env && env[i]; i++)
         putenv((char *)(uintptr_t)env[i]);
     char bin[1024];
@@ -421,6 +427,51 @@ test_stop_signals(void)
     }
 }
 
+/* A stop signal while batches flow: the consumer ends with 0 after the
+ * batch in hand (pipelined: and the one it read ahead), with everything it
+ * committed acknowledged and nothing pending under its name; a new
+ * consumer does the rest, and no entry is processed twice. */
+static void
+test_stop_mid_flow(void)
+{
+    fx_tables();
+    const char *s = fx_new_stream("stopflow");
+    static const char *slow[] = {"FX_SLEEP_MS=100", NULL};
+    pid_t p = fx_start(s, "gf", slow);
+    h_sleep_ms(300);
+    char k[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(k, sizeof(k), "%s-%03d", s, i);
+        fx_add(s, k, NULL, NULL);
+    }
+    CHECK(fx_wait_effects("gf", s, 20, 10000));
+    CHECK(fx_stop(p) == 0);
+    CHECK(fx_pending(s, "gf") == 0);
+    long long done = fx_effects("gf", s);
+    CHECK(done >= 20 && done < 100);
+    CHECK(fx_log_rows("gf", s) == done);
+    pid_t q = fx_start(s, "gf", NULL);
+    CHECK(fx_wait_effects("gf", s, 100, 20000));
+    CHECK(fx_wait_pending(s, "gf", 0, 5000));
+    CHECK(fx_log_rows("gf", s) == 100);
+    CHECK(fx_stop(q) == 0);
+}
+
+/* The runtime tests with pipelined consumers. */
+#define FX_PIPELINED_TEST(name)                                                \
+    static void name##_pipelined(void)                                         \
+    {                                                                          \
+        fx_pipe = 1;                                                           \
+        name();                                                                \
+        fx_pipe = 0;                                                           \
+    }
+FX_PIPELINED_TEST(test_groups_split_and_see_all)
+FX_PIPELINED_TEST(test_retry_without_restart)
+FX_PIPELINED_TEST(test_poison_and_requeue)
+FX_PIPELINED_TEST(test_kill9_takeover)
+FX_PIPELINED_TEST(test_stop_signals)
+FX_PIPELINED_TEST(test_stop_mid_flow)
+
 /* hmdp-admin with arguments and extra environment; returns its status
  * and its stdout in out (up to size). */
 static int
@@ -690,6 +741,13 @@ main(void)
     RUN(test_poison_and_requeue);
     RUN(test_kill9_takeover);
     RUN(test_stop_signals);
+    RUN(test_stop_mid_flow);
+    RUN(test_groups_split_and_see_all_pipelined);
+    RUN(test_retry_without_restart_pipelined);
+    RUN(test_poison_and_requeue_pipelined);
+    RUN(test_kill9_takeover_pipelined);
+    RUN(test_stop_signals_pipelined);
+    RUN(test_stop_mid_flow_pipelined);
     RUN(test_trim_stalled_group);
     RUN(test_admin_bad_inputs);
     RUN(test_mysql_down_orders);
