@@ -35,6 +35,11 @@
 #define TTL_CACHE_BLOG_JITTER 60
 #define TTL_CACHE_BLOG_HOT    5     /* the rendered hot pages */
 #define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
+/* A like toggle's pending mark (blog_likes.c): set with the ZSET change,
+ * cleared once MySQL has the delta. Outlives any request (MySQL's read
+ * and write timeouts are 5 s each); only a worker killed mid-toggle
+ * leaves one to expire. */
+#define TTL_LIKE_PENDING_MS 15000
 /* heartbeats: a process beats every HB_EVERY_MS; a component is alive
  * when one of its processes beat within HB_WINDOW_MS */
 #define HB_EVERY_MS  1000
@@ -98,6 +103,10 @@ char *key_blog_liked(struct arena *a, int64_t blog_id);
 /* blog:liked:{id} is this prefix and the id (a Lua script builds it) */
 #define KEY_BLOG_LIKED_PREFIX "blog:liked:"
 char *key_comment_liked(struct arena *a, int64_t comment_id);
+/* blog:liking:{id}:{uid}, comment:liking:{id}:{uid}: uid's toggle of that
+ * like set is decided in Redis and not yet in MySQL (TTL_LIKE_PENDING_MS) */
+char *key_blog_liking(struct arena *a, int64_t blog_id, int64_t uid);
+char *key_comment_liking(struct arena *a, int64_t comment_id, int64_t uid);
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
 char *key_blog_gone(struct arena *a, int64_t blog_id);
