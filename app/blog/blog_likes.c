@@ -231,6 +231,10 @@ blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                  int *found, int64_t *author)
 {
     struct event ev = {.kind = EVENT_BLOG_LIKED};
+    if (rq->has_user && rq->user.id == uid) {
+        ev.u.blog_liked.liker_nick = rq->user.nick_name;
+        ev.u.blog_liked.liker_icon = rq->user.icon;
+    }
     res_t rc =
         blog_toggle(rq, &blog_like_blogs, key_blog_liked(rq->cx.arena, id),
                     key_blog_liking(rq->cx.arena, id, uid), id, uid, &ev, delta,

@@ -41,6 +41,9 @@ struct event {
              * stands while that set holds liker with this score (what a
              * pipelined subscriber checks, see below) */
             int64_t liked_ms;
+            /* the liker's name and icon as the session has them (NULL:
+             * not known; a subscriber then looks them up) */
+            const char *liker_nick, *liker_icon;
         } blog_liked;
         struct {
             int64_t commenter, blog_id, author, comment_id;

@@ -33,10 +33,11 @@ extern const struct route message_routes[];
 
 /* EVENT_BLOG_LIKED, pipelined (core/event.h): a "like" notice to the
  * author, at most one per liker and blog per 24 h, appended in the like
- * toggle's round trip and only if the toggle added the like. append
- * queues it (state: cx's arena); collect reads its reply, loads the
- * sender from MySQL when Redis has not cached it (a round trip more),
- * and spools a notice Redis did not take when the like stands. */
+ * toggle's round trip and only if the toggle added the like, with the
+ * liker's name and icon from the event (the session's; without them,
+ * from userdto:{id}, else MySQL: round trips more). append queues it
+ * (state: cx's arena); collect reads its reply and spools a notice Redis
+ * did not take when the like stands. */
 res_t message_like_append(struct ctx *cx, const struct event *ev, void **state);
 res_t message_like_collect(struct ctx *cx, const struct event *ev, void *state,
                            int happened);

@@ -296,6 +296,11 @@ message_like_append(struct ctx *cx, const struct event *ev, void **state)
             cx, liker, ev->u.blog_liked.author, "like", "点赞了你的博客", blog,
             key_message_like_once(cx->arena, liker, blog), &l->mo))
         return RES_OK;
+    /* the liker's u as their session has it (as chat does): no userdto
+     * look-up, and no MySQL when it is not cached */
+    if (ev->u.blog_liked.liker_nick)
+        l->mo.u = message_u_json(cx->arena, liker, ev->u.blog_liked.liker_nick,
+                                 ev->u.blog_liked.liker_icon);
     /* appended only if the toggle just added the like: liker is in the
      * set with the toggle's score (an unlike removed it; a busy toggle
      * wrote nothing) */
@@ -337,8 +342,10 @@ message_like_collect(struct ctx *cx, const struct event *ev, void *state,
     }
     if (st != MESSAGE_NEED_SENDER)
         return RES_OK; /* added, or once already, or no like (guarded) */
-    /* the sender's u is not cached: the synchronous path loads it from
-     * MySQL and appends (guarded still: nothing was written) */
+    /* the sender's u is not cached (no session values): MySQL, then the
+     * synchronous path (guarded still: nothing was written) */
+    if ((rc = message_sender_load(cx, l->mo.from, &l->mo.u)) != RES_OK)
+        return rc;
     int spooled;
     return message_send_notice(cx, &l->mo, &spooled);
 }
