@@ -139,8 +139,8 @@ build/test/stream-fixture: build/test/tests/integ/stream_fixture.o $(test_BASE)
 	    -Wl,--end-group $(STORE_LIBS) $(CORE_LIBS) -o $@
 
 # The SSE gateway's pure files (http_parse.c, frame.c) are also linked
-# into their unit test and fuzzer.
-SSE_PURE := app/sse/http_parse.c app/sse/frame.c
+# into their unit test and fuzzer (with the core parsers they use).
+SSE_PURE := app/sse/http_parse.c app/sse/frame.c app/core/str.c
 build/test/unit/test_sse_parse: $(patsubst %.c,build/test/%.o,$(SSE_PURE))
 build/fuzz/fuzz_sse_http: $(patsubst %.c,build/fuzz/%.o,$(SSE_PURE))
 

@@ -65,34 +65,35 @@ admin_read_dlq_body(struct req *rq, const char **stream, const char ***ids,
     return RES_OK;
 }
 
-/* POST /admin/streams/dlq/requeue: data = how many went back. */
+/* The body's DLQ entries through op (requeue or drop): data = how many
+ * it moved or deleted. */
 static res_t
-admin_http_requeue(struct req *rq)
+admin_dlq_apply(struct req *rq,
+                res_t (*op)(struct ctx *, const char *, const char *const *,
+                            size_t, long long *))
 {
     const char *stream;
     const char **ids;
     size_t nids;
     long long n;
     res_t rc = admin_read_dlq_body(rq, &stream, &ids, &nids);
-    if (rc != RES_OK ||
-        (rc = stream_dlq_requeue(&rq->cx, stream, ids, nids, &n)) != RES_OK)
+    if (rc != RES_OK || (rc = op(&rq->cx, stream, ids, nids, &n)) != RES_OK)
         return rc;
     return reply_take(rq, json_object_new_int64(n));
+}
+
+/* POST /admin/streams/dlq/requeue: data = how many went back. */
+static res_t
+admin_http_requeue(struct req *rq)
+{
+    return admin_dlq_apply(rq, stream_dlq_requeue);
 }
 
 /* POST /admin/streams/dlq/drop: data = how many were deleted. */
 static res_t
 admin_http_drop(struct req *rq)
 {
-    const char *stream;
-    const char **ids;
-    size_t nids;
-    long long n;
-    res_t rc = admin_read_dlq_body(rq, &stream, &ids, &nids);
-    if (rc != RES_OK ||
-        (rc = stream_dlq_drop(&rq->cx, stream, ids, nids, &n)) != RES_OK)
-        return rc;
-    return reply_take(rq, json_object_new_int64(n));
+    return admin_dlq_apply(rq, stream_dlq_drop);
 }
 
 const struct route admin_routes[] = {

@@ -195,18 +195,16 @@ static res_t
 blog_http_likes(struct req *rq)
 {
     int64_t id, *ids;
+    const char **frag;
+    size_t *flen, len;
     unsigned n;
-    struct user_dto *u;
+    char *list;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_likers(rq, id, &ids, &n)) != RES_OK ||
-        (rc = user_dtos_load(rq, ids, n, &u)) != RES_OK)
+        (rc = blog_likers(rq, id, &ids, &frag, &flen, &n)) != RES_OK ||
+        (rc = user_list_json(rq, ids, n, frag, flen, &list, &len)) != RES_OK)
         return rc;
-    struct json_object *arr = reply_arr(rq);
-    for (unsigned i = 0; i < n; i++)
-        if (u[i].id != 0)
-            json_object_array_add(arr, user_dto_json(&u[i]));
-    return reply_ok(rq, arr);
+    return reply_ok(rq, reply_raw(rq, list, len));
 }
 
 /* DELETE /blog/{id}: the author deletes a blog and all that hangs on it. */

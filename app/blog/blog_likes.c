@@ -264,24 +264,52 @@ blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
     return rc;
 }
 
+/* KEYS: the like ZSET; ARGV: the cache:user key prefix.
+ * {the first five members, the values of their cache:user keys}. */
+static const struct rds_script blog_lua_likers = {
+    "blog_likers", "local ids = redis.call('ZRANGE', KEYS[1], 0, 4)\n"
+                   "if #ids == 0 then\n"
+                   "  return {ids, {}}\n"
+                   "end\n"
+                   "local keys = {}\n"
+                   "for i = 1, #ids do\n"
+                   "  keys[i] = ARGV[1] .. ids[i]\n"
+                   "end\n"
+                   "return {ids, redis.call('MGET', unpack(keys))}\n"};
+
 res_t
-blog_likers(struct req *rq, int64_t id, int64_t **ids, unsigned *n)
+blog_likers(struct req *rq, int64_t id, int64_t **ids, const char ***frag,
+            size_t **flen, unsigned *n)
 {
+    const char *keys[1] = {key_blog_liked(rq->cx.arena, id)};
+    const char *args[1] = {KEY_CACHE_USER_PREFIX};
     redisReply *r;
-    res_t rc =
-        rds_cmd(&rq->cx, &r, "ZRANGE %s 0 4", key_blog_liked(rq->cx.arena, id));
+    res_t rc = rds_eval(&rq->cx, &blog_lua_likers, &r, 1, keys, 1, args);
     if (rc != RES_OK)
         return rc;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY ||
+        r->element[1]->type != REDIS_REPLY_ARRAY ||
+        (r->element[1]->elements != r->element[0]->elements &&
+         r->element[0]->elements != 0))
+        return req_fail(rq, RES_INTERNAL, "likers script: bad reply");
+    const redisReply *m = r->element[0], *v = r->element[1];
     unsigned cnt = 0;
-    int64_t *v = arena_calloc(rq->cx.arena, 6 * sizeof(*v));
-    if (r->type == REDIS_REPLY_ARRAY)
-        for (size_t i = 0; i < r->elements && cnt < 5; i++) {
-            int64_t x;
-            const char *s = rds_str(&rq->cx, r->element[i]);
-            if (s && str_parse_i64(s, &x) == 0 && x > 0)
-                v[cnt++] = x;
+    *ids = arena_calloc(rq->cx.arena, 6 * sizeof(**ids));
+    *frag = arena_calloc(rq->cx.arena, 6 * sizeof(**frag));
+    *flen = arena_calloc(rq->cx.arena, 6 * sizeof(**flen));
+    for (size_t i = 0; i < m->elements && cnt < 5; i++) {
+        int64_t x;
+        if (m->element[i]->type != REDIS_REPLY_STRING ||
+            str_parse_i64(m->element[i]->str, &x) < 0 || x <= 0)
+            continue;
+        (*ids)[cnt] = x;
+        if (v->element[i]->type == REDIS_REPLY_STRING) {
+            (*frag)[cnt] = v->element[i]->str;
+            (*flen)[cnt] = v->element[i]->len;
         }
-    *ids = v;
+        cnt++;
+    }
     *n = cnt;
     return RES_OK;
 }

@@ -106,8 +106,10 @@ res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
  * Redis has been sent when it returns. */
 res_t blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                        int *found, int64_t *author);
-/* The first (at most) 5 likers by like time. */
-res_t blog_likers(struct req *rq, int64_t id, int64_t **ids, unsigned *n);
+/* The first (at most) 5 likers by like time, with the values of their
+ * cache:user keys (frag[i] NULL when missing), in one round trip. */
+res_t blog_likers(struct req *rq, int64_t id, int64_t **ids, const char ***frag,
+                  size_t **flen, unsigned *n);
 
 enum blog_del { BLOG_DEL_OK, BLOG_DEL_MISSING, BLOG_DEL_NOT_OWNER };
 /* Deletes blog id of uid with its comments, likes and uploaded images,

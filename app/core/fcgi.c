@@ -287,9 +287,13 @@ fcgi_serve(const struct route *const *tables,
                 ;
         }
 
-        size_t len;
-        char *out = reply_render(&rq, &len);
-        FCGX_PutStr(out, (int)len, fr->out);
+        struct reply_parts out;
+        size_t len = 0;
+        reply_render_parts(&rq, &out);
+        for (int i = 0; i < out.count; i++) {
+            FCGX_PutStr(out.p[i], (int)out.n[i], fr->out);
+            len += out.n[i];
+        }
         FCGX_Finish_r(fr);
         int status = reply_final_status(&rq);
         int64_t us = util_mono_us() - t0;

@@ -42,6 +42,16 @@ reply_raw_write(struct json_object *o, struct printbuf *pb, int level,
     return printbuf_memappend(pb, t->p, (int)t->n) < 0 ? -1 : 0;
 }
 
+/* The text of a value made by reply_raw, or NULL for any other value
+ * (only reply_raw gives a json-c value userdata in this app). */
+static const struct reply_raw_text *
+reply_raw_of(struct json_object *o)
+{
+    if (o == NULL || !json_object_is_type(o, json_type_boolean))
+        return NULL;
+    return json_object_get_userdata(o);
+}
+
 struct json_object *
 reply_raw(struct req *rq, const char *json, size_t n)
 {
@@ -257,6 +267,23 @@ reply_render(struct req *rq, size_t *len)
         *len = (size_t)hn + bn;
         return out;
     }
+    const struct reply_raw_text *raw =
+        rq->cx.rc == RES_OK ? reply_raw_of(rq->data) : NULL;
+    if (raw) {
+        struct reply_parts rp;
+        reply_render_parts(rq, &rp);
+        size_t total = 0;
+        for (int i = 0; i < rp.count; i++)
+            total += rp.n[i];
+        char *out = arena_alloc(rq->cx.arena, total + 1), *o = out;
+        for (int i = 0; i < rp.count; i++) {
+            memcpy(o, rp.p[i], rp.n[i]);
+            o += rp.n[i];
+        }
+        *o = '\0';
+        *len = total;
+        return out;
+    }
     struct json_object *env = json_object_new_object();
     json_object_object_add(env, "success",
                            json_object_new_boolean(rq->cx.rc == RES_OK));
@@ -293,4 +320,47 @@ reply_render(struct req *rq, size_t *len)
     json_object_put(env);
     *len = total;
     return out;
+}
+
+void
+reply_render_parts(struct req *rq, struct reply_parts *out)
+{
+    const struct reply_raw_text *raw =
+        rq->cx.rc == RES_OK && !rq->raw ? reply_raw_of(rq->data) : NULL;
+    memset(out, 0, sizeof(*out));
+    if (raw == NULL) {
+        size_t len;
+        out->p[0] = reply_render(rq, &len);
+        out->n[0] = len;
+        out->count = 1;
+        return;
+    }
+    /* data given as text (a big list, say): the envelope around it is
+     * written here, as json-c would print it, and the text itself is not
+     * copied at all */
+    static const char pre[] = "{\"success\":true,\"data\":";
+    int status = reply_status(rq->cx.rc);
+    const char *rid = reply_rid(rq);
+    size_t blen = sizeof(pre) - 1 + raw->n + 1;
+    int head = rq->method != HTTP_HEAD;
+    char *h = arena_printf(rq->cx.arena,
+                           "Status: %d %s\r\n"
+                           "Content-Type: application/json;charset=UTF-8\r\n"
+                           "Cache-Control: no-store\r\n"
+                           "%s%s%s"
+                           "Content-Length: %zu\r\n\r\n%s",
+                           status, reply_status_text(status),
+                           rid ? "X-Request-Id: " : "", rid ? rid : "",
+                           rid ? "\r\n" : "", head ? blen : (size_t)0,
+                           head ? pre : "");
+    out->p[0] = h;
+    out->n[0] = strlen(h);
+    out->count = 1;
+    if (head) {
+        out->p[1] = raw->p;
+        out->n[1] = raw->n;
+        out->p[2] = "}";
+        out->n[2] = 1;
+        out->count = 3;
+    }
 }

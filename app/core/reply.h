@@ -49,6 +49,18 @@ const char *reply_status_text(int status);
  * finished request into an arena buffer. Pure; unit-tested. */
 char *reply_render(struct req *rq, size_t *len);
 
+/* The same bytes as reply_render, as up to REPLY_PARTS pieces to write
+ * in order, so that data given as text (reply_raw) is written from where
+ * it lies instead of being copied after the head (a list of 5,000 users
+ * is 250 KB). The pieces live as long as the request. */
+#define REPLY_PARTS 3
+struct reply_parts {
+    const char *p[REPLY_PARTS];
+    size_t n[REPLY_PARTS];
+    int count;
+};
+void reply_render_parts(struct req *rq, struct reply_parts *out);
+
 /* Answers with body as is (ctype, HTTP status) instead of the envelope:
  * Prometheus text, or the health answer whose 503 carries data. body
  * belongs to the arena. Returns RES_OK. */

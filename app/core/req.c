@@ -28,39 +28,13 @@ req_fail(struct req *rq, res_t rc, const char *fmt, ...)
 
 /* ================= query string ================= */
 
-static int
-qs_hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes [s, s+n) into a new string; -1 when it would contain a NUL. */
 static int
 qs_decode(struct arena *a, const char *s, size_t n, const char **out)
 {
-    char *d = arena_alloc(a, n + 1), *o = d;
-    for (size_t i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '+') {
-            *o++ = ' ';
-        } else if (s[i] == '%' && i + 2 < n && (h = qs_hex(s[i + 1])) >= 0 &&
-                   (l = qs_hex(s[i + 2])) >= 0) {
-            char c = (char)(h << 4 | l);
-            if (c == '\0')
-                return -1;
-            *o++ = c;
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
+    char *d = arena_alloc(a, n + 1);
+    if (str_url_decode(s, n, d, n + 1, 0) < 0)
+        return -1;
     *out = d;
     return 0;
 }

@@ -32,6 +32,77 @@ str_parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+int
+str_parse_u64n(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+str_parse_entry_id(const char *s, size_t n, uint64_t *ms, uint64_t *seq)
+{
+    const char *dash = memchr(s, '-', n);
+    uint64_t a, b;
+    if (dash == NULL || str_parse_u64n(s, (size_t)(dash - s), &a) < 0 ||
+        str_parse_u64n(dash + 1, n - (size_t)(dash - s) - 1, &b) < 0)
+        return -1;
+    *ms = a;
+    *seq = b;
+    return 0;
+}
+
+static int
+str_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long
+str_url_decode(const char *s, size_t n, char *out, size_t outn, int strict)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int hi, lo;
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            if (i + 2 < n && (hi = str_hex_digit(s[i + 1])) >= 0 &&
+                (lo = str_hex_digit(s[i + 2])) >= 0) {
+                c = (char)(hi << 4 | lo);
+                i += 2;
+            } else if (strict) {
+                return -1;
+            }
+        }
+        if (c == '\0' || o + 1 >= outn)
+            return -1;
+        out[o++] = c;
+    }
+    if (outn == 0)
+        return -1;
+    out[o] = '\0';
+    return (long)o;
+}
+
 long
 str_utf8_len(const char *s, size_t n)
 {

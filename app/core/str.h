@@ -35,6 +35,18 @@ str_eq(struct str a, const char *b)
 
 /* Strict decimal int64: optional '-', digits only, no overflow. */
 int str_parse_i64(const char *s, int64_t *out);
+/* Strict unsigned decimal s[0..n): digits only, at least one, no overflow
+ * of 64 bits. */
+int str_parse_u64n(const char *s, size_t n, uint64_t *out);
+/* A Redis stream entry id "ms-seq" in s[0..n): two str_parse_u64n parts
+ * around exactly one '-'. */
+int str_parse_entry_id(const char *s, size_t n, uint64_t *ms, uint64_t *seq);
+/* Percent-decodes s[0..n) ('+' is a space) into out (outn bytes, NUL
+ * included); returns the decoded length, or -1 when it would contain a
+ * NUL or not fit. A '%' not followed by two hex digits is kept as it is,
+ * or is an error when strict. */
+long str_url_decode(const char *s, size_t n, char *out, size_t outn,
+                    int strict);
 /* Counts UTF-8 code points; returns -1 for invalid UTF-8 or a NUL. */
 long str_utf8_len(const char *s, size_t n);
 /* HTML-escapes & < > " ' into a new arena string. */

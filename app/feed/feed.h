@@ -26,6 +26,15 @@
  * more than T/2 fans. Pulled blogs are limited to those created since the
  * follow, as a push would be.
  *
+ * WHAT READERS PULL FROM: each pulled author's outbox feed:outbox:{id},
+ * every blog of theirs by score, built from tb_blog on first need and kept
+ * by every publish and delete (feed_fanout.c, feed_data.c), and the follow
+ * times the follow module keeps in follows:since:{me}. A read merges the
+ * inbox with the outboxes in one script, and keeps the merged pulled
+ * entries of the reader in feed:pulled:{me} under a token that every
+ * outbox change, every new pulled author and every follow change of the
+ * reader moves; MySQL serves only a read that finds something missing.
+ *
  * The feed reacts to the events "blog published" and "blog deleted"
  * (core/event.h; app/wire.c subscribes feed_on_blog_published and
  * feed_on_blog_deleted), and reads blog cards through blog.h.
@@ -48,13 +57,16 @@ extern const struct route feed_routes[];
  * may be inside the caller's transaction: the same connection sees it).
  * published_ms must be UNIX_TIMESTAMP(create_time)*1000 of the row; the
  * row's create_time is read again and wins, so the score always matches
- * the pull side. Does nothing for a big author (pull) or a missing row.
- * Errors are described on cx; the blog itself is not affected. */
+ * the pull side. A big author is not pushed but joins KEY_FEED_BIG; the
+ * author's outbox (if readers pull them) takes the blog either way. Does
+ * nothing for a missing row. Errors are described on cx; the blog itself
+ * is not affected. */
 res_t feed_on_publish(struct ctx *cx, int64_t author, int64_t blog_id,
                       int64_t published_ms);
 
-/* Removes blog_id from the inboxes of author's followers (skipped for a
- * big author: readers drop ids whose blog no longer exists anyway). */
+/* Removes blog_id from the author's outbox and from the inboxes of
+ * author's followers (skipped for a big author: readers drop ids whose
+ * blog no longer exists anyway). */
 res_t feed_on_delete(struct ctx *cx, int64_t author, int64_t blog_id);
 
 /* The event subscribers (core/event.h) around the two above. */

@@ -1,16 +1,30 @@
 /*
- * feed_data.c: the read side of the feed: the inbox ZSET, the pull of big
- * followees' blogs from tb_blog, and loading the Blogs of a page without
- * N+1 (one SQL for the blogs, one for their authors, one Redis pipeline
- * for isLike).
+ * feed_data.c: the read side of the feed: the inbox ZSET, the pulled
+ * authors' outboxes, the pull of big followees' blogs from tb_blog, and
+ * loading the Blogs of a page without N+1 (one SQL for the blogs, one
+ * for their authors, one Redis pipeline for isLike).
  *
- * The pull must return, for each big followee, at least the top K of that
- * author's blogs under the cursor in feed ORDER, including every blog that
- * ties with the K-th one: otherwise which of several same-second blogs
- * made the cut would depend on MySQL's row order and pages could repeat or
- * skip. Hence "create_time >= the K-th row's create_time" rather than a
- * LIMIT, which idx_blog_user_time (user_id, create_time) serves with two
- * short range reads per author.
+ * A read is one script (feed_lua_start) whenever what it needs is in
+ * Redis: the inbox, the outboxes feed:outbox:{author} of the reader's
+ * pulled followees and their follow times (follows:since:{me}). The long
+ * way, taken when something is missing, builds what was missing (the
+ * sets, the follow times, the outboxes) and pulls this once from MySQL.
+ *
+ * Outboxes are versioned like the blog cache: every publish and delete
+ * of an author bumps feed:outbox:ver:{author} after its commit and
+ * applies itself to a built outbox (feed_fanout.c); a build reads the
+ * version before the rows and writes only while it is unchanged and no
+ * outbox is built. So a build never writes a snapshot older than a change
+ * already applied, and a change never misses a built outbox.
+ *
+ * The MySQL pull must return, for each big followee, at least the top K
+ * of that author's blogs under the cursor in feed ORDER, including every
+ * blog that ties with the K-th one: otherwise which of several
+ * same-second blogs made the cut would depend on MySQL's row order and
+ * pages could repeat or skip. Hence "create_time >= the K-th row's
+ * create_time" rather than a LIMIT, which idx_blog_user_time (user_id,
+ * create_time) serves with two short range reads per author. (Redis
+ * orders equal scores itself, so the script needs no such care.)
  */
 #include "feed_private.h"
 
@@ -29,6 +43,10 @@
 #define FEED_PULL_CHUNK 32           /* authors per pull statement */
 #define FEED_MAX_TS     2147483647LL /* TIMESTAMP's upper end, in seconds */
 #define FEED_SADD_CHUNK 1000         /* members per SADD of a rebuild */
+/* entries of feed:pulled:{me} (the pages a read serves from it) */
+#define FEED_PULLED_KEEP_S "100"
+/* the deepest window (offset + limit) the read script merges itself */
+#define FEED_SCRIPT_MAX_K_S "1000"
 
 res_t
 feed_blog_meta(struct ctx *cx, int64_t author, int64_t blog_id, int64_t *score,
@@ -144,7 +162,8 @@ feed_big_ensure(struct req *rq)
         if ((rc = rds_cmdv(&rq->cx, NULL, argc, argv, NULL)) != RES_OK)
             return rc;
     } while (i < t.nrows);
-    return RES_OK;
+    /* what readers merged may miss the members just added */
+    return rds_cmd(&rq->cx, NULL, "INCR %s", KEY_FEED_OUTBOX_SEQ);
 }
 
 /* The members of a SINTER reply as ids; *sentinel tells whether the
@@ -170,14 +189,40 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
     return ids;
 }
 
-/* KEYS: KEY_FEED_BIG; ARGV: the caller's session key, sentinel, last_id,
- * offset, limit, and the key prefixes of cache:blog:, blog:liked:,
- * follows: and feed:.
+/* KEYS: KEY_FEED_BIG, KEY_FEED_OUTBOX_SEQ; ARGV: the caller's session
+ * key, sentinel, last_id, offset, limit, the key prefixes of cache:blog:,
+ * blog:liked:, follows:, feed:, follows:since:, feed:outbox:,
+ * follows:gen: and feed:pulled:, then FEED_PULLED_KEEP, TTL_FEED_PULLED
+ * and FEED_SCRIPT_MAX_K.
+ *
  * The caller (me) is the session's "id" field: {} without one. Then
  * {me, SINTER of follows:{me} and KEY_FEED_BIG} when those sets are not
- * both built or me follows a pulled author (the caller takes the long
- * way); else also the inbox window (WITHSCORES), each entry's cached
- * card (false when missing) and me's like flags ('1'/'0' per entry).
+ * both built, or a pulled followee's follow time (follows:since:{me}) or
+ * outbox is missing and needed: the caller takes the long way. Else {me,
+ * inter, the page (WITHSCORES), each entry's cached card (false when
+ * missing), me's like flags ('1'/'0' per entry)}.
+ *
+ * The page is the inbox window (last_id, offset, limit) when nobody is
+ * pulled. With pulled followees it is the same window of the merge of
+ * the inbox with what me pulls: each pulled followee's outbox from the
+ * follow time on. Every source is in feed ORDER already
+ * (ZREVRANGEBYSCORE: score, then member, descending; Lua compares these
+ * digit strings bytewise, as Redis orders equal scores), so merging the
+ * heads of each one's first K = offset + limit gives the merged first K
+ * exactly; a blog met twice (pushed and pulled) counts once.
+ *
+ * What me pulls is kept merged in feed:pulled:{me}: its newest
+ * FEED_PULLED_KEEP entries, plus a member at -inf naming the token they
+ * were computed under (KEY_FEED_OUTBOX_SEQ, bumped by every outbox
+ * change and every new pulled author; follows:gen:{me}, bumped by every
+ * follow change of me, so also by any change of a follow time; and the
+ * pulled followees themselves, sorted) and the floor: above it every
+ * pulled entry is there ('' when all of them are). Built here, in the same
+ * atomic step as its inputs are read, whenever the token differs; a page that
+ * reaches below the floor merges the outboxes themselves. A window
+ * deeper than FEED_SCRIPT_MAX_K entries (an offset that large means as
+ * many blogs in one second) takes the long way: Redis runs one script at
+ * a time, and merging that much belongs in a worker.
  * Keys are built here from the session and the ids, so this assumes one
  * Redis (not Cluster), like the hot page. */
 static const struct rds_script feed_lua_start = {
@@ -187,24 +232,149 @@ static const struct rds_script feed_lua_start = {
     "  return {}\n"
     "end\n"
     "local inter = redis.call('SINTER', ARGV[8] .. me, KEYS[1])\n"
-    "if #inter ~= 1 or inter[1] ~= ARGV[2] then\n"
+    "local authors, obs = {}, {}\n"
+    "for i = 1, #inter do\n"
+    "  if inter[i] ~= ARGV[2] then\n"
+    "    authors[#authors + 1] = inter[i]\n"
+    "    obs[#obs + 1] = ARGV[11] .. inter[i]\n"
+    "  end\n"
+    "end\n"
+    "if #authors == #inter then\n"
     "  return {me, inter}\n"
     "end\n"
-    "local r = redis.call('ZREVRANGEBYSCORE', ARGV[9] .. me, ARGV[3], 0, "
-    "'WITHSCORES', 'LIMIT', ARGV[4], ARGV[5])\n"
+    "local off, lim = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
+    "local inbox = ARGV[9] .. me\n"
+    "local function merge(src, skip, n)\n"
+    "  local pos, hs, seen, out = {}, {}, {}, {}\n"
+    "  for i = 1, #src do\n"
+    "    pos[i] = 1\n"
+    "    hs[i] = src[i][2] and tonumber(src[i][2])\n"
+    "  end\n"
+    "  while #out < 2 * n do\n"
+    "    local b\n"
+    "    for i = 1, #src do\n"
+    "      local h = hs[i]\n"
+    "      if h and (not b or h > hs[b] or (h == hs[b] and src[i][pos[i]] > "
+    "src[b][pos[b]])) then\n"
+    "        b = i\n"
+    "      end\n"
+    "    end\n"
+    "    if not b then\n"
+    "      break\n"
+    "    end\n"
+    "    local s, p = src[b], pos[b]\n"
+    "    pos[b] = p + 2\n"
+    "    hs[b] = s[p + 3] and tonumber(s[p + 3])\n"
+    "    if not seen[s[p]] then\n"
+    "      seen[s[p]] = true\n"
+    "      if skip > 0 then\n"
+    "        skip = skip - 1\n"
+    "      else\n"
+    "        out[#out + 1] = s[p]\n"
+    "        out[#out + 1] = s[p + 1]\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  return out\n"
+    "end\n"
+    "local r\n"
+    "if #authors == 0 then\n"
+    "  r = redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, 'WITHSCORES', "
+    "'LIMIT', off, lim)\n"
+    "else\n"
+    "  local k = off + lim\n"
+    "  if k > tonumber(ARGV[16]) then\n"
+    "    return {me, inter}\n"
+    "  end\n"
+    "  table.sort(authors)\n"
+    "  for i = 1, #authors do\n"
+    "    obs[i] = ARGV[11] .. authors[i]\n"
+    "  end\n"
+    "  local tok = (redis.call('GET', KEYS[2]) or '') .. ':' .. "
+    "(redis.call('GET', ARGV[12] .. me) or '') .. ':' .. table.concat(authors, "
+    "',')\n"
+    "  local pk = ARGV[13] .. me\n"
+    "  local function cached()\n"
+    "    local meta = redis.call('ZRANGEBYSCORE', pk, '-inf', '-inf', 'LIMIT', "
+    "0, 1)[1]\n"
+    "    local t, floor = string.match(meta or '', '^#([^|]*)|(.*)$')\n"
+    "    if t ~= tok then\n"
+    "      return nil\n"
+    "    end\n"
+    "    local p = redis.call('ZREVRANGEBYSCORE', pk, ARGV[3], '(' .. (floor "
+    "== '' and '-inf' or floor), 'WITHSCORES', 'LIMIT', 0, k)\n"
+    "    if floor == '' or #p == 2 * k then\n"
+    "      return p\n"
+    "    end\n"
+    "    return false\n"
+    "  end\n"
+    "  local p = cached()\n"
+    "  if not p then\n"
+    "    local since = {}\n"
+    "    for i = 1, #authors, 1000 do\n"
+    "      local j = math.min(i + 999, #authors)\n"
+    "      local v = redis.call('HMGET', ARGV[10] .. me, unpack(authors, i, "
+    "j))\n"
+    "      if redis.call('EXISTS', unpack(obs, i, j)) ~= j - i + 1 then\n"
+    "        return {me, inter}\n"
+    "      end\n"
+    "      for x = 1, #v do\n"
+    "        if not v[x] then\n"
+    "          return {me, inter}\n"
+    "        end\n"
+    "        since[i + x - 1] = v[x] .. '000'\n"
+    "      end\n"
+    "    end\n"
+    "    local function fetch(top, n)\n"
+    "      local src = {}\n"
+    "      for i = 1, #authors do\n"
+    "        src[i] = redis.call('ZREVRANGEBYSCORE', obs[i], top, since[i], "
+    "'WITHSCORES', 'LIMIT', 0, n)\n"
+    "      end\n"
+    "      return src\n"
+    "    end\n"
+    "    if p == nil then\n"
+    "      local keep = tonumber(ARGV[14])\n"
+    "      local all = merge(fetch('+inf', keep + 1), 0, keep + 1)\n"
+    "      local floor = ''\n"
+    "      if #all > 2 * keep then\n"
+    "        floor = all[2 * keep]\n"
+    "      end\n"
+    "      local z = {'-inf', '#' .. tok .. '|' .. floor}\n"
+    "      for i = 1, math.min(#all, 2 * keep), 2 do\n"
+    "        z[#z + 1] = all[i + 1]\n"
+    "        z[#z + 1] = all[i]\n"
+    "      end\n"
+    "      redis.call('DEL', pk)\n"
+    "      redis.call('ZADD', pk, unpack(z))\n"
+    "      redis.call('EXPIRE', pk, ARGV[15])\n"
+    "      p = cached()\n"
+    "    end\n"
+    "    if not p then\n"
+    "      local src = fetch(ARGV[3], k)\n"
+    "      src[#src + 1] = redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
+    "'WITHSCORES', 'LIMIT', 0, k)\n"
+    "      r = merge(src, off, lim)\n"
+    "    end\n"
+    "  end\n"
+    "  if p then\n"
+    "    r = merge({redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
+    "'WITHSCORES', 'LIMIT', 0, k), p}, off, lim)\n"
+    "  end\n"
+    "end\n"
     "local keys, vals, likes = {}, {}, {}\n"
     "for i = 1, #r, 2 do\n"
     "  keys[#keys + 1] = ARGV[6] .. r[i]\n"
-    "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[7] .. r[i], me) "
-    "and '1' or '0'\n"
+    "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[7] .. r[i], me) and '1' "
+    "or '0'\n"
     "end\n"
     "if #keys > 0 then\n"
     "  vals = redis.call('MGET', unpack(keys))\n"
     "end\n"
     "return {me, inter, r, vals, table.concat(likes)}\n"};
 
-/* The fast start: the inbox window with its cards' values and like flags
- * (r is feed_lua_start's 5-element reply). */
+/* The fast start: the page with its cards' values and like flags (r is
+ * feed_lua_start's 5-element reply). */
 static res_t
 feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
 {
@@ -237,8 +407,94 @@ feed_start_fetched(struct req *rq, const redisReply *r, struct feed_start *st)
     return RES_OK;
 }
 
+/* KEYS: feed:outbox:{author}, feed:outbox:ver:{author},
+ * KEY_FEED_OUTBOX_SEQ; ARGV: the version read before the rows were,
+ * sentinel, TTL, then score and blog id of each row. Writes the outbox
+ * (sentinel at -inf, then the rows) only while the version is the one
+ * read and no outbox is built, and moves the sequence (an outbox that
+ * expired may have missed a change a reader merged without). */
+static const struct rds_script feed_lua_outbox_build = {
+    "feed_outbox_build",
+    "if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] or "
+    "redis.call('ZSCORE', KEYS[1], ARGV[2]) then\n"
+    "  return 0\n"
+    "end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('ZADD', KEYS[1], '-inf', ARGV[2])\n"
+    "for i = 4, #ARGV, 2000 do\n"
+    "  redis.call('ZADD', KEYS[1], unpack(ARGV, i, math.min(i + 1999, "
+    "#ARGV)))\n"
+    "end\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
+    "redis.call('INCR', KEYS[3])\n"
+    "return 1\n"};
+
+/* Builds author's outbox from tb_blog. Every publish and delete of the
+ * author bumps the version after its commit (feed_fanout.c), and the
+ * version is read before the rows: either a change's bump comes after
+ * the build's compare (and it finds the outbox built and applies
+ * itself), or the build sees a moved version and writes nothing. */
+static res_t
+feed_outbox_build(struct req *rq, int64_t author)
+{
+    struct arena *a = rq->cx.arena;
+    const char *vk = key_feed_outbox_ver(a, author);
+    redisReply *v;
+    res_t rc = rds_cmd(&rq->cx, &v, "GET %s", vk);
+    if (rc != RES_OK)
+        return rc;
+    const char *ver = v->type == REDIS_REPLY_STRING ? rds_str(&rq->cx, v) : "";
+    struct sql_rows t;
+    if ((rc = sql_query(&rq->cx, &t,
+                        "SELECT id, UNIX_TIMESTAMP(create_time) * 1000 FROM "
+                        "tb_blog WHERE user_id = ?",
+                        "l", author)) != RES_OK)
+        return rc;
+    const char **args = arena_alloc(a, (2 * t.nrows + 3) * sizeof(*args));
+    args[0] = ver;
+    args[1] = KEY_FOLLOWS_SENTINEL;
+    args[2] = arena_printf(a, "%d", TTL_FEED_OUTBOX);
+    for (unsigned i = 0; i < t.nrows; i++) {
+        args[3 + 2 * i] = sql_str(&t, i, 1);
+        args[4 + 2 * i] = sql_str(&t, i, 0);
+    }
+    const char *keys[3] = {key_feed_outbox(a, author), vk, KEY_FEED_OUTBOX_SEQ};
+    return rds_eval(&rq->cx, &feed_lua_outbox_build, NULL, 3, keys,
+                    (int)(2 * t.nrows + 3), args);
+}
+
+/* Builds the outboxes of the authors ids[0..n) that lack one. */
+static res_t
+feed_outboxes_ensure(struct req *rq, const int64_t *ids, unsigned n)
+{
+    res_t rc;
+    for (unsigned i = 0; i < n; i++)
+        if ((rc = rds_append(&rq->cx, "ZSCORE %s %s",
+                             key_feed_outbox(rq->cx.arena, ids[i]),
+                             KEY_FOLLOWS_SENTINEL)) != RES_OK)
+            return rc;
+    int *built = arena_calloc(rq->cx.arena, (n + 1) * sizeof(*built));
+    res_t first = RES_OK;
+    for (unsigned i = 0; i < n; i++) {
+        redisReply *r;
+        if ((rc = rds_reply(&rq->cx, &r)) == RES_DEP_DOWN)
+            return rc;
+        if (rc != RES_OK && first == RES_OK)
+            first = rc; /* described; the rest stay in step */
+        built[i] = rc == RES_OK && r->type != REDIS_REPLY_NIL;
+    }
+    if (first != RES_OK)
+        return first;
+    for (unsigned i = 0; i < n; i++)
+        if (!built[i] && (rc = feed_outbox_build(rq, ids[i])) != RES_OK)
+            return rc;
+    return RES_OK;
+}
+
 /* The long way: the sets rebuilt if missing, the pulled followees with
- * their follow times. inter: a SINTER reply for me, or NULL. */
+ * their follow times (which also go to follows:since:{me}) and their
+ * outboxes built, so the next read takes the short way. inter: a SINTER
+ * reply for me, or NULL. */
 static res_t
 feed_start_slow(struct req *rq, int64_t me, const redisReply *inter,
                 struct feed_start *st)
@@ -261,17 +517,22 @@ feed_start_slow(struct req *rq, int64_t me, const redisReply *inter,
     }
     if (n == 0)
         return RES_OK;
-    return follow_followees_since(rq, me, ids, n, &st->big, &st->nbig);
+    if ((rc = follow_followees_since(rq, me, ids, n, &st->big, &st->nbig)) !=
+        RES_OK)
+        return rc;
+    /* this read pulls from MySQL; what it builds serves the next ones */
+    return feed_outboxes_ensure(rq, ids, n);
 }
 
 res_t
 feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
            struct feed_start *st)
 {
-    char a_last[24], a_off[24], a_lim[24];
+    char a_last[24], a_off[24], a_lim[24], a_ttl[24];
     snprintf(a_last, sizeof(a_last), "%lld", (long long)last_id);
     snprintf(a_off, sizeof(a_off), "%lld", (long long)offset);
     snprintf(a_lim, sizeof(a_lim), "%zu", limit);
+    snprintf(a_ttl, sizeof(a_ttl), "%d", TTL_FEED_PULLED);
     const char *session;
     struct rds_eval_q q;
     redisReply *r;
@@ -283,17 +544,24 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
         return rc;
     if (session == NULL) /* no usable token: nothing to look up */
         return user_auth_recv(rq, NULL);
-    const char *keys[1] = {KEY_FEED_BIG};
-    const char *args[9] = {session,
-                           KEY_FOLLOWS_SENTINEL,
-                           a_last,
-                           a_off,
-                           a_lim,
-                           KEY_CACHE_BLOG_PREFIX,
-                           KEY_BLOG_LIKED_PREFIX,
-                           KEY_FOLLOWS_PREFIX,
-                           KEY_FEED_PREFIX};
-    if ((rc = rds_eval_append(&rq->cx, &q, &feed_lua_start, 1, keys, 9,
+    const char *keys[2] = {KEY_FEED_BIG, KEY_FEED_OUTBOX_SEQ};
+    const char *args[16] = {session,
+                            KEY_FOLLOWS_SENTINEL,
+                            a_last,
+                            a_off,
+                            a_lim,
+                            KEY_CACHE_BLOG_PREFIX,
+                            KEY_BLOG_LIKED_PREFIX,
+                            KEY_FOLLOWS_PREFIX,
+                            KEY_FEED_PREFIX,
+                            KEY_FOLLOWS_SINCE_PREFIX,
+                            KEY_FEED_OUTBOX_PREFIX,
+                            KEY_FOLLOWS_GEN_PREFIX,
+                            KEY_FEED_PULLED_PREFIX,
+                            FEED_PULLED_KEEP_S,
+                            a_ttl,
+                            FEED_SCRIPT_MAX_K_S};
+    if ((rc = rds_eval_append(&rq->cx, &q, &feed_lua_start, 2, keys, 16,
                               args)) != RES_OK ||
         (rc = user_auth_recv(rq, session)) != RES_OK ||
         (rc = rds_eval_reply(&rq->cx, &q, &r)) != RES_OK)
@@ -309,9 +577,21 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
     if (r->elements == 0 || r->element[0]->type != REDIS_REPLY_STRING ||
         str_parse_i64(r->element[0]->str, &who) < 0 || who != me)
         return feed_start_slow(rq, me, NULL, st);
-    if (r->elements == 5) /* both sets built, no pulled followee */
+    if (r->elements == 5) { /* everything at hand */
+        int sentinel;
+        st->pull_ids = feed_big_ids(rq, r->element[1], &st->npull, &sentinel);
         return feed_start_fetched(rq, r, st);
+    }
     return feed_start_slow(rq, me, r->element[1], st);
+}
+
+res_t
+feed_big_load(struct req *rq, int64_t me, struct feed_start *st)
+{
+    if (st->nbig > 0 || st->npull == 0)
+        return RES_OK;
+    return follow_followees_since(rq, me, st->pull_ids, st->npull, &st->big,
+                                  &st->nbig);
 }
 
 /* ---------------- pull ---------------- */

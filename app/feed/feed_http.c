@@ -67,7 +67,8 @@ feed_http_follow(struct req *rq)
         if (hop == 0 && st.fetched) { /* the start read the first page */
             e = st.inbox;
             n = st.ninbox;
-        } else if ((rc = feed_page(rq, me, st.big, st.nbig, last_id, offset,
+        } else if ((rc = feed_big_load(rq, me, &st)) != RES_OK ||
+                   (rc = feed_page(rq, me, st.big, st.nbig, last_id, offset,
                                    limit, &e, &n)) != RES_OK) {
             return rc;
         }

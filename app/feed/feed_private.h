@@ -24,7 +24,8 @@ res_t feed_author_fans(struct ctx *cx, int64_t author, long *fans);
 struct feed_start {
     struct follow_followee *big; /* followees pulled (arena), by id */
     unsigned nbig;
-    /* fetched: the first page's inbox window, read with its cards'
+    /* fetched: the first page (the inbox window, or the window of the
+     * inbox merged with the pulled outboxes), read with its cards'
      * cached values (NULL = miss) and like flags (only when nbig == 0) */
     int fetched;
     struct feed_entry *inbox;
@@ -32,18 +33,28 @@ struct feed_start {
     size_t *flen;
     int *likes;
     size_t ninbox;
+    int64_t *pull_ids; /* fetched: the pulled followees (feed_big_load) */
+    unsigned npull;
 };
 
 /* Authenticates the caller (the session lookup for a ROUTE_AUTH_LATE
- * route, see user_auth_send) and starts the read: in the common case
- * (both sets built, no pulled followee) all in one round trip, with a
- * script giving the inbox window (last_id, offset, limit), its cards'
- * cached values and the caller's like flags (st->fetched). Otherwise the
- * missing sets are rebuilt and the caller's followees in KEY_FEED_BIG
- * come with their follow times from MySQL (st->big). Without a session,
- * rq->has_user is left unset and nothing else is done. */
+ * route, see user_auth_send) and starts the read. In the common case all
+ * in one round trip: a script gives the first page (last_id, offset,
+ * limit), its cards' cached values and the caller's like flags
+ * (st->fetched): the inbox window, or, with pulled followees whose
+ * follow times and outboxes are in Redis, the window of the inbox merged
+ * with their outboxes. Otherwise the missing sets are rebuilt, the
+ * caller's followees in KEY_FEED_BIG come with their follow times from
+ * MySQL (st->big, for feed_page) and their outboxes are built for the
+ * next read. Without a session, rq->has_user is left unset and nothing
+ * else is done. */
 res_t feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
                  struct feed_start *st);
+
+/* After a fetched start: loads st->big (the pulled followees with their
+ * follow times, from MySQL), which feed_page needs for a further page
+ * of the same read (the first one held only deleted blogs). */
+res_t feed_big_load(struct req *rq, int64_t me, struct feed_start *st);
 
 /* feed_blogs_append for the fetched window of st. */
 res_t feed_blogs_append_fetched(struct req *rq, const struct feed_start *st,

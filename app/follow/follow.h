@@ -33,8 +33,10 @@ struct follow_followee {
 };
 
 /* The follow times of the users among ids[0..n) that me follows, in
- * one query. *out is an arena array of *nout entries, ordered by id;
- * ids me does not follow are left out. */
+ * one query, also written to follows:since:{me} (keys.h), which stays
+ * exact: every follow change of me forgets its followee there (see
+ * follow_data.c). *out is an arena array of *nout entries, ordered by
+ * id; ids me does not follow are left out. */
 res_t follow_followees_since(struct req *rq, int64_t me, const int64_t *ids,
                              unsigned n, struct follow_followee **out,
                              unsigned *nout);

@@ -64,22 +64,17 @@ static res_t
 follow_http_common(struct req *rq)
 {
     int64_t other;
-    int64_t *ids;
-    size_t n;
-    struct user_dto *u;
+    const char *list;
+    size_t len;
     res_t rc;
 
     if ((rc = req_path_i64(rq, "id", &other)) != RES_OK)
         return rc;
-    if ((rc = follow_common(rq, rq->user.id, other, &ids, &n)) != RES_OK)
+    /* a follow of a user that no longer exists is left out */
+    if ((rc = follow_common_json(rq, rq->user.id, other, &list, &len)) !=
+        RES_OK)
         return rc;
-    if ((rc = user_dtos_load(rq, ids, (unsigned)n, &u)) != RES_OK)
-        return rc;
-    struct json_object *arr = reply_arr(rq);
-    for (size_t i = 0; i < n; i++)
-        if (u[i].id != 0) /* a follow of a user that no longer exists */
-            json_object_array_add(arr, user_dto_json(&u[i]));
-    return reply_ok(rq, arr);
+    return reply_ok(rq, reply_raw(rq, list, len));
 }
 
 const struct route follow_routes[] = {

@@ -18,9 +18,11 @@ res_t follow_change(struct req *rq, int64_t me, int64_t target, int add,
 /* *yes = 1 when me follows target (follows:{me}, rebuilt if missing). */
 res_t follow_is_following(struct req *rq, int64_t me, int64_t target, int *yes);
 
-/* Ids followed by both a and b (SINTER of their sets, rebuilding a
- * missing set first), ascending. *ids is an arena array. */
-res_t follow_common(struct req *rq, int64_t a, int64_t b, int64_t **ids,
-                    size_t *n);
+/* The users followed by both a and b (SINTER of their sets, rebuilding a
+ * missing set first), ascending by id, as the text of a JSON array of
+ * {id, nickName, icon} (user_list_json); *out (*len bytes) lives as long
+ * as rq. Cached rendered per pair under both sets' generations. */
+res_t follow_common_json(struct req *rq, int64_t a, int64_t b, const char **out,
+                         size_t *len);
 
 #endif

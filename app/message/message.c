@@ -43,34 +43,17 @@ message_id_valid(const char *s)
     return 1;
 }
 
-/* Strict unsigned decimal of at most 19 digits (no overflow). */
-static int
-message_parse_u64(const char *s, size_t n, unsigned long long *out)
-{
-    if (n == 0 || n > 19)
-        return -1;
-    unsigned long long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (unsigned long long)(s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 int
 message_entry_id_parse(const char *s, unsigned long long *ms,
                        unsigned long long *seq)
 {
     if (s == NULL)
         return -1;
-    const char *dash = strchr(s, '-');
-    if (dash == NULL)
+    uint64_t a, b;
+    if (str_parse_entry_id(s, strlen(s), &a, &b) < 0)
         return -1;
-    if (message_parse_u64(s, (size_t)(dash - s), ms) < 0 ||
-        message_parse_u64(dash + 1, strlen(dash + 1), seq) < 0)
-        return -1;
+    *ms = a;
+    *seq = b;
     return 0;
 }
 

@@ -87,16 +87,6 @@ shop_sleep_ms(int ms)
 
 enum shop_peek { PEEK_MISS = 0, PEEK_HIT, PEEK_NULL };
 
-/* 1 when s contains the two bytes \/ (a json-c escaped slash). */
-static int
-shop_has_escaped_slash(const char *s, size_t n)
-{
-    for (const char *p = s; (p = memchr(p, '\\', n - (size_t)(p - s))); p++)
-        if ((size_t)(p - s) + 1 < n && p[1] == '/')
-            return 1;
-    return 0;
-}
-
 static res_t
 shop_parse_cached(struct req *rq, const redisReply *r, int *state,
                   struct json_object **out)
@@ -113,8 +103,7 @@ shop_parse_cached(struct req *rq, const redisReply *r, int *state,
      * slashes unescaped), so the bytes equal those of the miss path. A
      * value in another form (written by an older build with "\/", or not
      * an object at all) takes the slow path below. */
-    if (r->str[0] == '{' && r->str[r->len - 1] == '}' &&
-        !shop_has_escaped_slash(r->str, r->len)) {
+    if (shop_text_plain(r->str, r->len)) {
         *out = reply_raw(rq, r->str, r->len);
         *state = PEEK_HIT;
         return RES_OK;
@@ -451,66 +440,245 @@ shop_geo_ensure(struct req *rq, int64_t type_id, const char *gk)
     return rds_cmd(&rq->cx, NULL, "SET %s 1", mk);
 }
 
+/* KEYS: shop:geo:{type}, its loaded marker; ARGV: x, y, radius (m),
+ * count, from, the cache:shop key prefix. {0} when the GEO set is not
+ * loaded; else {1, the GEOSEARCH reply (nearest first, count at most,
+ * WITHDIST), the cache:shop values of its entries from `from` on}. */
+static const struct rds_script shop_lua_near = {
+    "shop_near",
+    "if redis.call('EXISTS', KEYS[2]) == 0 then\n"
+    "  return {0}\n"
+    "end\n"
+    "local r = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], "
+    "ARGV[2], 'BYRADIUS', ARGV[3], 'm', 'ASC', 'COUNT', ARGV[4], "
+    "'WITHDIST')\n"
+    "local keys, vals = {}, {}\n"
+    "for i = tonumber(ARGV[5]) + 1, #r do\n"
+    "  keys[#keys + 1] = ARGV[6] .. r[i][1]\n"
+    "end\n"
+    "if #keys > 0 then\n"
+    "  vals = redis.call('MGET', unpack(keys))\n"
+    "end\n"
+    "return {1, r, vals}\n"};
+
+/* KEYS: lock:shop keys; ARGV: owner, lock TTL. Takes every lock that is
+ * free; returns a 1/0 per key (taken or not). */
+static const struct rds_script shop_lua_lock_many = {
+    "shop_lock_many", "local won = {}\n"
+                      "for i = 1, #KEYS do\n"
+                      "  won[i] = redis.call('SET', KEYS[i], ARGV[1], 'NX', "
+                      "'EX', ARGV[2]) and 1 or 0\n"
+                      "end\n"
+                      "return won\n"};
+
+/* KEYS: pairs (cache:shop key, its lock); ARGV: owner, then a value
+ * ("" = none) and a TTL per pair. For each lock owner still holds:
+ * writes the value, if any, and releases the lock. */
+static const struct rds_script shop_lua_fill_unlock = {
+    "shop_fill_unlock",
+    "for i = 1, #KEYS, 2 do\n"
+    "  if redis.call('GET', KEYS[i + 1]) == ARGV[1] then\n"
+    "    if ARGV[i + 1] ~= '' then\n"
+    "      redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ARGV[i + 2])\n"
+    "    end\n"
+    "    redis.call('DEL', KEYS[i + 1])\n"
+    "  end\n"
+    "end\n"
+    "return 0\n"};
+
+/* The shops of the near page that the cache did not give (miss[0..m)
+ * index ids), from MySQL (type_id again: a GEO member left behind by a
+ * type change is skipped), as items with their distances (dtext); the
+ * rows are cached under the rebuild locks shop_get uses, for the shops
+ * whose lock was free, so a PUT /shop in progress is never undone. */
+static res_t
+shop_near_misses(struct req *rq, int64_t type_id, const int64_t *ids,
+                 const char *const *dtext, const unsigned *miss, unsigned m,
+                 const char **item, size_t *ilen)
+{
+    struct arena *a = rq->cx.arena;
+    const char *owner = util_rand_hex(a, 16);
+    const char **lkeys = arena_alloc(a, m * sizeof(*lkeys));
+    for (unsigned i = 0; i < m; i++)
+        lkeys[i] = key_lock_shop(a, ids[miss[i]]);
+    const char *largs[2] = {owner, arena_printf(a, "%d", TTL_LOCK_SHOP)};
+    redisReply *won;
+    res_t rc =
+        rds_eval(&rq->cx, &shop_lua_lock_many, &won, (int)m, lkeys, 2, largs);
+    if (rc != RES_OK)
+        return rc;
+    if (won->type != REDIS_REPLY_ARRAY || won->elements != m)
+        return req_fail(rq, RES_INTERNAL, "shop_lock_many: bad reply");
+
+    struct sql_param *p = arena_calloc(a, (m + 1) * sizeof(*p));
+    for (unsigned i = 0; i < m; i++) {
+        p[i].type = 'l';
+        p[i].i = ids[miss[i]];
+    }
+    p[m].type = 'l';
+    p[m].i = type_id;
+    char *sql = arena_printf(a,
+                             "SELECT " SHOP_COLS " FROM tb_shop WHERE "
+                             "id IN (%s) AND type_id = ?",
+                             sql_placeholders(&rq->cx, m));
+    struct sql_rows t;
+    rc = sql_queryv(&rq->cx, &t, sql, p, m + 1);
+
+    /* fill what we locked and found; release every lock we took */
+    const char **fkeys = arena_alloc(a, 2 * m * sizeof(*fkeys));
+    const char **fargs = arena_alloc(a, (2 * m + 1) * sizeof(*fargs));
+    int nk = 0, na = 0;
+    fargs[na++] = owner;
+    for (unsigned i = 0; i < m; i++) {
+        if (rds_int(won->element[i]) != 1)
+            continue;
+        const char *js = "";
+        for (unsigned k = 0; rc == RES_OK && k < t.nrows; k++) {
+            if (sql_i64(&t, k, 0) != ids[miss[i]])
+                continue;
+            struct json_object *o = shop_row_json(&t, k);
+            js = arena_strdup(a, json_object_to_json_string_ext(
+                                     o, JSON_C_TO_STRING_PLAIN |
+                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+            json_object_put(o);
+            size_t il;
+            item[miss[i]] =
+                shop_near_item(a, js, strlen(js), type_id, dtext[miss[i]], &il);
+            ilen[miss[i]] = il;
+            rds_fire(&rq->cx, "INCR %s", key_shop_rebuilds(a, ids[miss[i]]));
+            rds_fire(&rq->cx, "EXPIRE %s %d",
+                     key_shop_rebuilds(a, ids[miss[i]]), TTL_SHOP_REBUILDS);
+            break;
+        }
+        /* not found (another type, or gone): no value, only the unlock */
+        fkeys[nk++] = key_cache_shop(a, ids[miss[i]]);
+        fkeys[nk++] = lkeys[i];
+        fargs[na++] = js;
+        fargs[na++] =
+            *js ? arena_printf(a, "%d",
+                               shop_cache_ttl(util_rand_below(UINT32_MAX)))
+                : "";
+    }
+    if (nk > 0) {
+        /* "" values are not written: the script only releases their lock */
+        struct ctx_mark mk = ctx_mark(&rq->cx);
+        if (rds_eval(&rq->cx, &shop_lua_fill_unlock, NULL, nk, fkeys, na,
+                     fargs) != RES_OK)
+            ctx_drop(&rq->cx, mk, "shop cache fill (near)");
+    }
+    if (rc != RES_OK)
+        return rc;
+    /* the misses whose lock someone else held: from the rows alone */
+    for (unsigned i = 0; i < m; i++) {
+        if (item[miss[i]])
+            continue;
+        for (unsigned k = 0; k < t.nrows; k++) {
+            if (sql_i64(&t, k, 0) != ids[miss[i]])
+                continue;
+            struct json_object *o = shop_row_json(&t, k);
+            const char *js = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+            size_t il;
+            item[miss[i]] =
+                shop_near_item(a, js, strlen(js), type_id, dtext[miss[i]], &il);
+            ilen[miss[i]] = il;
+            json_object_put(o);
+            break;
+        }
+    }
+    return RES_OK;
+}
+
+/* A distance as json-c prints it in the envelope (reply_add_dbl). */
+static const char *
+shop_dist_text(struct arena *a, double d)
+{
+    struct json_object *o = json_object_new_double(d);
+    const char *s = arena_strdup(
+        a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return s;
+}
+
 res_t
 shop_page_near(struct req *rq, int64_t type_id, double x, double y,
-               int64_t current, struct json_object **out)
+               int64_t current, const char **out, size_t *len)
 {
     struct arena *a = rq->cx.arena;
     const char *gk = key_shop_geo(a, type_id);
     int64_t size = g_cfg.page_size;
     int64_t from = (current - 1) * size, end = current * size;
     *out = NULL;
-    res_t rc = shop_geo_ensure(rq, type_id, gk);
-    if (rc != RES_OK)
-        return rc;
+    *len = 0;
+    const char *keys[2] = {gk, key_shop_geo_loaded(a, type_id)};
+    const char *args[6] = {arena_printf(a, "%.10f", x),
+                           arena_printf(a, "%.10f", y),
+                           arena_printf(a, "%d", SHOP_GEO_RADIUS_M),
+                           arena_printf(a, "%lld", (long long)end),
+                           arena_printf(a, "%lld", (long long)from),
+                           KEY_CACHE_SHOP_PREFIX};
     redisReply *r;
-    if ((rc = rds_cmd(&rq->cx, &r,
-                      "GEOSEARCH %s FROMLONLAT %s %s BYRADIUS %d m ASC "
-                      "COUNT %lld WITHDIST",
-                      gk, arena_printf(a, "%.10f", x),
-                      arena_printf(a, "%.10f", y), SHOP_GEO_RADIUS_M,
-                      (long long)end)) != RES_OK)
-        return rc;
-    if (r->type != REDIS_REPLY_ARRAY)
-        return req_fail(rq, RES_INTERNAL, "GEOSEARCH: unexpected reply");
-    if ((int64_t)r->elements <= from)
+    res_t rc;
+    for (int pass = 0;; pass++) {
+        if ((rc = rds_eval(&rq->cx, &shop_lua_near, &r, 2, keys, 6, args)) !=
+            RES_OK)
+            return rc;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+            return req_fail(rq, RES_INTERNAL, "shop_near: bad reply");
+        if (rds_int(r->element[0]) == 1 || pass > 0)
+            break;
+        if ((rc = shop_geo_ensure(rq, type_id, gk)) != RES_OK)
+            return rc;
+    }
+    if (r->elements != 3 || r->element[1]->type != REDIS_REPLY_ARRAY ||
+        r->element[2]->type != REDIS_REPLY_ARRAY)
+        return req_fail(rq, RES_INTERNAL, "shop_near: bad reply");
+    const redisReply *geo = r->element[1], *vals = r->element[2];
+    if ((int64_t)geo->elements <= from)
         return RES_OK; /* past the end: no data */
+    unsigned n = (unsigned)((int64_t)geo->elements - from);
+    if (vals->elements != n)
+        return req_fail(rq, RES_INTERNAL, "shop_near: bad reply");
 
-    unsigned n = (unsigned)((int64_t)r->elements - from);
     int64_t *ids = arena_alloc(a, n * sizeof(*ids));
-    double *dist = arena_alloc(a, n * sizeof(*dist));
-    struct sql_param *p = arena_calloc(a, (n + 1) * sizeof(*p));
+    const char **dtext = arena_alloc(a, n * sizeof(*dtext));
+    const char **item = arena_calloc(a, n * sizeof(*item));
+    size_t *ilen = arena_calloc(a, n * sizeof(*ilen));
+    unsigned *miss = arena_alloc(a, n * sizeof(*miss)), m = 0;
     for (unsigned i = 0; i < n; i++) {
-        const redisReply *e = r->element[from + i];
+        const redisReply *e = geo->element[from + i], *v = vals->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
             e->element[0]->type != REDIS_REPLY_STRING ||
             e->element[1]->type != REDIS_REPLY_STRING ||
             str_parse_i64(e->element[0]->str, &ids[i]) < 0)
             return req_fail(rq, RES_INTERNAL, "GEOSEARCH: bad member");
-        dist[i] = strtod(e->element[1]->str, NULL);
-        p[i].type = 'l';
-        p[i].i = ids[i];
+        dtext[i] = shop_dist_text(a, strtod(e->element[1]->str, NULL));
+        if (v->type == REDIS_REPLY_STRING)
+            item[i] =
+                shop_near_item(a, v->str, v->len, type_id, dtext[i], &ilen[i]);
+        if (item[i] == NULL)
+            miss[m++] = i;
     }
-    p[n].type = 'l';
-    p[n].i = type_id;
-    /* type_id again: a member left behind by a type change is skipped */
-    char *sql = arena_printf(a,
-                             "SELECT " SHOP_COLS " FROM tb_shop WHERE "
-                             "id IN (%s) AND type_id = ?",
-                             sql_placeholders(&rq->cx, n));
-    struct sql_rows t;
-    if ((rc = sql_queryv(&rq->cx, &t, sql, p, n + 1)) != RES_OK)
+    if (m > 0 && (rc = shop_near_misses(rq, type_id, ids, dtext, miss, m, item,
+                                        ilen)) != RES_OK)
         return rc;
-    struct json_object *arr = reply_arr(rq);
+    size_t total = 2;
     for (unsigned i = 0; i < n; i++)
-        for (unsigned k = 0; k < t.nrows; k++)
-            if (sql_i64(&t, k, 0) == ids[i]) {
-                struct json_object *o = shop_row_json(&t, k);
-                reply_add_dbl(o, "distance", dist[i]);
-                json_object_array_add(arr, o);
-                break;
-            }
-    *out = arr;
+        total += item[i] ? ilen[i] + 1 : 0;
+    char *s = arena_alloc(a, total + 1), *o = s;
+    *o++ = '[';
+    for (unsigned i = 0; i < n; i++) {
+        if (item[i] == NULL)
+            continue; /* gone, or of another type now */
+        if (o > s + 1)
+            *o++ = ',';
+        memcpy(o, item[i], ilen[i]);
+        o += ilen[i];
+    }
+    *o++ = ']';
+    *o = '\0';
+    *out = s;
+    *len = (size_t)(o - s);
     return RES_OK;
 }
 

@@ -80,13 +80,17 @@ shop_http_by_type(struct req *rq)
         return req_fail(rq, RES_BAD_INPUT, "参数 sortBy 无效");
     if (hx != hy)
         return req_fail(rq, RES_BAD_INPUT, "x 和 y 必须同时提供");
+    if (hx) {
+        const char *list;
+        size_t len;
+        if ((rc = shop_page_near(rq, type_id, x, y, current, &list, &len)) !=
+            RES_OK)
+            return rc;
+        return reply_ok(rq, list ? reply_raw(rq, list, len) : NULL);
+    }
     struct json_object *arr;
-    if (hx)
-        rc = shop_page_near(rq, type_id, x, y, current, &arr);
-    else
-        rc =
-            shop_page_by_type(rq, type_id, current, (enum shop_sort)sort, &arr);
-    if (rc != RES_OK)
+    if ((rc = shop_page_by_type(rq, type_id, current, (enum shop_sort)sort,
+                                &arr)) != RES_OK)
         return rc;
     return reply_ok(rq, arr);
 }

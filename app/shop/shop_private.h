@@ -50,9 +50,10 @@ res_t shop_page_by_name(struct req *rq, const char *name, int64_t current,
 res_t shop_page_by_type(struct req *rq, int64_t type_id, int64_t current,
                         enum shop_sort sort, struct json_object **out);
 /* Shops of a type within 5 km of (x, y), nearest first, with `distance`
- * in metres; *out = NULL past the end. */
+ * in metres, as the text of a JSON array (*out, *len bytes, living as
+ * long as rq); *out = NULL past the end. */
 res_t shop_page_near(struct req *rq, int64_t type_id, double x, double y,
-                     int64_t current, struct json_object **out);
+                     int64_t current, const char **out, size_t *len);
 /* 1 in *found when the shop type exists. */
 res_t shop_type_exists(struct req *rq, int64_t type_id, int *found);
 /* Inserts a shop (every required field set) and returns its id. */
@@ -66,6 +67,16 @@ res_t shop_update(struct req *rq, const struct shop_in *in, int *found);
  * it). ZEROFILL columns (sold, comments, score) arrive as "0000004215" and
  * are read as decimal integers. NULL columns are omitted. */
 struct json_object *shop_row_json(const struct sql_rows *t, unsigned r);
+/* 1 when v (n bytes) is Shop JSON as the cache writes it: an object in
+ * the envelope's form (no json-c escaped slash "\/"). */
+int shop_text_plain(const char *v, size_t n);
+/* The near list's item for the cached Shop JSON v (n bytes): v with
+ * `"distance":` dist (JSON number text) added as its last field, i.e. the
+ * bytes of shop_row_json plus reply_add_dbl(distance); *len its length.
+ * NULL when v is not in the cache's form (shop_text_plain) or is not a
+ * shop of type type_id: the caller reads that shop from MySQL. */
+char *shop_near_item(struct arena *a, const char *v, size_t n, int64_t type_id,
+                     const char *dist, size_t *len);
 /* LIKE pattern "%name%" with '!' escaping '!', '%' and '_' (use with
  * ESCAPE '!'), so a user's % and _ match themselves. */
 char *shop_like_pattern(struct arena *a, const char *name);

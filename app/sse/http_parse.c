@@ -13,6 +13,7 @@
  * query-string lookup, stream entry ids and the token's shape.
  */
 #include "http_parse.h"
+#include "../core/str.h"
 
 #include <string.h>
 
@@ -215,46 +216,6 @@ sse_http_path_len(const char *target)
     return strcspn(target, "?");
 }
 
-static int
-sse_http_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..n) into out; -1 on a bad escape, a NUL or overflow. */
-static int
-sse_http_decode(const char *s, size_t n, char *out, size_t outn)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= n)
-                return -1;
-            hi = sse_http_hex(s[i + 1]);
-            lo = sse_http_hex(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = hi * 16 + lo;
-            i += 2;
-        }
-        if (c == 0 || o + 1 >= outn)
-            return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 int
 sse_http_query(const char *target, const char *name, char *out, size_t outn)
 {
@@ -269,8 +230,9 @@ sse_http_query(const char *target, const char *name, char *out, size_t outn)
         /* names are matched undecoded: ours are plain ASCII */
         if (kl == nl && memcmp(p, name, nl) == 0) {
             const char *v = eq ? eq + 1 : p + len;
-            return sse_http_decode(v, (size_t)(p + len - v), out, outn) < 0 ? -1
-                                                                            : 1;
+            return str_url_decode(v, (size_t)(p + len - v), out, outn, 1) < 0
+                       ? -1
+                       : 1;
         }
         p += len;
         if (*p == '&')
@@ -279,38 +241,10 @@ sse_http_query(const char *target, const char *name, char *out, size_t outn)
     return 0;
 }
 
-/* Decimal digits of s[0..n) into *out; -1 when empty, not digits or
- * over 64 bits. */
-static int
-sse_id_part(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 sse_id_parse(const char *s, size_t n, struct sse_id *id)
 {
-    const char *dash = memchr(s, '-', n);
-    struct sse_id t;
-    if (dash == NULL)
-        return -1;
-    if (sse_id_part(s, (size_t)(dash - s), &t.ms) < 0 ||
-        sse_id_part(dash + 1, n - (size_t)(dash - s) - 1, &t.seq) < 0)
-        return -1;
-    *id = t;
-    return 0;
+    return str_parse_entry_id(s, n, &id->ms, &id->seq);
 }
 
 int

@@ -89,7 +89,7 @@ key_login_sessions(struct arena *a, int64_t uid)
 char *
 key_cache_shop(struct arena *a, int64_t id)
 {
-    return KEY_WITH_ID(a, "cache:shop:", id);
+    return KEY_WITH_ID(a, KEY_CACHE_SHOP_PREFIX, id);
 }
 
 char *
@@ -191,9 +191,40 @@ key_feed(struct arena *a, int64_t user_id)
 }
 
 char *
+key_feed_outbox(struct arena *a, int64_t author)
+{
+    return KEY_WITH_ID(a, KEY_FEED_OUTBOX_PREFIX, author);
+}
+
+char *
+key_feed_outbox_ver(struct arena *a, int64_t author)
+{
+    return KEY_WITH_ID(a, "feed:outbox:ver:", author);
+}
+
+char *
 key_follows(struct arena *a, int64_t user_id)
 {
     return KEY_WITH_ID(a, KEY_FOLLOWS_PREFIX, user_id);
+}
+
+char *
+key_follows_gen(struct arena *a, int64_t user_id)
+{
+    return KEY_WITH_ID(a, KEY_FOLLOWS_GEN_PREFIX, user_id);
+}
+
+char *
+key_follows_since(struct arena *a, int64_t user_id)
+{
+    return KEY_WITH_ID(a, KEY_FOLLOWS_SINCE_PREFIX, user_id);
+}
+
+char *
+key_cache_follow_common(struct arena *a, int64_t lo, int64_t hi)
+{
+    return arena_printf(a, "cache:follow:common:%lld:%lld", (long long)lo,
+                        (long long)hi);
 }
 
 char *
@@ -249,6 +280,12 @@ char *
 key_userdto(struct arena *a, int64_t user_id)
 {
     return KEY_WITH_ID(a, "userdto:", user_id);
+}
+
+char *
+key_cache_user(struct arena *a, int64_t user_id)
+{
+    return KEY_WITH_ID(a, KEY_CACHE_USER_PREFIX, user_id);
 }
 
 char *

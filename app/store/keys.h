@@ -35,6 +35,11 @@
 #define TTL_CACHE_BLOG_JITTER 60
 #define TTL_CACHE_BLOG_HOT    5     /* the rendered hot pages */
 #define TTL_CACHE_BLOG_VER    86400 /* a version outlives any reader */
+#define TTL_CACHE_USER        300   /* a user's JSON, plus 0..60 s jitter */
+#define TTL_CACHE_USER_JITTER 60
+#define TTL_FEED_OUTBOX       21600 /* a pulled author's blogs (feed.h) */
+#define TTL_FEED_OUTBOX_VER   86400 /* its version outlives any reader */
+#define TTL_FEED_PULLED       3600  /* a reader's pulled entries (feed.h) */
 /* A like toggle's pending mark (blog_likes.c): set with the ZSET change,
  * cleared once MySQL has the delta. Outlives any request (MySQL's read
  * and write timeouts are 5 s each); only a worker killed mid-toggle
@@ -69,6 +74,8 @@ int key_login_token_stale(long long pttl_ms);
 char *key_login_sessions(struct arena *a, int64_t uid);
 
 char *key_cache_shop(struct arena *a, int64_t id);
+/* cache:shop:{id} is this prefix and the id (a Lua script builds it) */
+#define KEY_CACHE_SHOP_PREFIX "cache:shop:"
 char *key_lock_shop(struct arena *a, int64_t id);
 #define KEY_CACHE_TYPE "cache:type"
 char *key_shop_geo(struct arena *a, int64_t type_id);
@@ -123,6 +130,21 @@ char *key_cache_blog_ver(struct arena *a, int64_t blog_id);
 #define KEY_CACHE_BLOG_HOT_VER "cache:blog:hot:ver"
 char *key_feed(struct arena *a, int64_t user_id);
 #define KEY_FEED_PREFIX "feed:"
+/* ZSET blogId -> score (feed.h) of every blog of an author in
+ * KEY_FEED_BIG, plus the member KEY_FOLLOWS_SENTINEL (score -inf)
+ * whenever it was built from MySQL; feed:outbox:ver:{id} is bumped by
+ * every publish and delete of that author (feed_data.c). */
+char *key_feed_outbox(struct arena *a, int64_t author);
+#define KEY_FEED_OUTBOX_PREFIX "feed:outbox:"
+char *key_feed_outbox_ver(struct arena *a, int64_t author);
+/* Bumped by every change of an outbox and of KEY_FEED_BIG's members: the
+ * token a reader's pulled entries are kept under (feed_data.c). */
+#define KEY_FEED_OUTBOX_SEQ "feed:outbox:seq"
+/* feed:pulled:{id}: ZSET, the newest entries the reader {id} pulls (the
+ * outboxes of their pulled followees merged) and one member at -inf
+ * saying what they were computed under; built by the feed's read script
+ * (feed_data.c). */
+#define KEY_FEED_PULLED_PREFIX "feed:pulled:"
 /* follows:{id} holds the ids followed by {id} plus the sentinel member
  * KEY_FOLLOWS_SENTINEL, present whenever the set was built from MySQL: a
  * set without it is "missing" (flushed, or never built) and is rebuilt,
@@ -130,6 +152,20 @@ char *key_feed(struct arena *a, int64_t user_id);
 char *key_follows(struct arena *a, int64_t user_id);
 #define KEY_FOLLOWS_PREFIX   "follows:"
 #define KEY_FOLLOWS_SENTINEL "0"
+/* follows:gen:{id}: a token that changes with every write of
+ * follows:{id} (a fresh value of the counter KEY_FOLLOWS_GEN_SEQ), so a
+ * result computed from the set can name the state it was computed from. */
+char *key_follows_gen(struct arena *a, int64_t user_id);
+#define KEY_FOLLOWS_GEN_PREFIX "follows:gen:"
+#define KEY_FOLLOWS_GEN_SEQ    "follows:gen-seq"
+/* HASH followee -> UNIX seconds of the follow, for some of the users
+ * {id} follows (a partial copy of tb_follow.create_time, see
+ * follow_data.c): a field present is right. */
+char *key_follows_since(struct arena *a, int64_t user_id);
+#define KEY_FOLLOWS_SINCE_PREFIX "follows:since:"
+/* The rendered common follows of users lo < hi (or lo == hi), with the
+ * follows:gen tokens of both it was computed under (follow_data.c). */
+char *key_cache_follow_common(struct arena *a, int64_t lo, int64_t hi);
 /* SET of the authors whose blogs followers pull (feed.h), plus the
  * sentinel KEY_FOLLOWS_SENTINEL whenever it was built (a set without it
  * is rebuilt from tb_user_info). */
@@ -163,6 +199,10 @@ char *key_message_chat_rate(struct arena *a, int64_t user_id, long sec);
 /* STRING "1": the user exists (chat recipients, checked in the script) */
 char *key_message_user(struct arena *a, int64_t user_id);
 char *key_userdto(struct arena *a, int64_t user_id);
+/* cache:user:{id}: the user's {id,nickName,icon} JSON text (user.h,
+ * user_list_json) for TTL_CACHE_USER. */
+char *key_cache_user(struct arena *a, int64_t user_id);
+#define KEY_CACHE_USER_PREFIX "cache:user:"
 
 /* Heartbeats of one component ("voucher-consumer", "sse"): a sorted
  * set, member = process (host:pid), score = its last beat in ms. */

@@ -8,6 +8,8 @@
  */
 #include "stream_policy.h"
 
+#include "../core/str.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,36 +18,17 @@
 
 /* ---------------------------------------------------------------- ids */
 
-static int
-stream_u64_parse(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 20)
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 stream_id_parse(const char *s, struct stream_id *out)
 {
     if (s == NULL)
         return -1;
-    const char *dash = strchr(s, '-');
+    size_t n = strlen(s);
     struct stream_id id = {0, 0};
-    if (dash == NULL)
-        return stream_u64_parse(s, strlen(s), &id.ms) == 0 ? (*out = id, 0)
-                                                           : -1;
-    if (stream_u64_parse(s, (size_t)(dash - s), &id.ms) < 0 ||
-        stream_u64_parse(dash + 1, strlen(dash + 1), &id.seq) < 0)
+    int bad = memchr(s, '-', n) == NULL
+                  ? str_parse_u64n(s, n, &id.ms) /* "ms" alone: seq 0 */
+                  : str_parse_entry_id(s, n, &id.ms, &id.seq);
+    if (bad)
         return -1;
     *out = id;
     return 0;
@@ -236,7 +219,7 @@ stream_consumer_name_parse(const char *name, char *hostbuf, size_t hostsize,
     if (colon == NULL || colon == name || (size_t)(colon - name) >= hostsize)
         return -1;
     uint64_t v;
-    if (stream_u64_parse(colon + 1, strlen(colon + 1), &v) < 0 || v == 0 ||
+    if (str_parse_u64n(colon + 1, strlen(colon + 1), &v) < 0 || v == 0 ||
         v > 0x7fffffff)
         return -1;
     memcpy(hostbuf, name, (size_t)(colon - name));

@@ -43,10 +43,16 @@ res_t user_auth_recv(struct req *rq, const char *key);
 /* *found = whether user id exists (one indexed lookup). */
 res_t user_exists(struct req *rq, int64_t id, int *found);
 
-/* Loads users by id with one query; out[i] is the user of ids[i], with
- * id = 0 where the user does not exist. out is an arena array of n. */
-res_t user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
-                     struct user_dto **out);
+/* The users ids[0..n) as the text of a JSON array of {id, nickName,
+ * icon} (user_dto_json's bytes), in the order of ids, users that do not
+ * exist left out; *out (*len bytes, NUL-terminated) is in the arena.
+ * Served from cache:user:{id} (user_list.c); the misses come from MySQL
+ * and are written back. frag/flen: the values of those keys when the
+ * caller already read them (in a script of its own; NULL or "" for a
+ * miss), or NULL to have them read here (one MGET). */
+res_t user_list_json(struct req *rq, const int64_t *ids, unsigned n,
+                     const char **frag, const size_t *flen, char **out,
+                     size_t *len);
 /* {id, nickName, icon} as a new json-c object (caller owns it). */
 struct json_object *user_dto_json(const struct user_dto *u);
 

@@ -150,21 +150,29 @@ user_row_fill(struct user_row *u, const struct sql_rows *t)
     u->icon = sql_str(t, 0, 4);
 }
 
+/* The answer rc of a query of at most one user row in t: *found and *u. */
+static res_t
+user_row_take(struct sql_rows *t, res_t rc, struct user_row *u, int *found)
+{
+    if (rc != RES_OK)
+        return rc;
+    *found = t->nrows > 0;
+    if (*found)
+        user_row_fill(u, t);
+    return RES_OK;
+}
+
 res_t
 user_find_by_phone(struct req *rq, const char *phone, struct user_row *u,
                    int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t,
-                         "SELECT id, phone, password, nick_name, icon FROM "
-                         "tb_user WHERE phone = ?",
-                         "s", phone);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    if (*found)
-        user_row_fill(u, &t);
-    return RES_OK;
+    return user_row_take(&t,
+                         sql_query(&rq->cx, &t,
+                                   "SELECT id, phone, password, nick_name, "
+                                   "icon FROM tb_user WHERE phone = ?",
+                                   "s", phone),
+                         u, found);
 }
 
 res_t
@@ -193,16 +201,12 @@ res_t
 user_find_by_id(struct req *rq, int64_t id, struct user_row *u, int *found)
 {
     struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t,
-                         "SELECT id, phone, password, nick_name, icon FROM "
-                         "tb_user WHERE id = ?",
-                         "l", id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    if (*found)
-        user_row_fill(u, &t);
-    return RES_OK;
+    return user_row_take(&t,
+                         sql_query(&rq->cx, &t,
+                                   "SELECT id, phone, password, nick_name, "
+                                   "icon FROM tb_user WHERE id = ?",
+                                   "l", id),
+                         u, found);
 }
 
 res_t
@@ -468,39 +472,6 @@ user_exists(struct req *rq, int64_t id, int *found)
     if (rc != RES_OK)
         return rc;
     *found = t.nrows > 0;
-    return RES_OK;
-}
-
-res_t
-user_dtos_load(struct req *rq, const int64_t *ids, unsigned n,
-               struct user_dto **out)
-{
-    struct user_dto *u = arena_calloc(rq->cx.arena, (n ? n : 1) * sizeof(*u));
-    *out = u;
-    if (n == 0)
-        return RES_OK;
-    struct sql_param *p = arena_calloc(rq->cx.arena, n * sizeof(*p));
-    for (unsigned i = 0; i < n; i++) {
-        p[i].type = 'l';
-        p[i].i = ids[i];
-    }
-    char *sql =
-        arena_printf(rq->cx.arena,
-                     "SELECT id, nick_name, icon FROM tb_user WHERE id IN (%s)",
-                     sql_placeholders(&rq->cx, n));
-    struct sql_rows t;
-    res_t rc = sql_queryv(&rq->cx, &t, sql, p, n);
-    if (rc != RES_OK)
-        return rc;
-    for (unsigned r = 0; r < t.nrows; r++) {
-        int64_t id = sql_i64(&t, r, 0);
-        for (unsigned i = 0; i < n; i++)
-            if (ids[i] == id) {
-                u[i].id = id;
-                u[i].nick_name = sql_str(&t, r, 1);
-                u[i].icon = sql_str(&t, r, 2);
-            }
-    }
     return RES_OK;
 }
 

@@ -2,14 +2,27 @@
 # bench_stack WORKERS [extra env...]: builds the release binaries, starts a
 # private stack in a temp dir on free ports (stopped and removed on exit,
 # kept with TEST_KEEP=1) and exports its env (HMDP_URL, ports, ...).
+# BENCH_REUSE=DIR: use the stack dir DIR of an earlier run (kept with
+# TEST_KEEP=1) instead of a new one: its stack is started again on its
+# own ports with its MySQL and Redis data as they were left (a running
+# one is left running), and stopped at exit; DIR itself is kept.
 # bench_login PHONE: prints a session token for a new or existing user.
+# bench_session PHONE: a live session of that user if one is left (a
+# reused stack: a code per phone per minute only), else bench_login's.
 
 bench_stack() {
     local workers=$1
     shift
     make --no-print-directory rel >/dev/null
-    BENCH_DIR=$(mktemp -d /tmp/hmdp-bench.XXXXXX)
-    local base=$((24000 + (RANDOM % 300) * 10))
+    local base
+    if [ -n "${BENCH_REUSE:-}" ]; then
+        BENCH_DIR=$(cd "$BENCH_REUSE" && pwd -P)
+        base=$(sed -n 's/^export HMDP_NGINX_PORT=//p' "$BENCH_DIR/env" 2>/dev/null)
+        [[ $base =~ ^[0-9]+$ ]] || { echo "BENCH_REUSE: no stack env in $BENCH_DIR"; exit 1; }
+    else
+        BENCH_DIR=$(mktemp -d /tmp/hmdp-bench.XXXXXX)
+        base=$((24000 + (RANDOM % 300) * 10))
+    fi
     trap bench_cleanup EXIT
     env "$@" HMDP_BIN="$PWD/build/rel" HMDP_PORT_BASE=$base HMDP_WORKERS="$workers" \
         HMDP_MODE=prod bash conf/stack.sh start "$BENCH_DIR" >"$BENCH_DIR/start.log" 2>&1 ||
@@ -73,7 +86,11 @@ bench_noop_start() {
 bench_cleanup() {
     bench_stop_group "$BENCH_DIR/noop.pid"
     HMDP_BIN=$PWD/build/rel bash conf/stack.sh stop "$BENCH_DIR" >/dev/null 2>&1 || true
-    if [ "${TEST_KEEP:-0}" = 1 ]; then echo "kept $BENCH_DIR"; else rm -rf "$BENCH_DIR"; fi
+    if [ "${TEST_KEEP:-0}" = 1 ] || [ -n "${BENCH_REUSE:-}" ]; then
+        echo "kept $BENCH_DIR"
+    else
+        rm -rf "$BENCH_DIR"
+    fi
 }
 
 bench_login() {
@@ -83,4 +100,19 @@ bench_login() {
     curl -s -XPOST -H 'Content-Type: application/json' \
         -d "{\"phone\":\"$phone\",\"code\":\"$code\"}" "$HMDP_URL/api/user/login" |
         sed -n 's/.*"data":"\([0-9a-f]*\)".*/\1/p'
+}
+
+bench_session() {
+    local phone=$1 uid t
+    uid=$(mysql -uroot -S "$HMDP_MYSQL_SOCKET" -N hmdp \
+        -e "SELECT id FROM tb_user WHERE phone = '$phone'" 2>/dev/null || true)
+    if [ -n "$uid" ]; then
+        for t in $(redis-cli -p "$HMDP_REDIS_PORT" smembers "login:sessions:$uid"); do
+            if [ "$(redis-cli -p "$HMDP_REDIS_PORT" exists "login:token:$t")" = 1 ]; then
+                echo "$t"
+                return
+            fi
+        done
+    fi
+    bench_login "$phone"
 }

@@ -16,6 +16,12 @@
 # follows 1,000 authors (pulled big ones included), shops of a type near
 # a point, the likers of the blog with 100,000 likes, the common follows
 # of two users with 10,000 follows each.
+# To load the demo data once and measure it several times: a first run
+# with TEST_KEEP=1 keeps its stack dir (printed at the end; name no
+# endpoint that exists, e.g. `... run.sh none`, to load only), then
+# BENCH_REUSE=DIR BENCH_DATA=demo tests/bench/run.sh ... reuses it: the
+# stack starts again with the data as left (writes of earlier runs
+# included), the load is skipped and the demo users log in again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${BENCH_SECONDS:-10}
@@ -55,10 +61,19 @@ ENDPOINTS=(
     "feed|/blog/of/follow?lastId=1800000000000|1"
 )
 if [ "${BENCH_DATA:-}" = demo ]; then
-    make --no-print-directory build/rel/demo-data >/dev/null
-    build/rel/demo-data "${BENCH_SCALE:-1}" "$T/demo.env" || { echo "demo-data failed"; exit 1; }
-    # shellcheck disable=SC1091
-    . "$T/demo.env"
+    if [ -s "$T/demo.env" ]; then
+        # a reused stack (BENCH_REUSE): loaded already; its sessions may
+        # have expired, so the demo users log in again
+        # shellcheck disable=SC1091
+        . "$T/demo.env"
+        DEMO_FEED_TOKEN=$(bench_session "$DEMO_FEED_USER_PHONE")
+        DEMO_COMMON_A_TOKEN=$(bench_session "$DEMO_COMMON_A_PHONE")
+    else
+        make --no-print-directory build/rel/demo-data >/dev/null
+        build/rel/demo-data "${BENCH_SCALE:-1}" "$T/demo.env" || { echo "demo-data failed"; exit 1; }
+        # shellcheck disable=SC1091
+        . "$T/demo.env"
+    fi
     tokens[f]=$DEMO_FEED_TOKEN
     tokens[c]=$DEMO_COMMON_A_TOKEN
     rcli expire "login:token:$DEMO_FEED_TOKEN" 86400 >/dev/null
@@ -144,4 +159,5 @@ for e in "${ENDPOINTS[@]}"; do
         "$s_p99" "$np_med" "${p99_round%, }" "$ap_med" "$bad"
 done
 echo
-echo "bytes per response: $(wc -c <"$T/bench/static.json") (last endpoint); wrk -t2 -c$conns -d${secs}s; $rounds rounds of noop/app; $workers FastCGI workers; fcgi_keepalive $HMDP_FCGI_KEEPALIVE; $HMDP_FCGI_LISTEN socket, backlog $HMDP_FCGI_BACKLOG; $(nproc) cores"
+last_bytes=$(wc -c <"$T/bench/static.json" 2>/dev/null || echo none)
+echo "bytes per response: $last_bytes (last endpoint); wrk -t2 -c$conns -d${secs}s; $rounds rounds of noop/app; $workers FastCGI workers; fcgi_keepalive $HMDP_FCGI_KEEPALIVE; $HMDP_FCGI_LISTEN socket, backlog $HMDP_FCGI_BACKLOG; $(nproc) cores"

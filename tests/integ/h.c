@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <mysql.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,4 +506,172 @@ h_run_pid(const char *name)
         fclose(f);
     }
     return pid;
+}
+
+void
+h_make_users(int n, int64_t *uids, char (*tokens)[33], const char *phone2,
+             const char *tag)
+{
+    long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
+    char q[4096];
+    for (int i = 0; i < n;) {
+        int w = snprintf(q, sizeof(q),
+                         "INSERT IGNORE INTO tb_user (id, phone, "
+                         "nick_name) VALUES ");
+        for (int k = 0; k < 100 && i < n; k++, i++) {
+            uids[i] = base + i;
+            w += snprintf(q + w, sizeof(q) - (size_t)w,
+                          "%s(%lld, '%.2s%09lld', '%s%lld')", k ? "," : "",
+                          (long long)uids[i], phone2,
+                          (long long)(uids[i] % 1000000000), tag,
+                          (long long)uids[i]);
+        }
+        CHECK(h_sql_exec("%s", q) == 0);
+    }
+    redisContext *c = h_redis();
+    FILE *ur = fopen("/dev/urandom", "r");
+    for (int i = 0; i < n; i++) {
+        unsigned char raw[16];
+        if (ur == NULL || fread(raw, 1, 16, ur) != 16)
+            for (int k = 0; k < 16; k++)
+                raw[k] = (unsigned char)rand();
+        for (int k = 0; k < 16; k++)
+            snprintf(tokens[i] + 2 * k, 3, "%02x", raw[k]);
+        char id[24];
+        snprintf(id, sizeof(id), "%lld", (long long)uids[i]);
+        redisAppendCommand(c, "HSET login:token:%s id %s nickName %s icon %s",
+                           tokens[i], id, tag, "");
+        redisAppendCommand(c, "EXPIRE login:token:%s 1800", tokens[i]);
+    }
+    if (ur)
+        fclose(ur);
+    for (int i = 0; i < 2 * n; i++) {
+        void *r = NULL;
+        if (redisGetReply(c, &r) == REDIS_OK && r)
+            freeReplyObject(r);
+    }
+}
+
+int
+h_daemon_stop(const char *pidfile, struct h_daemon *d)
+{
+    d->pid = h_run_pid(pidfile);
+    d->cmd[0] = '\0';
+    if (d->pid <= 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", d->pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(d->cmd, 1, sizeof(d->cmd) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    for (size_t i = 0; i + 1 < n; i++)
+        if (d->cmd[i] == '\0')
+            d->cmd[i] = ' ';
+    d->cmd[n] = '\0';
+    if (n == 0)
+        return -1;
+    kill((pid_t)d->pid, SIGTERM);
+    for (int i = 0; i < 100 && kill((pid_t)d->pid, 0) == 0; i++)
+        h_sleep_ms(100);
+    return kill((pid_t)d->pid, 0) == 0 ? -1 : 0;
+}
+
+int
+h_daemon_start(const struct h_daemon *d)
+{
+    if (d->cmd[0] == '\0')
+        return -1;
+    return h_sh("cd %s && (%s >/dev/null 2>&1 &)", h_env("HMDP_RUN_DIR"),
+                d->cmd);
+}
+
+int
+h_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+long
+h_stack_pid(const char *daemon, const char *arg)
+{
+    char pidf[128];
+    snprintf(pidf, sizeof(pidf), "%s.pid", daemon);
+    long mw = h_run_pid(pidf), kids[16], sub[16];
+    if (mw <= 0)
+        return -1;
+    int nk = h_children_of(mw, kids, 16);
+    for (int i = 0; i < nk; i++) {
+        if (arg == NULL)
+            return kids[i];
+        int ns = h_children_of(kids[i], sub, 16);
+        for (int j = 0; j < ns; j++) {
+            char path[64], buf[512];
+            snprintf(path, sizeof(path), "/proc/%ld/cmdline", sub[j]);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+            buf[n] = '\0';
+            size_t l = strlen(buf);
+            if (l < n && strcmp(buf + l + 1, arg) == 0)
+                return sub[j];
+        }
+    }
+    return -1;
+}
+
+struct json_object *
+h_jget(struct json_object *o, const char *k)
+{
+    struct json_object *v = NULL;
+    if (o)
+        json_object_object_get_ex(o, k, &v);
+    return v;
+}
+
+int64_t
+h_jint(struct json_object *o, const char *k)
+{
+    struct json_object *v = h_jget(o, k);
+    return v ? json_object_get_int64(v) : -1;
+}
+
+void
+h_ltime(long off, char buf[20])
+{
+    time_t t = time(NULL) + off;
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+int
+h_admin_post(const char *path, const char *json, struct resp *r)
+{
+    char hdr[256];
+    snprintf(hdr, sizeof(hdr), "X-Admin-Token: %s", h_admin_token());
+    return h_http("POST", path, NULL, hdr, "application/json;charset=utf-8",
+                  json, strlen(json), r);
+}
+
+int64_t
+h_admin_post_id(const char *path, const char *json)
+{
+    struct resp r;
+    if (h_admin_post(path, json, &r) != 0)
+        return -1;
+    int64_t id = -1;
+    if (r.status == 200 && h_success(&r) && h_data(&r))
+        id = json_object_get_int64(h_data(&r));
+    else
+        printf("  POST %s: %ld %s\n", path, r.status, r.body);
+    h_free(&r);
+    return id;
 }

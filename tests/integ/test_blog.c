@@ -507,11 +507,11 @@ test_likes_top5(void)
     h_free(&r);
 
     int64_t uids[7];
+    char *toks[7];
     for (int i = 0; i < 7; i++) {
-        char *t = h_login(&uids[i]);
-        CHECK(h_put(p, t, NULL, &r) == 0 && h_success(&r));
+        toks[i] = h_login(&uids[i]);
+        CHECK(h_put(p, toks[i], NULL, &r) == 0 && h_success(&r));
         h_free(&r);
-        free(t);
         h_sleep_ms(3); /* distinct millisecond scores */
     }
     CHECK(h_get(lp, NULL, &r) == 0);
@@ -525,6 +525,34 @@ test_likes_top5(void)
         CHECK(jget(u, "phone") == NULL && jget(u, "password") == NULL);
     }
     h_free(&r);
+
+    /* the list is not kept: an unlike shows at once (each user's own text
+     * is cached, cache:user:{id}, for TTL_CACHE_USER) */
+    CHECK(h_redis_int("EXISTS cache:user:%lld", (long long)uids[1]) == 1);
+    CHECK(h_put(p, toks[0], NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    for (int t = 0; t < 4; t++) {
+        CHECK(h_get(lp, NULL, &r) == 0);
+        d = h_data(&r);
+        CHECK(d && json_object_array_length(d) == 5);
+        for (size_t i = 0; d && i < json_object_array_length(d) && i < 5; i++)
+            CHECK(jint(json_object_array_get_idx(d, i), "id") == uids[i + 1]);
+        h_free(&r);
+    }
+    /* a name changed behind the app's back shows once that user's text
+     * is gone from the cache (its TTL ran out; dropped here) */
+    h_sql_exec("UPDATE tb_user SET nick_name = 'renamed_%lld' WHERE id = %lld",
+               (long long)uids[2] % 100000, (long long)uids[2]);
+    h_redis_int("DEL cache:user:%lld", (long long)uids[2]);
+    CHECK(h_get(lp, NULL, &r) == 0);
+    d = h_data(&r);
+    char nn[48];
+    snprintf(nn, sizeof(nn), "renamed_%lld", (long long)uids[2] % 100000);
+    CHECK(d && jstr(json_object_array_get_idx(d, 1), "nickName") &&
+          strcmp(jstr(json_object_array_get_idx(d, 1), "nickName"), nn) == 0);
+    h_free(&r);
+    for (int i = 0; i < 7; i++)
+        free(toks[i]);
     CHECK(h_get("/blog/likes/abc", NULL, &r) == 0 && r.status == 400);
     h_free(&r);
     free(tok);

@@ -385,44 +385,10 @@ admin_spool(const char *k)
 
 /* ---------------- chat-sync ---------------- */
 
-/* The pid of this stack's daemon process: a child of the multiwatch in
- * $HMDP_RUN_DIR/<daemon>.pid (arg NULL), or a child of that child whose
- * argv[1] is arg (the groups of hmdp-message-consumer); -1 when none.
- * Only this stack's processes: other stacks may run on the machine. */
-static long
-stack_pid(const char *daemon, const char *arg)
-{
-    char pidf[128];
-    snprintf(pidf, sizeof(pidf), "%s.pid", daemon);
-    long mw = h_run_pid(pidf), kids[16], sub[16];
-    if (mw <= 0)
-        return -1;
-    int nk = h_children_of(mw, kids, 16);
-    for (int i = 0; i < nk; i++) {
-        if (arg == NULL)
-            return kids[i];
-        int ns = h_children_of(kids[i], sub, 16);
-        for (int j = 0; j < ns; j++) {
-            char path[64], buf[512];
-            snprintf(path, sizeof(path), "/proc/%ld/cmdline", sub[j]);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-            buf[n] = '\0';
-            size_t l = strlen(buf);
-            if (l < n && strcmp(buf + l + 1, arg) == 0)
-                return sub[j];
-        }
-    }
-    return -1;
-}
-
 static long
 group_pid(const char *group)
 {
-    return stack_pid("hmdp-message-consumer", group);
+    return h_stack_pid("hmdp-message-consumer", group);
 }
 
 /* Waits for a chat-sync other than old (started again by the

@@ -611,6 +611,131 @@ out:
     free(small.token);
 }
 
+static void
+unfollow(const struct user *me, int64_t id)
+{
+    char path[128];
+    struct resp r;
+    snprintf(path, sizeof(path), "/follow/%lld/false", (long long)id);
+    if (h_put(path, me->token, NULL, &r) == 0) {
+        CHECK(h_success(&r));
+        h_free(&r);
+    }
+}
+
+static void
+delete_blog(const struct user *u, int64_t id)
+{
+    char path[64];
+    struct resp r;
+    snprintf(path, sizeof(path), "/blog/%lld", (long long)id);
+    CHECK(h_del(path, u->token, &r) == 0 && h_success(&r));
+    h_free(&r);
+}
+
+/* The feed of f scrolled twice (the second read takes the short way, from
+ * what the first one built) equals want[0..n) sorted. */
+static int
+feed_is(const struct user *f, struct blog *want, int n)
+{
+    struct blog sorted[32];
+    int64_t got[MAXB];
+    int pages, ok = 1;
+    memcpy(sorted, want, (size_t)n * sizeof(*want));
+    qsort(sorted, (size_t)n, sizeof(sorted[0]), blog_cmp);
+    for (int t = 0; t < 2; t++)
+        ok &= same(sorted, n, got, scroll(f, got, MAXB, &pages));
+    return ok;
+}
+
+/* What the feed keeps to read pulled authors in one round trip (their
+ * outboxes, the follow times, the reader's merged pulled entries) never
+ * shows a stale feed: publishes and deletes of a pulled author, an
+ * author turning big, an unfollow and a re-follow (whose new follow time
+ * hides what came before it) all show in the very next read. */
+static void
+test_e2e_pulled_fresh(void)
+{
+    long T = threshold();
+    struct user f = login(), big = login(), other = login();
+    follow(&f, big.id);
+    follow(&f, other.id);
+    set_fans(big.id, T + 1);
+    struct blog b[32];
+    int nb = 0;
+    int64_t id = publish(&big, "pf big 1"), id2 = publish(&other, "pf other 1");
+    CHECK(id > 0 && id2 > 0);
+    if (id < 0 || id2 < 0)
+        goto out;
+    b[nb].id = id;
+    b[nb].score = score_of(id);
+    nb++;
+    b[nb].id = id2;
+    b[nb].score = score_of(id2);
+    nb++;
+    CHECK(feed_is(&f, b, nb));
+    /* the short way is in use now */
+    CHECK(h_redis_int("EXISTS feed:outbox:%lld", (long long)big.id) == 1);
+    CHECK(h_redis_int("EXISTS feed:pulled:%lld", (long long)f.id) == 1);
+    CHECK(h_redis_int("HGET follows:since:%lld %lld", (long long)f.id,
+                      (long long)big.id) ==
+          h_sql_int("SELECT UNIX_TIMESTAMP(create_time) FROM tb_follow WHERE "
+                    "user_id = %lld AND follow_user_id = %lld",
+                    (long long)f.id, (long long)big.id));
+
+    /* a publish by the pulled author */
+    id = publish(&big, "pf big 2");
+    CHECK(id > 0);
+    b[nb].id = id;
+    b[nb].score = score_of(id);
+    nb++;
+    CHECK(feed_is(&f, b, nb));
+    CHECK(h_redis_int("ZSCORE feed:%lld %lld", (long long)f.id,
+                      (long long)id) == -1); /* pulled, not pushed */
+
+    /* a delete by the pulled author */
+    delete_blog(&big, b[0].id);
+    b[0] = b[--nb];
+    CHECK(feed_is(&f, b, nb));
+
+    /* the other author turns big: their next blog is pulled, and shows */
+    set_fans(other.id, T + 1);
+    id = publish(&other, "pf other 2");
+    CHECK(id > 0);
+    b[nb].id = id;
+    b[nb].score = score_of(id);
+    nb++;
+    CHECK(h_redis_int("ZSCORE feed:%lld %lld", (long long)f.id,
+                      (long long)id) == -1);
+    CHECK(feed_is(&f, b, nb));
+
+    /* unfollow the first big author: their blogs go at once */
+    unfollow(&f, big.id);
+    int k = 0;
+    struct blog rest[32];
+    for (int i = 0; i < nb; i++)
+        if (h_sql_int("SELECT user_id FROM tb_blog WHERE id = %lld",
+                      (long long)b[i].id) == other.id)
+            rest[k++] = b[i];
+    CHECK(feed_is(&f, rest, k));
+
+    /* follow again a second later: what they wrote before stays hidden
+     * (a pull starts at the follow), what they write after shows */
+    h_sleep_ms(1100);
+    follow(&f, big.id);
+    CHECK(feed_is(&f, rest, k));
+    id = publish(&big, "pf big 3");
+    CHECK(id > 0);
+    rest[k].id = id;
+    rest[k].score = score_of(id);
+    k++;
+    CHECK(feed_is(&f, rest, k));
+out:
+    free(f.token);
+    free(big.token);
+    free(other.token);
+}
+
 int
 main(void)
 {
@@ -623,5 +748,6 @@ main(void)
     RUN(test_pull_ties);
     RUN(test_e2e_publish_and_scroll);
     RUN(test_e2e_big_author_and_delete);
+    RUN(test_e2e_pulled_fresh);
     T_DONE();
 }

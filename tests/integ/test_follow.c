@@ -246,6 +246,113 @@ test_common_follows(void)
         free(all[i]->token);
 }
 
+/* The body of GET /follow/common/{other} as me (NULL on failure). */
+static char *
+common_body(const struct user *me, int64_t other)
+{
+    char path[128];
+    struct resp r;
+    snprintf(path, sizeof(path), "/follow/common/%lld", (long long)other);
+    if (h_get(path, me->token, &r) != 0)
+        return NULL;
+    char *b = r.status == 200 && h_success(&r) ? strdup(r.body) : NULL;
+    h_free(&r);
+    return b;
+}
+
+/* common() asked `times` times (the workers each keep copies of answers
+ * they served): every answer is the list want[0..n). */
+static int
+common_is(const struct user *me, int64_t other, const int64_t *want, size_t n,
+          int times)
+{
+    int ok = 1;
+    for (int t = 0; t < times; t++) {
+        int64_t ids[16];
+        size_t got = common(me, other, ids, 16);
+        if (got != n) {
+            printf("  common: %zu users, expected %zu\n", got, n);
+            ok = 0;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] != want[i]) {
+                printf("  common[%zu] = %lld, expected %lld\n", i,
+                       (long long)ids[i], (long long)want[i]);
+                ok = 0;
+            }
+    }
+    return ok;
+}
+
+static int
+cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The rendered answer is cached per pair (and copied by each worker):
+ * every follow and unfollow of either user shows in the very next
+ * answer, from both sides; so does the loss of a set. */
+static void
+test_common_cache_fresh(void)
+{
+    struct user a = login(), b = login(), x = login(), y = login(), z = login();
+    int ok;
+    int64_t v[3] = {x.id, y.id, z.id};
+    qsort(v, 3, sizeof(v[0]), cmp_i64);
+    follow(&a, x.id, "true", &ok);
+    follow(&a, y.id, "true", &ok);
+    follow(&b, x.id, "true", &ok);
+    follow(&b, y.id, "true", &ok);
+    int64_t xy[2] = {x.id < y.id ? x.id : y.id, x.id < y.id ? y.id : x.id};
+    CHECK(common_is(&a, b.id, xy, 2, 6));
+    CHECK(common_is(&b, a.id, xy, 2, 6));
+    int64_t lo = a.id < b.id ? a.id : b.id, hi = a.id < b.id ? b.id : a.id;
+    CHECK(h_redis_int("EXISTS cache:follow:common:%lld:%lld", (long long)lo,
+                      (long long)hi) == 1);
+    /* the users' own texts are cached, byte for byte what the list shows */
+    char *body = common_body(&a, b.id);
+    char want[512];
+    snprintf(want, sizeof(want), "{\"id\":%lld,", (long long)xy[0]);
+    redisReply *r =
+        redisCommand(h_redis(), "GET cache:user:%lld", (long long)xy[0]);
+    CHECK(r && r->type == REDIS_REPLY_STRING &&
+          strncmp(r->str, want, strlen(want)) == 0 && body &&
+          strstr(body, r->str) != NULL);
+    if (r)
+        freeReplyObject(r);
+    free(body);
+
+    /* a follow by one side only: no change; by both: at once */
+    follow(&a, z.id, "true", &ok);
+    CHECK(common_is(&a, b.id, xy, 2, 6));
+    follow(&b, z.id, "true", &ok);
+    CHECK(common_is(&a, b.id, v, 3, 6));
+    CHECK(common_is(&b, a.id, v, 3, 6));
+    /* an unfollow by either side: at once */
+    follow(&b, x.id, "false", &ok);
+    int64_t yz[2] = {y.id < z.id ? y.id : z.id, y.id < z.id ? z.id : y.id};
+    CHECK(common_is(&b, a.id, yz, 2, 6));
+    CHECK(common_is(&a, b.id, yz, 2, 6));
+    follow(&a, y.id, "false", &ok);
+    CHECK(common_is(&a, b.id, &z.id, 1, 6));
+    /* a set lost and rebuilt from MySQL: the same answer */
+    h_redis_int("DEL follows:%lld", (long long)a.id);
+    CHECK(common_is(&a, b.id, &z.id, 1, 6));
+    /* a follow made while the set is missing (not mirrored, left to the
+     * rebuild) still shows */
+    h_redis_int("DEL follows:%lld", (long long)a.id);
+    follow(&a, x.id, "true", &ok);
+    follow(&b, x.id, "true", &ok);
+    int64_t xz[2] = {x.id < z.id ? x.id : z.id, x.id < z.id ? z.id : x.id};
+    CHECK(common_is(&a, b.id, xz, 2, 6));
+    struct user *all[] = {&a, &b, &x, &y, &z};
+    for (int i = 0; i < 5; i++)
+        free(all[i]->token);
+}
+
 static void
 test_rebuild_missing_set(void)
 {
@@ -333,6 +440,7 @@ main(void)
     RUN(test_self_follow_refused);
     RUN(test_unknown_user_and_bad_input);
     RUN(test_common_follows);
+    RUN(test_common_cache_fresh);
     RUN(test_rebuild_missing_set);
     RUN(test_concurrent_toggles);
     T_DONE();

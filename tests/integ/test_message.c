@@ -34,48 +34,19 @@ login(void)
     return u;
 }
 
-static char admin_hdr[256];
-
-static int64_t
-admin_post_id(const char *path, const char *json)
-{
-    struct resp r;
-    snprintf(admin_hdr, sizeof(admin_hdr), "X-Admin-Token: %s",
-             h_admin_token());
-    if (h_http("POST", path, NULL, admin_hdr, "application/json", json,
-               strlen(json), &r) != 0)
-        return -1;
-    int64_t id = -1;
-    if (r.status == 200 && h_success(&r) && h_data(&r))
-        id = json_object_get_int64(h_data(&r));
-    else
-        printf("  POST %s: %ld %s\n", path, r.status, r.body);
-    h_free(&r);
-    return id;
-}
-
-static void
-ltime(long off, char *buf, size_t n)
-{
-    time_t t = time(NULL) + off;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
 /* A seckill voucher on shop 1 with some stock, on sale now. */
 static int64_t
 new_seckill(void)
 {
     char b[512], tb[32], te[32];
-    ltime(-3600, tb, sizeof(tb));
-    ltime(3600, te, sizeof(te));
+    h_ltime(-3600, tb);
+    h_ltime(3600, te);
     snprintf(b, sizeof(b),
              "{\"shopId\":1,\"title\":\"notice\",\"payValue\":100,"
              "\"actualValue\":200,\"type\":1,\"stock\":5,\"beginTime\":"
              "\"%s\",\"endTime\":\"%s\"}",
              tb, te);
-    return admin_post_id("/voucher/seckill", b);
+    return h_admin_post_id("/voucher/seckill", b);
 }
 
 /* Buys voucher vid as u; the order id or -1. */
@@ -92,40 +63,6 @@ buy(const struct user *u, int64_t vid)
         id = json_object_get_int64(h_data(&r));
     h_free(&r);
     return id;
-}
-
-/* The pid of this stack's daemon process: a child of the multiwatch in
- * $HMDP_RUN_DIR/<daemon>.pid (arg NULL), or a child of that child whose
- * argv[1] is arg (the groups of hmdp-message-consumer); -1 when none.
- * Only this stack's processes: other stacks may run on the machine. */
-static long
-stack_pid(const char *daemon, const char *arg)
-{
-    char pidf[128];
-    snprintf(pidf, sizeof(pidf), "%s.pid", daemon);
-    long mw = h_run_pid(pidf), kids[16], sub[16];
-    if (mw <= 0)
-        return -1;
-    int nk = h_children_of(mw, kids, 16);
-    for (int i = 0; i < nk; i++) {
-        if (arg == NULL)
-            return kids[i];
-        int ns = h_children_of(kids[i], sub, 16);
-        for (int j = 0; j < ns; j++) {
-            char path[64], buf[512];
-            snprintf(path, sizeof(path), "/proc/%ld/cmdline", sub[j]);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-            buf[n] = '\0';
-            size_t l = strlen(buf);
-            if (l < n && strcmp(buf + l + 1, arg) == 0)
-                return sub[j];
-        }
-    }
-    return -1;
 }
 
 /* The entries of message.stream:{uid} (the reply; caller frees). */
@@ -279,7 +216,7 @@ test_order_notice_waits_for_the_row(void)
 {
     struct user u = login();
     int64_t vid = new_seckill();
-    long g1 = stack_pid("hmdp-voucher-consumer", NULL);
+    long g1 = h_stack_pid("hmdp-voucher-consumer", NULL);
     CHECK(g1 > 0);
     if (g1 <= 0)
         return;

@@ -21,123 +21,28 @@
 
 #define ORDER_EPOCH 1640995200LL
 
-static struct json_object *
-jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (o)
-        json_object_object_get_ex(o, k, &v);
-    return v;
-}
-
-static int64_t
-jint(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v ? json_object_get_int64(v) : -1;
-}
-
-static char admin_hdr[256];
-
-static int
-admin_json(const char *path, const char *json, struct resp *r)
-{
-    snprintf(admin_hdr, sizeof(admin_hdr), "X-Admin-Token: %s",
-             h_admin_token());
-    return h_http("POST", path, NULL, admin_hdr,
-                  "application/json;charset=utf-8", json, strlen(json), r);
-}
-
-static int64_t
-post_id(const char *path, const char *json)
-{
-    struct resp r;
-    if (admin_json(path, json, &r) != 0)
-        return -1;
-    int64_t id = -1;
-    if (r.status == 200 && h_success(&r) && h_data(&r))
-        id = json_object_get_int64(h_data(&r));
-    else
-        printf("  POST %s: %ld %s\n", path, r.status, r.body);
-    h_free(&r);
-    return id;
-}
-
 static int64_t
 new_shop(void)
 {
-    return post_id("/shop", "{\"name\":\"秒杀测试店\",\"typeId\":3,"
-                            "\"images\":\"https://a/1.jpg\",\"address\":"
-                            "\"测试路\",\"x\":120.15,\"y\":30.33}");
-}
-
-/* Local "YYYY-MM-DDTHH:MM:SS" of now + off seconds. */
-static void
-ltime(long off, char *buf)
-{
-    time_t t = time(NULL) + off;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+    return h_admin_post_id("/shop",
+                           "{\"name\":\"秒杀测试店\",\"typeId\":3,"
+                           "\"images\":\"https://a/1.jpg\",\"address\":"
+                           "\"测试路\",\"x\":120.15,\"y\":30.33}");
 }
 
 static int64_t
 new_seckill(int64_t shop, long stock, long begin_off, long end_off)
 {
     char b[32], e[32], body[512];
-    ltime(begin_off, b);
-    ltime(end_off, e);
+    h_ltime(begin_off, b);
+    h_ltime(end_off, e);
     snprintf(body, sizeof(body),
              "{\"shopId\":%lld,\"title\":\"100元代金券\",\"subTitle\":"
              "\"周一至周日可用\",\"rules\":\"全场通用\\\\n无需预约\","
              "\"payValue\":8000,\"actualValue\":10000,\"type\":1,"
              "\"stock\":%ld,\"beginTime\":\"%s\",\"endTime\":\"%s\"}",
              (long long)shop, stock, b, e);
-    return post_id("/voucher/seckill", body);
-}
-
-/* n users made directly: tb_user rows and login:token hashes, the way a
- * login leaves them. tokens[i] is 32 hex characters. */
-static void
-make_users(int n, int64_t *uids, char (*tokens)[33])
-{
-    long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
-    char q[4096];
-    for (int i = 0; i < n;) {
-        int w = snprintf(q, sizeof(q),
-                         "INSERT IGNORE INTO tb_user (id, phone, "
-                         "nick_name) VALUES ");
-        for (int k = 0; k < 100 && i < n; k++, i++) {
-            uids[i] = base + i;
-            w += snprintf(q + w, sizeof(q) - (size_t)w,
-                          "%s(%lld, '19%09lld', 'sk%lld')", k ? "," : "",
-                          (long long)uids[i], (long long)(uids[i] % 1000000000),
-                          (long long)uids[i]);
-        }
-        CHECK(h_sql_exec("%s", q) == 0);
-    }
-    redisContext *c = h_redis();
-    FILE *ur = fopen("/dev/urandom", "r");
-    for (int i = 0; i < n; i++) {
-        unsigned char raw[16];
-        if (ur == NULL || fread(raw, 1, 16, ur) != 16)
-            for (int k = 0; k < 16; k++)
-                raw[k] = (unsigned char)rand();
-        for (int k = 0; k < 16; k++)
-            snprintf(tokens[i] + 2 * k, 3, "%02x", raw[k]);
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)uids[i]);
-        redisAppendCommand(c, "HSET login:token:%s id %s nickName %s icon %s",
-                           tokens[i], id, "sk", "");
-        redisAppendCommand(c, "EXPIRE login:token:%s 1800", tokens[i]);
-    }
-    if (ur)
-        fclose(ur);
-    for (int i = 0; i < 2 * n; i++) {
-        void *r = NULL;
-        if (redisGetReply(c, &r) == REDIS_OK && r)
-            freeReplyObject(r);
-    }
+    return h_admin_post_id("/voucher/seckill", body);
 }
 
 static long long
@@ -191,7 +96,7 @@ test_voucher_create_and_list(void)
              "\"rules\":\"r\",\"payValue\":4750,\"actualValue\":5000,"
              "\"type\":0}",
              (long long)shop);
-    int64_t v1 = post_id("/voucher", body);
+    int64_t v1 = h_admin_post_id("/voucher", body);
     int64_t v2 = new_seckill(shop, 77, -60, 3600);
     CHECK(v1 > 0 && v2 > v1);
 
@@ -201,19 +106,19 @@ test_voucher_create_and_list(void)
     if (d && json_object_array_length(d) == 2) {
         struct json_object *a = json_object_array_get_idx(d, 0);
         struct json_object *b = json_object_array_get_idx(d, 1);
-        CHECK(jint(a, "id") == v1 && jint(a, "type") == 0);
-        CHECK(jint(a, "shopId") == shop && jint(a, "payValue") == 4750);
-        CHECK(jint(a, "actualValue") == 5000);
-        CHECK(jget(a, "stock") == NULL && jget(a, "beginTime") == NULL &&
-              jget(a, "endTime") == NULL && jget(a, "status") == NULL);
-        CHECK(jint(b, "id") == v2 && jint(b, "type") == 1);
-        CHECK(jint(b, "stock") == 77);
-        const char *bt = json_object_get_string(jget(b, "beginTime"));
+        CHECK(h_jint(a, "id") == v1 && h_jint(a, "type") == 0);
+        CHECK(h_jint(a, "shopId") == shop && h_jint(a, "payValue") == 4750);
+        CHECK(h_jint(a, "actualValue") == 5000);
+        CHECK(h_jget(a, "stock") == NULL && h_jget(a, "beginTime") == NULL &&
+              h_jget(a, "endTime") == NULL && h_jget(a, "status") == NULL);
+        CHECK(h_jint(b, "id") == v2 && h_jint(b, "type") == 1);
+        CHECK(h_jint(b, "stock") == 77);
+        const char *bt = json_object_get_string(h_jget(b, "beginTime"));
         char want[32];
-        ltime(-60, want);
+        h_ltime(-60, want);
         CHECK(bt && strlen(bt) == 19 && bt[10] == 'T');
         CHECK(bt && strncmp(bt, want, 16) == 0);
-        CHECK(jget(b, "endTime") != NULL);
+        CHECK(h_jget(b, "endTime") != NULL);
     }
     h_free(&r);
     /* preloaded into Redis, window as epochs */
@@ -232,8 +137,8 @@ test_voucher_create_and_list(void)
 
     /* refusals */
     char b[32], e[32];
-    ltime(3600, b);
-    ltime(60, e);
+    h_ltime(3600, b);
+    h_ltime(60, e);
 #define BAD_FMT                                                                \
     "{\"shopId\":%lld,\"title\":\"t\",\"payValue\":1,\"actualValue\":2,"       \
     "\"stock\":%s,\"beginTime\":\"%s\",\"endTime\":\"%s\"}"
@@ -252,7 +157,7 @@ test_voucher_create_and_list(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(body, sizeof(body), BAD_FMT, (long long)bad[i].shop,
                  bad[i].stock, bad[i].b, bad[i].e);
-        CHECK(admin_json("/voucher/seckill", body, &r) == 0);
+        CHECK(h_admin_post("/voucher/seckill", body, &r) == 0);
         if (r.status != 400)
             printf("  case %zu: %ld %s\n", i, r.status, r.body);
         CHECK(r.status == 400 && !h_success(&r));
@@ -262,12 +167,12 @@ test_voucher_create_and_list(void)
              "{\"shopId\":%lld,\"title\":\"t\",\"payValue\":1,"
              "\"actualValue\":2,\"type\":1}",
              (long long)shop);
-    CHECK(admin_json("/voucher", body, &r) == 0);
+    CHECK(h_admin_post("/voucher", body, &r) == 0);
     CHECK(r.status == 400);
     h_free(&r);
     snprintf(body, sizeof(body), "{\"shopId\":%lld,\"payValue\":1}",
              (long long)shop);
-    CHECK(admin_json("/voucher", body, &r) == 0);
+    CHECK(h_admin_post("/voucher", body, &r) == 0);
     CHECK(r.status == 400);
     h_free(&r);
     CHECK(h_get("/voucher/list/0", NULL, &r) == 0);
@@ -312,7 +217,7 @@ test_messages(void)
              "{\"shopId\":%lld,\"title\":\"普通券\",\"payValue\":1,"
              "\"actualValue\":2}",
              (long long)shop);
-    int64_t plain = post_id("/voucher", body);
+    int64_t plain = h_admin_post_id("/voucher", body);
     CHECK(open1 > 0 && later > 0 && over > 0 && plain > 0);
 
     /* login required */
@@ -387,7 +292,7 @@ burst(int64_t vid, char (*tokens)[33], int n, int inflight, long long *ids,
     int ok = 0, sold = 0, other = 0;
     for (int i = 0; i < n; i++) {
         if (res[i].status == 200 && hm_success(&res[i])) {
-            struct json_object *d = jget(res[i].json, "data");
+            struct json_object *d = h_jget(res[i].json, "data");
             ids[ok++] = d ? strtoll(json_object_get_string(d), NULL, 10) : 0;
         } else if (res[i].status == 200 && hm_errmsg(&res[i]) &&
                    strcmp(hm_errmsg(&res[i]), "库存不足") == 0) {
@@ -438,7 +343,7 @@ test_burst_1000(void)
     int64_t shop = new_shop();
     int64_t vid = new_seckill(shop, STOCK, -60, 3600);
     CHECK(vid > 0);
-    make_users(USERS, uids, tokens);
+    h_make_users(USERS, uids, tokens, "19", "sk");
     int sold = 0;
     double secs;
     int ok = burst(vid, tokens, USERS, 100, ids, &sold, &secs);
@@ -479,7 +384,7 @@ test_burst_1000(void)
     snprintf(path, sizeof(path), "/voucher/list/%lld", (long long)shop);
     CHECK(h_get(path, NULL, &r) == 0);
     CHECK(h_data(&r) &&
-          jint(json_object_array_get_idx(h_data(&r), 0), "stock") == 0);
+          h_jint(json_object_array_get_idx(h_data(&r), 0), "stock") == 0);
     h_free(&r);
 }
 
@@ -545,7 +450,7 @@ test_consumer_killed_mid_drain(void)
     }
     int64_t shop = new_shop();
     int64_t vid = new_seckill(shop, STOCK, -60, 3600);
-    make_users(USERS, uids, tokens);
+    h_make_users(USERS, uids, tokens, "19", "sk");
 
     /* freeze the consumer: the orders pile up in the stream */
     CHECK(kill((pid_t)pid, SIGSTOP) == 0);

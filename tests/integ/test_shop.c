@@ -647,6 +647,105 @@ test_by_type_geo(void)
     CHECK(h_redis_int("EXISTS shop:geo:loaded:7") == 1);
 }
 
+/* The near page of type `type` around (121.5, 31.2) (far from the seed
+ * shops): its body (caller frees), NULL on failure. */
+static char *
+near_body(int type)
+{
+    char path[128];
+    struct resp r;
+    snprintf(path, sizeof(path),
+             "/shop/of/type?typeId=%d&current=1&x=121.5&y=31.2", type);
+    if (h_get(path, NULL, &r) != 0)
+        return NULL;
+    char *b = r.status == 200 && h_success(&r) ? strdup(r.body) : NULL;
+    h_free(&r);
+    return b;
+}
+
+/* The ids of a near page's body, nearest first; returns the count. */
+static int
+near_ids(const char *body, int64_t *ids, int max)
+{
+    struct json_object *o = body ? json_tokener_parse(body) : NULL, *d;
+    int n = 0;
+    if (o && json_object_object_get_ex(o, "data", &d) &&
+        json_object_is_type(d, json_type_array))
+        for (size_t i = 0; i < json_object_array_length(d) && n < max; i++)
+            ids[n++] = jint(json_object_array_get_idx(d, i), "id");
+    if (o)
+        json_object_put(o);
+    return n;
+}
+
+/* The near page is made of the shops' cached texts: the same bytes
+ * whether read from MySQL or from the cache, filled on the way, and
+ * fresh after every update (a rename, a type change), even with a GEO
+ * member left behind in the old type's set. */
+static void
+test_near_from_cache(void)
+{
+    char n1[64], n2[64];
+    unsigned t = tag();
+    snprintf(n1, sizeof(n1), "近店甲%u", t);
+    snprintf(n2, sizeof(n2), "近店乙%u", t);
+    int64_t s1 = create_shop(n1, 6, 121.501, 31.2);
+    int64_t s2 = create_shop(n2, 6, 121.503, 31.2);
+    CHECK(s1 > 0 && s2 > 0);
+    h_redis_int("DEL cache:shop:%lld cache:shop:%lld", (long long)s1,
+                (long long)s2);
+    char *cold = near_body(6), *warm = near_body(6);
+    CHECK(cold && warm && strcmp(cold, warm) == 0);
+    CHECK(h_redis_int("EXISTS cache:shop:%lld", (long long)s1) == 1);
+    int64_t ids[16];
+    int n = near_ids(warm, ids, 16);
+    CHECK(n == 2 && ids[0] == s1 && ids[1] == s2);
+    CHECK(warm && strstr(warm, n1) && strstr(warm, "\"distance\":"));
+    free(cold);
+    free(warm);
+
+    /* a rename shows in the next page */
+    struct resp r;
+    char body[256];
+    snprintf(body, sizeof(body), "{\"id\":%lld,\"name\":\"%s新\"}",
+             (long long)s1, n1);
+    CHECK(admin_json("PUT", "/shop", body, &r) == 0 && h_success(&r));
+    h_free(&r);
+    char *p = near_body(6);
+    char want[80];
+    snprintf(want, sizeof(want), "\"name\":\"%s新\"", n1);
+    CHECK(p && strstr(p, want));
+    free(p);
+
+    /* a type change: gone from type 6, in type 8 */
+    snprintf(body, sizeof(body), "{\"id\":%lld,\"typeId\":8}", (long long)s1);
+    CHECK(admin_json("PUT", "/shop", body, &r) == 0 && h_success(&r));
+    h_free(&r);
+    p = near_body(6);
+    n = near_ids(p, ids, 16);
+    CHECK(n == 1 && ids[0] == s2);
+    free(p);
+    p = near_body(8);
+    n = near_ids(p, ids, 16);
+    CHECK(n == 1 && ids[0] == s1);
+    free(p);
+    /* the old GEO member left behind (a failed ZREM): the cached text
+     * says type 8, so type 6 still does not list it */
+    CHECK(h_redis_int("EXISTS cache:shop:%lld", (long long)s1) == 1);
+    h_redis_int("GEOADD shop:geo:6 121.501 31.2 %lld", (long long)s1);
+    p = near_body(6);
+    n = near_ids(p, ids, 16);
+    CHECK(n == 1 && ids[0] == s2);
+    free(p);
+    /* ... nor does it with the cache gone (MySQL says type 8) */
+    h_redis_int("DEL cache:shop:%lld", (long long)s1);
+    p = near_body(6);
+    n = near_ids(p, ids, 16);
+    CHECK(n == 1 && ids[0] == s2);
+    free(p);
+    h_redis_int("ZREM shop:geo:6 %lld", (long long)s1);
+}
+
 int
 main(void)
 {
@@ -663,5 +762,6 @@ main(void)
     RUN(test_by_name);
     RUN(test_by_type_plain);
     RUN(test_by_type_geo);
+    RUN(test_near_from_cache);
     T_DONE();
 }

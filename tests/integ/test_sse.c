@@ -370,6 +370,22 @@ socket_fds(long pid)
     return n;
 }
 
+/* socket_fds once it has held still for half a second (at most 5 s): a
+ * gateway just started may still be opening its Redis connections, and
+ * closes of earlier clients may still be on their way. */
+static int
+socket_fds_settled(long pid)
+{
+    int n = socket_fds(pid), still = 0;
+    for (int i = 0; i < 50 && still < 5; i++) {
+        h_sleep_ms(100);
+        int m = socket_fds(pid);
+        still = m == n ? still + 1 : 0;
+        n = m;
+    }
+    return n;
+}
+
 /* The stack's gateway (multiwatch's child), -1 when none. */
 static long
 stack_gateway(void)
@@ -741,10 +757,9 @@ test_two_gateways_one_address(void)
     snprintf(addr, sizeof(addr), "HMDP_SSE_ADDR=127.0.0.1:%d", sse_port);
     long g1 = stack_gateway();
     CHECK(g1 > 0);
-    h_sleep_ms(300); /* let earlier tests' closes land */
-    int base1 = socket_fds(g1);
     pid_t g2 = gw_start("hmdp-sse-test-shared.log", sse_port, addr, NULL);
-    int base2 = socket_fds(g2);
+    int base1 = socket_fds_settled(g1);
+    int base2 = socket_fds_settled(g2);
     enum { N = 16 };
     struct sc *s[N];
     int64_t uid[N];
@@ -759,7 +774,7 @@ test_two_gateways_one_address(void)
     }
     /* closes of earlier tests' streams may still be on their way */
     int d1 = 0, d2 = 0;
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 50; i++) {
         d1 = socket_fds(g1) - base1;
         d2 = socket_fds(g2) - base2;
         if (d1 + d2 == N)

@@ -392,7 +392,19 @@ test_stop_signals(void)
     int sigs[3] = {SIGTERM, SIGINT, SIGUSR1};
     for (int i = 0; i < 3; i++) {
         pid_t p = fx_start(s, "gs", NULL);
-        h_sleep_ms(300);
+        /* signal it once it says it started (its handlers are set by
+         * then): a fixed sleep raced a slow start under the sanitizers on
+         * a busy machine */
+        int reading = 0;
+        for (int w = 0; w < 500 && !reading; w++) {
+            reading = h_sh("grep -q ':%ld started on %s ' "
+                           "%s/logs/stream-fixture.log",
+                           (long)p, s, h_env("HMDP_RUN_DIR")) == 0;
+            if (!reading)
+                h_sleep_ms(20);
+        }
+        CHECK(reading);
+        h_sleep_ms(100);
         kill(p, sigs[i]);
         int st = -1, done = 0;
         for (int w = 0; w < 100 && !done; w++) {
@@ -530,27 +542,10 @@ test_mysql_down_orders(void)
                      "(%lld, 5)",
                      ubase) == 0);
 
-    const char *dir = h_env("HMDP_RUN_DIR");
-    long pid = h_run_pid("mysqld.pid");
-    CHECK(pid > 0);
-    if (pid <= 0)
-        return;
-    char path[1024], cmd[4096] = "";
-    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
-    if (f)
-        fclose(f);
-    for (size_t i = 0; i + 1 < n; i++)
-        if (cmd[i] == '\0')
-            cmd[i] = ' ';
-    cmd[n] = '\0';
+    struct h_daemon db = {.pid = 0};
     for (int i = 0; i < N; i++) {
-        if (i == N / 3) {
-            kill((pid_t)pid, SIGTERM);
-            for (int w = 0; w < 100 && kill((pid_t)pid, 0) == 0; w++)
-                h_sleep_ms(100);
-        }
+        if (i == N / 3)
+            CHECK(h_daemon_stop("mysqld.pid", &db) == 0);
         redisReply *r = redisCommand(
             h_redis(),
             "XADD stream.orders * userId %lld voucherId %lld id %lld",
@@ -560,9 +555,7 @@ test_mysql_down_orders(void)
             freeReplyObject(r);
         h_sleep_ms(10000 / N);
     }
-    char start[4600];
-    snprintf(start, sizeof(start), "cd %s && (%s >/dev/null 2>&1 &)", dir, cmd);
-    CHECK(system(start) == 0);
+    CHECK(h_daemon_start(&db) == 0);
     long long orders = -1, credits = -1;
     int64_t t0 = h_now_ms();
     while (h_now_ms() - t0 < 60000) {

@@ -40,22 +40,6 @@ sh(const char *fmt, ...)
     return system(cmd);
 }
 
-static struct json_object *
-jget(struct json_object *o, const char *k)
-{
-    struct json_object *v = NULL;
-    if (o)
-        json_object_object_get_ex(o, k, &v);
-    return v;
-}
-
-static int64_t
-jint(struct json_object *o, const char *k)
-{
-    struct json_object *v = jget(o, k);
-    return v ? json_object_get_int64(v) : -1;
-}
-
 /* ------------------------------------------------------------ Redis */
 
 static int
@@ -107,49 +91,22 @@ redis_restart(int hard)
 static char admin_hdr[256];
 
 static int64_t
-admin_post_id(const char *path, const char *json)
-{
-    struct resp r;
-    snprintf(admin_hdr, sizeof(admin_hdr), "X-Admin-Token: %s",
-             h_admin_token());
-    if (h_http("POST", path, NULL, admin_hdr, "application/json;charset=utf-8",
-               json, strlen(json), &r) != 0)
-        return -1;
-    int64_t id = -1;
-    if (r.status == 200 && h_success(&r) && h_data(&r))
-        id = json_object_get_int64(h_data(&r));
-    else
-        printf("  POST %s: %ld %s\n", path, r.status, r.body);
-    h_free(&r);
-    return id;
-}
-
-static void
-ltime(long off, char *buf)
-{
-    time_t t = time(NULL) + off;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, 20, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
-static int64_t
 new_seckill(long stock)
 {
-    int64_t shop = admin_post_id(
+    int64_t shop = h_admin_post_id(
         "/shop", "{\"name\":\"持久化测试店\",\"typeId\":3,\"images\":"
                  "\"https://a/1.jpg\",\"address\":\"测试路\",\"x\":120.15,"
                  "\"y\":30.33}");
     char b[32], e[32], body[512];
-    ltime(-60, b);
-    ltime(3600, e);
+    h_ltime(-60, b);
+    h_ltime(3600, e);
     snprintf(body, sizeof(body),
              "{\"shopId\":%lld,\"title\":\"持久化券\",\"subTitle\":\"s\","
              "\"rules\":\"r\",\"payValue\":8000,\"actualValue\":10000,"
              "\"type\":1,\"stock\":%ld,\"beginTime\":\"%s\",\"endTime\":"
              "\"%s\"}",
              (long long)shop, stock, b, e);
-    return shop > 0 ? admin_post_id("/voucher/seckill", body) : -1;
+    return shop > 0 ? h_admin_post_id("/voucher/seckill", body) : -1;
 }
 
 /* POST /voucher-order/seckill/{vid}: 1 success, 0 refused with msg
@@ -227,8 +184,8 @@ blog_like_state(int64_t blog, const char *tok, int64_t *liked, int *is_like)
     *liked = -1;
     *is_like = -1;
     if (h_get(path, tok, &r) == 0 && r.status == 200 && h_success(&r)) {
-        *liked = jint(h_data(&r), "liked");
-        struct json_object *v = jget(h_data(&r), "isLike");
+        *liked = h_jint(h_data(&r), "liked");
+        struct json_object *v = h_jget(h_data(&r), "isLike");
         *is_like = v ? json_object_get_boolean(v) : -1;
     }
     h_free(&r);
@@ -247,7 +204,7 @@ likers_have(int64_t blog, int64_t uid)
         for (size_t i = 0; json_object_is_type(l, json_type_array) &&
                            i < json_object_array_length(l);
              i++)
-            if (jint(json_object_array_get_idx(l, i), "id") == uid)
+            if (h_jint(json_object_array_get_idx(l, i), "id") == uid)
                 found = 1;
     }
     h_free(&r);
@@ -275,7 +232,7 @@ uv_today(void)
              h_admin_token());
     if (h_http("GET", "/admin/uv", NULL, admin_hdr, NULL, NULL, 0, &r) == 0 &&
         r.status == 200)
-        n = jint(h_data(&r), "uv");
+        n = h_jint(h_data(&r), "uv");
     h_free(&r);
     return n;
 }
@@ -288,11 +245,11 @@ feed_has(const char *tok, int64_t blog)
     int found = 0;
     if (h_get("/blog/of/follow?lastId=9999999999999", tok, &r) == 0 &&
         r.status == 200) {
-        struct json_object *l = jget(h_data(&r), "list");
+        struct json_object *l = h_jget(h_data(&r), "list");
         for (size_t i = 0; l && json_object_is_type(l, json_type_array) &&
                            i < json_object_array_length(l);
              i++)
-            if (jint(json_object_array_get_idx(l, i), "id") == blog)
+            if (h_jint(json_object_array_get_idx(l, i), "id") == blog)
                 found = 1;
     }
     h_free(&r);
@@ -390,7 +347,7 @@ round_trip(int hard)
     CHECK(uv_today() >= uv);
     /* the session itself survived: the old tokens still work */
     CHECK(h_get("/user/me", liker, &r) == 0 && r.status == 200 &&
-          jint(h_data(&r), "id") == liker_id);
+          h_jint(h_data(&r), "id") == liker_id);
     h_free(&r);
     /* like: the liker set and the count agree, and a second PUT unlikes
      * (a lost set would count the same user twice) */
@@ -463,50 +420,6 @@ test_sigkill_restart(void)
     round_trip(1);
 }
 
-/* n users made directly: tb_user rows and login:token hashes, the way a
- * login leaves them (as test_seckill.c does). */
-static void
-make_users(int n, int64_t *uids, char (*tokens)[33])
-{
-    long long base = h_sql_int("SELECT COALESCE(MAX(id), 0) + 1 FROM tb_user");
-    char q[4096];
-    for (int i = 0; i < n;) {
-        int w = snprintf(q, sizeof(q),
-                         "INSERT IGNORE INTO tb_user (id, phone, "
-                         "nick_name) VALUES ");
-        for (int k = 0; k < 100 && i < n; k++, i++) {
-            uids[i] = base + i;
-            w += snprintf(q + w, sizeof(q) - (size_t)w,
-                          "%s(%lld, '17%09lld', 'du%lld')", k ? "," : "",
-                          (long long)uids[i], (long long)(uids[i] % 1000000000),
-                          (long long)uids[i]);
-        }
-        CHECK(h_sql_exec("%s", q) == 0);
-    }
-    redisContext *c = h_redis();
-    FILE *ur = fopen("/dev/urandom", "r");
-    for (int i = 0; i < n; i++) {
-        unsigned char raw[16];
-        if (ur == NULL || fread(raw, 1, 16, ur) != 16)
-            for (int k = 0; k < 16; k++)
-                raw[k] = (unsigned char)rand();
-        for (int k = 0; k < 16; k++)
-            snprintf(tokens[i] + 2 * k, 3, "%02x", raw[k]);
-        char id[24];
-        snprintf(id, sizeof(id), "%lld", (long long)uids[i]);
-        redisAppendCommand(c, "HSET login:token:%s id %s nickName %s icon %s",
-                           tokens[i], id, "du", "");
-        redisAppendCommand(c, "EXPIRE login:token:%s 1800", tokens[i]);
-    }
-    if (ur)
-        fclose(ur);
-    for (int i = 0; i < 2 * n; i++) {
-        void *r = NULL;
-        if (redisGetReply(c, &r) == REDIS_OK && r)
-            freeReplyObject(r);
-    }
-}
-
 enum { SK_USERS = 800, SK_STOCK = 300 };
 static int64_t sk_uids[SK_USERS];
 static char sk_tokens[SK_USERS][33];
@@ -559,7 +472,7 @@ test_stampede_sigkill(void)
     CHECK(vid > 0);
     if (vid <= 0)
         return;
-    make_users(SK_USERS, sk_uids, sk_tokens);
+    h_make_users(SK_USERS, sk_uids, sk_tokens, "17", "du");
     struct hm_req *q = calloc(SK_USERS, sizeof(*q));
     struct hm_res *res = calloc(SK_USERS, sizeof(*res));
     for (int i = 0; i < SK_USERS; i++) {
@@ -586,7 +499,7 @@ test_stampede_sigkill(void)
     long long *ok_oid = calloc(SK_USERS, sizeof(*ok_oid));
     for (int i = 0; i < SK_USERS; i++) {
         if (res[i].status == 200 && hm_success(&res[i])) {
-            struct json_object *d = jget(res[i].json, "data");
+            struct json_object *d = h_jget(res[i].json, "data");
             long long oid =
                 d ? strtoll(json_object_get_string(d), NULL, 10) : 0;
             ok_oid[ok] = oid;
@@ -723,7 +636,7 @@ voucher_listed(int64_t shop, int64_t vid)
         for (size_t i = 0; json_object_is_type(l, json_type_array) &&
                            i < json_object_array_length(l);
              i++)
-            if (jint(json_object_array_get_idx(l, i), "id") == vid)
+            if (h_jint(json_object_array_get_idx(l, i), "id") == vid)
                 found = 1;
     }
     h_free(&r);

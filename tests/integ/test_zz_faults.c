@@ -21,18 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int
-sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
 /* GET /health (cached up to a second per worker) turns 503 with the
  * same shape, down naming the store, up the other one. */
 static void
@@ -195,8 +183,8 @@ static int
 stack(const char *cmd)
 {
     const char *dir = h_env("HMDP_RUN_DIR");
-    int rc = sh("bash %s/conf/stack.sh %s %s >>%s/logs/stack-test.log 2>&1",
-                h_env("HMDP_REPO"), cmd, dir, dir);
+    int rc = h_sh("bash %s/conf/stack.sh %s %s >>%s/logs/stack-test.log 2>&1",
+                  h_env("HMDP_REPO"), cmd, dir, dir);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
@@ -298,8 +286,8 @@ test_redis_outage(void)
     CHECK(tok != NULL);
     const char *port = h_env("HMDP_REDIS_PORT");
     const char *dir = h_env("HMDP_RUN_DIR");
-    CHECK(sh("redis-cli -p %s shutdown nosave >/dev/null 2>&1; sleep 0.3",
-             port) == 0 ||
+    CHECK(h_sh("redis-cli -p %s shutdown nosave >/dev/null 2>&1; sleep 0.3",
+               port) == 0 ||
           1);
     struct resp r;
     /* token lookup needs Redis: 503 with the envelope, for every worker */
@@ -314,10 +302,10 @@ test_redis_outage(void)
      * failure in its "error" (issue 13: it used to be two) */
     CHECK(strlen(rid) == 32);
     h_sleep_ms(300);
-    CHECK(sh("test $(grep '%s' %s | grep -c '\"level\":\"error\"') -eq 1", rid,
-             h_env("HMDP_LOG_FILE")) == 0);
-    CHECK(sh("grep '%s' %s | grep -q '\"status\":503,.*\"error\":\"redis'", rid,
-             h_env("HMDP_LOG_FILE")) == 0);
+    CHECK(h_sh("test $(grep '%s' %s | grep -c '\"level\":\"error\"') -eq 1",
+               rid, h_env("HMDP_LOG_FILE")) == 0);
+    CHECK(h_sh("grep '%s' %s | grep -q '\"status\":503,.*\"error\":\"redis'",
+               rid, h_env("HMDP_LOG_FILE")) == 0);
     /* the pool's health names Redis (the heartbeats are unknown then) */
     health_names("redis", "mysql");
     /* so do the routes that pipeline the lookup with their own script */
@@ -334,7 +322,7 @@ test_redis_outage(void)
           r.status == 503 && !h_success(&r));
     h_free(&r);
     /* the stack's own config: same port, socket and AOF directory */
-    CHECK(sh("redis-server %s/redis.conf", dir) == 0);
+    CHECK(h_sh("redis-server %s/redis.conf", dir) == 0);
     int up = 0;
     for (int i = 0; i < 50 && !up; i++) {
         h_sleep_ms(100);
@@ -361,26 +349,10 @@ test_redis_outage(void)
 static void
 test_mysql_outage(void)
 {
-    const char *dir = h_env("HMDP_RUN_DIR");
-    long pid = h_run_pid("mysqld.pid");
-    CHECK(pid > 0);
-    if (pid <= 0)
+    struct h_daemon db;
+    CHECK(h_daemon_stop("mysqld.pid", &db) == 0);
+    if (db.pid <= 0)
         return;
-    /* remember the exact command line to start it again */
-    char path[1024], cmd[4096] = "";
-    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
-    if (f)
-        fclose(f);
-    for (size_t i = 0; i + 1 < n; i++)
-        if (cmd[i] == '\0')
-            cmd[i] = ' ';
-    cmd[n] = '\0';
-    CHECK(n > 0);
-    kill((pid_t)pid, SIGTERM);
-    for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
-        h_sleep_ms(100);
     struct resp r;
     for (int i = 0; i < 6; i++) {
         CHECK(h_get("/user/2", NULL, &r) == 0 && r.status == 503);
@@ -388,9 +360,7 @@ test_mysql_outage(void)
         h_free(&r);
     }
     health_names("mysql", "redis");
-    char start[4600];
-    snprintf(start, sizeof(start), "cd %s && (%s >/dev/null 2>&1 &)", dir, cmd);
-    CHECK(system(start) == 0);
+    CHECK(h_daemon_start(&db) == 0);
     CHECK(wait_healthy(30000));
     for (int i = 0; i < 8; i++) {
         CHECK(h_get("/user/2", NULL, &r) == 0 && r.status == 200);

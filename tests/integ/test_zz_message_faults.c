@@ -88,26 +88,10 @@ test_chat_through_mysql_outage(void)
     for (int i = 0; i < 3; i++)
         CHECK(ids[N + i] != NULL);
 
-    const char *dir = h_env("HMDP_RUN_DIR");
-    long pid = h_run_pid("mysqld.pid");
-    CHECK(pid > 0);
-    if (pid <= 0)
+    struct h_daemon db;
+    CHECK(h_daemon_stop("mysqld.pid", &db) == 0);
+    if (db.pid <= 0)
         return;
-    char path[1024], cmd[4096] = "";
-    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
-    if (f)
-        fclose(f);
-    for (size_t i = 0; i + 1 < n; i++)
-        if (cmd[i] == '\0')
-            cmd[i] = ' ';
-    cmd[n] = '\0';
-    CHECK(n > 0);
-    kill((pid_t)pid, SIGTERM);
-    for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
-        h_sleep_ms(100);
-    CHECK(kill((pid_t)pid, 0) != 0);
 
     /* about ten seconds of chat, under each sender's rate */
     int64_t t0 = h_now_ms();
@@ -121,9 +105,7 @@ test_chat_through_mysql_outage(void)
     CHECK(h_now_ms() - t0 >= 9000);
     CHECK(rows_among(ids, N) == -1); /* still down */
 
-    char start[4600];
-    snprintf(start, sizeof(start), "cd %s && (%s >/dev/null 2>&1 &)", dir, cmd);
-    CHECK(system(start) == 0);
+    CHECK(h_daemon_start(&db) == 0);
     long got = -1;
     for (int w = 0; w < 300 && got != N + 3; w++) {
         h_sleep_ms(100);
@@ -135,17 +117,6 @@ test_chat_through_mysql_outage(void)
     for (int i = 0; i < 3; i++)
         free(s[i].token);
     free(r.token);
-}
-
-/* Runs a shell command built from fmt; its exit status. */
-static int __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return system(cmd);
 }
 
 /* Entries of stream key whose field mid equals mid; -1 when Redis does
@@ -207,7 +178,7 @@ test_chat_through_redis_outage(void)
     CHECK(pid > 0);
     if (pid <= 0)
         return;
-    sh("redis-cli -p %s shutdown >/dev/null 2>&1", h_env("HMDP_REDIS_PORT"));
+    h_sh("redis-cli -p %s shutdown >/dev/null 2>&1", h_env("HMDP_REDIS_PORT"));
     for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
         h_sleep_ms(50);
     CHECK(kill((pid_t)pid, 0) != 0);
@@ -241,7 +212,7 @@ test_chat_through_redis_outage(void)
     h_free(&rr);
 
     /* the stack's own config: same port, socket and AOF */
-    CHECK(sh("redis-server %s/redis.conf", h_env("HMDP_RUN_DIR")) == 0);
+    CHECK(h_sh("redis-server %s/redis.conf", h_env("HMDP_RUN_DIR")) == 0);
     char key[64];
     snprintf(key, sizeof(key), "message.stream:%lld", (long long)r.id);
     int all = 0;

@@ -302,6 +302,43 @@ test_json_body(void)
 }
 
 static void
+test_u64_and_entry_ids(void)
+{
+    uint64_t v, ms, seq;
+    CHECK(str_parse_u64n("0", 1, &v) == 0 && v == 0);
+    CHECK(str_parse_u64n("18446744073709551615", 20, &v) == 0 &&
+          v == UINT64_MAX);
+    CHECK(str_parse_u64n("18446744073709551616", 20, &v) < 0); /* 2^64 */
+    CHECK(str_parse_u64n("", 0, &v) < 0);
+    CHECK(str_parse_u64n("12x", 3, &v) < 0);
+    CHECK(str_parse_u64n("12x", 2, &v) == 0 && v == 12); /* only n bytes */
+    CHECK(str_parse_u64n("-1", 2, &v) < 0);
+    CHECK(str_parse_entry_id("1764583200000-7", 15, &ms, &seq) == 0 &&
+          ms == 1764583200000ULL && seq == 7);
+    CHECK(str_parse_entry_id("5", 1, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("-5", 2, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-", 2, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-1-2", 5, &ms, &seq) < 0);
+    CHECK(str_parse_entry_id("5-1 ", 4, &ms, &seq) < 0);
+}
+
+static void
+test_url_decode(void)
+{
+    char b[8];
+    CHECK(str_url_decode("a+b%41", 6, b, sizeof(b), 1) == 4 &&
+          strcmp(b, "a bA") == 0);
+    CHECK(str_url_decode("%4", 2, b, sizeof(b), 1) < 0);   /* strict */
+    CHECK(str_url_decode("%4", 2, b, sizeof(b), 0) == 2 && /* kept */
+          strcmp(b, "%4") == 0);
+    CHECK(str_url_decode("%zz1", 4, b, sizeof(b), 0) == 4);
+    CHECK(str_url_decode("a%00", 4, b, sizeof(b), 0) < 0);     /* NUL */
+    CHECK(str_url_decode("12345678", 8, b, sizeof(b), 0) < 0); /* no room */
+    CHECK(str_url_decode("%41%42%43%44%45%46%47", 21, b, sizeof(b), 1) == 7);
+    CHECK(str_url_decode("", 0, b, 0, 0) < 0);
+}
+
+static void
 test_utf8_and_escape(void)
 {
     CHECK(str_utf8_len("abc", 3) == 3);
@@ -361,6 +398,67 @@ test_reply_raw(void)
     reply_ok(&rq, reply_raw(&rq, "[]", 2));
     out = reply_render(&rq, &len);
     CHECK_STR(strstr(out, "\r\n\r\n") + 4, "{\"success\":true,\"data\":[]}");
+
+    /* the whole data as text is rendered without json-c: the same bytes,
+     * headers included, as the same value built with json-c */
+    req_setup(&rq, HTTP_GET, "/x", "");
+    reply_ok(&rq, reply_raw(&rq, "[1,{\"a\":\"b/c\"}]", 15));
+    out = reply_render(&rq, &len);
+    char *copy = strdup(out);
+    size_t copy_len = len;
+    req_setup(&rq, HTTP_GET, "/x", "");
+    struct json_object *arr2 = reply_arr(&rq), *ob = json_object_new_object();
+    json_object_array_add(arr2, json_object_new_int(1));
+    reply_add_str(ob, "a", "b/c");
+    json_object_array_add(arr2, ob);
+    reply_ok(&rq, arr2);
+    out = reply_render(&rq, &len);
+    CHECK(len == copy_len);
+    CHECK_STR(out, copy);
+    free(copy);
+    /* HEAD: the head json-c's path writes, no body */
+    req_setup(&rq, HTTP_HEAD, "/x", "");
+    reply_ok(&rq, reply_raw(&rq, "[1,2]", 5));
+    out = reply_render(&rq, &len);
+    copy = strdup(out);
+    req_setup(&rq, HTTP_HEAD, "/x", "");
+    arr2 = reply_arr(&rq);
+    json_object_array_add(arr2, json_object_new_int(1));
+    json_object_array_add(arr2, json_object_new_int(2));
+    reply_ok(&rq, arr2);
+    out = reply_render(&rq, &len);
+    CHECK_STR(out, copy);
+    CHECK(len == (size_t)(strstr(out, "\r\n\r\n") + 4 - out));
+    free(copy);
+
+    /* the pieces the worker writes are the same bytes, the text itself
+     * passed through uncopied: raw data, json-c data, an error, HEAD */
+    for (int k = 0; k < 4; k++) {
+        static const char text[] = "[{\"id\":1}]";
+        req_setup(&rq, k == 3 ? HTTP_HEAD : HTTP_GET, "/x", "");
+        if (k == 0 || k == 3)
+            reply_ok(&rq, reply_raw(&rq, text, sizeof(text) - 1));
+        else if (k == 1)
+            reply_ok(&rq, reply_arr(&rq));
+        else
+            req_fail(&rq, RES_NOT_FOUND, "gone");
+        struct reply_parts rp;
+        reply_render_parts(&rq, &rp);
+        char joined[1024];
+        size_t jn = 0;
+        int passed_through = 0;
+        for (int i = 0; i < rp.count; i++) {
+            CHECK(jn + rp.n[i] < sizeof(joined));
+            memcpy(joined + jn, rp.p[i], rp.n[i]);
+            jn += rp.n[i];
+            passed_through |= rp.p[i] == text;
+        }
+        joined[jn] = '\0';
+        out = reply_render(&rq, &len);
+        CHECK(jn == len);
+        CHECK_STR(joined, out);
+        CHECK(passed_through == (k == 0));
+    }
     arena_reset(A);
 }
 
@@ -775,6 +873,8 @@ main(void)
     RUN(test_query_numbers);
     RUN(test_path_ids);
     RUN(test_json_body);
+    RUN(test_u64_and_entry_ids);
+    RUN(test_url_decode);
     RUN(test_utf8_and_escape);
     RUN(test_envelope);
     RUN(test_dispatch_gates);

@@ -77,6 +77,65 @@ test_row_json(void)
     arena_free(a);
 }
 
+/* Serialised as the envelope serialises data. */
+static const char *
+plain(struct json_object *o)
+{
+    return json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static void
+test_near_item(void)
+{
+    const char *src[15] = {"7",
+                           "a \"typeId\":2 /x",
+                           "3",
+                           "/imgs/s.jpg",
+                           "大关",
+                           "路",
+                           "120.1",
+                           "30.2",
+                           "80",
+                           "0000000001",
+                           "2",
+                           "3",
+                           NULL,
+                           "2021-12-22 18:10:39",
+                           "2022-01-13 17:32:19"};
+    struct arena *a = arena_new();
+    char *cells[15];
+    for (int i = 0; i < 15; i++)
+        cells[i] = src[i] ? arena_strdup(a, src[i]) : NULL;
+    struct sql_rows t = {1, 15, cells};
+    struct json_object *o = shop_row_json(&t, 0);
+    const char *cached = arena_strdup(a, plain(o));
+    struct json_object *d = json_object_new_double(1234.5678);
+    const char *dist = arena_strdup(a, plain(d));
+    json_object_put(d);
+    json_object_object_add(o, "distance", json_object_new_double(1234.5678));
+    size_t len;
+    /* byte for byte the object the old path built (the name holds an
+     * escaped "typeId":2 that must not be read as the field) */
+    char *item = shop_near_item(a, cached, strlen(cached), 3, dist, &len);
+    CHECK(item != NULL);
+    CHECK_STR(item, plain(o));
+    CHECK(len == strlen(plain(o)));
+    CHECK(shop_near_item(a, cached, strlen(cached), 2, dist, &len) == NULL);
+    CHECK(shop_near_item(a, cached, strlen(cached), 33, dist, &len) == NULL);
+    json_object_put(o);
+    /* not the cache's form: a miss */
+    const char *esc = "{\"id\":1,\"typeId\":3,\"i\":\"\\/x\"}";
+    CHECK(shop_near_item(a, esc, strlen(esc), 3, dist, &len) == NULL);
+    const char *ok = "{\"id\":1,\"typeId\":3,\"i\":\"/x\"}";
+    CHECK(shop_near_item(a, ok, strlen(ok), 3, dist, &len) != NULL);
+    CHECK(shop_near_item(a, "", 0, 3, dist, &len) == NULL);
+    CHECK(shop_near_item(a, "{\"id\":1}", 8, 3, dist, &len) == NULL);
+    CHECK(shop_text_plain("{\"a\":\"\\\\/\"}", 11) == 0);
+    CHECK(shop_text_plain("{\"a\":\"/\"}", 9) == 1);
+    arena_free(a);
+}
+
 static void
 test_like_pattern(void)
 {
@@ -127,6 +186,7 @@ int
 main(void)
 {
     RUN(test_row_json);
+    RUN(test_near_item);
     RUN(test_like_pattern);
     RUN(test_cache_ttl);
     RUN(test_sort);
