@@ -58,7 +58,8 @@ wire_events(void)
                     feed_on_blog_published);
     event_subscribe(EVENT_BLOG_DELETED, "feed removal on delete",
                     feed_on_blog_deleted);
-    event_subscribe(EVENT_BLOG_LIKED, "like notice", message_on_blog_liked);
+    event_subscribe_pipelined(EVENT_BLOG_LIKED, "like notice",
+                              message_like_append, message_like_collect);
     event_subscribe(EVENT_COMMENT_POSTED, "comment notice",
                     message_on_comment_posted);
     event_subscribe(EVENT_USER_FOLLOWED, "follow notice",

@@ -16,7 +16,7 @@
 #                   sse = +4, noop (benchmark responder) = +5 (default 8080;
 #                   the arithmetic lives in set_ports only)
 #   HMDP_WORKERS    FastCGI worker processes (default: workers in
-#                   conf/hmdp.conf, else 4)
+#                   conf/hmdp.conf, else 8)
 #   HMDP_MODE       dev or prod (default: mode in conf/hmdp.conf, else dev)
 #   HMDP_HTML_DIR   static frontend root (default DIR/html, created with a
 #                   placeholder index.html)
@@ -265,7 +265,7 @@ HMDP_FCGI_LISTEN=${HMDP_FCGI_LISTEN:-unix}
 
 HMDP_BIN=${HMDP_BIN:-$REPO/build/rel}
 [[ $HMDP_BIN == /* ]] || HMDP_BIN=$PWD/$HMDP_BIN
-HMDP_WORKERS=${HMDP_WORKERS:-$(conf_get workers 4)}
+HMDP_WORKERS=${HMDP_WORKERS:-$(conf_get workers 8)}
 if ! [[ $HMDP_WORKERS =~ ^[0-9]+$ ]] || ((HMDP_WORKERS < 1 || HMDP_WORKERS > 256)); then
     die "HMDP_WORKERS must be a number from 1 to 256"
 fi

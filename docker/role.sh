@@ -94,7 +94,7 @@ fcgi)
         "$0" supervise-workers
     ;;
 supervise-workers)
-    supervise "${HMDP_WORKERS:-4}" "$BIN/hmdp-worker"
+    supervise "${HMDP_WORKERS:-8}" "$BIN/hmdp-worker"
     ;;
 daemon)
     name=${2:?daemon name}

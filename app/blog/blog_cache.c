@@ -79,10 +79,11 @@ static const struct rds_script blog_lua_invalidate = {
                              "end\n"
                              "return 0\n"};
 
-res_t
-blog_cache_invalidate(struct req *rq, int64_t id, int hot)
+/* The keys of blog_lua_invalidate for blog id (> 0) and, with hot, the
+ * hot pages; returns how many (0: nothing to do). */
+static int
+blog_cache_inval_keys(struct req *rq, int64_t id, int hot, const char **keys)
 {
-    const char *keys[4];
     int nk = 0;
     if (hot) {
         keys[nk++] = KEY_CACHE_BLOG_HOT;
@@ -92,6 +93,14 @@ blog_cache_invalidate(struct req *rq, int64_t id, int hot)
         keys[nk++] = key_cache_blog(rq->cx.arena, id);
         keys[nk++] = key_cache_blog_ver(rq->cx.arena, id);
     }
+    return nk;
+}
+
+res_t
+blog_cache_invalidate(struct req *rq, int64_t id, int hot)
+{
+    const char *keys[4];
+    int nk = blog_cache_inval_keys(rq, id, hot, keys);
     if (nk == 0)
         return RES_OK;
     const char *args[1] = {
@@ -107,6 +116,18 @@ blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot)
     struct ctx_mark m = ctx_mark(&rq->cx);
     if (blog_cache_invalidate(rq, id, hot) != RES_OK)
         ctx_drop(&rq->cx, m, "blog cache invalidation");
+}
+
+void
+blog_cache_invalidate_fire(struct req *rq, int64_t id, int hot)
+{
+    const char *keys[4];
+    int nk = blog_cache_inval_keys(rq, id, hot, keys);
+    if (nk == 0)
+        return;
+    const char *args[1] = {
+        arena_printf(rq->cx.arena, "%d", TTL_CACHE_BLOG_VER)};
+    rds_eval_fire(&rq->cx, &blog_lua_invalidate, nk, keys, 1, args);
 }
 
 /* The string of an MGET element, or NULL (nil, empty, other types). */

@@ -187,13 +187,6 @@ blog_http_like(struct req *rq)
         return rc;
     if (!found)
         return req_fail(rq, RES_REFUSED, "博客不存在");
-    if (delta > 0) {
-        struct event ev = {.kind = EVENT_BLOG_LIKED};
-        ev.u.blog_liked.liker = rq->user.id;
-        ev.u.blog_liked.blog_id = id;
-        ev.u.blog_liked.author = author;
-        event_emit(&rq->cx, &ev);
-    }
     return reply_ok(rq, NULL);
 }
 

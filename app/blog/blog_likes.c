@@ -4,18 +4,46 @@
  * Likes. `blog:liked:{id}` (member userId, score ms) and tb_blog.liked
  * must agree however clicks race. One Lua script decides the toggle
  * (ZSCORE, then ZADD or ZREM; it returns the delta), and the delta is
- * applied in SQL as one arithmetic UPDATE. Both run while the request
- * holds the blog row's lock (SELECT ... FOR UPDATE), so the toggles of
- * one blog reach MySQL in the order the script decided them: without
- * that, a -1 could be applied before the +1 it undoes, hit the zero clamp
- * and leave the counter one too high. The same lock orders likes against
- * a concurrent delete. If the UPDATE or the COMMIT fails after the script
- * ran, the ZSET change is reverted (the lock still keeps everyone else
- * out), so the two stores never disagree. Comments' likes work the same
- * on tb_blog_comments with `comment:liked:{id}`.
+ * applied in SQL as one arithmetic UPDATE (autocommit: one round trip,
+ * one commit). No MySQL lock is held across the Redis call: deltas of
+ * different users commute, so MySQL may apply them in any order. Only
+ * one user's own toggles of one item must reach MySQL in the order the
+ * script decided them: a -1 applied before the +1 it undoes would hit
+ * the zero clamp and leave the counter one too high. So the script that
+ * decides a toggle also sets that user's pending mark
+ * (`blog:liking:{id}:{uid}`), refuses to decide another while the mark
+ * is set (the request retries for a while: a double click waits for the
+ * first click's UPDATE), and the mark is cleared once MySQL has the
+ * delta. Then each user's applied contributions alternate +1, -1 from
+ * 0, their sum never goes below zero, and the clamp never bites.
+ *
+ * If the UPDATE fails, or finds the row gone (a delete committed since
+ * the existence check), the script's change is undone (and the mark
+ * cleared) before the request answers, so the stores never disagree. A
+ * delete that races a like is ordered by the delete's own sweep: either
+ * the sweep removes the ZSET after the like's change, or the like's
+ * UPDATE finds no row and undoes it. A worker killed between the script
+ * and the UPDATE leaves the ZSET changed without the count (as a lock
+ * held across the script could not prevent either: MySQL rolls back, the
+ * ZSET keeps its change); its mark expires (TTL_LIKE_PENDING_MS).
+ *
+ * Round trips of a like: the session (dispatch), the blog's author
+ * (SELECT), the script, the UPDATE. The like notice (EVENT_BLOG_LIKED's
+ * pipelined subscriber) rides in the script's round trip, guarded in
+ * Redis by the like's score, so it is written only if the toggle added
+ * the like, with the same fsync; should the UPDATE then fail, the like is
+ * taken back and the notice stays, as after a like and an unlike. The
+ * cache invalidation and the mark's DEL are fired after the UPDATE and
+ * sent before the reply (rds_flush): nobody waits for their fsync.
+ * A row lock (SELECT ... FOR UPDATE around the script, the UPDATE and a
+ * COMMIT) cost two round trips more and held the lock across Redis'
+ * fsync: every like of a popular blog waited for all the others.
+ * Comments' likes work the same on tb_blog_comments with
+ * `comment:liked:{id}` (no notice).
  */
 #include "blog_private.h"
 
+#include "../core/event.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../store/keys.h"
@@ -24,102 +52,203 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-/* KEYS[1] like ZSET; ARGV member, score (ms).
- * Returns {delta, previous score or ""}: +1 after ZADD, -1 after ZREM. */
+/* How long a toggle waits for the same user's previous toggle of the same
+ * item (its pending mark) before it answers a conflict. */
+#define BLOG_LIKE_WAIT_US 3000000
+
+/* KEYS[1] like ZSET, KEYS[2] the user's pending mark; ARGV member, score
+ * (ms), mark TTL (ms). Returns {0, ''} while the mark is set (nothing
+ * written), else {delta, previous score or ''}: +1 after ZADD, -1 after
+ * ZREM, with the mark set. */
 static const struct rds_script blog_lua_toggle = {
-    "blog_like_toggle", "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
-                        "if old then\n"
-                        "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
-                        "  return {-1, old}\n"
-                        "end\n"
-                        "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
-                        "return {1, ''}\n"};
+    "blog_like_toggle",
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return {0, ''} end\n"
+    "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])\n"
+    "if old then\n"
+    "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
+    "  return {-1, old}\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
+    "return {1, ''}\n"};
 
-/* One toggle under the row lock of lock_sql (which selects the row FOR
- * UPDATE), applying the delta with update_sql (params: delta, id). */
+/* KEYS as blog_lua_toggle; ARGV member, the delta to undo, the score to
+ * restore (undoing -1). Takes a toggle back and clears the mark. */
+static const struct rds_script blog_lua_undo = {
+    "blog_like_undo", "if ARGV[2] == '1' then\n"
+                      "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
+                      "else\n"
+                      "  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
+                      "end\n"
+                      "redis.call('DEL', KEYS[2])\n"
+                      "return 0\n"};
+
+/* What one kind of like (blogs, comments) toggles. */
+struct blog_like_kind {
+    const char *find_sql;   /* params: id; columns id, owner */
+    const char *update_sql; /* params: delta, id */
+};
+
+static const struct blog_like_kind blog_like_blogs = {
+    "SELECT id, user_id FROM tb_blog WHERE id = ?",
+    "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) + "
+    "?, 0) WHERE id = ?"};
+
+static const struct blog_like_kind blog_like_comments = {
+    "SELECT id, user_id FROM tb_blog_comments WHERE id = ?",
+    "UPDATE tb_blog_comments SET liked = GREATEST(CAST(IFNULL(liked, 0) AS "
+    "SIGNED) + ?, 0) WHERE id = ?"};
+
+/* Runs the toggle script, waiting (bounded) while the user's previous
+ * toggle of the item is pending. ev (or NULL): an event whose pipelined
+ * subscribers ride in the script's round trip (their writes hold only if
+ * the toggle added the like). */
 static res_t
-blog_toggle_once(struct req *rq, const char *lock_sql, const char *update_sql,
-                 const char *key, int64_t id, int64_t uid, int *delta,
-                 int *found, int64_t *owner)
+blog_toggle_decide(struct req *rq, const char *const *keys,
+                   const char *const *args, const struct event *ev, int *delta,
+                   const char **old)
 {
-    res_t rc = sql_begin(&rq->cx);
-    if (rc != RES_OK)
-        return rc;
+    int64_t deadline = util_mono_us() + BLOG_LIKE_WAIT_US;
+    for (int attempt = 1;; attempt++) {
+        struct rds_eval_q q;
+        struct event_pipe pipe;
+        redisReply *r = NULL;
+        res_t rc =
+            rds_eval_append(&rq->cx, &q, &blog_lua_toggle, 2, keys, 3, args);
+        int piped = rc == RES_OK && ev && event_pipe_append(&rq->cx, ev, &pipe);
+        if (rc == RES_OK)
+            rc = rds_eval_reply(&rq->cx, &q, &r);
+        long long d = 0;
+        if (rc == RES_OK && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
+            rc = req_fail(rq, RES_INTERNAL, "like script: bad reply");
+        if (rc == RES_OK)
+            d = rds_int(r->element[0]);
+        if (piped)
+            event_pipe_collect(&rq->cx, &pipe, rc != RES_OK ? -1 : d > 0);
+        if (rc != RES_OK)
+            return rc;
+        if (d != 0) {
+            *delta = d > 0 ? 1 : -1;
+            *old = rds_str(&rq->cx, r->element[1]);
+            return RES_OK;
+        }
+        if (util_mono_us() >= deadline)
+            return req_fail(rq, RES_REFUSED, SQL_CONFLICT_MSG);
+        /* the other toggle needs an UPDATE more: 1..3 ms, growing */
+        long us =
+            (long)(1000 + util_rand_below(2000)) * (attempt < 4 ? attempt : 4);
+        struct timespec ts = {0, us * 1000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Takes a decided toggle back (its SQL did not happen). Its own failure
+ * cannot be reported better than the first one: logged. */
+static void
+blog_toggle_undo(struct req *rq, const char *const *keys, const char *member,
+                 int delta, const char *old, const char *score)
+{
+    const char *args[3] = {member, delta > 0 ? "1" : "-1",
+                           old && *old ? old : score};
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (rds_eval(&rq->cx, &blog_lua_undo, NULL, 2, keys, 3, args) != RES_OK)
+        ctx_drop(&rq->cx, m, "like undo");
+}
+
+/* 1 when the row id of kind exists (read after an UPDATE changed no row:
+ * gone, or a clamped no-op). */
+static res_t
+blog_toggle_exists(struct req *rq, const struct blog_like_kind *k, int64_t id,
+                   int *found)
+{
     struct sql_rows t;
-    if ((rc = sql_query(&rq->cx, &t, lock_sql, "l", id)) != RES_OK)
-        goto rollback;
-    *found = t.nrows > 0;
-    if (!*found) {
-        sql_rollback(&rq->cx);
-        return RES_OK;
-    }
-    *owner = sql_i64(&t, 0, 1);
-    char member[24];
-    snprintf(member, sizeof(member), "%lld", (long long)uid);
-    const char *keys[1] = {key};
-    const char *args[2] = {
-        member, arena_printf(rq->cx.arena, "%lld", (long long)util_now_ms())};
-    redisReply *r;
-    if ((rc = rds_eval(&rq->cx, &blog_lua_toggle, &r, 1, keys, 2, args)) !=
-        RES_OK)
-        goto rollback;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        rc = req_fail(rq, RES_INTERNAL, "like script: bad reply");
-        goto rollback;
-    }
-    *delta = rds_int(r->element[0]) > 0 ? 1 : -1;
-    const char *old = rds_str(&rq->cx, r->element[1]);
-
-    if ((rc = sql_exec(&rq->cx, NULL, update_sql, "ll", (int64_t)*delta, id)) !=
-            RES_OK ||
-        (rc = sql_commit(&rq->cx)) != RES_OK) {
-        /* MySQL did not take the change: take it back from the ZSET now,
-         * before the rollback lets the next toggle of this row in. Its
-         * own failure cannot be reported better than the first one. */
-        if (*delta > 0)
-            rds_cmd(&rq->cx, NULL, "ZREM %s %s", key, member);
-        else
-            rds_cmd(&rq->cx, NULL, "ZADD %s %s %s", key, old ? old : args[1],
-                    member);
-        goto rollback;
-    }
-    return RES_OK;
-
-rollback:
-    sql_rollback(&rq->cx);
+    res_t rc = sql_query(&rq->cx, &t, k->find_sql, "l", id);
+    if (rc == RES_OK)
+        *found = t.nrows > 0;
     return rc;
 }
 
-/* blog_toggle_once, again while it loses a lock conflict (sql_tx_retry). */
+/* One toggle of uid's like of row id of kind, whose like ZSET is key and
+ * uid's pending mark mark. *found = 0 (and nothing changed) when the row
+ * does not exist, else *owner is its user_id. */
 static res_t
-blog_toggle(struct req *rq, const char *lock_sql, const char *update_sql,
-            const char *key, int64_t id, int64_t uid, int *delta, int *found,
-            int64_t *owner)
+blog_toggle(struct req *rq, const struct blog_like_kind *k, const char *key,
+            const char *mark, int64_t id, int64_t uid, struct event *ev,
+            int *delta, int *found, int64_t *owner)
 {
+    struct sql_rows t;
+    res_t rc = sql_query(&rq->cx, &t, k->find_sql, "l", id);
+    if (rc != RES_OK)
+        return rc;
+    *found = t.nrows > 0;
+    if (!*found)
+        return RES_OK;
+    *owner = sql_i64(&t, 0, 1);
+
+    char member[24];
+    snprintf(member, sizeof(member), "%lld", (long long)uid);
+    const char *keys[2] = {key, mark};
+    const char *args[3] = {
+        member, arena_printf(rq->cx.arena, "%lld", (long long)util_now_ms()),
+        arena_printf(rq->cx.arena, "%d", TTL_LIKE_PENDING_MS)};
+    const char *old = NULL;
+    if (ev) { /* a like of a blog: its notice rides with the toggle */
+        ev->u.blog_liked.liker = uid;
+        ev->u.blog_liked.blog_id = id;
+        ev->u.blog_liked.author = *owner;
+        str_parse_i64(args[1], &ev->u.blog_liked.liked_ms);
+    }
+    if ((rc = blog_toggle_decide(rq, keys, args, ev, delta, &old)) != RES_OK)
+        return rc;
+
+    uint64_t changed = 0;
     int attempt = 0;
-    res_t rc;
     do
-        rc = blog_toggle_once(rq, lock_sql, update_sql, key, id, uid, delta,
-                              found, owner);
+        rc = sql_exec(&rq->cx, &changed, k->update_sql, "ll", (int64_t)*delta,
+                      id);
     while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
-    return rc;
+    if (rc == RES_OK && changed == 0 &&
+        (rc = blog_toggle_exists(rq, k, id, found)) == RES_OK && !*found) {
+        /* deleted since the SELECT: as if it had not been there */
+        blog_toggle_undo(rq, keys, member, *delta, old, args[1]);
+        return RES_OK;
+    }
+    if (rc != RES_OK) {
+        /* MySQL did not take the delta: take it back from the ZSET */
+        blog_toggle_undo(rq, keys, member, *delta, old, args[1]);
+        return rc;
+    }
+    /* MySQL has it: the next toggle may be decided. Fired: it rides with
+     * the request's next command or its flush (a lost one expires) */
+    rds_fire(&rq->cx, "DEL %s", mark);
+    return RES_OK;
 }
 
 res_t
 blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                  int *found, int64_t *author)
 {
-    res_t rc = blog_toggle(
-        rq, "SELECT id, user_id FROM tb_blog WHERE id = ? FOR UPDATE",
-        "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) "
-        "+ ?, 0) WHERE id = ?",
-        key_blog_liked(rq->cx.arena, id), id, uid, delta, found, author);
-    /* liked and the hot order changed: before the reply, so the
-     * frontend's GET /blog/{id} right after sees the new count */
-    if (rc == RES_OK && *found)
-        blog_cache_invalidate_soft(rq, id, 1);
-    return rc;
+    struct event ev = {.kind = EVENT_BLOG_LIKED};
+    if (rq->has_user && rq->user.id == uid) {
+        ev.u.blog_liked.liker_nick = rq->user.nick_name;
+        ev.u.blog_liked.liker_icon = rq->user.icon;
+    }
+    res_t rc =
+        blog_toggle(rq, &blog_like_blogs, key_blog_liked(rq->cx.arena, id),
+                    key_blog_liking(rq->cx.arena, id, uid), id, uid, &ev, delta,
+                    found, author);
+    if (rc != RES_OK || !*found)
+        return rc;
+    /* liked and the hot order changed. Fired, with the mark's DEL: the
+     * flush below sends them before the reply, so the frontend's GET
+     * /blog/{id} right after sees the new count */
+    blog_cache_invalidate_fire(rq, id, 1);
+    if (*delta > 0)
+        event_emit(&rq->cx, &ev); /* plain subscribers: after the commit */
+    rds_flush(&rq->cx);
+    return RES_OK;
 }
 
 res_t
@@ -127,11 +256,12 @@ blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                          int *found)
 {
     int64_t owner;
-    return blog_toggle(
-        rq, "SELECT id, user_id FROM tb_blog_comments WHERE id = ? FOR UPDATE",
-        "UPDATE tb_blog_comments SET liked = GREATEST(CAST(IFNULL(liked, 0) "
-        "AS SIGNED) + ?, 0) WHERE id = ?",
-        key_comment_liked(rq->cx.arena, id), id, uid, delta, found, &owner);
+    res_t rc = blog_toggle(rq, &blog_like_comments,
+                           key_comment_liked(rq->cx.arena, id),
+                           key_comment_liking(rq->cx.arena, id, uid), id, uid,
+                           NULL, delta, found, &owner);
+    rds_flush(&rq->cx);
+    return rc;
 }
 
 /* KEYS: the like ZSET; ARGV: the cache:user key prefix.

@@ -61,6 +61,11 @@ void blog_row(const struct sql_rows *t, unsigned r, struct blog *b);
 /* blog_cache_invalidate after a committed like or comment: a failure is
  * logged, and the TTLs bound the staleness (blog_cache.c). */
 void blog_cache_invalidate_soft(struct req *rq, int64_t id, int hot);
+/* The same, fired (rds_eval_fire): the request does not wait for Redis'
+ * fsync of it. It travels with the request's next Redis command; a
+ * request that has none sends it with rds_flush before it replies, so the
+ * client's next read cannot overtake it. A failure is logged. */
+void blog_cache_invalidate_fire(struct req *rq, int64_t id, int hot);
 
 /* ---- blogs ---- */
 res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
@@ -96,7 +101,9 @@ res_t blog_cache_invalidate(struct req *rq, int64_t id, int hot);
 res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
                 int64_t offset, struct blog **out, unsigned *n);
 /* Toggles uid's like; *delta = +1 or -1; *found = 0 for no such blog,
- * else *author is the blog's author. */
+ * else *author is the blog's author. A like (+1) is announced
+ * (EVENT_BLOG_LIKED) once committed; everything the toggle wrote to
+ * Redis has been sent when it returns. */
 res_t blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                        int *found, int64_t *author);
 /* The first (at most) 5 likers by like time, with the values of their

@@ -37,6 +37,13 @@ struct event {
         } blog_deleted;
         struct {
             int64_t liker, blog_id, author;
+            /* the like's score (ms) in blog:liked:{blog_id}: the like
+             * stands while that set holds liker with this score (what a
+             * pipelined subscriber checks, see below) */
+            int64_t liked_ms;
+            /* the liker's name and icon as the session has them (NULL:
+             * not known; a subscriber then looks them up) */
+            const char *liker_nick, *liker_icon;
         } blog_liked;
         struct {
             int64_t commenter, blog_id, author, comment_id;
@@ -57,6 +64,46 @@ typedef res_t (*event_fn)(struct ctx *cx, const struct event *ev);
 /* Adds fn to the subscribers of kind; name is for log lines. At startup
  * only (app/wire.c). Aborts when a kind has too many subscribers. */
 void event_subscribe(enum event_kind kind, const char *name, event_fn fn);
+
+/* Pipelined subscribers. A feature that decides its change in one Redis
+ * script can let a subscriber's Redis work ride in that script's round
+ * trip (one fsync wait instead of two): it appends its own script
+ * (rds_eval_append), calls event_pipe_append, reads its own reply, then
+ * calls event_pipe_collect with what its script decided, always, so the
+ * replies are read in step. The subscriber's commands run right after the
+ * feature's script, before the feature knows the outcome, so they must
+ * check in Redis that the change took place (each kind says how: for
+ * EVENT_BLOG_LIKED, liked_ms) and write nothing otherwise. The change
+ * may still be taken back afterwards (its SQL failed), which such a
+ * subscriber accepts. Failures follow event_emit's rules: logged, never
+ * the action's. Pipelined subscribers do not run in event_emit.
+ * append queues the subscriber's commands (or none) and may leave state
+ * for collect (cx's arena); collect reads their replies; happened: 1 the
+ * change took place, 0 it did not, -1 unknown (the feature's own reply
+ * was lost, and with it the connection). */
+typedef res_t (*event_append_fn)(struct ctx *cx, const struct event *ev,
+                                 void **state);
+typedef res_t (*event_collect_fn)(struct ctx *cx, const struct event *ev,
+                                  void *state, int happened);
+/* Like event_subscribe, for a pipelined subscriber. */
+void event_subscribe_pipelined(enum event_kind kind, const char *name,
+                               event_append_fn append,
+                               event_collect_fn collect);
+
+/* One event's pipelined subscribers between append and collect (the
+ * feature's stack). ev must stay valid until event_pipe_collect. */
+struct event_pipe {
+    const struct event *ev;
+    void *state[EVENT_MAX_SUBSCRIBERS];
+    unsigned char appended[EVENT_MAX_SUBSCRIBERS];
+};
+/* Runs the appends of ev's pipelined subscribers. 1 when any of them may
+ * have queued a command (their replies must then be collected), 0 when
+ * there is none. */
+int event_pipe_append(struct ctx *cx, const struct event *ev,
+                      struct event_pipe *p);
+/* Runs the collects of what event_pipe_append ran, in the same order. */
+void event_pipe_collect(struct ctx *cx, struct event_pipe *p, int happened);
 
 /* Forgets every subscription (tests). */
 void event_reset(void);

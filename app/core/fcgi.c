@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +114,33 @@ fcgi_path(struct req *rq, FCGX_Request *fr)
  * the one being served is ever held. */
 #define FCGI_CONNS 16
 
+/* The listen socket alone in an epoll set with EPOLLEXCLUSIVE (-1: none).
+ * A worker that holds no kept connection (always, with fcgi_keepalive =
+ * off) waits for a new one in epoll_wait on it, and the kernel wakes one
+ * of the idle workers per connection instead of all of them: with poll()
+ * every idle worker woke, and all but one found accept() empty. A
+ * context switch is dear on this kind of virtual machine: with 16
+ * workers those wasted wakeups cost a read request a third more worker
+ * CPU than with 4. */
+static int fcgi_ep = -1;
+
+static void
+fcgi_ep_open(void)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        log_warn("epoll_create1: %s (waiting in poll)", strerror(errno));
+        return;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) != 0) {
+        log_warn("epoll_ctl: %s (waiting in poll)", strerror(errno));
+        close(ep);
+        return;
+    }
+    fcgi_ep = ep;
+}
+
 /* Picks the slot whose next request to serve: a kept connection with
  * input, or a free slot when a new connection waits. Round robin over the
  * ready ones, so no connection starves. Returns -1 when interrupted.
@@ -129,6 +157,16 @@ fcgi_next(FCGX_Request *slots, unsigned *rr)
         } else if (free_slot < 0) {
             free_slot = i;
         }
+    }
+    if (n == 0 && free_slot >= 0 && fcgi_ep >= 0) {
+        /* nothing kept: wait for a connection, woken alone (fcgi_ep) */
+        struct epoll_event ev;
+        int r = epoll_wait(fcgi_ep, &ev, 1, 0);
+        if (r == 0) {
+            log_flush(); /* about to sleep */
+            r = epoll_wait(fcgi_ep, &ev, 1, -1);
+        }
+        return r > 0 ? free_slot : -1;
     }
     if (free_slot >= 0) {
         p[n] = (struct pollfd){0, POLLIN, 0}; /* spawn-fcgi's socket */
@@ -182,6 +220,7 @@ fcgi_serve(const struct route *const *tables,
         log_error("listen socket: %s", strerror(errno));
         return -1;
     }
+    fcgi_ep_open();
     unsigned rr = 0;
     struct arena *a = arena_new();
     fcgi_arena = a;
@@ -281,6 +320,9 @@ fcgi_serve(const struct route *const *tables,
     log_info("worker stopping");
     for (int i = 0; i < FCGI_CONNS; i++)
         FCGX_Free(&slots[i], 1);
+    if (fcgi_ep >= 0)
+        close(fcgi_ep);
+    fcgi_ep = -1;
     arena_free(a);
     return 0;
 }

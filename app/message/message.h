@@ -31,9 +31,16 @@ extern const struct route message_routes[];
 
 /* ---- notifications: subscribers of the event seam (app/wire.c) ---- */
 
-/* EVENT_BLOG_LIKED: a "like" notice to the author, at most one per liker
- * and blog per 24 h. */
-res_t message_on_blog_liked(struct ctx *cx, const struct event *ev);
+/* EVENT_BLOG_LIKED, pipelined (core/event.h): a "like" notice to the
+ * author, at most one per liker and blog per 24 h, appended in the like
+ * toggle's round trip and only if the toggle added the like, with the
+ * liker's name and icon from the event (the session's; without them,
+ * from userdto:{id}, else MySQL: round trips more). append queues it
+ * (state: cx's arena); collect reads its reply and spools a notice Redis
+ * did not take when the like stands. */
+res_t message_like_append(struct ctx *cx, const struct event *ev, void **state);
+res_t message_like_collect(struct ctx *cx, const struct event *ev, void *state,
+                           int happened);
 /* EVENT_COMMENT_POSTED: a "comment" notice to the blog's author with the
  * first 50 characters of the comment as stored (escaped). */
 res_t message_on_comment_posted(struct ctx *cx, const struct event *ev);

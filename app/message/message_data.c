@@ -47,16 +47,22 @@
 
 /* KEYS: message.stream:{to}, message.wake, message:mid:{mid}, the internal
  * stream, the chat rate key, the user-known key, the once key, the
- * sender's userdto key (a key a message does not use is passed as the
- * mid key, never touched).
+ * sender's userdto key, the guard ZSET (a key a message does not use is
+ * passed as the mid key, never touched).
  * ARGV: mid, m, u ('' = none, or from the userdto key when need-u), to,
  * kind ('c' chat / 'n' notice), checks ('1'/'0'), rate limit, high water,
  * chat group, conv, mid ttl, once ttl, need-u ('1'/'0'), wake maxlen,
- * once ('1'/'0').
+ * once ('1'/'0'), guard member ('' = no guard), guard score.
  * Returns {status, entry id}: see enum message_add. Every refusal comes
  * before the first write, so a refused message leaves nothing behind. */
 static const struct rds_script message_lua_add = {
     "message_add", STREAM_LUA_UNSYNCED
+    "if ARGV[16] ~= '' then\n"
+    "  local s = redis.call('ZSCORE', KEYS[9], ARGV[16])\n"
+    "  if not s or tonumber(s) ~= tonumber(ARGV[17]) then\n"
+    "    return {7, ''}\n"
+    "  end\n"
+    "end\n"
     "local e = redis.call('GET', KEYS[3])\n"
     "if e then return {1, e} end\n"
     "local u = ARGV[3]\n"
@@ -115,69 +121,93 @@ message_sender_load(struct ctx *cx, int64_t id, const char **u)
     return RES_OK;
 }
 
-res_t
-message_append(struct ctx *cx, const struct message_out *mo, int checks,
-               enum message_add *res, const char **eid)
+/* The KEYS and ARGV of message_lua_add for mo (arrays of MESSAGE_ADD_KEYS
+ * and MESSAGE_ADD_ARGS, arena strings). */
+#define MESSAGE_ADD_KEYS 9
+#define MESSAGE_ADD_ARGS 17
+static void
+message_add_argv(struct ctx *cx, const struct message_out *mo, int checks,
+                 const char **keys, const char **args)
 {
     struct arena *a = cx->arena;
     const char *mid_key = key_message_mid(a, mo->mid);
     int need_u = mo->u == NULL && mo->from > 0;
-    const char *keys[8] = {
-        key_message_stream(a, mo->to),
-        KEY_MESSAGE_WAKE,
-        mid_key,
-        mo->chat ? KEY_STREAM_CHAT : KEY_STREAM_NOTIFY,
-        mo->chat ? key_message_chat_rate(a, mo->from, (long)time(NULL))
-                 : mid_key,
-        mo->chat ? key_message_user(a, mo->to) : mid_key,
-        mo->once ? mo->once : mid_key,
-        need_u ? key_userdto(a, mo->from) : mid_key,
-    };
-    const char *args[15] = {
-        mo->mid,
-        mo->m,
-        mo->u ? mo->u : "",
-        arena_printf(a, "%lld", (long long)mo->to),
-        mo->chat ? "c" : "n",
-        checks ? "1" : "0",
-        arena_printf(a, "%d", g_cfg.chat_rate),
-        arena_printf(a, "%ld", g_cfg.chat_high_water),
-        KEY_CHAT_GROUP,
-        mo->conv ? mo->conv : "",
-        arena_printf(a, "%d", TTL_MESSAGE_MID),
-        arena_printf(a, "%d", TTL_MESSAGE_LIKE),
-        need_u ? "1" : "0",
-        MESSAGE_WAKE_MAXLEN,
-        mo->once ? "1" : "0",
-    };
+    keys[0] = key_message_stream(a, mo->to);
+    keys[1] = KEY_MESSAGE_WAKE;
+    keys[2] = mid_key;
+    keys[3] = mo->chat ? KEY_STREAM_CHAT : KEY_STREAM_NOTIFY;
+    keys[4] = mo->chat ? key_message_chat_rate(a, mo->from, (long)time(NULL))
+                       : mid_key;
+    keys[5] = mo->chat ? key_message_user(a, mo->to) : mid_key;
+    keys[6] = mo->once ? mo->once : mid_key;
+    keys[7] = need_u ? key_userdto(a, mo->from) : mid_key;
+    keys[8] = mo->guard_key ? mo->guard_key : mid_key;
+    args[0] = mo->mid;
+    args[1] = mo->m;
+    args[2] = mo->u ? mo->u : "";
+    args[3] = arena_printf(a, "%lld", (long long)mo->to);
+    args[4] = mo->chat ? "c" : "n";
+    args[5] = checks ? "1" : "0";
+    args[6] = arena_printf(a, "%d", g_cfg.chat_rate);
+    args[7] = arena_printf(a, "%ld", g_cfg.chat_high_water);
+    args[8] = KEY_CHAT_GROUP;
+    args[9] = mo->conv ? mo->conv : "";
+    args[10] = arena_printf(a, "%d", TTL_MESSAGE_MID);
+    args[11] = arena_printf(a, "%d", TTL_MESSAGE_LIKE);
+    args[12] = need_u ? "1" : "0";
+    args[13] = MESSAGE_WAKE_MAXLEN;
+    args[14] = mo->once ? "1" : "0";
+    args[15] = mo->guard_key && mo->guard_member ? mo->guard_member : "";
+    args[16] = mo->guard_score ? mo->guard_score : "";
+}
+
+/* The status of a message_lua_add reply r (and its entry id in *eid). */
+static res_t
+message_add_status(struct ctx *cx, const struct message_out *mo,
+                   const redisReply *r, long long *st, const char **eid)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
+        return ctx_fail(cx, RES_INTERNAL, "message_add: unexpected reply");
+    *st = r->element[0]->integer;
+    if (*st < MESSAGE_ADDED || *st > MESSAGE_GUARDED)
+        return ctx_fail(cx, RES_INTERNAL, "message_add: status %lld", *st);
+    if (eid)
+        *eid = rds_str(cx, r->element[1]);
+    static unsigned appends;
+    if (*st == MESSAGE_ADDED && ++appends % MESSAGE_TRIM_EVERY == 0) {
+        /* the message is in: a failed trim must not fail it */
+        struct ctx_mark mk = ctx_mark(cx);
+        if (stream_trim(cx, key_message_stream(cx->arena, mo->to), NULL) !=
+            RES_OK)
+            ctx_drop(cx, mk, "message stream trim");
+    }
+    return RES_OK;
+}
+
+res_t
+message_append(struct ctx *cx, const struct message_out *mo, int checks,
+               enum message_add *res, const char **eid)
+{
+    const char *keys[MESSAGE_ADD_KEYS], *args[MESSAGE_ADD_ARGS];
+    message_add_argv(cx, mo, checks, keys, args);
     redisReply *r;
     long long st = -1;
     for (int round = 0; round < 2; round++) {
-        res_t rc = rds_eval(cx, &message_lua_add, &r, 8, keys, 15, args);
+        res_t rc = rds_eval(cx, &message_lua_add, &r, MESSAGE_ADD_KEYS, keys,
+                            MESSAGE_ADD_ARGS, args);
         if (rc != RES_OK)
             return rc;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_INTEGER)
-            return ctx_fail(cx, RES_INTERNAL, "message_add: unexpected reply");
-        st = r->element[0]->integer;
+        if ((rc = message_add_status(cx, mo, r, &st, eid)) != RES_OK)
+            return rc;
         if (st != MESSAGE_NEED_SENDER || round > 0)
             break;
         /* the sender's {id,nickName,icon} is not cached: MySQL, once */
         if ((rc = message_sender_load(cx, mo->from, &args[2])) != RES_OK)
             return rc;
+        args[12] = "0";
     }
-    if (st < MESSAGE_ADDED || st > MESSAGE_ONCE)
-        return ctx_fail(cx, RES_INTERNAL, "message_add: status %lld", st);
     *res = (enum message_add)st;
-    if (eid)
-        *eid = rds_str(cx, r->element[1]);
-    static unsigned appends;
-    if (st == MESSAGE_ADDED && ++appends % MESSAGE_TRIM_EVERY == 0) {
-        /* the message is in: a failed trim must not fail it */
-        struct ctx_mark mk = ctx_mark(cx);
-        if (stream_trim(cx, keys[0], NULL) != RES_OK)
-            ctx_drop(cx, mk, "message stream trim");
-    }
     return RES_OK;
 }
 
@@ -216,31 +246,108 @@ message_send_notice(struct ctx *cx, const struct message_out *mo, int *spooled)
 
 /* ---------------- notifications ---------------- */
 
-static res_t
-message_notice(struct ctx *cx, int64_t from, int64_t to, const char *type,
-               const char *content, int64_t ref, const char *once)
+/* The notice from -> to (0 when there is none: message_notify off,
+ * oneself, a system sender), as *mo with a new id. */
+static int
+message_notice_out(struct ctx *cx, int64_t from, int64_t to, const char *type,
+                   const char *content, int64_t ref, const char *once,
+                   struct message_out *mo)
 {
     if (!g_cfg.message_notify || from == to || to <= 0 || from <= 0)
-        return RES_OK;
-    char mid[MESSAGE_ID_LEN + 2], tbuf[20];
+        return 0;
+    char *mid = arena_alloc(cx->arena, MESSAGE_ID_LEN + 2), tbuf[20];
     mid[0] = 'n'; /* notices and chat never share an id */
     message_new_id(mid + 1);
     message_time((long long)time(NULL), tbuf);
     struct message m = {from, to, type, content, ref, NULL, tbuf};
     /* u comes from the userdto cache in the script (MySQL on a miss) */
-    struct message_out mo = {
-        0, to, from, mid, message_m_json(cx->arena, &m), NULL, once, NULL};
+    *mo = (struct message_out){.to = to,
+                               .from = from,
+                               .mid = mid,
+                               .m = message_m_json(cx->arena, &m),
+                               .once = once};
+    return 1;
+}
+
+static res_t
+message_notice(struct ctx *cx, int64_t from, int64_t to, const char *type,
+               const char *content, int64_t ref, const char *once)
+{
+    struct message_out mo;
+    if (!message_notice_out(cx, from, to, type, content, ref, once, &mo))
+        return RES_OK;
     int spooled;
     return message_send_notice(cx, &mo, &spooled);
 }
 
+/* A like notice in the toggle's round trip (event_pipe_append): */
+struct message_like {
+    struct message_out mo;
+    struct rds_eval_q q;
+};
+
 res_t
-message_on_blog_liked(struct ctx *cx, const struct event *ev)
+message_like_append(struct ctx *cx, const struct event *ev, void **state)
 {
     int64_t liker = ev->u.blog_liked.liker, blog = ev->u.blog_liked.blog_id;
-    return message_notice(cx, liker, ev->u.blog_liked.author, "like",
-                          "点赞了你的博客", blog,
-                          key_message_like_once(cx->arena, liker, blog));
+    struct message_like *l = arena_calloc(cx->arena, sizeof(*l));
+    *state = NULL;
+    if (!message_notice_out(
+            cx, liker, ev->u.blog_liked.author, "like", "点赞了你的博客", blog,
+            key_message_like_once(cx->arena, liker, blog), &l->mo))
+        return RES_OK;
+    /* the liker's u as their session has it (as chat does): no userdto
+     * look-up, and no MySQL when it is not cached */
+    if (ev->u.blog_liked.liker_nick)
+        l->mo.u = message_u_json(cx->arena, liker, ev->u.blog_liked.liker_nick,
+                                 ev->u.blog_liked.liker_icon);
+    /* appended only if the toggle just added the like: liker is in the
+     * set with the toggle's score (an unlike removed it; a busy toggle
+     * wrote nothing) */
+    l->mo.guard_key = key_blog_liked(cx->arena, blog);
+    l->mo.guard_member = arena_printf(cx->arena, "%lld", (long long)liker);
+    l->mo.guard_score =
+        arena_printf(cx->arena, "%lld", (long long)ev->u.blog_liked.liked_ms);
+    const char *keys[MESSAGE_ADD_KEYS], *args[MESSAGE_ADD_ARGS];
+    message_add_argv(cx, &l->mo, 0, keys, args);
+    /* older spooled messages are left to the next synchronous notice and
+     * the periodic drainer: this one rides in a pipeline */
+    *state = l;
+    return rds_eval_append(cx, &l->q, &message_lua_add, MESSAGE_ADD_KEYS, keys,
+                           MESSAGE_ADD_ARGS, args);
+}
+
+res_t
+message_like_collect(struct ctx *cx, const struct event *ev, void *state,
+                     int happened)
+{
+    (void)ev;
+    struct message_like *l = state;
+    if (l == NULL)
+        return RES_OK;
+    redisReply *r;
+    long long st = -1;
+    struct ctx_mark mk = ctx_mark(cx);
+    res_t rc = rds_eval_reply(cx, &l->q, &r);
+    if (rc == RES_OK)
+        rc = message_add_status(cx, &l->mo, r, &st, NULL);
+    if (rc != RES_OK) {
+        if (happened != 1)
+            return rc; /* no like to announce, or none known: logged */
+        /* the like stands and Redis did not take its notice: the spool
+         * keeps it (without the guard: its like is known to stand) */
+        ctx_drop(cx, mk, "like notice (spooled instead)");
+        l->mo.guard_key = l->mo.guard_member = l->mo.guard_score = NULL;
+        return message_spool_put(cx, &l->mo);
+    }
+    if (st != MESSAGE_NEED_SENDER)
+        return RES_OK; /* added, or once already, or no like (guarded) */
+    /* the sender's u is not cached (no session values): MySQL, then the
+     * synchronous path (guarded still: nothing was written) */
+    if ((rc = message_sender_load(cx, l->mo.from, &l->mo.u)) != RES_OK)
+        return rc;
+    int spooled;
+    return message_send_notice(cx, &l->mo, &spooled);
 }
 
 res_t
@@ -271,14 +378,9 @@ message_notify_order(struct ctx *cx, int64_t buyer, int64_t order_id)
                         0, ref,   tbuf};
     /* one notice per order, whoever delivers the order entry again: the
      * order id is the message id */
-    struct message_out mo = {0,
-                             buyer,
-                             0,
-                             arena_printf(cx->arena, "o%s", ref),
-                             message_m_json(cx->arena, &m),
-                             NULL,
-                             NULL,
-                             NULL};
+    struct message_out mo = {.to = buyer,
+                             .mid = arena_printf(cx->arena, "o%s", ref),
+                             .m = message_m_json(cx->arena, &m)};
     int spooled;
     return message_send_notice(cx, &mo, &spooled);
 }

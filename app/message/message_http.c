@@ -160,15 +160,16 @@ message_http_chat_send(struct req *rq)
     int64_t me = rq->user.id;
     struct message m = {me, to, "chat", content, 0, id, tbuf};
     struct message_out mo = {
-        1,
-        to,
-        me,
-        id,
-        message_m_json(rq->cx.arena, &m),
-        message_u_json(rq->cx.arena, me, rq->user.nick_name, rq->user.icon),
-        NULL,
-        arena_printf(rq->cx.arena, "%lld:%lld", (long long)(me < to ? me : to),
-                     (long long)(me < to ? to : me)),
+        .chat = 1,
+        .to = to,
+        .from = me,
+        .mid = id,
+        .m = message_m_json(rq->cx.arena, &m),
+        .u =
+            message_u_json(rq->cx.arena, me, rq->user.nick_name, rq->user.icon),
+        .conv = arena_printf(rq->cx.arena, "%lld:%lld",
+                             (long long)(me < to ? me : to),
+                             (long long)(me < to ? to : me)),
     };
 
     struct ctx_mark mk = ctx_mark(&rq->cx);
@@ -211,6 +212,7 @@ message_http_chat_send(struct req *rq)
     case MESSAGE_NO_USER: /* marked a moment ago, gone again (flushed) */
     case MESSAGE_ONCE:
     case MESSAGE_NEED_SENDER:
+    case MESSAGE_GUARDED:
         break;
     }
     return req_fail(rq, RES_REFUSED, "系统繁忙，请稍后再试");

@@ -18,6 +18,11 @@ struct message_out {
     const char *once; /* notices: a key SET NX for the once-per-window rule
                        * (NULL: none) */
     const char *conv; /* chat: "lo:hi", the conversation */
+    /* notices: appended only while the ZSET guard_key holds guard_member
+     * with score guard_score (the change the notice announces took place;
+     * see message_like_append). NULL: unconditional. Not spooled: a
+     * notice is spooled only once its change is known to stand. */
+    const char *guard_key, *guard_member, *guard_score;
 };
 
 enum message_add {
@@ -28,6 +33,7 @@ enum message_add {
     MESSAGE_NO_USER = 4,     /* chat: the recipient is not known to Redis */
     MESSAGE_ONCE = 5,        /* notice: one was sent in the once window */
     MESSAGE_NEED_SENDER = 6, /* (internal) the sender's u is not cached */
+    MESSAGE_GUARDED = 7,     /* notice: its guard does not hold: nothing */
 };
 
 /* Appends mo in one script (one round trip, two when the sender's u is

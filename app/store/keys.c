@@ -171,6 +171,20 @@ key_comment_liked(struct arena *a, int64_t comment_id)
 }
 
 char *
+key_blog_liking(struct arena *a, int64_t blog_id, int64_t uid)
+{
+    return arena_printf(a, "blog:liking:%lld:%lld", (long long)blog_id,
+                        (long long)uid);
+}
+
+char *
+key_comment_liking(struct arena *a, int64_t comment_id, int64_t uid)
+{
+    return arena_printf(a, "comment:liking:%lld:%lld", (long long)comment_id,
+                        (long long)uid);
+}
+
+char *
 key_feed(struct arena *a, int64_t user_id)
 {
     return KEY_WITH_ID(a, KEY_FEED_PREFIX, user_id);

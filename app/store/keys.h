@@ -40,6 +40,11 @@
 #define TTL_FEED_OUTBOX       21600 /* a pulled author's blogs (feed.h) */
 #define TTL_FEED_OUTBOX_VER   86400 /* its version outlives any reader */
 #define TTL_FEED_PULLED       3600  /* a reader's pulled entries (feed.h) */
+/* A like toggle's pending mark (blog_likes.c): set with the ZSET change,
+ * cleared once MySQL has the delta. Outlives any request (MySQL's read
+ * and write timeouts are 5 s each); only a worker killed mid-toggle
+ * leaves one to expire. */
+#define TTL_LIKE_PENDING_MS 15000
 /* heartbeats: a process beats every HB_EVERY_MS; a component is alive
  * when one of its processes beat within HB_WINDOW_MS */
 #define HB_EVERY_MS  1000
@@ -105,6 +110,10 @@ char *key_blog_liked(struct arena *a, int64_t blog_id);
 /* blog:liked:{id} is this prefix and the id (a Lua script builds it) */
 #define KEY_BLOG_LIKED_PREFIX "blog:liked:"
 char *key_comment_liked(struct arena *a, int64_t comment_id);
+/* blog:liking:{id}:{uid}, comment:liking:{id}:{uid}: uid's toggle of that
+ * like set is decided in Redis and not yet in MySQL (TTL_LIKE_PENDING_MS) */
+char *key_blog_liking(struct arena *a, int64_t blog_id, int64_t uid);
+char *key_comment_liking(struct arena *a, int64_t comment_id, int64_t uid);
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
 char *key_blog_gone(struct arena *a, int64_t blog_id);

@@ -43,6 +43,9 @@ static int rds_opened; /* connections opened so far (reconnects: > 1) */
 #define RDS_APPENDED(call) (rds_unsent = 1, (call))
 
 static void rds_check_alive(struct ctx *cx);
+static const char *rds_sha_of(const struct rds_script *s);
+static res_t rds_load_script(struct ctx *cx, const struct rds_script *s,
+                             const char **sha);
 
 /* Per-connection cache of script SHA1s (reset on reconnect). */
 #define RDS_MAX_SCRIPTS 32
@@ -51,6 +54,11 @@ static struct {
     char sha[41];
 } rds_shas[RDS_MAX_SCRIPTS];
 static int rds_nshas;
+/* scripts first sent inside an open pipeline (as EVAL with the source: a
+ * SCRIPT LOAD there would read the pipeline's replies as its own), loaded
+ * at the end of the request so their next use is an EVALSHA */
+static const struct rds_script *rds_deferred[RDS_MAX_SCRIPTS];
+static int rds_ndeferred;
 
 /* ---------------- reply objects in the arena ---------------- */
 
@@ -121,7 +129,7 @@ rds_drop(const char *why)
     }
     rds_ctx = NULL;
     rds_owed = rds_pending = rds_late = 0;
-    rds_nshas = 0;
+    rds_nshas = rds_ndeferred = 0;
 }
 
 void
@@ -184,7 +192,7 @@ rds_connect(struct ctx *cx)
     if (rds_opened++ > 0)
         metrics_inc(MET_RDS_RECONNECTS);
     rds_owed = rds_pending = rds_late = 0;
-    rds_nshas = 0;
+    rds_nshas = rds_ndeferred = 0;
     return RES_OK;
 }
 
@@ -420,9 +428,22 @@ rds_firev(struct ctx *cx, int argc, const char **argv, const size_t *argvlen)
 }
 
 void
-rds_request_end(struct ctx *cx)
+rds_flush(struct ctx *cx)
 {
     (void)cx;
+    if (rds_ctx == NULL)
+        return;
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK) {
+            rds_drop("flush failed");
+            return;
+        }
+}
+
+void
+rds_request_end(struct ctx *cx)
+{
     if (rds_ctx == NULL)
         return;
     if (rds_pending > 0) {
@@ -430,12 +451,16 @@ rds_request_end(struct ctx *cx)
         return;
     }
     /* send what was fired; the replies are read with the next command */
-    int done = 0;
-    while (!done)
-        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK) {
-            rds_drop("flush failed");
-            return;
-        }
+    rds_flush(cx);
+    /* scripts a pipeline had to send with their source: loaded now, after
+     * the reply, so the next request sends only the SHA */
+    while (rds_ctx && rds_ndeferred > 0) {
+        const struct rds_script *s = rds_deferred[--rds_ndeferred];
+        const char *sha;
+        struct ctx_mark m = ctx_mark(cx);
+        if (rds_sha_of(s) == NULL && rds_load_script(cx, s, &sha) != RES_OK)
+            ctx_drop(cx, m, "script load");
+    }
 }
 
 void
@@ -567,6 +592,25 @@ rds_eval(struct ctx *cx, const struct rds_script *s, redisReply **out,
     return rds_eval_done(cx, s, argv, argc, r, out);
 }
 
+void
+rds_eval_fire(struct ctx *cx, const struct rds_script *s, int nkeys,
+              const char *const *keys, int nargs, const char *const *args)
+{
+    if (rds_fire_connect(cx) != 0)
+        return;
+    int argc = 3 + nkeys + nargs;
+    const char **argv = arena_alloc(cx->arena, (size_t)argc * sizeof(*argv));
+    argv[0] = "EVAL";
+    argv[1] = s->src;
+    argv[2] = arena_printf(cx->arena, "%d", nkeys);
+    for (int i = 0; i < nkeys; i++)
+        argv[3 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[3 + nkeys + i] = args[i];
+    rds_fire_queued(
+        RDS_APPENDED(redisAppendCommandArgv(rds_ctx, argc, argv, NULL)));
+}
+
 res_t
 rds_script_ready(struct ctx *cx, const struct rds_script *s)
 {
@@ -584,6 +628,21 @@ rds_eval_append(struct ctx *cx, struct rds_eval_q *q,
                 const struct rds_script *s, int nkeys, const char *const *keys,
                 int nargs, const char *const *args)
 {
+    res_t rc = rds_connect(cx);
+    if (rc != RES_OK)
+        return rc;
+    if (rds_sha_of(s) == NULL) {
+        if (rds_pending == 0) {
+            if ((rc = rds_script_ready(cx, s)) != RES_OK)
+                return rc;
+        } else {
+            int known = 0;
+            for (int i = 0; i < rds_ndeferred; i++)
+                known |= rds_deferred[i] == s;
+            if (!known && rds_ndeferred < RDS_MAX_SCRIPTS)
+                rds_deferred[rds_ndeferred++] = s;
+        }
+    }
     q->s = s;
     q->argv = rds_eval_argv(cx, s, nkeys, keys, nargs, args, &q->argc);
     return rds_appendv(cx, q->argc, q->argv, NULL);

@@ -56,6 +56,19 @@ struct rds_script {
 res_t rds_eval(struct ctx *cx, const struct rds_script *s, redisReply **out,
                int nkeys, const char *const *keys, int nargs,
                const char *const *args);
+/* Fires s (rds_fire: nobody waits for the reply, a failure is only
+ * logged). Sent as EVAL with the source, so a server that lost its
+ * script cache runs it all the same. */
+void rds_eval_fire(struct ctx *cx, const struct rds_script *s, int nkeys,
+                   const char *const *keys, int nargs, const char *const *args);
+
+/* Sends the fired commands now, without waiting for their replies (read
+ * with the next command, as always). For a request whose answer must not
+ * overtake what it fired (a cache invalidation the client's next read
+ * must see): call it before replying. A failed write drops the
+ * connection (logged); the fired commands are then lost, as fired
+ * commands may be. */
+void rds_flush(struct ctx *cx);
 
 /* After each request or job: sends fired commands (their replies are read
  * later) and drops a connection left mid-pipeline. */
@@ -73,11 +86,13 @@ void rds_set_io_timeout(int ms);
 /* Closes the connection (tests; orderly shutdown). */
 void rds_close(void);
 
-/* A script pipelined with other commands: rds_script_ready before
- * anything is appended (it may load the script, a round trip of its
- * own), then rds_eval_append in the pipeline and rds_eval_reply in its
- * turn among the rds_reply calls. q carries the command to rerun with
- * EVAL should the server answer NOSCRIPT. */
+/* A script pipelined with other commands: rds_eval_append in the
+ * pipeline and rds_eval_reply in its turn among the rds_reply calls. A
+ * script this connection has not loaded yet is loaded by rds_eval_append
+ * when no pipeline is open (a round trip of its own: rds_script_ready
+ * does it ahead), and otherwise sent as EVAL with its source and loaded
+ * by rds_request_end, after the reply. q carries the command to rerun
+ * with EVAL should the server answer NOSCRIPT. */
 struct rds_eval_q {
     const struct rds_script *s;
     const char **argv;

@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -130,6 +131,15 @@ main(int argc, char **argv)
         free(body);
         return 1;
     }
+    /* as app/core/fcgi.c: with nothing kept, wait for a new connection
+     * in an EPOLLEXCLUSIVE epoll set of the listen socket (the kernel
+     * wakes one idle process per connection, not all) */
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE};
+    if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, 0, &lev) != 0) {
+        close(ep);
+        ep = -1;
+    }
     unsigned rr = 0;
     while (!noop_stop) {
         struct pollfd p[NOOP_CONNS + 1];
@@ -142,13 +152,21 @@ main(int argc, char **argv)
                 free_slot = i;
             }
         }
-        if (free_slot >= 0) {
-            p[n] = (struct pollfd){0, POLLIN, 0};
-            map[n++] = free_slot;
-        }
-        if (ppoll(p, (nfds_t)n, NULL, &waitmask) <= 0)
-            continue; /* a stop signal ends the loop */
         int s = -1;
+        if (n == 0 && free_slot >= 0 && ep >= 0) {
+            struct epoll_event ev;
+            if (epoll_pwait(ep, &ev, 1, -1, &waitmask) <= 0)
+                continue; /* a stop signal ends the loop */
+            s = free_slot;
+            n = 0;
+        } else {
+            if (free_slot >= 0) {
+                p[n] = (struct pollfd){0, POLLIN, 0};
+                map[n++] = free_slot;
+            }
+            if (ppoll(p, (nfds_t)n, NULL, &waitmask) <= 0)
+                continue; /* a stop signal ends the loop */
+        }
         for (int k = 0; k < n && s < 0; k++) {
             int j = (int)((rr + (unsigned)k) % (unsigned)n);
             if (p[j].revents) {
@@ -164,6 +182,8 @@ main(int argc, char **argv)
     }
     for (int i = 0; i < NOOP_CONNS; i++)
         FCGX_Free(&slots[i], 1);
+    if (ep >= 0)
+        close(ep);
     free(body);
     return 0;
 }

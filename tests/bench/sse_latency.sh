@@ -18,7 +18,8 @@
 #            request to reading its event (matched by from and refId) on
 #            a stream: worker, notification producer, gateway, nginx. The
 #            like answer times and how far the likes fell behind the rate
-#            are reported too (the stack has BENCH_WORKERS workers, 4).
+#            are reported too (the stack has BENCH_WORKERS workers,
+#            by default conf/hmdp.conf's `workers`).
 # Usage: tests/bench/sse_latency.sh [--likes] [connections (1000)]
 #        [events/s (1000)] [seconds (20)] [users (conns/2)]
 #        TEST_KEEP=1 keeps the dir.
@@ -46,7 +47,7 @@ if [ $mode = redis ]; then
     exit 0
 fi
 
-bench_stack "${BENCH_WORKERS:-4}"
+bench_stack "${BENCH_WORKERS:-$(sed -n 's/^workers *= *\([0-9]*\) *$/\1/p' conf/hmdp.conf)}"
 # likers: one like per (liker, blog) pair, so rate * secs / users + 1
 likers=$(((rate * secs + users - 1) / users + 1))
 sql() { mariadb --no-defaults -S "$HMDP_MYSQL_SOCKET" -uroot hmdp -N -e "$1"; }
@@ -65,6 +66,6 @@ f=$BENCH_DIR/bench/sse_users
     { echo "sse_latency.sh: the bench users were not made ($f)" >&2; exit 1; }
 awk '{print "HSET login:token:" $2 " id " $3 " nickName bench icon \"\""; print "EXPIRE login:token:" $2 " 7200"}' "$f" |
     redis-cli -p "$HMDP_REDIS_PORT" >/dev/null
-echo "$n streams for $users users, $rate likes/s by $likers likers for $secs s"
+echo "$n streams for $users users, $rate likes/s by $likers likers for $secs s, $HMDP_WORKERS workers"
 build/rel/sse-bench likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" "$n" "$secs" \
     "$rate" "$f"

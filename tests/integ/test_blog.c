@@ -6,6 +6,8 @@
  */
 #include "h.h"
 
+#include <curl/curl.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,10 +303,25 @@ run_parallel(int n, char **toks, const char *path)
     return failed;
 }
 
+/* 1 once blog id has no pending mark of uid (waits up to 2 s: the mark's
+ * DEL is sent before the answer, on another connection than ours). */
+static int
+like_mark_gone(int64_t id, int64_t uid)
+{
+    for (int i = 0; i < 40; i++) {
+        if (h_redis_int("EXISTS blog:liking:%lld:%lld", (long long)id,
+                        (long long)uid) == 0)
+            return 1;
+        h_sleep_ms(50);
+    }
+    return 0;
+}
+
 static void
 test_like_concurrent_same_user(void)
 {
-    char *tok = h_login(NULL);
+    int64_t uid;
+    char *tok = h_login(&uid);
     int64_t id = mk_blog(tok, "race", "");
     char p[64];
     snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
@@ -321,7 +338,139 @@ test_like_concurrent_same_user(void)
     card = h_redis_int("ZCARD blog:liked:%lld", (long long)id);
     CHECK(card == 1);
     CHECK(blog_liked(id) == card);
+    /* each toggle's pending mark went with it */
+    CHECK(like_mark_gone(id, uid));
     free(tok);
+}
+
+/* The same user's toggles of one blog reach MySQL in the order Redis
+ * decided them: a toggle whose user has one pending (its mark) waits for
+ * it. A mark that stays (a worker killed between the script and the
+ * UPDATE) ends the wait in a conflict that changed nothing. */
+static void
+test_like_pending_mark(void)
+{
+    int64_t uid;
+    char *tok = h_login(&uid);
+    int64_t id = mk_blog(tok, "pending", "");
+    char p[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    redisReply *x =
+        redisCommand(h_redis(), "SET blog:liking:%lld:%lld 1 PX 400",
+                     (long long)id, (long long)uid);
+    CHECK(x && x->type == REDIS_REPLY_STATUS);
+    if (x)
+        freeReplyObject(x);
+    int64_t t0 = h_now_ms();
+    struct resp r;
+    CHECK(h_put(p, tok, NULL, &r) == 0 && r.status == 200 && h_success(&r));
+    h_free(&r);
+    CHECK(h_now_ms() - t0 >= 300); /* decided once the mark was gone */
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 1);
+    CHECK(blog_liked(id) == 1);
+    CHECK(like_mark_gone(id, uid));
+
+    x = redisCommand(h_redis(), "SET blog:liking:%lld:%lld 1 PX 20000",
+                     (long long)id, (long long)uid);
+    if (x)
+        freeReplyObject(x);
+    t0 = h_now_ms();
+    CHECK(h_put(p, tok, NULL, &r) == 0 && r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "操作冲突，请稍后重试");
+    h_free(&r);
+    CHECK(h_now_ms() - t0 >= 2500);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 1);
+    CHECK(blog_liked(id) == 1);
+    /* the mark gone, the unlike goes through */
+    CHECK(h_redis_int("DEL blog:liking:%lld:%lld", (long long)id,
+                      (long long)uid) == 1);
+    CHECK(h_put(p, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 0);
+    CHECK(blog_liked(id) == 0);
+    CHECK(like_mark_gone(id, uid));
+    free(tok);
+}
+
+/* Sum of the store round trips per request so far, as /metrics says:
+ * *redis and *sql. */
+static void
+rt_sums(double *redis, double *sql)
+{
+    char url[512], *body = NULL;
+    size_t len = 0;
+    struct h_sink b = {&body, &len};
+    snprintf(url, sizeof(url), "%s/metrics", h_env("HMDP_URL"));
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, h_curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    CHECK(curl_easy_perform(c) == CURLE_OK);
+    curl_easy_cleanup(c);
+    *redis = *sql = -1;
+    const char *pre = "hmdp_store_round_trips_per_request_sum{store=\"";
+    for (const char *q = body; q && *q;) {
+        if (strncmp(q, pre, strlen(pre)) == 0) {
+            const char *v = strchr(q, ' ');
+            if (v && strncmp(q + strlen(pre), "redis", 5) == 0)
+                *redis = strtod(v + 1, NULL);
+            if (v && strncmp(q + strlen(pre), "mysql", 5) == 0)
+                *sql = strtod(v + 1, NULL);
+        }
+        q = strchr(q, '\n');
+        if (q)
+            q++;
+    }
+    free(body);
+    CHECK(*redis >= 0 && *sql >= 0);
+}
+
+/* A like costs two Redis round trips (the session; the toggle with its
+ * notice riding along) and two MySQL ones (the blog's author; the count),
+ * an unlike the same: no lock, no separate notice or cache round trip. */
+static void
+test_like_round_trips(void)
+{
+    enum { N = 12 };
+    char *author = h_login(NULL), *fan = h_login(NULL);
+    int64_t ids[N];
+    char p[64];
+    for (int i = 0; i < N; i++)
+        ids[i] = mk_blog(author, "round trips", "");
+    /* the fan's userdto gets cached, the workers load their scripts */
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof(p), "/blog/like/%lld", (long long)ids[i]);
+        struct resp r;
+        CHECK(h_put(p, fan, NULL, &r) == 0 && h_success(&r));
+        h_free(&r);
+        CHECK(h_put(p, fan, NULL, &r) == 0 && h_success(&r));
+        h_free(&r);
+    }
+    /* a scrape's own round trips show in the next one: measured twice */
+    double r0, s0, r1, s1, r2, s2, r3, s3;
+    rt_sums(&r0, &s0);
+    rt_sums(&r1, &s1);
+    /* N likes again, then N unlikes (the 24 h rule lets no second notice
+     * out, but its script still rides along) */
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < N; i++) {
+            snprintf(p, sizeof(p), "/blog/like/%lld", (long long)ids[i]);
+            struct resp r;
+            CHECK(h_put(p, fan, NULL, &r) == 0 && h_success(&r));
+            h_free(&r);
+        }
+    rt_sums(&r2, &s2);
+    rt_sums(&r3, &s3);
+    double scrape_r = (r1 - r0) > (r3 - r2) ? r1 - r0 : r3 - r2;
+    double scrape_s = (s1 - s0) > (s3 - s2) ? s1 - s0 : s3 - s2;
+    double per_r = (r2 - r1 - scrape_r) / (2 * N);
+    double per_s = (s2 - s1 - scrape_s) / (2 * N);
+    printf("  per toggle: %.2f Redis, %.2f MySQL round trips\n", per_r, per_s);
+    CHECK(per_r >= 1.5 && per_r <= 2.25);
+    CHECK(per_s >= 1.5 && per_s <= 2.25);
+    free(author);
+    free(fan);
 }
 
 static void
@@ -1065,6 +1214,8 @@ main(void)
     RUN(test_like_toggle);
     RUN(test_like_concurrent_same_user);
     RUN(test_like_concurrent_many_users);
+    RUN(test_like_pending_mark);
+    RUN(test_like_round_trips);
     RUN(test_likes_top5);
     RUN(test_hot_list);
     RUN(test_of_me_and_user);

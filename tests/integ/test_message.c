@@ -333,6 +333,13 @@ test_like_notice(void)
     CHECK(ji(m, "refId") == blog);
     CHECK_STR(js(m, "content"), "点赞了你的博客");
     CHECK(ji(u, "id") == fan.id && js(u, "nickName") && js(u, "icon"));
+    /* the liker as GET /user/me shows them (the session's name and icon,
+     * which the notice takes without a look-up) */
+    struct resp me;
+    CHECK(h_get("/user/me", fan.token, &me) == 0 && h_success(&me));
+    CHECK_STR(js(u, "nickName"), js(h_data(&me), "nickName"));
+    CHECK_STR(js(u, "icon"), js(h_data(&me), "icon"));
+    h_free(&me);
     json_object_put(m);
     json_object_put(u);
     /* unlike: none; like again within 24 h: none */

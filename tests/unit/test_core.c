@@ -766,6 +766,102 @@ test_ctx_and_events(void)
     event_reset();
 }
 
+/* pipelined subscribers: a trace of the calls, in order */
+static char pipe_trace[64];
+static int pipe_state; /* what a's append leaves for its collect */
+
+static void
+pipe_note(const char *what)
+{
+    size_t n = strlen(pipe_trace);
+    snprintf(pipe_trace + n, sizeof(pipe_trace) - n, "%s ", what);
+}
+
+static res_t
+pipe_a_append(struct ctx *cx, const struct event *ev, void **state)
+{
+    (void)cx;
+    pipe_note("a+");
+    pipe_state = (int)ev->u.blog_liked.liked_ms;
+    *state = &pipe_state;
+    return RES_OK;
+}
+
+static res_t
+pipe_a_collect(struct ctx *cx, const struct event *ev, void *state,
+               int happened)
+{
+    (void)cx;
+    pipe_note(happened == 1 ? "a1" : happened == 0 ? "a0" : "a?");
+    /* the state append left, and the same event */
+    CHECK(state == &pipe_state && ev->u.blog_liked.liked_ms == 1234);
+    return RES_OK;
+}
+
+static res_t
+pipe_b_append(struct ctx *cx, const struct event *ev, void **state)
+{
+    (void)ev;
+    pipe_note("b+");
+    *state = NULL;
+    return ctx_fail(cx, RES_DEP_DOWN, "append failed");
+}
+
+static res_t
+pipe_b_collect(struct ctx *cx, const struct event *ev, void *state,
+               int happened)
+{
+    (void)ev;
+    (void)happened;
+    pipe_note("b-");
+    CHECK(state == NULL);
+    return ctx_fail(cx, RES_INTERNAL, "collect failed");
+}
+
+static void
+test_pipelined_events(void)
+{
+    struct ctx cx;
+    memset(&cx, 0, sizeof(cx));
+    cx.arena = A;
+    event_reset();
+    memset(ev_calls, 0, sizeof(ev_calls));
+    struct event ev = {.kind = EVENT_BLOG_LIKED};
+    ev.u.blog_liked.liker = 7;
+    ev.u.blog_liked.liked_ms = 1234;
+    struct event_pipe p;
+    /* nobody subscribed: nothing to collect */
+    CHECK(event_pipe_append(&cx, &ev, &p) == 0);
+    event_subscribe(EVENT_BLOG_LIKED, "plain", ev_ok);
+    event_subscribe_pipelined(EVENT_BLOG_LIKED, "a", pipe_a_append,
+                              pipe_a_collect);
+    event_subscribe_pipelined(EVENT_BLOG_LIKED, "b", pipe_b_append,
+                              pipe_b_collect);
+    pipe_trace[0] = '\0';
+    CHECK(event_pipe_append(&cx, &ev, &p) == 1);
+    event_pipe_collect(&cx, &p, 1);
+    /* in subscription order; a failed append is still collected (it may
+     * have queued); failures never reach the feature; plain subscribers
+     * run only in event_emit */
+    CHECK_STR(pipe_trace, "a+ b+ a1 b- ");
+    CHECK(cx.rc == RES_OK && cx.errmsg == NULL);
+    CHECK(ev_calls[2] == 0);
+    pipe_trace[0] = '\0';
+    event_pipe_append(&cx, &ev, &p);
+    event_pipe_collect(&cx, &p, 0);
+    event_pipe_collect(&cx, &p, 0); /* twice: the second is a no-op */
+    CHECK_STR(pipe_trace, "a+ b+ a0 b- ");
+    pipe_trace[0] = '\0';
+    event_emit(&cx, &ev);
+    CHECK(pipe_trace[0] == '\0' && ev_calls[2] == 7);
+    /* other kinds reach nobody */
+    ev.kind = EVENT_USER_FOLLOWED;
+    CHECK(event_pipe_append(&cx, &ev, &p) == 0);
+    event_pipe_collect(&cx, &p, -1);
+    CHECK(pipe_trace[0] == '\0');
+    event_reset();
+}
+
 int
 main(void)
 {
@@ -788,6 +884,7 @@ main(void)
     RUN(test_arena_defer_order);
     RUN(test_dates);
     RUN(test_ctx_and_events);
+    RUN(test_pipelined_events);
     arena_free(A);
     T_DONE();
 }
