@@ -209,21 +209,27 @@ chat_data_id(const char *body, char *out, size_t size)
 static void
 chat_read(struct chat_conn *c)
 {
+    int eof = 0; /* nginx closed: what it sent before still counts */
     for (;;) {
         ssize_t r = read(c->fd, c->buf + c->n, sizeof(c->buf) - 1 - c->n);
-        if (r == 0 || (r < 0 && errno != EAGAIN) ||
+        if ((r < 0 && errno != EAGAIN) ||
             (r > 0 && c->n + (size_t)r >= sizeof(c->buf) - 1)) {
             chat_conn_close(c);
             return;
         }
-        if (r < 0)
+        if (r == 0)
+            eof = 1;
+        if (r <= 0)
             break;
         c->n += (size_t)r;
     }
     c->buf[c->n] = '\0';
     char *end = strstr(c->buf, "\r\n\r\n");
-    if (end == NULL || c->req < 0)
+    if (end == NULL || c->req < 0) {
+        if (eof)
+            chat_conn_close(c);
         return;
+    }
     *end = '\0'; /* the headers, lower-cased for the searches */
     for (char *p = c->buf; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
@@ -238,6 +244,8 @@ chat_read(struct chat_conn *c)
         complete = have >= 5 && memcmp(c->buf + c->n - 5, "0\r\n\r\n", 5) == 0;
     if (!complete) {
         *end = '\r'; /* look again with more bytes */
+        if (eof)
+            chat_conn_close(c);
         return;
     }
     struct chat_req *q = &reqs[c->req];
@@ -249,7 +257,7 @@ chat_read(struct chat_conn *c)
     int keep = strstr(c->buf, "\nconnection: close") == NULL;
     c->req = -1;
     c->n = 0;
-    if (!keep)
+    if (!keep || eof)
         chat_conn_close(c);
 }
 
