@@ -20,7 +20,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int
-sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
 
 /* ------------------------------------------------------------ Redis */
 
@@ -58,7 +46,7 @@ redis_stop(int hard)
     if (hard)
         CHECK(pid > 0 && kill((pid_t)pid, SIGKILL) == 0);
     else
-        sh("redis-cli -p %s shutdown >/dev/null 2>&1",
+        h_sh("redis-cli -p %s shutdown >/dev/null 2>&1",
            h_env("HMDP_REDIS_PORT"));
     for (int i = 0; i < 100 && pid > 0 && kill((pid_t)pid, 0) == 0; i++)
         h_sleep_ms(50);
@@ -70,7 +58,7 @@ redis_stop(int hard)
 static void
 redis_start(void)
 {
-    CHECK(sh("redis-server %s/redis.conf", h_env("HMDP_RUN_DIR")) == 0);
+    CHECK(h_sh("redis-server %s/redis.conf", h_env("HMDP_RUN_DIR")) == 0);
     int up = 0;
     for (int i = 0; i < 100 && !up; i++) {
         h_sleep_ms(100);
