@@ -27,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 /* ------------------------------------------------------------ Redis */
 
 static int
@@ -47,7 +46,7 @@ redis_stop(int hard)
         CHECK(pid > 0 && kill((pid_t)pid, SIGKILL) == 0);
     else
         h_sh("redis-cli -p %s shutdown >/dev/null 2>&1",
-           h_env("HMDP_REDIS_PORT"));
+             h_env("HMDP_REDIS_PORT"));
     for (int i = 0; i < 100 && pid > 0 && kill((pid_t)pid, 0) == 0; i++)
         h_sleep_ms(50);
     CHECK(pid > 0 && kill((pid_t)pid, 0) != 0);
