@@ -15,17 +15,30 @@
  * is set (the request retries for a while: a double click waits for the
  * first click's UPDATE), and the mark is cleared once MySQL has the
  * delta. Then each user's applied contributions alternate +1, -1 from
- * 0, their sum never goes below zero, and the clamp never bites.
+ * 0, their sum never goes below zero, and the clamp never bites. The
+ * marks of one item are a ZSET (`blog:liking:{id}`: user -> the deadline
+ * past which the toggle counts as lost).
  *
  * If the UPDATE fails, or finds the row gone (a delete committed since
  * the existence check), the script's change is undone (and the mark
  * cleared) before the request answers, so the stores never disagree. A
  * delete that races a like is ordered by the delete's own sweep: either
  * the sweep removes the ZSET after the like's change, or the like's
- * UPDATE finds no row and undoes it. A worker killed between the script
- * and the UPDATE leaves the ZSET changed without the count (as a lock
- * held across the script could not prevent either: MySQL rolls back, the
- * ZSET keeps its change); its mark expires (TTL_LIKE_PENDING_MS).
+ * UPDATE finds no row and undoes it.
+ *
+ * Lost toggles. A worker killed between the script and the UPDATE leaves
+ * the ZSET changed without the count (as a lock held across the script
+ * could not prevent either: MySQL rolls back, the ZSET keeps its change),
+ * and its mark stays past its deadline (TTL_LIKE_PENDING_MS). Such an
+ * item is reconciled: under the row's lock, once no toggle of it is
+ * pending, the count is set to the ZSET's size (blog_like_reconcile). The
+ * next toggle of the item does that first; for an item nobody toggles
+ * again, every script also looks at a few entries of `like:pending` (the
+ * items with toggles, scored by their last deadline) whose deadline
+ * passed: it forgets those with no mark left and hands the first with a
+ * lost one to its request, which reconciles it after its own UPDATE. So
+ * the liker set and the count agree again after any crash, as soon as
+ * any like is clicked.
  *
  * Round trips of a like: the session (dispatch), the blog's author
  * (SELECT), the script, the UPDATE. The like notice (EVENT_BLOG_LIKED's
@@ -33,7 +46,7 @@
  * Redis by the like's score, so it is written only if the toggle added
  * the like, with the same fsync; should the UPDATE then fail, the like is
  * taken back and the notice stays, as after a like and an unlike. The
- * cache invalidation and the mark's DEL are fired after the UPDATE and
+ * cache invalidation and the mark's ZREM are fired after the UPDATE and
  * sent before the reply (rds_flush): nobody waits for their fsync.
  * A row lock (SELECT ... FOR UPDATE around the script, the UPDATE and a
  * COMMIT) cost two round trips more and held the lock across Redis'
@@ -57,83 +70,258 @@
 /* How long a toggle waits for the same user's previous toggle of the same
  * item (its pending mark) before it answers a conflict. */
 #define BLOG_LIKE_WAIT_US 3000000
+/* Items whose last deadline passed that one toggle looks at (and forgets
+ * when no lost toggle is left in them). */
+#define BLOG_LIKE_SWEEP "8"
+/* How long a swept item with a lost toggle is left to the toggle that
+ * found it before another toggle may take it (ms). */
+#define BLOG_LIKE_SWEEP_HOLD "2000"
 
-/* KEYS[1] like ZSET, KEYS[2] the user's pending mark; ARGV member, score
- * (ms), mark TTL (ms). Returns {0, ''} while the mark is set (nothing
- * written), else {delta, previous score or ''}: +1 after ZADD, -1 after
- * ZREM, with the mark set. */
+/* KEYS[1] like ZSET, KEYS[2] the item's pending marks (ZSET uid ->
+ * deadline ms), KEYS[3] KEY_LIKE_PENDING; ARGV member, now (ms: the
+ * like's score, and the clock the deadlines are read with), mark TTL (ms), the
+ * item's KEY_LIKE_PENDING member, the blogs' and the comments' mark key
+ * prefixes. Returns {2, '', ''} when a lost toggle of the item is to be
+ * reconciled first, {0, '', ''} while the user's mark is set (nothing written),
+ * else {delta, previous score or '', swept}: +1 after ZADD, -1 after ZREM, with
+ * the mark set; swept is '' or another item with a lost toggle, left to this
+ * request. */
 static const struct rds_script blog_lua_toggle = {
     "blog_like_toggle",
-    "if redis.call('EXISTS', KEYS[2]) == 1 then return {0, ''} end\n"
+    "local now = tonumber(ARGV[2])\n"
+    "if redis.call('ZCOUNT', KEYS[2], '-inf', now) > 0 then\n"
+    "  return {2, '', ''}\n"
+    "end\n"
+    "if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return {0, '', ''} end\n"
+    "local swept = ''\n"
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', "
+    "0, " BLOG_LIKE_SWEEP ")\n"
+    "for i = 1, #due do\n"
+    "  local pre = ARGV[5]\n"
+    "  if string.sub(due[i], 1, 1) == 'c' then pre = ARGV[6] end\n"
+    "  if redis.call('EXISTS', pre .. string.sub(due[i], 3)) == 0 then\n"
+    "    redis.call('ZREM', KEYS[3], due[i])\n"
+    "  elseif swept == '' then\n"
+    "    redis.call('ZADD', KEYS[3], now + " BLOG_LIKE_SWEEP_HOLD ", due[i])\n"
+    "    swept = due[i]\n"
+    "  end\n"
+    "end\n"
+    "local deadline = now + tonumber(ARGV[3])\n"
+    "redis.call('ZADD', KEYS[2], deadline, ARGV[1])\n"
+    "redis.call('ZADD', KEYS[3], 'GT', deadline, ARGV[4])\n"
     "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
-    "redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])\n"
     "if old then\n"
     "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
-    "  return {-1, old}\n"
+    "  return {-1, old, swept}\n"
     "end\n"
     "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
-    "return {1, ''}\n"};
+    "return {1, '', swept}\n"};
 
-/* KEYS as blog_lua_toggle; ARGV member, the delta to undo, the score to
- * restore (undoing -1). Takes a toggle back and clears the mark. */
+/* KEYS as blog_lua_toggle (two); ARGV member, the delta to undo, the
+ * score to restore (undoing -1). Takes a toggle back and clears the
+ * mark. */
 static const struct rds_script blog_lua_undo = {
     "blog_like_undo", "if ARGV[2] == '1' then\n"
                       "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
                       "else\n"
                       "  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
                       "end\n"
-                      "redis.call('DEL', KEYS[2])\n"
+                      "redis.call('ZREM', KEYS[2], ARGV[1])\n"
                       "return 0\n"};
+
+/* KEYS like ZSET, the item's marks; ARGV now (ms). {-1} while a toggle
+ * is pending and not lost (its UPDATE is still to come), else {the like
+ * ZSET's size}. */
+static const struct rds_script blog_lua_count = {
+    "blog_like_count",
+    "if redis.call('ZCOUNT', KEYS[2], '(' .. ARGV[1], '+inf') > 0 then\n"
+    "  return {-1}\n"
+    "end\n"
+    "return {redis.call('ZCARD', KEYS[1])}\n"};
 
 /* What one kind of like (blogs, comments) toggles. */
 struct blog_like_kind {
+    char tag;               /* its KEY_LIKE_PENDING members: "<tag>:<id>" */
     const char *find_sql;   /* params: id; columns id, owner */
     const char *update_sql; /* params: delta, id */
+    const char *lock_sql;   /* params: id; column liked, the row locked */
+    const char *set_sql;    /* params: count, id */
+    char *(*liked_key)(struct arena *a, int64_t id);
+    char *(*liking_key)(struct arena *a, int64_t id);
 };
 
 static const struct blog_like_kind blog_like_blogs = {
+    'b',
     "SELECT id, user_id FROM tb_blog WHERE id = ?",
     "UPDATE tb_blog SET liked = GREATEST(CAST(IFNULL(liked, 0) AS SIGNED) + "
-    "?, 0) WHERE id = ?"};
+    "?, 0) WHERE id = ?",
+    "SELECT IFNULL(liked, 0) FROM tb_blog WHERE id = ? FOR UPDATE",
+    "UPDATE tb_blog SET liked = ? WHERE id = ?",
+    key_blog_liked,
+    key_blog_liking};
 
 static const struct blog_like_kind blog_like_comments = {
+    'c',
     "SELECT id, user_id FROM tb_blog_comments WHERE id = ?",
     "UPDATE tb_blog_comments SET liked = GREATEST(CAST(IFNULL(liked, 0) AS "
-    "SIGNED) + ?, 0) WHERE id = ?"};
+    "SIGNED) + ?, 0) WHERE id = ?",
+    "SELECT IFNULL(liked, 0) FROM tb_blog_comments WHERE id = ? FOR UPDATE",
+    "UPDATE tb_blog_comments SET liked = ? WHERE id = ?",
+    key_comment_liked,
+    key_comment_liking};
 
-/* Runs the toggle script, waiting (bounded) while the user's previous
- * toggle of the item is pending. ev (or NULL): an event whose pipelined
- * subscribers ride in the script's round trip (their writes hold only if
- * the toggle added the like). */
+/* ---------------- lost toggles ---------------- */
+
+/* One attempt of blog_like_reconcile. Under the row's lock (every
+ * toggle's UPDATE waits for it), the like ZSET and the marks are read in
+ * one step: with no toggle pending but lost ones, every toggle decided
+ * before that step has its UPDATE committed or never will (its worker is
+ * gone), and every later one applies its delta after this COMMIT, so the
+ * row takes the ZSET's size. *later: a toggle is still pending (its
+ * UPDATE may be waiting for this very lock): nothing done. */
 static res_t
-blog_toggle_decide(struct req *rq, const char *const *keys,
-                   const char *const *args, const struct event *ev, int *delta,
-                   const char **old)
+blog_like_reconcile_once(struct req *rq, const struct blog_like_kind *k,
+                         int64_t id, const char *now, int *later)
+{
+    struct arena *a = rq->cx.arena;
+    const char *keys[2] = {k->liked_key(a, id), k->liking_key(a, id)};
+    struct sql_rows t;
+    redisReply *r;
+    *later = 0;
+    res_t rc = sql_begin(&rq->cx);
+    if (rc != RES_OK)
+        return rc;
+    if ((rc = sql_query(&rq->cx, &t, k->lock_sql, "l", id)) != RES_OK)
+        goto rollback;
+    if (t.nrows == 0) { /* gone: its delete swept the likes */
+        sql_rollback(&rq->cx);
+        rds_fire(&rq->cx, "DEL %s", keys[1]);
+        return RES_OK;
+    }
+    int64_t was = sql_i64(&t, 0, 0);
+    const char *args[1] = {now};
+    if ((rc = rds_eval(&rq->cx, &blog_lua_count, &r, 2, keys, 1, args)) !=
+        RES_OK)
+        goto rollback;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1) {
+        rc = req_fail(rq, RES_INTERNAL, "like count script: bad reply");
+        goto rollback;
+    }
+    long long count = rds_int(r->element[0]);
+    if (count < 0) {
+        *later = 1;
+        sql_rollback(&rq->cx);
+        return RES_OK;
+    }
+    uint64_t changed;
+    if ((rc = sql_exec(&rq->cx, &changed, k->set_sql, "ll", (int64_t)count,
+                       id)) != RES_OK ||
+        (rc = sql_commit(&rq->cx)) != RES_OK)
+        goto rollback;
+    /* the lost marks go once the row has the count (a worker killed
+     * before this leaves them for the next reconciliation) */
+    rds_fire(&rq->cx, "ZREMRANGEBYSCORE %s -inf %s", keys[1], now);
+    if (k->tag == 'b')
+        blog_cache_invalidate_fire(rq, id, 1);
+    if (was != count)
+        log_warn("like count of %c:%lld reconciled after a lost toggle: "
+                 "%lld -> %lld",
+                 k->tag, (long long)id, (long long)was, count);
+    return RES_OK;
+
+rollback:
+    sql_rollback(&rq->cx);
+    return rc;
+}
+
+/* Sets the count of item id of kind k to its like ZSET's size after a
+ * toggle was lost (its pending mark outlived TTL_LIKE_PENDING_MS: the
+ * worker died between the script and the UPDATE, or after the UPDATE and
+ * before clearing the mark). *later as blog_like_reconcile_once. */
+static res_t
+blog_like_reconcile(struct req *rq, const struct blog_like_kind *k, int64_t id,
+                    int *later)
+{
+    const char *now =
+        arena_printf(rq->cx.arena, "%lld", (long long)util_now_ms());
+    int attempt = 0;
+    res_t rc;
+    do
+        rc = blog_like_reconcile_once(rq, k, id, now, later);
+    while (rc != RES_OK && sql_tx_retry(&rq->cx, &attempt));
+    return rc;
+}
+
+/* Reconciles the item a toggle's sweep found ("b:<id>" or "c:<id>"), best
+ * effort: a failure is logged (the item stays in KEY_LIKE_PENDING and
+ * the next sweep takes it again). */
+static void
+blog_like_reconcile_swept(struct req *rq, const char *item)
+{
+    int64_t id;
+    if (item == NULL || (item[0] != 'b' && item[0] != 'c') || item[1] != ':' ||
+        str_parse_i64(item + 2, &id) < 0 || id <= 0)
+        return;
+    int later;
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    if (blog_like_reconcile(
+            rq, item[0] == 'b' ? &blog_like_blogs : &blog_like_comments, id,
+            &later) != RES_OK)
+        ctx_drop(&rq->cx, m, "like count reconciliation");
+}
+
+/* ---------------- toggles ---------------- */
+
+/* Runs the toggle script of item id of kind k, waiting (bounded) while
+ * the user's previous toggle of the item is pending, and reconciling the
+ * item first when a toggle of it was lost. ev (or NULL): an event whose
+ * pipelined subscribers ride in the script's round trip (their writes
+ * hold only if the toggle added the like). *swept: an item the script's
+ * sweep left to this request, or NULL. */
+static res_t
+blog_toggle_decide(struct req *rq, const struct blog_like_kind *k, int64_t id,
+                   const char *const *keys, const char **args, struct event *ev,
+                   int *delta, const char **old, const char **swept)
 {
     int64_t deadline = util_mono_us() + BLOG_LIKE_WAIT_US;
     for (int attempt = 1;; attempt++) {
+        /* now: the like's score, and what the marks' deadlines are
+         * compared with (a mark may have passed its own meanwhile) */
+        int64_t now = util_now_ms();
+        args[1] = arena_printf(rq->cx.arena, "%lld", (long long)now);
+        if (ev)
+            ev->u.blog_liked.liked_ms = now;
         struct rds_eval_q q;
         struct event_pipe pipe;
         redisReply *r = NULL;
         res_t rc =
-            rds_eval_append(&rq->cx, &q, &blog_lua_toggle, 2, keys, 3, args);
+            rds_eval_append(&rq->cx, &q, &blog_lua_toggle, 3, keys, 6, args);
         int piped = rc == RES_OK && ev && event_pipe_append(&rq->cx, ev, &pipe);
         if (rc == RES_OK)
             rc = rds_eval_reply(&rq->cx, &q, &r);
         long long d = 0;
-        if (rc == RES_OK && (r->type != REDIS_REPLY_ARRAY || r->elements != 2))
+        if (rc == RES_OK && (r->type != REDIS_REPLY_ARRAY || r->elements != 3))
             rc = req_fail(rq, RES_INTERNAL, "like script: bad reply");
         if (rc == RES_OK)
             d = rds_int(r->element[0]);
         if (piped)
-            event_pipe_collect(&rq->cx, &pipe, rc != RES_OK ? -1 : d > 0);
+            event_pipe_collect(&rq->cx, &pipe, rc != RES_OK ? -1 : d == 1);
         if (rc != RES_OK)
             return rc;
-        if (d != 0) {
-            *delta = d > 0 ? 1 : -1;
+        if (d == 1 || d == -1) {
+            *delta = (int)d;
             *old = rds_str(&rq->cx, r->element[1]);
+            *swept = r->element[2]->type == REDIS_REPLY_STRING &&
+                             r->element[2]->len > 0
+                         ? rds_str(&rq->cx, r->element[2])
+                         : NULL;
             return RES_OK;
         }
+        int later = 1;
+        if (d == 2 && (rc = blog_like_reconcile(rq, k, id, &later)) != RES_OK)
+            return rc;
+        if (!later)
+            continue; /* reconciled: decide now */
         if (util_mono_us() >= deadline)
             return req_fail(rq, RES_REFUSED, SQL_CONFLICT_MSG);
         /* the other toggle needs an UPDATE more: 1..3 ms, growing */
@@ -170,14 +358,14 @@ blog_toggle_exists(struct req *rq, const struct blog_like_kind *k, int64_t id,
     return rc;
 }
 
-/* One toggle of uid's like of row id of kind, whose like ZSET is key and
- * uid's pending mark mark. *found = 0 (and nothing changed) when the row
- * does not exist, else *owner is its user_id. */
+/* One toggle of uid's like of row id of kind k. *found = 0 (and nothing
+ * changed) when the row does not exist, else *owner is its user_id. */
 static res_t
-blog_toggle(struct req *rq, const struct blog_like_kind *k, const char *key,
-            const char *mark, int64_t id, int64_t uid, struct event *ev,
-            int *delta, int *found, int64_t *owner)
+blog_toggle(struct req *rq, const struct blog_like_kind *k, int64_t id,
+            int64_t uid, struct event *ev, int *delta, int *found,
+            int64_t *owner)
 {
+    struct arena *a = rq->cx.arena;
     struct sql_rows t;
     res_t rc = sql_query(&rq->cx, &t, k->find_sql, "l", id);
     if (rc != RES_OK)
@@ -189,18 +377,22 @@ blog_toggle(struct req *rq, const struct blog_like_kind *k, const char *key,
 
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
-    const char *keys[2] = {key, mark};
-    const char *args[3] = {
-        member, arena_printf(rq->cx.arena, "%lld", (long long)util_now_ms()),
-        arena_printf(rq->cx.arena, "%d", TTL_LIKE_PENDING_MS)};
-    const char *old = NULL;
+    const char *keys[3] = {k->liked_key(a, id), k->liking_key(a, id),
+                           KEY_LIKE_PENDING};
+    const char *args[6] = {member,
+                           NULL, /* now: set by blog_toggle_decide */
+                           arena_printf(a, "%d", TTL_LIKE_PENDING_MS),
+                           arena_printf(a, "%c:%lld", k->tag, (long long)id),
+                           KEY_BLOG_LIKING_PREFIX,
+                           KEY_COMMENT_LIKING_PREFIX};
+    const char *old = NULL, *swept = NULL;
     if (ev) { /* a like of a blog: its notice rides with the toggle */
         ev->u.blog_liked.liker = uid;
         ev->u.blog_liked.blog_id = id;
         ev->u.blog_liked.author = *owner;
-        str_parse_i64(args[1], &ev->u.blog_liked.liked_ms);
     }
-    if ((rc = blog_toggle_decide(rq, keys, args, ev, delta, &old)) != RES_OK)
+    if ((rc = blog_toggle_decide(rq, k, id, keys, args, ev, delta, &old,
+                                 &swept)) != RES_OK)
         return rc;
 
     uint64_t changed = 0;
@@ -221,8 +413,11 @@ blog_toggle(struct req *rq, const struct blog_like_kind *k, const char *key,
         return rc;
     }
     /* MySQL has it: the next toggle may be decided. Fired: it rides with
-     * the request's next command or its flush (a lost one expires) */
-    rds_fire(&rq->cx, "DEL %s", mark);
+     * the request's next command or its flush (a lost one is reconciled
+     * once past its deadline) */
+    rds_fire(&rq->cx, "ZREM %s %s", keys[1], member);
+    if (swept)
+        blog_like_reconcile_swept(rq, swept);
     return RES_OK;
 }
 
@@ -236,12 +431,10 @@ blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
         ev.u.blog_liked.liker_icon = rq->user.icon;
     }
     res_t rc =
-        blog_toggle(rq, &blog_like_blogs, key_blog_liked(rq->cx.arena, id),
-                    key_blog_liking(rq->cx.arena, id, uid), id, uid, &ev, delta,
-                    found, author);
+        blog_toggle(rq, &blog_like_blogs, id, uid, &ev, delta, found, author);
     if (rc != RES_OK || !*found)
         return rc;
-    /* liked and the hot order changed. Fired, with the mark's DEL: the
+    /* liked and the hot order changed. Fired, with the mark's ZREM: the
      * flush below sends them before the reply, so the frontend's GET
      * /blog/{id} right after sees the new count */
     blog_cache_invalidate_fire(rq, id, 1);
@@ -256,10 +449,8 @@ blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
                          int *found)
 {
     int64_t owner;
-    res_t rc = blog_toggle(rq, &blog_like_comments,
-                           key_comment_liked(rq->cx.arena, id),
-                           key_comment_liking(rq->cx.arena, id, uid), id, uid,
-                           NULL, delta, found, &owner);
+    res_t rc = blog_toggle(rq, &blog_like_comments, id, uid, NULL, delta, found,
+                           &owner);
     rds_flush(&rq->cx);
     return rc;
 }

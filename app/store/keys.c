@@ -171,17 +171,15 @@ key_comment_liked(struct arena *a, int64_t comment_id)
 }
 
 char *
-key_blog_liking(struct arena *a, int64_t blog_id, int64_t uid)
+key_blog_liking(struct arena *a, int64_t blog_id)
 {
-    return arena_printf(a, "blog:liking:%lld:%lld", (long long)blog_id,
-                        (long long)uid);
+    return KEY_WITH_ID(a, KEY_BLOG_LIKING_PREFIX, blog_id);
 }
 
 char *
-key_comment_liking(struct arena *a, int64_t comment_id, int64_t uid)
+key_comment_liking(struct arena *a, int64_t comment_id)
 {
-    return arena_printf(a, "comment:liking:%lld:%lld", (long long)comment_id,
-                        (long long)uid);
+    return KEY_WITH_ID(a, KEY_COMMENT_LIKING_PREFIX, comment_id);
 }
 
 char *

@@ -43,7 +43,7 @@
 /* A like toggle's pending mark (blog_likes.c): set with the ZSET change,
  * cleared once MySQL has the delta. Outlives any request (MySQL's read
  * and write timeouts are 5 s each); only a worker killed mid-toggle
- * leaves one to expire. */
+ * leaves one past it (then the count is reconciled). */
 #define TTL_LIKE_PENDING_MS 15000
 /* heartbeats: a process beats every HB_EVERY_MS; a component is alive
  * when one of its processes beat within HB_WINDOW_MS */
@@ -110,10 +110,18 @@ char *key_blog_liked(struct arena *a, int64_t blog_id);
 /* blog:liked:{id} is this prefix and the id (a Lua script builds it) */
 #define KEY_BLOG_LIKED_PREFIX "blog:liked:"
 char *key_comment_liked(struct arena *a, int64_t comment_id);
-/* blog:liking:{id}:{uid}, comment:liking:{id}:{uid}: uid's toggle of that
- * like set is decided in Redis and not yet in MySQL (TTL_LIKE_PENDING_MS) */
-char *key_blog_liking(struct arena *a, int64_t blog_id, int64_t uid);
-char *key_comment_liking(struct arena *a, int64_t comment_id, int64_t uid);
+/* blog:liking:{id}, comment:liking:{id}: ZSET of the users whose toggle
+ * of that like set is decided in Redis and not yet in MySQL, scored by
+ * the time (ms) past which the toggle counts as lost (TTL_LIKE_PENDING_MS
+ * after it was decided) */
+#define KEY_BLOG_LIKING_PREFIX    "blog:liking:"
+#define KEY_COMMENT_LIKING_PREFIX "comment:liking:"
+char *key_blog_liking(struct arena *a, int64_t blog_id);
+char *key_comment_liking(struct arena *a, int64_t comment_id);
+/* ZSET of the like sets that had a toggle pending ("b:{id}" a blog's,
+ * "c:{id}" a comment's), scored by the latest such deadline: where a lost
+ * toggle may have left the set and its count apart (blog_likes.c) */
+#define KEY_LIKE_PENDING "like:pending"
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
 char *key_blog_gone(struct arena *a, int64_t blog_id);

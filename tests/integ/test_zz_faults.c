@@ -9,6 +9,8 @@
  * load the demo data again (a deleted seed blog stays deleted). Redis stopped
  * -> 503 with the envelope, and normal service once it is back, with the same
  * workers; the same for MySQL; a worker killed with SIGKILL is replaced.
+ * A like whose worker is killed between its Redis script and its UPDATE
+ * gets its count reconciled.
  */
 #include "h.h"
 
@@ -94,6 +96,121 @@ test_worker_respawn(void)
         CHECK(h_get("/user/2", NULL, &r) == 0 && r.status == 200);
         h_free(&r);
     }
+}
+
+/* Waits (up to 10 s) until fcgi's multiwatch has n workers again, none
+ * of them in gone[0..ngone). */
+static int
+workers_replaced(long mw, int n, const long *gone, int ngone)
+{
+    for (int i = 0; i < 100; i++) {
+        long now[64];
+        int m = h_children_of(mw, now, 64), fresh = m == n;
+        for (int k = 0; k < m; k++)
+            for (int j = 0; j < ngone; j++)
+                if (now[k] == gone[j])
+                    fresh = 0;
+        if (fresh)
+            return 1;
+        h_sleep_ms(100);
+    }
+    return 0;
+}
+
+/* The drill for a like lost mid-way: the blog's row is locked so the
+ * like's UPDATE waits after its script changed the ZSET, then every
+ * worker is killed (and the UPDATE with it). The count lacks the like; once its
+ * mark's deadline has passed, a like of another blog reconciles it, and the
+ * liker's next click is an unlike that goes through at once. */
+static void
+test_like_lost_with_worker(void)
+{
+    int64_t a, b;
+    char *ta = h_login(&a), *tb = h_login(&b);
+    struct resp r;
+    CHECK(h_post_json("/blog", ta,
+                      "{\"title\":\"drill\",\"content\":\"c\",\"images\":\"\","
+                      "\"shopId\":1}",
+                      &r) == 0 &&
+          h_success(&r));
+    int64_t id = h_data(&r) ? json_object_get_int64(h_data(&r)) : -1;
+    h_free(&r);
+    CHECK(h_post_json("/blog", ta,
+                      "{\"title\":\"drill2\",\"content\":\"c\",\"images\":\"\","
+                      "\"shopId\":1}",
+                      &r) == 0 &&
+          h_success(&r));
+    int64_t other = h_data(&r) ? json_object_get_int64(h_data(&r)) : -1;
+    h_free(&r);
+    CHECK(id > 0 && other > 0);
+    char p[64], po[64];
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    snprintf(po, sizeof(po), "/blog/like/%lld", (long long)other);
+
+    CHECK(h_sql_exec("BEGIN") == 0);
+    CHECK(h_sql_int("SELECT id FROM tb_blog WHERE id = %lld FOR UPDATE",
+                    (long long)id) == id);
+    pid_t kid = fork();
+    if (kid == 0) {
+        h_init();
+        struct resp x;
+        h_put(p, tb, NULL, &x); /* its worker dies: 502 */
+        _exit(0);
+    }
+    /* the script ran: b is in the ZSET; the UPDATE waits for our lock */
+    int decided = 0;
+    for (int i = 0; i < 100 && !decided; i++) {
+        decided = h_redis_int("ZSCORE blog:liking:%lld %lld", (long long)id,
+                              (long long)b) > 0;
+        if (!decided)
+            h_sleep_ms(50);
+    }
+    CHECK(decided);
+    long mw = h_run_pid("fcgi.pid"), kids[64];
+    int n = h_children_of(mw, kids, 64);
+    CHECK(n >= 1);
+    for (int i = 0; i < n; i++)
+        CHECK(kill((pid_t)kids[i], SIGKILL) == 0);
+    /* MySQL would still run the dead worker's waiting UPDATE once the lock
+     * goes (the delta applied, only its mark lost): end it as if the
+     * worker had died before sending it */
+    long long waiting = h_sql_int(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+        "'UPDATE tb_blog SET liked%%' AND ID <> CONNECTION_ID() LIMIT 1");
+    CHECK(waiting > 0);
+    CHECK(h_sql_exec("KILL %lld", waiting) == 0);
+    CHECK(h_sql_exec("ROLLBACK") == 0);
+    int st;
+    CHECK(waitpid(kid, &st, 0) == kid);
+    CHECK(workers_replaced(mw, n, kids, n));
+    /* lost: the ZSET has the like, the count does not */
+    CHECK(h_redis_int("ZSCORE blog:liked:%lld %lld", (long long)id,
+                      (long long)b) > 0);
+    CHECK(h_sql_int("SELECT liked FROM tb_blog WHERE id = %lld",
+                    (long long)id) == 0);
+    long long deadline = h_redis_int("ZSCORE blog:liking:%lld %lld",
+                                     (long long)id, (long long)b);
+    CHECK(deadline > 0);
+    while (deadline > 0 && h_now_ms() <= deadline)
+        h_sleep_ms(200);
+    int tries = 0;
+    while (h_sql_int("SELECT liked FROM tb_blog WHERE id = %lld",
+                     (long long)id) != 1 &&
+           tries++ < 20) {
+        CHECK(h_put(po, ta, NULL, &r) == 0 && h_success(&r));
+        h_free(&r);
+    }
+    CHECK(h_sql_int("SELECT liked FROM tb_blog WHERE id = %lld",
+                    (long long)id) == 1);
+    int64_t t0 = h_now_ms();
+    CHECK(h_put(p, tb, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    CHECK(h_now_ms() - t0 < 2000);
+    CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 0);
+    CHECK(h_sql_int("SELECT liked FROM tb_blog WHERE id = %lld",
+                    (long long)id) == 0);
+    free(ta);
+    free(tb);
 }
 
 /* Pid of slot's program in the state file DIR/name.state that
@@ -373,6 +490,7 @@ main(void)
 {
     h_init();
     RUN(test_worker_respawn);
+    RUN(test_like_lost_with_worker);
     RUN(test_supervision_never_gives_up);
     RUN(test_start_repairs_partial_stack);
     RUN(test_start_keeps_deleted_seed_blog);
