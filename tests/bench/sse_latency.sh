@@ -22,7 +22,8 @@
 #            by default conf/hmdp.conf's `workers`).
 # Usage: tests/bench/sse_latency.sh [--likes] [connections (1000)]
 #        [events/s (1000)] [seconds (20)] [users (conns/2)]
-#        TEST_KEEP=1 keeps the dir.
+#        TEST_KEEP=1 keeps the dir. SSE_BENCH=path runs another build of
+#        the load client (e.g. an older one, to compare the two).
 # The coordinator runs the big ones; helpers smoke-test with <= 50.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,8 +77,8 @@ rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
 rcli config set latency-monitor-threshold 1 >/dev/null
 rcli latency reset >/dev/null
 out=$BENCH_DIR/bench/sse_bench.out
-build/rel/sse-bench likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" "$n" "$secs" \
-    "$rate" "$f" >"$out" &
+"${SSE_BENCH:-build/rel/sse-bench}" likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" \
+    "$n" "$secs" "$rate" "$f" >"$out" &
 bpid=$!
 kids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
 pidof_file() { cat "$BENCH_DIR/$1.pid" 2>/dev/null || echo 0; }
