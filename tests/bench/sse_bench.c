@@ -148,6 +148,14 @@ struct bench_shared {
 };
 static struct bench_shared *sh;
 
+/* user + system seconds of ru */
+static double
+bench_ru_s(const struct rusage *ru)
+{
+    return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+           (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
 /* An anonymous mapping shared with the forked sender, zeroed. */
 static void *
 bench_shared_alloc(size_t n)
@@ -637,6 +645,7 @@ main(int argc, char **argv)
     long long sent = 0, closed = 0;
     int started = 0;
     int64_t t_start = 0;
+    struct rusage ru0 = {0}, ru1, ruc;
     srand(42);
     for (;;) {
         int64_t now = bench_now_ns();
@@ -646,6 +655,7 @@ main(int argc, char **argv)
             end = now + (int64_t)seconds * 1000000000LL;
             printf("streams_open %lld\nconnect_failed %d\n", opened, failed);
             fflush(stdout);
+            getrusage(RUSAGE_SELF, &ru0);
             if (likes)
                 atomic_store(&sh->go, t_start);
         }
@@ -698,6 +708,7 @@ main(int argc, char **argv)
             }
         }
     }
+    getrusage(RUSAGE_SELF, &ru1);
     printf("seconds %d\nclosed_by_server %lld\npings %lld\nevents_received "
            "%lld\n",
            seconds, closed, pings, events);
@@ -706,6 +717,11 @@ main(int argc, char **argv)
             atomic_store(&sh->go, -1);
         int st;
         waitpid(sender, &st, 0);
+        /* CPU of the load client itself from the start of the load: the
+         * reader since then, the sender (whose life is the load) */
+        getrusage(RUSAGE_CHILDREN, &ruc);
+        printf("client_cpu_reader_s %.2f\nclient_cpu_sender_s %.2f\n",
+               bench_ru_s(&ru1) - bench_ru_s(&ru0), bench_ru_s(&ruc));
         if (!atomic_load(&sh->done))
             printf("note the sender did not finish\n");
         /* each like reaches every stream of its blog's author: with

@@ -70,9 +70,10 @@ awk '{print "HSET login:token:" $2 " id " $3 " nickName bench icon \"\""; print 
 echo "$n streams for $users users, $rate likes/s by $likers likers for $secs s, $HMDP_WORKERS workers"
 # The like phase's profile (after the bench's own lines): CPU per process
 # group over the phase (from /proc, sampled when the streams are open and
-# secs later), the workers' own time per like (their request log) and
-# nginx's (request_time, upstream_time: both include the wait for a free
-# worker), and Redis' fsyncs slower than 1 ms (LATENCY).
+# secs - 1 later, while the load client still runs), the workers' own time
+# per like (their request log) and nginx's (request_time: includes the
+# wait for a free worker), and Redis' fsyncs slower than 1 ms (LATENCY).
+# The load client reports its own CPU (client_cpu_*).
 rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
 rcli config set latency-monitor-threshold 1 >/dev/null
 rcli latency reset >/dev/null
@@ -80,13 +81,6 @@ out=$BENCH_DIR/bench/sse_bench.out
 "${SSE_BENCH:-build/rel/sse-bench}" likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" \
     "$n" "$secs" "$rate" "$f" >"$out" &
 bpid=$!
-kids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
-pidof_file() { cat "$BENCH_DIR/$1.pid" 2>/dev/null || echo 0; }
-groups=(worker "$(kids "$(pidof_file fcgi)")" nginx "$(kids "$(pidof_file nginx)")"
-    redis "$(pidof_file redis)" mysqld "$(pidof_file mysqld)"
-    sse "$(kids "$(pidof_file hmdp-sse)")" consumers
-    "$(for c in "$BENCH_DIR"/hmdp-*-consumer.pid; do kids "$(cat "$c")"; done | tr '\n' ' ')"
-    bench "$bpid")
 ticks() { # pids... -> utime+stime in clock ticks
     local s=0 p f
     for p in "$@"; do
@@ -113,9 +107,15 @@ snap() { # "group ticks" per group, then "all busy idle" from /proc/stat
         sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),.*/rd_\1 \2/p'
 }
 while kill -0 $bpid 2>/dev/null && ! grep -q '^streams_open' "$out"; do sleep 0.05; done
+kids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
+pidof_file() { cat "$BENCH_DIR/$1.pid" 2>/dev/null || echo 0; }
+groups=(worker "$(kids "$(pidof_file fcgi)")" nginx "$(kids "$(pidof_file nginx)")"
+    redis "$(pidof_file redis)" mysqld "$(pidof_file mysqld)"
+    sse "$(kids "$(pidof_file hmdp-sse)")" consumers
+    "$(for c in "$BENCH_DIR"/hmdp-*-consumer.pid; do kids "$(cat "$c")"; done | tr '\n' ' ')")
 snap >"$BENCH_DIR/bench/cpu0"
 t0=$(date +%s.%N)
-sleep "$secs"
+sleep "$((secs - 1))"
 snap >"$BENCH_DIR/bench/cpu1"
 t1=$(date +%s.%N)
 wait $bpid
