@@ -42,17 +42,17 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -160,8 +160,8 @@ bench_ru_s(const struct rusage *ru)
 static void *
 bench_shared_alloc(size_t n)
 {
-    void *p =
-        mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
     if (p == MAP_FAILED) {
         fprintf(stderr, "mmap: out of memory\n");
         exit(1);
@@ -257,12 +257,11 @@ bench_like_event(const char *data)
         return;
     int li = bench_bid_find(likers, nlikers, bench_num_after(m, "\"from\":"));
     int ui = bench_bid_find(blogs, nusers, bench_num_after(m, "\"refId\":"));
-    int64_t t =
-        li >= 0 && ui >= 0
-            ? atomic_load_explicit(
-                  &sent_ns[(size_t)li * (size_t)nusers + (size_t)ui],
-                  memory_order_relaxed)
-            : 0;
+    int64_t t = li >= 0 && ui >= 0
+                    ? atomic_load_explicit(
+                          &sent_ns[(size_t)li * (size_t)nusers + (size_t)ui],
+                          memory_order_relaxed)
+                    : 0;
     if (t == 0) {
         unmatched++;
         return;

@@ -287,8 +287,8 @@ test_like_toggle(void)
     h_free(&r);
     /* a cached author of a row that is not there (a delete whose sweep has
      * not run yet): the UPDATE finds no row, the toggle is undone */
-    redisReply *x = redisCommand(h_redis(), "SET blog:owner:999999998 %lld",
-                                 (long long)me);
+    redisReply *x =
+        redisCommand(h_redis(), "SET blog:owner:999999998 %lld", (long long)me);
     CHECK(x && x->type == REDIS_REPLY_STATUS);
     if (x)
         freeReplyObject(x);
@@ -297,8 +297,7 @@ test_like_toggle(void)
     CHECK_STR(h_errmsg(&r), "博客不存在");
     h_free(&r);
     CHECK(h_redis_int("EXISTS blog:liked:999999998") == 0);
-    CHECK(h_redis_int("EXISTS blog:liking:999999998:%lld", (long long)me) ==
-          0);
+    CHECK(h_redis_int("EXISTS blog:liking:999999998:%lld", (long long)me) == 0);
     free(tok);
 }
 

@@ -603,12 +603,12 @@ test_mixed_cursors_one_user(void)
 /* Rings the doorbell for user to with an entry carried whole (fields i, p,
  * m, f: app/message/message_data.c), without touching the user stream. */
 static void
-ring_carrying(int64_t to, const char *id, const char *prev,
-              const char *content)
+ring_carrying(int64_t to, const char *id, const char *prev, const char *content)
 {
     char *m = make_m(to, content);
     redisReply *r = redisCommand(
-        h_redis(), "XADD message.wake MAXLEN ~ 100000 * u %lld i %s p %s m %s f %s",
+        h_redis(),
+        "XADD message.wake MAXLEN ~ 100000 * u %lld i %s p %s m %s f %s",
         (long long)to, id, prev, m, sender_u);
     CHECK(r && r->type == REDIS_REPLY_STRING);
     if (r)
@@ -657,8 +657,9 @@ test_doorbell_carries_entry(void)
     s = stream(t, c0);
     CHECK(sc_quiet(s, 300));
     char *m1 = make_m(uid, "silent");
-    redisReply *r = redisCommand(h_redis(), "XADD message.stream:%lld * mid "
-                                            "silent m %s u %s",
+    redisReply *r = redisCommand(h_redis(),
+                                 "XADD message.stream:%lld * mid "
+                                 "silent m %s u %s",
                                  (long long)uid, m1, sender_u);
     free(m1);
     CHECK(r && r->type == REDIS_REPLY_STRING);
