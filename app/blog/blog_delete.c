@@ -103,7 +103,11 @@ blog_sweep(struct req *rq, int64_t id, int64_t author, const char *images,
     }
     const char *mine;
     res_t rc;
-    if ((rc = blog_del_keys(rq, keys, nc + 1)) != RES_OK ||
+    /* first: likes stop taking the author from the cache (keys.h) */
+    if ((rc = rds_cmd(&rq->cx, NULL, "SET %s 0 EX %d",
+                      key_blog_owner(rq->cx.arena, id), TTL_BLOG_OWNER)) !=
+            RES_OK ||
+        (rc = blog_del_keys(rq, keys, nc + 1)) != RES_OK ||
         (rc = blog_images_unshared(rq, author, images, &mine)) != RES_OK ||
         (rc = upload_release(rq, author, mine)) != RES_OK ||
         (rc = rds_cmd(&rq->cx, NULL, "DEL %s",

@@ -174,16 +174,34 @@ blog_http_get(struct req *rq)
     return reply_ok(rq, reply_raw(rq, t, len));
 }
 
-/* PUT /blog/like/{id}: toggles the caller's like. */
+/* A request refused before the session lookup of a login-only
+ * ROUTE_AUTH_LATE route: 401 comes before 400, so without a session the
+ * refusal becomes a 401. */
+static res_t
+blog_http_refuse(struct req *rq, res_t rc)
+{
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    ctx_clear(&rq->cx);
+    res_t ar = user_authenticate(rq, 1);
+    if (ar != RES_OK)
+        return ar;
+    if (!rq->has_user)
+        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
+    ctx_restore(&rq->cx, m);
+    return rc;
+}
+
+/* PUT /blog/like/{id}: toggles the caller's like. ROUTE_AUTH_LATE: the
+ * session is looked up with the blog's author (blog_like_toggle). */
 static res_t
 blog_http_like(struct req *rq)
 {
     int64_t id, author;
     int delta, found;
     res_t rc;
-    if ((rc = req_path_i64(rq, "id", &id)) != RES_OK ||
-        (rc = blog_like_toggle(rq, id, rq->user.id, &delta, &found, &author)) !=
-            RES_OK)
+    if ((rc = req_path_i64(rq, "id", &id)) != RES_OK)
+        return blog_http_refuse(rq, rc);
+    if ((rc = blog_like_toggle(rq, id, &delta, &found, &author)) != RES_OK)
         return rc;
     if (!found)
         return req_fail(rq, RES_REFUSED, "博客不存在");
@@ -377,7 +395,7 @@ const struct route blog_routes[] = {
     {HTTP_GET, "/blog/of/me", blog_http_of_me, ROUTE_AUTH},
     {HTTP_GET, "/blog/of/user", blog_http_of_user, 0},
     {HTTP_GET, "/blog/likes/{id}", blog_http_likes, 0},
-    {HTTP_PUT, "/blog/like/{id}", blog_http_like, ROUTE_AUTH},
+    {HTTP_PUT, "/blog/like/{id}", blog_http_like, ROUTE_AUTH | ROUTE_AUTH_LATE},
     {HTTP_GET, "/blog/{id}", blog_http_get, 0},
     {HTTP_DELETE, "/blog/{id}", blog_http_delete, ROUTE_AUTH},
     {HTTP_GET, "/comment/hot", blog_http_comment_hot, 0},

@@ -40,8 +40,14 @@
  * the liker set and the count agree again after any crash, as soon as
  * any like is clicked.
  *
- * Round trips of a like: the session (dispatch), the blog's author
- * (SELECT), the script, the UPDATE. The like notice (EVENT_BLOG_LIKED's
+ * Round trips of a like: the session together with the blog's author
+ * (`blog:owner:{id}`, see keys.h; on a miss a SELECT, whose answer is
+ * written back), the script, the UPDATE. The author never changes, so
+ * the cached id needs no invalidation; the delete's sweep replaces it
+ * with "0" (gone), which a fill (SET NX) never overwrites. A like that
+ * takes the author from the cache leaves the row's existence to the
+ * UPDATE, as a like racing a delete always did (below: no row, undone).
+ * The like notice (EVENT_BLOG_LIKED's
  * pipelined subscriber) rides in the script's round trip, guarded in
  * Redis by the like's score, so it is written only if the toggle added
  * the like, with the same fsync; should the UPDATE then fail, the like is
@@ -62,6 +68,7 @@
 #include "../store/keys.h"
 #include "../store/rds.h"
 #include "../store/sql.h"
+#include "../user/user.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -359,21 +366,26 @@ blog_toggle_exists(struct req *rq, const struct blog_like_kind *k, int64_t id,
 }
 
 /* One toggle of uid's like of row id of kind k. *found = 0 (and nothing
- * changed) when the row does not exist, else *owner is its user_id. */
+ * changed) when the row does not exist, else *owner is its user_id.
+ * owner_known: *owner is given (the row is not read first; a row gone is
+ * found by the UPDATE). */
 static res_t
 blog_toggle(struct req *rq, const struct blog_like_kind *k, int64_t id,
             int64_t uid, struct event *ev, int *delta, int *found,
-            int64_t *owner)
+            int64_t *owner, int owner_known)
 {
     struct arena *a = rq->cx.arena;
-    struct sql_rows t;
-    res_t rc = sql_query(&rq->cx, &t, k->find_sql, "l", id);
-    if (rc != RES_OK)
-        return rc;
-    *found = t.nrows > 0;
-    if (!*found)
-        return RES_OK;
-    *owner = sql_i64(&t, 0, 1);
+    res_t rc;
+    if (!owner_known) {
+        struct sql_rows t;
+        if ((rc = sql_query(&rq->cx, &t, k->find_sql, "l", id)) != RES_OK)
+            return rc;
+        *found = t.nrows > 0;
+        if (!*found)
+            return RES_OK;
+        *owner = sql_i64(&t, 0, 1);
+    }
+    *found = 1;
 
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
@@ -421,19 +433,58 @@ blog_toggle(struct req *rq, const struct blog_like_kind *k, int64_t id,
     return RES_OK;
 }
 
-res_t
-blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
-                 int *found, int64_t *author)
+/* The session (ROUTE_AUTH_LATE) and blog id's cached author in one round
+ * trip. *known: 1 with *author set, 0 when the cache has no answer; *found
+ * = 0 when it says the blog is gone. */
+static res_t
+blog_like_start(struct req *rq, int64_t id, int *known, int *found,
+                int64_t *author)
 {
-    struct event ev = {.kind = EVENT_BLOG_LIKED};
-    if (rq->has_user && rq->user.id == uid) {
-        ev.u.blog_liked.liker_nick = rq->user.nick_name;
-        ev.u.blog_liked.liker_icon = rq->user.icon;
+    const char *session;
+    const char *get[2] = {"GET", key_blog_owner(rq->cx.arena, id)};
+    redisReply *r;
+    res_t rc;
+    *known = 0;
+    *found = 1;
+    if ((rc = user_auth_send(rq, &session)) != RES_OK ||
+        (rc = rds_appendv(&rq->cx, 2, get, NULL)) != RES_OK ||
+        (rc = user_auth_recv(rq, session)) != RES_OK ||
+        (rc = rds_reply(&rq->cx, &r)) != RES_OK)
+        return rc;
+    int64_t v;
+    if (r->type == REDIS_REPLY_STRING && str_parse_i64(r->str, &v) == 0 &&
+        v >= 0) {
+        *known = v > 0;
+        *found = v > 0;
+        *author = v;
     }
-    res_t rc =
-        blog_toggle(rq, &blog_like_blogs, id, uid, &ev, delta, found, author);
+    return RES_OK;
+}
+
+res_t
+blog_like_toggle(struct req *rq, int64_t id, int *delta, int *found,
+                 int64_t *author)
+{
+    int known;
+    res_t rc = blog_like_start(rq, id, &known, found, author);
+    if (rc != RES_OK)
+        return rc;
+    if (!rq->has_user)
+        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
+    if (!*found)
+        return RES_OK;
+    int64_t uid = rq->user.id;
+    struct event ev = {.kind = EVENT_BLOG_LIKED};
+    ev.u.blog_liked.liker_nick = rq->user.nick_name;
+    ev.u.blog_liked.liker_icon = rq->user.icon;
+    rc = blog_toggle(rq, &blog_like_blogs, id, uid, &ev, delta, found, author,
+                     known);
     if (rc != RES_OK || !*found)
         return rc;
+    if (!known) /* NX: a delete's "0" stays */
+        rds_fire(&rq->cx, "SET %s %lld EX %d NX",
+                 key_blog_owner(rq->cx.arena, id), (long long)*author,
+                 TTL_BLOG_OWNER);
     /* liked and the hot order changed. Fired, with the mark's ZREM: the
      * flush below sends them before the reply, so the frontend's GET
      * /blog/{id} right after sees the new count */
@@ -450,7 +501,7 @@ blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
 {
     int64_t owner;
     res_t rc = blog_toggle(rq, &blog_like_comments, id, uid, NULL, delta, found,
-                           &owner);
+                           &owner, 0);
     rds_flush(&rq->cx);
     return rc;
 }

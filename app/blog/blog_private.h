@@ -100,12 +100,14 @@ res_t blog_cache_invalidate(struct req *rq, int64_t id, int hot);
 /* A page of blogs: hot (liked DESC, id DESC) or one user's (id DESC). */
 res_t blog_list(struct req *rq, enum blog_list_kind kind, int64_t user_id,
                 int64_t offset, struct blog **out, unsigned *n);
-/* Toggles uid's like; *delta = +1 or -1; *found = 0 for no such blog,
- * else *author is the blog's author. A like (+1) is announced
- * (EVENT_BLOG_LIKED) once committed; everything the toggle wrote to
- * Redis has been sent when it returns. */
-res_t blog_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
-                       int *found, int64_t *author);
+/* Toggles the caller's like of blog id. For a ROUTE_AUTH_LATE route: the
+ * session is looked up here, with the blog's cached author (one round
+ * trip), and RES_UNAUTH (described) when there is none. *delta = +1 or
+ * -1; *found = 0 for no such blog, else *author is the blog's author. A
+ * like (+1) is announced (EVENT_BLOG_LIKED) once committed; everything
+ * the toggle wrote to Redis has been sent when it returns. */
+res_t blog_like_toggle(struct req *rq, int64_t id, int *delta, int *found,
+                       int64_t *author);
 /* The first (at most) 5 likers by like time, with the values of their
  * cache:user keys (frag[i] NULL when missing), in one round trip. */
 res_t blog_likers(struct req *rq, int64_t id, int64_t **ids, const char ***frag,

@@ -17,6 +17,11 @@
  * Backpressure counts what chat-sync has not synced: its pending entries
  * plus its lag (XINFO GROUPS); without the group yet, the whole stream.
  *
+ * The doorbell (message.wake, field u: the recipient) also carries short
+ * entries whole, with the id of the entry before them in the user stream
+ * (MESSAGE_WAKE_CARRY): the gateway's round trip to read the user stream
+ * is then saved for every client that is up to date.
+ *
  * Retention: no XADD MAXLEN (Redis 7.0 would drop entries a group has not
  * acknowledged), except on the doorbell, which has no group. The retention
  * rules of conf/hmdp.conf apply through the stream library's safe trim
@@ -41,6 +46,13 @@
 #include <unistd.h>
 
 #define MESSAGE_WAKE_MAXLEN "100000" /* fixed by messages-design.md */
+/* A doorbell carries its entry (fields i: the entry id, p: the id of the
+ * user stream's entry before it, '0-0' for none, m, and f: the entry's u)
+ * when m and u together have at most this many bytes: the SSE gateway
+ * then delivers it to the clients whose cursor is p without reading the
+ * user stream (app/sse/relay.c). Longer ones (long chat messages) ring
+ * with u alone, and the gateway reads the stream. */
+#define MESSAGE_WAKE_CARRY "1024"
 /* A producer trims the user stream it appended to every this many
  * appends (the consumers' periodic pass trims the idle ones). */
 #define MESSAGE_TRIM_EVERY 64
@@ -87,8 +99,15 @@ static const struct rds_script message_lua_add = {
     "end\n"
     "local f = {'mid', ARGV[1], 'm', ARGV[2]}\n"
     "if u ~= '' then f[5] = 'u'; f[6] = u end\n"
+    "local prev = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)\n"
     "local id = redis.call('XADD', KEYS[1], '*', unpack(f))\n"
-    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', 'u', ARGV[4])\n"
+    "local w = {'u', ARGV[4]}\n"
+    "if #ARGV[2] + #u <= " MESSAGE_WAKE_CARRY " then\n"
+    "  w = {'u', ARGV[4], 'i', id, 'p', prev[1] and prev[1][1] or '0-0',"
+    " 'm', ARGV[2]}\n"
+    "  if u ~= '' then w[9] = 'f'; w[10] = u end\n"
+    "end\n"
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[14], '*', unpack(w))\n"
     "if chat then\n"
     "  local d = cjson.decode(ARGV[2])\n"
     "  redis.call('XADD', KEYS[4], '*', 'mid', ARGV[1], 'c', ARGV[10], 'f',"

@@ -18,6 +18,16 @@
  * older cursor meanwhile gets the next read), so no entry is skipped;
  * and nothing is sent twice because cursors only grow.
  *
+ * A doorbell may carry its entry whole (fields i, p, m, f; see
+ * app/message/message_data.c): the entry's id, the id of the entry before
+ * it in the user's stream, and the entry's m and u. Then every client
+ * whose cursor is exactly p gets the entry at once (nothing can lie
+ * between p and i), with no XRANGE: one Redis round trip less between the
+ * producer's script and the client. Clients at other cursors (joined or
+ * resumed meanwhile, behind on a range read) are left to the range read
+ * as before, and a client already past i skips it; cursors only grow, so
+ * the two paths never send an entry twice or skip one.
+ *
  * Doorbells are only hints. Whenever either connection comes back after
  * an outage (Redis restarted, network), every user with clients is read
  * again from its clients' cursors, so a doorbell lost in between costs
@@ -64,6 +74,7 @@ static char relay_wake_last[SSE_ID_BUF];
 static struct event *relay_wake_pause;
 
 static void relay_connect(struct relay_conn *rc);
+static const redisReply *relay_field(const redisReply *f, const char *name);
 static void relay_wake_next(void);
 static void relay_wake_start(void);
 static void relay_on_wake_pause(evutil_socket_t fd, short what, void *arg);
@@ -307,6 +318,43 @@ relay_uid(const redisReply *r)
     return *end == '\0' && v > 0 ? (int64_t)v : 0;
 }
 
+/* A doorbell that carries its entry (fields f): sends it to the clients
+ * of u whose cursor is the entry before it. 1 when no client of u needs
+ * a range read for it (each had it or got it now), else 0. */
+static int
+relay_wake_direct(struct sse_user *u, const redisReply *f)
+{
+    const redisReply *i = relay_field(f, "i"), *p = relay_field(f, "p");
+    const redisReply *m = relay_field(f, "m"), *s = relay_field(f, "f");
+    struct sse_id eid, pid;
+    if (i == NULL || p == NULL || m == NULL ||
+        sse_id_parse(i->str, i->len, &eid) < 0 ||
+        sse_id_parse(p->str, p->len, &pid) < 0)
+        return 0;
+    int framed = 0, need = 0;
+    struct sse_client *c, *next;
+    for (c = u->clients; c; c = next) {
+        next = c->unext; /* sending may close c */
+        if (sse_id_cmp(&c->last, &eid) >= 0)
+            continue;
+        if (sse_id_cmp(&c->last, &pid) != 0) {
+            need = 1;
+            continue;
+        }
+        if (!framed) {
+            g_sse.frame.n = 0;
+            if (sse_frame_event(&g_sse.frame, i->str, i->len, m->str, m->len,
+                                s ? s->str : NULL, s ? s->len : 0) < 0)
+                return 0; /* the range read logs and skips it */
+            framed = 1;
+        }
+        c->last = eid;
+        if (sse_client_send(c, g_sse.frame.p, g_sse.frame.n) == 0)
+            metrics_inc(MET_SSE_EVENTS);
+    }
+    return !need;
+}
+
 static void
 relay_wake_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
@@ -347,7 +395,7 @@ relay_wake_cb(redisAsyncContext *ac, void *reply, void *priv)
                     continue;
                 int64_t uid = relay_uid(f->element[k + 1]);
                 struct sse_user *u = uid ? sse_user_get(uid, 0) : NULL;
-                if (u != NULL)
+                if (u != NULL && !relay_wake_direct(u, f))
                     sse_relay_read(u);
             }
         }

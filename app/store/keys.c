@@ -183,6 +183,12 @@ key_comment_liking(struct arena *a, int64_t comment_id)
 }
 
 char *
+key_blog_owner(struct arena *a, int64_t blog_id)
+{
+    return KEY_WITH_ID(a, "blog:owner:", blog_id);
+}
+
+char *
 key_feed(struct arena *a, int64_t user_id)
 {
     return KEY_WITH_ID(a, KEY_FEED_PREFIX, user_id);

@@ -45,6 +45,8 @@
  * and write timeouts are 5 s each); only a worker killed mid-toggle
  * leaves one past it (then the count is reconciled). */
 #define TTL_LIKE_PENDING_MS 15000
+/* blog:owner:{id} (a blog's author, or "0" once it is deleted) */
+#define TTL_BLOG_OWNER 86400
 /* heartbeats: a process beats every HB_EVERY_MS; a component is alive
  * when one of its processes beat within HB_WINDOW_MS */
 #define HB_EVERY_MS  1000
@@ -122,6 +124,11 @@ char *key_comment_liking(struct arena *a, int64_t comment_id);
  * "c:{id}" a comment's), scored by the latest such deadline: where a lost
  * toggle may have left the set and its count apart (blog_likes.c) */
 #define KEY_LIKE_PENDING "like:pending"
+/* blog:owner:{id}: the blog's author id, which never changes, so a like
+ * needs no MySQL read to know whom to notify; "0" (written by the
+ * delete's sweep, never overwritten by a fill: SET NX) says the blog is
+ * gone. TTL_BLOG_OWNER. */
+char *key_blog_owner(struct arena *a, int64_t blog_id);
 /* HASH user, images, comments: what is left to clean up after a blog's
  * row was deleted (see blog_data.c) */
 char *key_blog_gone(struct arena *a, int64_t blog_id);

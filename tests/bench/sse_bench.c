@@ -28,6 +28,16 @@
  * like's request is written to the moment its event (matched by from and
  * refId) is read from a stream: the worker, the notification producer,
  * the gateway and nginx, all of it.
+ * The likes are sent by a second process (forked at the start), so a
+ * burst of stream reads never delays a send and a burst of answers never
+ * delays a read on this 2-core box. The two share, in a shared mapping,
+ * each pair's send time and the sender's counts. A read is stamped when
+ * epoll_wait returns with it (CLOCK_MONOTONIC, the same clock in both
+ * processes), not after the bytes before it in the batch were parsed.
+ * The sender is open-loop (like i is due at start + i/RATE) over
+ * SSE_BENCH_LIKE_CONNS keep-alive connections (default 32); a like is
+ * sent when due and a connection is free, and "behind" says how many due
+ * likes were waiting for a free connection at worst.
  * Output: "key value" lines.
  */
 #include <arpa/inet.h>
@@ -35,18 +45,21 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BENCH_UID0       9000001LL
-#define BENCH_LIKE_CONNS 32 /* keep-alive connections sending likes */
+#define BENCH_LIKE_CONNS 32 /* default keep-alive connections for likes */
 
 enum { BENCH_STREAM, BENCH_LIKER };
 
@@ -59,11 +72,13 @@ struct bconn {
     char line[4096];
 };
 
+/* Monotonic: the likes mode compares stamps of its two processes (the
+ * latency mode's events carry theirs through Redis: the same clock). */
 static int64_t
 bench_now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -112,8 +127,47 @@ static struct bid *likers; /* liker uid -> liker index */
 static char (*ltok)[33];   /* the likers' tokens */
 static long long *blog_of; /* recipient index -> blog id */
 static int nusers, nlikers;
-static int64_t *sent_ns;    /* per pair k = liker * nusers + user: 0 unsent */
+/* per pair k = liker * nusers + user: its send time, 0 unsent (shared:
+ * the sender writes, the reader reads) */
+static _Atomic int64_t *sent_ns;
 static long long unmatched; /* like events matching no like sent */
+/* When epoll_wait last returned: the arrival stamp of what it reported. */
+static int64_t bench_woke_ns;
+
+/* What the sender process shares with the reader (a shared mapping). go:
+ * the start (ns), set by the reader once the streams are open; done: set
+ * by the sender when its answers are in; the counts and answer times are
+ * read after done. */
+struct bench_shared {
+    _Atomic int64_t go;
+    atomic_int done;
+    long long likes_sent, likes_ok, likes_failed, like_conn_errors;
+    long long behind_max;
+    size_t nrt, caprt;
+    int64_t rt[]; /* like answer times (ns) */
+};
+static struct bench_shared *sh;
+
+/* user + system seconds of ru */
+static double
+bench_ru_s(const struct rusage *ru)
+{
+    return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+           (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
+/* An anonymous mapping shared with the forked sender, zeroed. */
+static void *
+bench_shared_alloc(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "mmap: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
 
 static int
 bench_bid_cmp(const void *a, const void *b)
@@ -180,7 +234,10 @@ bench_load_users(const char *path)
     }
     qsort(blogs, (size_t)nusers, sizeof(*blogs), bench_bid_cmp);
     qsort(likers, (size_t)nlikers, sizeof(*likers), bench_bid_cmp);
-    sent_ns = calloc((size_t)nusers * (size_t)nlikers, sizeof(*sent_ns));
+    size_t pairs = (size_t)nusers * (size_t)nlikers;
+    sent_ns = bench_shared_alloc(pairs * sizeof(*sent_ns));
+    sh = bench_shared_alloc(sizeof(*sh) + pairs * sizeof(int64_t));
+    sh->caprt = pairs;
 }
 
 /* The number after "key": in s (after the "message" member), or -1. */
@@ -201,13 +258,15 @@ bench_like_event(const char *data)
     int li = bench_bid_find(likers, nlikers, bench_num_after(m, "\"from\":"));
     int ui = bench_bid_find(blogs, nusers, bench_num_after(m, "\"refId\":"));
     int64_t t = li >= 0 && ui >= 0
-                    ? sent_ns[(size_t)li * (size_t)nusers + (size_t)ui]
+                    ? atomic_load_explicit(
+                          &sent_ns[(size_t)li * (size_t)nusers + (size_t)ui],
+                          memory_order_relaxed)
                     : 0;
     if (t == 0) {
         unmatched++;
         return;
     }
-    bench_lat_add(bench_now_ns() - t);
+    bench_lat_add(bench_woke_ns - t);
 }
 
 static void
@@ -226,7 +285,7 @@ bench_line(struct bconn *c, const char *l, size_t n)
         }
         const char *p = strstr(l, "\"content\":\"L");
         if (p)
-            bench_lat_add(bench_now_ns() - strtoll(p + 12, NULL, 10));
+            bench_lat_add(bench_woke_ns - strtoll(p + 12, NULL, 10));
     }
 }
 
@@ -269,9 +328,6 @@ struct lconn {
 
 static struct sockaddr_in bench_nginx;
 static int bench_ep;
-static long long likes_sent, likes_ok, likes_failed, like_conn_errors;
-static int64_t *rt; /* like answer times (ns) */
-static size_t nrt, caprt;
 
 static int
 bench_connect(void)
@@ -306,7 +362,7 @@ bench_like_send(struct lconn *lc, long long k)
     if (lc->fd < 0) {
         lc->fd = bench_connect();
         if (lc->fd < 0) {
-            like_conn_errors++;
+            sh->like_conn_errors++;
             return -1;
         }
         fcntl(lc->fd, F_SETFL, fcntl(lc->fd, F_GETFL) | O_NONBLOCK);
@@ -319,16 +375,17 @@ bench_like_send(struct lconn *lc, long long k)
                      "authorization: %s\r\nContent-Length: 0\r\n\r\n",
                      blog_of[ui], ltok[li]);
     lc->t0 = bench_now_ns();
-    sent_ns[k] = lc->t0; /* set before the write: the event may be fast */
+    /* set before the write: the event may be fast */
+    atomic_store_explicit(&sent_ns[k], lc->t0, memory_order_relaxed);
     if (write(lc->fd, req, (size_t)n) != n) {
-        sent_ns[k] = 0;
-        like_conn_errors++;
+        atomic_store_explicit(&sent_ns[k], 0, memory_order_relaxed);
+        sh->like_conn_errors++;
         bench_lconn_close(lc);
         return -1;
     }
     lc->busy = 1;
     lc->n = 0;
-    likes_sent++;
+    sh->likes_sent++;
     return 0;
 }
 
@@ -341,7 +398,7 @@ bench_like_read(struct lconn *lc)
         if (r == 0 || (r < 0 && errno != EAGAIN) ||
             (r > 0 && lc->n + (size_t)r >= sizeof(lc->buf) - 1)) {
             if (lc->busy)
-                likes_failed++;
+                sh->likes_failed++;
             bench_lconn_close(lc);
             return;
         }
@@ -373,23 +430,74 @@ bench_like_read(struct lconn *lc)
     int ok = strncmp(lc->buf, "http/1.1 200", 12) == 0 &&
              strstr(body, "\"success\":true");
     if (ok)
-        likes_ok++;
+        sh->likes_ok++;
     else
-        likes_failed++;
-    if (nrt == caprt) {
-        caprt = caprt ? caprt * 2 : 65536;
-        rt = realloc(rt, caprt * sizeof(*rt));
-        if (rt == NULL) {
-            fprintf(stderr, "out of memory\n");
-            exit(1);
-        }
-    }
-    rt[nrt++] = bench_now_ns() - lc->t0;
+        sh->likes_failed++;
+    if (sh->nrt < sh->caprt) /* one answer per pair at most */
+        sh->rt[sh->nrt++] = bench_woke_ns - lc->t0;
     int keep = strstr(lc->buf, "\nconnection: close") == NULL;
     lc->busy = 0;
     lc->n = 0;
     if (!keep)
         bench_lconn_close(lc);
+}
+
+/* The sender process: waits for go, sends RATE likes per second for
+ * SECONDS over nconns keep-alive connections and reads their answers (up
+ * to 5 s more for those in flight), then sets done and exits. Leaves if
+ * go is negative or the reader is gone. */
+static void
+bench_sender(double rate, int seconds, int nconns)
+{
+    pid_t parent = getppid();
+    bench_ep = epoll_create1(0);
+    struct lconn *lcs = calloc((size_t)nconns, sizeof(*lcs));
+    if (bench_ep < 0 || lcs == NULL)
+        _exit(1);
+    for (int i = 0; i < nconns; i++) {
+        lcs[i].kind = BENCH_LIKER;
+        lcs[i].fd = -1;
+    }
+    int64_t t_start;
+    while ((t_start = atomic_load(&sh->go)) == 0) {
+        if (getppid() != parent)
+            _exit(1);
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (t_start < 0)
+        _exit(0);
+    int64_t end = t_start + (int64_t)seconds * 1000000000LL;
+    long long pairs = (long long)nusers * nlikers;
+    for (;;) {
+        int64_t now = bench_now_ns();
+        if (now >= end) {
+            int busy = 0;
+            for (int i = 0; i < nconns; i++)
+                busy |= lcs[i].busy;
+            if (!busy || now >= end + 5000000000LL)
+                break;
+        } else {
+            long long due = (long long)((double)(now - t_start) / 1e9 * rate);
+            if (due > pairs)
+                due = pairs;
+            for (int i = 0; i < nconns && sh->likes_sent < due; i++)
+                if (!lcs[i].busy)
+                    bench_like_send(&lcs[i], sh->likes_sent);
+            if (due - sh->likes_sent > sh->behind_max)
+                sh->behind_max = due - sh->likes_sent;
+        }
+        struct epoll_event evs[256];
+        int k = epoll_wait(bench_ep, evs, 256, 1);
+        bench_woke_ns = bench_now_ns();
+        for (int j = 0; j < k; j++)
+            bench_like_read(evs[j].data.ptr);
+    }
+    for (int i = 0; i < nconns; i++)
+        if (lcs[i].fd >= 0)
+            close(lcs[i].fd);
+    atomic_store(&sh->done, 1);
+    _exit(0);
 }
 
 static redisContext *
@@ -454,6 +562,26 @@ main(int argc, char **argv)
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
 
+    /* likes mode: the sender, before any stream exists */
+    pid_t sender = -1;
+    if (likes) {
+        const char *e = getenv("SSE_BENCH_LIKE_CONNS");
+        int nconns = e && atoi(e) > 0 ? atoi(e) : BENCH_LIKE_CONNS;
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)nport);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bench_nginx = sa;
+        fflush(stdout);
+        sender = fork();
+        if (sender < 0) {
+            perror("fork");
+            return 1;
+        }
+        if (sender == 0)
+            bench_sender(rate, seconds, nconns);
+    }
+
     /* sessions: synthetic ones, or the real users' (made by the script) */
     redisContext *r = bench_redis(rport);
     char tok[33];
@@ -505,25 +633,18 @@ main(int argc, char **argv)
             /* let the first bytes of earlier streams in */
             struct epoll_event evs[256];
             int k = epoll_wait(ep, evs, 256, 0);
+            bench_woke_ns = bench_now_ns();
             for (int j = 0; j < k; j++)
                 bench_read(evs[j].data.ptr);
         }
     }
-    /* likes mode: the pool of connections that send the likes */
-    struct lconn *lcs = NULL;
-    long long pairs = (long long)nusers * nlikers, behind_max = 0;
-    if (likes) {
-        lcs = calloc(BENCH_LIKE_CONNS, sizeof(*lcs));
-        for (int i = 0; i < BENCH_LIKE_CONNS; i++) {
-            lcs[i].kind = BENCH_LIKER;
-            lcs[i].fd = -1;
-        }
-    }
+    long long pairs = (long long)nusers * nlikers;
     int64_t t0 = bench_now_ns(), end = t0 + (int64_t)seconds * 1000000000LL;
     int64_t open_wait_end = t0 + 10000000000LL;
     long long sent = 0, closed = 0;
-    int started = 0, draining = 0;
+    int started = 0;
     int64_t t_start = 0;
+    struct rusage ru0 = {0}, ru1, ruc;
     srand(42);
     for (;;) {
         int64_t now = bench_now_ns();
@@ -533,28 +654,20 @@ main(int argc, char **argv)
             end = now + (int64_t)seconds * 1000000000LL;
             printf("streams_open %lld\nconnect_failed %d\n", opened, failed);
             fflush(stdout);
+            getrusage(RUSAGE_SELF, &ru0);
+            if (likes)
+                atomic_store(&sh->go, t_start);
         }
         if (started && now >= end) {
-            /* likes: up to 5 s more for the answers and events in flight */
-            int busy = 0;
-            for (int i = 0; likes && i < BENCH_LIKE_CONNS; i++)
-                busy |= lcs[i].busy;
-            long long want = likes_ok * (conns / users);
-            if (!likes || now >= end + 5000000000LL ||
-                (!busy && (long long)nlat >= want))
+            /* likes: the sender's answers, and up to 6 s more for the
+             * events in flight */
+            int done = likes && atomic_load(&sh->done);
+            long long want = done ? sh->likes_ok * (conns / users) : 0;
+            if (!likes || now >= end + 6000000000LL ||
+                (done && (long long)nlat >= want))
                 break;
-            draining = 1;
         }
-        if (started && likes && !draining) {
-            long long due = (long long)((double)(now - t_start) / 1e9 * rate);
-            if (due > pairs)
-                due = pairs;
-            for (int i = 0; i < BENCH_LIKE_CONNS && likes_sent < due; i++)
-                if (!lcs[i].busy)
-                    bench_like_send(&lcs[i], likes_sent);
-            if (due - likes_sent > behind_max)
-                behind_max = due - likes_sent;
-        } else if (started && latency && !likes) {
+        if (started && latency && !likes) {
             long long due = (long long)((double)(now - t_start) / 1e9 * rate);
             int batch = 0;
             while (sent < due && batch < 200) {
@@ -583,11 +696,8 @@ main(int argc, char **argv)
         }
         struct epoll_event evs[512];
         int k = epoll_wait(ep, evs, 512, 1);
+        bench_woke_ns = bench_now_ns();
         for (int j = 0; j < k; j++) {
-            if (*(int *)evs[j].data.ptr == BENCH_LIKER) {
-                bench_like_read(evs[j].data.ptr);
-                continue;
-            }
             struct bconn *c = evs[j].data.ptr;
             if (bench_read(c) < 0) {
                 epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -597,24 +707,38 @@ main(int argc, char **argv)
             }
         }
     }
+    getrusage(RUSAGE_SELF, &ru1);
     printf("seconds %d\nclosed_by_server %lld\npings %lld\nevents_received "
            "%lld\n",
            seconds, closed, pings, events);
     if (likes) {
+        if (!started)
+            atomic_store(&sh->go, -1);
+        int st;
+        waitpid(sender, &st, 0);
+        /* CPU of the load client itself from the start of the load: the
+         * reader since then, the sender (whose life is the load) */
+        getrusage(RUSAGE_CHILDREN, &ruc);
+        printf("client_cpu_reader_s %.2f\nclient_cpu_sender_s %.2f\n",
+               bench_ru_s(&ru1) - bench_ru_s(&ru0), bench_ru_s(&ruc));
+        if (!atomic_load(&sh->done))
+            printf("note the sender did not finish\n");
         /* each like reaches every stream of its blog's author: with
          * CONNS a multiple of the recipients that is CONNS/recipients */
         printf("rate %.0f\nlikes_sent %lld\nlikes_ok %lld\nlikes_failed "
                "%lld\nlike_conn_errors %lld\nlikes_behind_max %lld\n"
                "deliveries_expected %lld\nunmatched_events %lld\n",
-               rate, likes_sent, likes_ok, likes_failed, like_conn_errors,
-               behind_max, likes_ok * (conns / users), unmatched);
-        if (likes_sent >= pairs)
+               rate, sh->likes_sent, sh->likes_ok, sh->likes_failed,
+               sh->like_conn_errors, sh->behind_max,
+               sh->likes_ok * (conns / users), unmatched);
+        if (sh->likes_sent >= pairs)
             printf("note every (liker, blog) pair was used: more likers "
                    "would have sent more\n");
+        size_t nrt = sh->nrt;
         if (nrt) {
-            qsort(rt, nrt, sizeof(*rt), bench_cmp);
+            qsort(sh->rt, nrt, sizeof(*sh->rt), bench_cmp);
             printf("like_answer_p50_ms %.2f\nlike_answer_p99_ms %.2f\n",
-                   rt[nrt / 2] / 1e6, rt[nrt * 99 / 100] / 1e6);
+                   sh->rt[nrt / 2] / 1e6, sh->rt[nrt * 99 / 100] / 1e6);
         }
     } else if (latency) {
         /* expected deliveries: each event reaches every stream of its
@@ -631,9 +755,6 @@ main(int argc, char **argv)
     for (int i = 0; i < conns; i++)
         if (cs[i].fd >= 0)
             close(cs[i].fd);
-    for (int i = 0; likes && i < BENCH_LIKE_CONNS; i++)
-        if (lcs[i].fd >= 0)
-            close(lcs[i].fd);
     if (!likes) { /* the real users' data goes with the stack */
         for (int u = 0; u < users; u++) {
             bench_token(u, tok);
@@ -644,14 +765,11 @@ main(int argc, char **argv)
     }
     redisFree(r);
     free(cs);
-    free(lcs);
     free(lat);
-    free(rt);
     free(utok);
     free(ltok);
     free(blogs);
     free(likers);
     free(blog_of);
-    free(sent_ns);
     return 0;
 }

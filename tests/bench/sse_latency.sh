@@ -22,7 +22,8 @@
 #            by default conf/hmdp.conf's `workers`).
 # Usage: tests/bench/sse_latency.sh [--likes] [connections (1000)]
 #        [events/s (1000)] [seconds (20)] [users (conns/2)]
-#        TEST_KEEP=1 keeps the dir.
+#        TEST_KEEP=1 keeps the dir. SSE_BENCH=path runs another build of
+#        the load client (e.g. an older one, to compare the two).
 # The coordinator runs the big ones; helpers smoke-test with <= 50.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -67,5 +68,69 @@ f=$BENCH_DIR/bench/sse_users
 awk '{print "HSET login:token:" $2 " id " $3 " nickName bench icon \"\""; print "EXPIRE login:token:" $2 " 7200"}' "$f" |
     redis-cli -p "$HMDP_REDIS_PORT" >/dev/null
 echo "$n streams for $users users, $rate likes/s by $likers likers for $secs s, $HMDP_WORKERS workers"
-build/rel/sse-bench likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" "$n" "$secs" \
-    "$rate" "$f"
+# The like phase's profile (after the bench's own lines): CPU per process
+# group over the phase (from /proc, sampled when the streams are open and
+# secs - 1 later, while the load client still runs), the workers' own time
+# per like (their request log) and nginx's (request_time: includes the
+# wait for a free worker), and Redis' fsyncs slower than 1 ms (LATENCY).
+# The load client reports its own CPU (client_cpu_*).
+rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
+rcli config set latency-monitor-threshold 1 >/dev/null
+rcli latency reset >/dev/null
+out=$BENCH_DIR/bench/sse_bench.out
+"${SSE_BENCH:-build/rel/sse-bench}" likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" \
+    "$n" "$secs" "$rate" "$f" >"$out" &
+bpid=$!
+ticks() { # pids... -> utime+stime in clock ticks
+    local s=0 p f
+    for p in "$@"; do
+        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        f=${f##*) }
+        # shellcheck disable=SC2086
+        set -- $f
+        s=$((s + ${12} + ${13}))
+    done
+    echo $s
+}
+snap() { # "group ticks" per group, then "all busy idle" from /proc/stat
+    local i
+    for ((i = 0; i < ${#groups[@]}; i += 2)); do
+        # shellcheck disable=SC2086
+        echo "${groups[i]} $(ticks ${groups[i + 1]})"
+    done
+    awk '/^cpu / {print "all", $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat
+    # MySQL's commits and redo fsyncs, Redis' commands
+    sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_commit', 'Com_insert',
+        'Com_update', 'Com_select', 'Innodb_os_log_fsyncs', 'Handler_commit')" |
+        awk '{print "my_" $1, $2}'
+    rcli info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),.*/rd_\1 \2/p'
+}
+while kill -0 $bpid 2>/dev/null && ! grep -q '^streams_open' "$out"; do sleep 0.05; done
+kids() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
+pidof_file() { cat "$BENCH_DIR/$1.pid" 2>/dev/null || echo 0; }
+groups=(worker "$(kids "$(pidof_file fcgi)")" nginx "$(kids "$(pidof_file nginx)")"
+    redis "$(pidof_file redis)" mysqld "$(pidof_file mysqld)"
+    sse "$(kids "$(pidof_file hmdp-sse)")" consumers
+    "$(for c in "$BENCH_DIR"/hmdp-*-consumer.pid; do kids "$(cat "$c")"; done | tr '\n' ' ')")
+snap >"$BENCH_DIR/bench/cpu0"
+t0=$(date +%s.%N)
+sleep "$((secs - 1))"
+snap >"$BENCH_DIR/bench/cpu1"
+t1=$(date +%s.%N)
+wait $bpid
+cat "$out"
+nlikes=$(sed -n 's/^likes_ok //p' "$out")
+hz=$(getconf CLK_TCK)
+join -a 2 <(sort "$BENCH_DIR/bench/cpu0") <(sort "$BENCH_DIR/bench/cpu1") | awk -v hz="$hz" \
+    -v dt="$(echo "$t1 - $t0" | bc)" -v n="${nlikes:-0}" -v secs="$secs" '
+    NF == 2 { $3 = $2; $2 = 0 }
+    $1 == "all" { printf "cpu_box_busy_pct %.0f\n", 100 * ($4 - $2) / ($4 - $2 + $5 - $3); next }
+    $1 ~ /^(my|rd)_/ { if ($3 > $2) printf "%s_per_like %.2f\n", $1, ($3 - $2) / (n * dt / secs); next }
+    { c = ($3 - $2) / hz; printf "cpu_%s_pct %.0f (%.0f us per like)\n", $1, 100 * c / dt, n ? 1e6 * c / (n * dt / secs) : 0 }'
+pct() { sort -n | awk -v w="$1" '{a[NR] = $1} END {if (NR) printf "%s_p50_ms %.2f\n%s_p99_ms %.2f\n", w, a[int(NR * .5) + 1], w, a[int(NR * .99) + 1]}'; }
+grep -h '"route":"/blog/like/{id}"' "$BENCH_DIR"/logs/worker.log |
+    sed -n 's/.*"latency_ms":\([0-9.]*\).*/\1/p' | pct worker_like
+grep -h '"path":"/api/blog/like/' "$BENCH_DIR"/logs/nginx-access.log |
+    sed -n 's/.*"request_time":\([0-9.]*\).*/\1/p' | awk '{print $1 * 1000}' | pct nginx_like
+echo "redis_fsync_over_1ms $(rcli latency history aof-fsync-always | paste -sd' ' | awk '{m = 0; n = 0; for (i = 2; i <= NF; i += 2) {n++; if ($i > m) m = $i}; print n " s with one, max " m " ms"}')"

@@ -246,6 +246,9 @@ test_like_toggle(void)
     h_free(&r);
     CHECK(blog_liked(id) == 1);
     CHECK(h_redis_int("ZCARD blog:liked:%lld", (long long)id) == 1);
+    /* the author (me) is cached for the next likes, with a TTL */
+    CHECK(h_redis_int("GET blog:owner:%lld", (long long)id) == me);
+    CHECK(h_redis_int("TTL blog:owner:%lld", (long long)id) > 0);
     int64_t score = h_redis_int("ZSCORE blog:liked:%lld %lld", (long long)id,
                                 (long long)me);
     CHECK(score > h_now_ms() - 60000 && score <= h_now_ms() + 1000);
@@ -274,6 +277,27 @@ test_like_toggle(void)
     CHECK(h_put("/blog/like/0", tok, NULL, &r) == 0);
     CHECK(r.status == 400);
     h_free(&r);
+    /* ROUTE_AUTH_LATE: without a session 401 still comes before 400 */
+    CHECK(h_put("/blog/like/0", NULL, NULL, &r) == 0);
+    CHECK(r.status == 401);
+    h_free(&r);
+    CHECK(h_put("/blog/like/abc", "0123456789abcdef0123456789abcdef", NULL,
+                &r) == 0);
+    CHECK(r.status == 401);
+    h_free(&r);
+    /* a cached author of a row that is not there (a delete whose sweep has
+     * not run yet): the UPDATE finds no row, the toggle is undone */
+    redisReply *x =
+        redisCommand(h_redis(), "SET blog:owner:999999998 %lld", (long long)me);
+    CHECK(x && x->type == REDIS_REPLY_STATUS);
+    if (x)
+        freeReplyObject(x);
+    CHECK(h_put("/blog/like/999999998", tok, NULL, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS blog:liked:999999998") == 0);
+    CHECK(h_redis_int("ZSCORE blog:liking:999999998 %lld", (long long)me) < 0);
     free(tok);
 }
 
@@ -489,9 +513,10 @@ rt_sums(double *redis, double *sql)
     CHECK(*redis >= 0 && *sql >= 0);
 }
 
-/* A like costs two Redis round trips (the session; the toggle with its
- * notice riding along) and two MySQL ones (the blog's author; the count),
- * an unlike the same: no lock, no separate notice or cache round trip. */
+/* A like costs two Redis round trips (the session with the blog's cached
+ * author; the toggle with its notice riding along) and one MySQL one (the
+ * count), an unlike the same: no lock, no separate notice or cache round
+ * trip, no author SELECT once the author is cached (by the first like). */
 static void
 test_like_round_trips(void)
 {
@@ -531,7 +556,7 @@ test_like_round_trips(void)
     double per_s = (s2 - s1 - scrape_s) / (2 * N);
     printf("  per toggle: %.2f Redis, %.2f MySQL round trips\n", per_r, per_s);
     CHECK(per_r >= 1.5 && per_r <= 2.25);
-    CHECK(per_s >= 1.5 && per_s <= 2.25);
+    CHECK(per_s >= 0.75 && per_s <= 1.25);
     free(author);
     free(fan);
 }
@@ -809,6 +834,20 @@ test_delete(void)
     CHECK(h_redis_int("ZSCORE feed:%lld %lld", (long long)follower_id,
                       (long long)id) == -1);
     CHECK(h_redis_int("EXISTS blog:gone:%lld", (long long)id) == 0);
+    /* the author cached by the like is replaced by "gone" (a fill with
+     * NX cannot bring it back), and a like of the gone blog is refused
+     * with nothing written */
+    CHECK(h_redis_int("GET blog:owner:%lld", (long long)id) == 0);
+    (void)h_redis_int("SET blog:owner:%lld %lld EX 60 NX", (long long)id,
+                      (long long)author_id);
+    CHECK(h_redis_int("GET blog:owner:%lld", (long long)id) == 0);
+    snprintf(p, sizeof(p), "/blog/like/%lld", (long long)id);
+    CHECK(h_put(p, other, NULL, &r) == 0);
+    CHECK(r.status == 200 && !h_success(&r));
+    CHECK_STR(h_errmsg(&r), "博客不存在");
+    h_free(&r);
+    CHECK(h_redis_int("EXISTS blog:liked:%lld", (long long)id) == 0);
+    snprintf(p, sizeof(p), "/blog/%lld", (long long)id);
     CHECK(h_get(p, NULL, &r) == 0);
     CHECK(r.status == 200 && !h_success(&r));
     h_free(&r);

@@ -251,7 +251,8 @@ test_chat_round_trip(void)
     free(mj);
     free(uj);
     CHECK(m1 && stream_count_mid("stream.chat", m1) == 1);
-    /* the doorbell names the recipient */
+    /* the doorbell names the recipient (first; a short message's
+     * doorbell carries the entry too, see test_sse) */
     redisReply *r =
         redisCommand(h_redis(), "XREVRANGE message.wake + - COUNT 50");
     int rang = 0;
@@ -260,7 +261,7 @@ test_chat_round_trip(void)
     for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements;
          i++) {
         redisReply *f = r->element[i]->element[1];
-        if (f->elements == 2 && strcmp(f->element[0]->str, "u") == 0 &&
+        if (f->elements >= 2 && strcmp(f->element[0]->str, "u") == 0 &&
             strcmp(f->element[1]->str, bs) == 0)
             rang = 1;
     }

@@ -600,6 +600,131 @@ test_mixed_cursors_one_user(void)
     free(t);
 }
 
+/* Rings the doorbell for user to with an entry carried whole (fields i, p,
+ * m, f: app/message/message_data.c), without touching the user stream. */
+static void
+ring_carrying(int64_t to, const char *id, const char *prev, const char *content)
+{
+    char *m = make_m(to, content);
+    redisReply *r = redisCommand(
+        h_redis(),
+        "XADD message.wake MAXLEN ~ 100000 * u %lld i %s p %s m %s f %s",
+        (long long)to, id, prev, m, sender_u);
+    CHECK(r && r->type == REDIS_REPLY_STRING);
+    if (r)
+        freeReplyObject(r);
+    free(m);
+}
+
+/* A doorbell that carries its entry is delivered from the doorbell to the
+ * clients whose cursor is the entry before it (no range read: these
+ * entries exist only in the doorbell, so a range read could not have
+ * sent them); a client at another cursor is left to the range read, which
+ * sends what the stream holds, in order. And the real producer rings that
+ * way: a chat message's doorbell names its entry and the one before. */
+static void
+test_doorbell_carries_entry(void)
+{
+    int64_t uid, sender;
+    char *t = h_login_user(&uid), *st = h_login_user(&sender);
+    struct sc *s = stream(t, NULL); /* no stream yet: cursor 0-0 */
+    struct ev e;
+    char i1[64], i2[64];
+    snprintf(i1, sizeof(i1), "%lld-1", (long long)h_now_ms());
+    snprintf(i2, sizeof(i2), "%lld-2", (long long)h_now_ms());
+    ring_carrying(uid, i1, "0-0", "direct one");
+    CHECK(sc_event(s, &e, 5000) && strcmp(e.id, i1) == 0);
+    char *d = expect_data(i1, uid, "direct one");
+    CHECK_STR(e.data, d);
+    free(d);
+    ring_carrying(uid, i2, i1, "direct two");
+    CHECK(sc_event(s, &e, 5000) && strcmp(e.id, i2) == 0);
+    /* again: the client has it, nothing twice */
+    ring_carrying(uid, i2, i1, "direct two");
+    CHECK(sc_quiet(s, 400));
+    /* p is not the client's cursor: not from the doorbell, and the range
+     * read finds nothing in the (empty) stream */
+    char i3[64];
+    snprintf(i3, sizeof(i3), "%lld-3", (long long)h_now_ms() + 1);
+    ring_carrying(uid, i3, "1-1", "not mine");
+    CHECK(sc_quiet(s, 500));
+    sc_close(s);
+
+    /* entries between the cursor and p: the range read sends them all */
+    const char *a0 = produce(uid, "before");
+    char c0[64], a1[64];
+    snprintf(c0, sizeof(c0), "%s", a0);
+    s = stream(t, c0);
+    CHECK(sc_quiet(s, 300));
+    char *m1 = make_m(uid, "silent");
+    redisReply *r = redisCommand(h_redis(),
+                                 "XADD message.stream:%lld * mid "
+                                 "silent m %s u %s",
+                                 (long long)uid, m1, sender_u);
+    free(m1);
+    CHECK(r && r->type == REDIS_REPLY_STRING);
+    snprintf(a1, sizeof(a1), "%s", r && r->str ? r->str : "");
+    if (r)
+        freeReplyObject(r);
+    char *m2 = make_m(uid, "after");
+    r = redisCommand(h_redis(), "XADD message.stream:%lld * mid loud m %s u %s",
+                     (long long)uid, m2, sender_u);
+    free(m2);
+    char a2[64];
+    snprintf(a2, sizeof(a2), "%s", r && r->str ? r->str : "");
+    if (r)
+        freeReplyObject(r);
+    ring_carrying(uid, a2, a1, "after");
+    CHECK(sc_event(s, &e, 5000) && strcmp(e.id, a1) == 0);
+    CHECK(sc_event(s, &e, 5000) && strcmp(e.id, a2) == 0);
+    CHECK(sc_quiet(s, 300));
+
+    /* the producer: a chat message to uid rings with its entry */
+    char path[64];
+    snprintf(path, sizeof(path), "/message/chat/%lld", (long long)uid);
+    struct resp hr;
+    CHECK(h_post_json(path, st, "{\"content\":\"ding dong\"}", &hr) == 0 &&
+          hr.status == 200 && h_success(&hr));
+    h_free(&hr);
+    CHECK(sc_event(s, &e, 5000) && strstr(e.data, "ding dong") != NULL);
+    r = redisCommand(h_redis(), "XREVRANGE message.stream:%lld + - COUNT 2",
+                     (long long)uid);
+    char last[64] = "", before[64] = "";
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        snprintf(last, sizeof(last), "%s", r->element[0]->element[0]->str);
+        snprintf(before, sizeof(before), "%s", r->element[1]->element[0]->str);
+    }
+    if (r)
+        freeReplyObject(r);
+    CHECK(strcmp(e.id, last) == 0 && strcmp(before, a2) == 0);
+    /* the newest doorbell of uid: u, i, p, m, f */
+    r = redisCommand(h_redis(), "XREVRANGE message.wake + - COUNT 20");
+    int seen = 0;
+    for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements;
+         k++) {
+        redisReply *f = r->element[k]->element[1];
+        char u[32];
+        snprintf(u, sizeof(u), "%lld", (long long)uid);
+        if (f->elements != 10 || strcmp(f->element[1]->str, u) != 0)
+            continue;
+        CHECK_STR(f->element[2]->str, "i");
+        CHECK_STR(f->element[3]->str, last);
+        CHECK_STR(f->element[4]->str, "p");
+        CHECK_STR(f->element[5]->str, before);
+        CHECK_STR(f->element[6]->str, "m");
+        CHECK(strstr(f->element[7]->str, "ding dong") != NULL);
+        CHECK_STR(f->element[8]->str, "f");
+        seen = 1;
+        break;
+    }
+    if (r)
+        freeReplyObject(r);
+    CHECK(seen);
+    sc_close(s);
+    free(t);
+    free(st);
+}
+
 static void
 test_auth_401(void)
 {
@@ -1022,6 +1147,7 @@ main(void)
     RUN(test_query_params);
     RUN(test_two_connections_one_user);
     RUN(test_mixed_cursors_one_user);
+    RUN(test_doorbell_carries_entry);
     RUN(test_auth_401);
     RUN(test_sliding_ttl);
     RUN(test_bad_cursor_400);

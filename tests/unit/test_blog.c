@@ -161,6 +161,7 @@ test_cache_keys(void)
     CHECK_STR(key_blog_liked(a, INT64_MAX), "blog:liked:9223372036854775807");
     CHECK_STR(key_blog_liked(a, INT64_MIN), "blog:liked:-9223372036854775808");
     CHECK_STR(key_cache_blog(a, -5), "cache:blog:-5");
+    CHECK_STR(key_blog_owner(a, 7), "blog:owner:7");
     arena_free(a);
 }
 
