@@ -296,8 +296,8 @@ blog_frags_recv(struct req *rq, const int64_t *ids, unsigned n,
     if (sent_uid != 0) {
         /* sent for a guess that proved wrong (a session that ended, say):
          * read and dropped, so the replies stay in step */
-        int *got = sent_uid == uid ? *likes
-                                   : arena_calloc(a, (n + 1) * sizeof(*got));
+        int *got =
+            sent_uid == uid ? *likes : arena_calloc(a, (n + 1) * sizeof(*got));
         if ((rc = blog_likes_collect(rq, n, got)) != RES_OK)
             return rc;
     }

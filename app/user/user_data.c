@@ -363,8 +363,8 @@ user_guess_slot(const char *token)
 {
     unsigned h = 0;
     for (int i = 0; i < 4; i++) /* shape-checked: 32 lower-case hex digits */
-        h = h * 16 + (unsigned)(token[i] <= '9' ? token[i] - '0'
-                                                : token[i] - 'a' + 10);
+        h = h * 16 +
+            (unsigned)(token[i] <= '9' ? token[i] - '0' : token[i] - 'a' + 10);
     return &user_guesses[h & (USER_GUESS_SLOTS - 1)];
 }
 
