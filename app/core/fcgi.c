@@ -198,9 +198,9 @@ fcgi_next(FCGX_Request *slots, unsigned *rr)
  * answer until nginx had read it and closed, a wait that grows with
  * nginx's load (with 4 workers, closing at once took the floor from 7.1k
  * to 8.5-10.7k req/s at 64 connections; with its one-round-trip read,
- * GET /blog/{id} went from 4.9k to
- * 6.7-8.6k: tests/bench/RESULTS.md, "Session 5"). nginx has sent
- * the whole request before it reads an answer (request buffering) and
+ * GET /blog/{id} went from 4.9k to 6.7-8.6k: tests/bench/RESULTS.md,
+ * "Session 5"). nginx has sent the whole request before it reads an
+ * answer (request buffering) and
  * sends nothing after it (without kept connections it closes, it never
  * aborts a request with a record), and the input stream has been read to
  * its end (fcgi_serve). So what the socket may still hold is read without
