@@ -258,17 +258,13 @@ blog_likes_collect(struct req *rq, unsigned n, int *likes)
 }
 
 res_t
-blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
-                const char ***frag, size_t **flen, int **likes)
+blog_frags_send(struct req *rq, const int64_t *ids, unsigned n, int64_t uid)
 {
-    struct arena *a = rq->cx.arena;
-    *frag = arena_calloc(a, (n + 1) * sizeof(**frag));
-    *flen = arena_calloc(a, (n + 1) * sizeof(**flen));
-    *likes = arena_calloc(a, (n + 1) * sizeof(**likes));
     if (n == 0)
         return RES_OK;
     /* one pipeline: MGET of the values, then the ZSCOREs; the versions
      * are read only for the misses */
+    struct arena *a = rq->cx.arena;
     const char **kv = arena_alloc(a, (n + 1) * sizeof(*kv));
     kv[0] = "MGET";
     for (unsigned i = 0; i < n; i++)
@@ -279,14 +275,52 @@ blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
     if ((rc = rds_appendv(&rq->cx, (int)n + 1, kv, NULL)) != RES_OK ||
         (uid != 0 && (rc = blog_likes_append(rq, ids, n, member)) != RES_OK))
         return rc;
+    return RES_OK;
+}
+
+res_t
+blog_frags_recv(struct req *rq, const int64_t *ids, unsigned n,
+                int64_t sent_uid, int64_t uid, const char ***frag,
+                size_t **flen, int **likes)
+{
+    struct arena *a = rq->cx.arena;
+    *frag = arena_calloc(a, (n + 1) * sizeof(**frag));
+    *flen = arena_calloc(a, (n + 1) * sizeof(**flen));
+    *likes = arena_calloc(a, (n + 1) * sizeof(**likes));
+    if (n == 0)
+        return RES_OK;
     redisReply *vals;
+    res_t rc;
     if ((rc = rds_reply(&rq->cx, &vals)) != RES_OK)
         return rc;
-    if (uid != 0 && (rc = blog_likes_collect(rq, n, *likes)) != RES_OK)
-        return rc;
+    if (sent_uid != 0) {
+        /* sent for a guess that proved wrong (a session that ended, say):
+         * read and dropped, so the replies stay in step */
+        int *got =
+            sent_uid == uid ? *likes : arena_calloc(a, (n + 1) * sizeof(*got));
+        if ((rc = blog_likes_collect(rq, n, got)) != RES_OK)
+            return rc;
+    }
+    if (uid != 0 && uid != sent_uid) {
+        char member[24];
+        snprintf(member, sizeof(member), "%lld", (long long)uid);
+        if ((rc = blog_likes_append(rq, ids, n, member)) != RES_OK ||
+            (rc = blog_likes_collect(rq, n, *likes)) != RES_OK)
+            return rc;
+    }
     for (unsigned i = 0; i < n; i++)
         (*frag)[i] = blog_elem(vals, i, &(*flen)[i]);
     return blog_frags_complete(rq, ids, n, *frag, *flen);
+}
+
+res_t
+blog_frags_load(struct req *rq, const int64_t *ids, unsigned n, int64_t uid,
+                const char ***frag, size_t **flen, int **likes)
+{
+    res_t rc = blog_frags_send(rq, ids, n, uid);
+    if (rc != RES_OK)
+        return rc;
+    return blog_frags_recv(rq, ids, n, uid, uid, frag, flen, likes);
 }
 
 res_t

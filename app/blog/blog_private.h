@@ -78,6 +78,19 @@ res_t blog_insert(struct req *rq, const struct blog *b, int64_t *id);
 res_t blog_frags_load(struct req *rq, const int64_t *ids, unsigned n,
                       int64_t uid, const char ***frag, size_t **flen,
                       int **likes);
+/* blog_frags_load in two halves, so that the commands can travel with
+ * the session lookup of a ROUTE_AUTH_LATE route: blog_frags_send queues
+ * them, with the ZSCOREs of sent_uid (0: none; a guess, say
+ * user_auth_guess), and blog_frags_recv reads their replies, after the
+ * replies queued before them, and completes the fragments for uid, the
+ * caller as the lookup found it: when that is not sent_uid, the likes
+ * sent are dropped and uid's read in a second round trip. The same ids
+ * and n for both. */
+res_t blog_frags_send(struct req *rq, const int64_t *ids, unsigned n,
+                      int64_t sent_uid);
+res_t blog_frags_recv(struct req *rq, const int64_t *ids, unsigned n,
+                      int64_t sent_uid, int64_t uid, const char ***frag,
+                      size_t **flen, int **likes);
 /* The second half of blog_frags_load, for fragments fetched elsewhere
  * (frag[i] NULL or not a fragment = a miss): the misses are loaded from
  * MySQL and written back; frag[i] stays NULL for blogs that do not

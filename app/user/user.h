@@ -39,6 +39,12 @@ res_t user_authenticate_cached(struct req *rq);
  * before the caller's replies, and sets rq->user. Always call both. */
 res_t user_auth_send(struct req *rq, const char **key);
 res_t user_auth_recv(struct req *rq, const char *key);
+/* The id of the user rq->token belonged to when this worker last looked
+ * it up (user_auth_recv), 0 when it does not know. A hint only, for a
+ * command sent with the lookup ahead of its answer: after
+ * user_auth_recv, req_uid(rq) says who the caller is, and a reply sent
+ * for another id (a session ended since: 0) must be thrown away. */
+int64_t user_auth_guess(const struct req *rq);
 
 /* *found = whether user id exists (one indexed lookup). */
 res_t user_exists(struct req *rq, int64_t id, int *found);

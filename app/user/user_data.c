@@ -344,6 +344,39 @@ user_count_visit(struct req *rq, const char *visitor)
         rds_fire(&rq->cx, "EXPIRE %s %d NX", k, TTL_UV);
 }
 
+/* The user each recent token belonged to, per worker. A token names one
+ * user for its whole life (a login makes a new one), so what a worker
+ * learnt from Redis about a token stays true for as long as the session
+ * lives: a handler may send a command that needs the caller's id in the
+ * same round trip as the session lookup, on this guess, and check it
+ * against what the lookup answers (user_auth_guess). Direct-mapped on the
+ * token's first hex digits (random); a colliding token evicts. Process
+ * memory, like the connections: nothing to share or lock. */
+#define USER_GUESS_SLOTS 1024 /* a power of two */
+static struct user_guess {
+    char token[33];
+    int64_t uid;
+} user_guesses[USER_GUESS_SLOTS];
+
+static struct user_guess *
+user_guess_slot(const char *token)
+{
+    unsigned h = 0;
+    for (int i = 0; i < 4; i++) /* shape-checked: 32 lower-case hex digits */
+        h = h * 16 +
+            (unsigned)(token[i] <= '9' ? token[i] - '0' : token[i] - 'a' + 10);
+    return &user_guesses[h & (USER_GUESS_SLOTS - 1)];
+}
+
+int64_t
+user_auth_guess(const struct req *rq)
+{
+    if (rq->token == NULL || !user_token_shape_ok(rq->token))
+        return 0;
+    const struct user_guess *g = user_guess_slot(rq->token);
+    return memcmp(g->token, rq->token, 32) == 0 ? g->uid : 0;
+}
+
 res_t
 user_auth_send(struct req *rq, const char **key)
 {
@@ -421,12 +454,19 @@ user_auth_recv(struct req *rq, const char *key)
         rq->user.nick_name = nick;
         rq->user.icon = icon;
         user_cache_fill(rq->token, uid, nick, icon);
+        struct user_guess *g = user_guess_slot(rq->token);
+        memcpy(g->token, rq->token, 33);
+        g->uid = uid;
         if (pr->type == REDIS_REPLY_INTEGER)
             user_session_slide(rq, key, pr->integer);
         user_count_visit(rq, id);
     } else {
-        if (r->type == REDIS_REPLY_ARRAY) /* Redis says: no such session */
+        if (r->type == REDIS_REPLY_ARRAY) { /* Redis says: no such session */
             user_cache_forget(rq->token);
+            struct user_guess *g = user_guess_slot(rq->token);
+            if (memcmp(g->token, rq->token, 32) == 0)
+                memset(g, 0, sizeof(*g));
+        }
         user_count_visit(rq, rq->client_addr);
     }
     return RES_OK;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -178,6 +179,15 @@ main(int argc, char **argv)
             continue;
         FCGX_PutStr(noop_head, (int)(sizeof(noop_head) - 1), slots[s].out);
         FCGX_PutStr(body, (int)body_len, slots[s].out);
+        /* closed as app/core/fcgi.c's fcgi_finish does: what is left to
+         * read is read without waiting, then a plain close (no shutdown
+         * and no wait for nginx to close first) */
+        if (!slots[s].keepConnection && slots[s].ipcFd >= 0) {
+            char sink[512];
+            while (recv(slots[s].ipcFd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+                ;
+            FCGX_Detach(&slots[s]);
+        }
         FCGX_Finish_r(&slots[s]);
     }
     for (int i = 0; i < NOOP_CONNS; i++)

@@ -561,6 +561,64 @@ test_like_round_trips(void)
     free(fan);
 }
 
+/* A warm read of one blog, logged in, is one Redis round trip and no
+ * MySQL: the session lookup travels with the fragment and the like check
+ * of the user the worker saw the token belong to before (the guess). A
+ * guess that no longer holds (the session ended) is not trusted: the
+ * read is anonymous. */
+static void
+test_detail_round_trips(void)
+{
+    enum { N = 24 };
+    int64_t me;
+    char *tok = h_login(&me);
+    int64_t id = mk_blog(tok, "one round trip", "");
+    char dp[64], lp[64];
+    snprintf(dp, sizeof(dp), "/blog/%lld", (long long)id);
+    snprintf(lp, sizeof(lp), "/blog/like/%lld", (long long)id);
+    struct resp r;
+    CHECK(h_put(lp, tok, NULL, &r) == 0 && h_success(&r));
+    h_free(&r);
+    /* every worker that serves the reads below sees the token first (the
+     * cache, the UV mark and the guess) */
+    for (int i = 0; i < 4 * N; i++) {
+        CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+        CHECK(jbool(h_data(&r), "isLike") == 1);
+        h_free(&r);
+    }
+    double r0, s0, r1, s1, r2, s2, r3, s3;
+    rt_sums(&r0, &s0);
+    rt_sums(&r1, &s1);
+    for (int i = 0; i < N; i++) {
+        CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+        CHECK(jbool(h_data(&r), "isLike") == 1);
+        CHECK(jint(h_data(&r), "liked") == 1);
+        h_free(&r);
+    }
+    rt_sums(&r2, &s2);
+    rt_sums(&r3, &s3);
+    double scrape_r = (r1 - r0) > (r3 - r2) ? r1 - r0 : r3 - r2;
+    double scrape_s = (s1 - s0) > (s3 - s2) ? s1 - s0 : s3 - s2;
+    double per_r = (r2 - r1 - scrape_r) / N;
+    double per_s = (s2 - s1 - scrape_s) / N;
+    printf("  per warm read: %.2f Redis, %.2f MySQL round trips\n", per_r,
+           per_s);
+    CHECK(per_r >= 0.75 && per_r <= 1.25);
+    CHECK(per_s <= 0.25);
+
+    /* the session ends; the workers still hold the guess */
+    CHECK(h_http("POST", "/user/logout", tok, NULL, NULL, NULL, 0, &r) == 0);
+    CHECK(r.status == 200 && h_success(&r));
+    h_free(&r);
+    for (int i = 0; i < N; i++) {
+        CHECK(h_get(dp, tok, &r) == 0 && h_success(&r));
+        CHECK(jbool(h_data(&r), "isLike") == 0);
+        CHECK(jint(h_data(&r), "liked") == 1);
+        h_free(&r);
+    }
+    free(tok);
+}
+
 static void
 test_like_concurrent_many_users(void)
 {
@@ -1319,6 +1377,7 @@ main(void)
     RUN(test_like_pending_mark);
     RUN(test_like_lost_toggle);
     RUN(test_like_round_trips);
+    RUN(test_detail_round_trips);
     RUN(test_likes_top5);
     RUN(test_hot_list);
     RUN(test_of_me_and_user);
