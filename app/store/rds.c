@@ -196,6 +196,18 @@ rds_connect(struct ctx *cx)
     return RES_OK;
 }
 
+/* The connection failed in I/O: drops it and fails cx with hiredis' error
+ * (or fallback), prefixed with what was being done. */
+static res_t
+rds_lost(struct ctx *cx, const char *what, const char *fallback)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%s%s", what,
+             rds_ctx->errstr[0] ? rds_ctx->errstr : fallback);
+    rds_drop(msg);
+    return rds_down(cx, msg);
+}
+
 /* Reads one reply from the wire; drops the connection on I/O error. */
 static res_t
 rds_read_one(struct ctx *cx, redisReply **out)
@@ -206,13 +218,8 @@ rds_read_one(struct ctx *cx, redisReply **out)
         rds_unsent = 0;
     }
     rds_reply_arena = cx->arena;
-    if (redisGetReply(rds_ctx, &r) != REDIS_OK || r == NULL) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "%s",
-                 rds_ctx->errstr[0] ? rds_ctx->errstr : "no reply");
-        rds_drop(msg);
-        return rds_down(cx, msg);
-    }
+    if (redisGetReply(rds_ctx, &r) != REDIS_OK || r == NULL)
+        return rds_lost(cx, "", "no reply");
     *out = r;
     return RES_OK;
 }
@@ -340,20 +347,29 @@ rds_appendv(struct ctx *cx, int argc, const char **argv, const size_t *argvlen)
     return RES_OK;
 }
 
-res_t
-rds_reply(struct ctx *cx, redisReply **out)
+/* Reads the next reply of the open pipeline (after those owed for fired
+ * commands); who names the caller in the misuse error. */
+static res_t
+rds_next_pipelined(struct ctx *cx, redisReply **out, const char *who)
 {
     if (rds_ctx == NULL)
         return rds_down(cx, "connection lost mid-pipeline");
     if (rds_pending <= 0)
-        return ctx_fail(cx, RES_INTERNAL, "rds_reply without a command");
+        return ctx_fail(cx, RES_INTERNAL, "%s without a command", who);
     res_t rc = rds_settle(cx);
-    if (rc != RES_OK)
-        return rc;
-    redisReply *r;
-    if ((rc = rds_read_one(cx, &r)) != RES_OK)
+    if (rc != RES_OK || (rc = rds_read_one(cx, out)) != RES_OK)
         return rc;
     rds_pending_read();
+    return RES_OK;
+}
+
+res_t
+rds_reply(struct ctx *cx, redisReply **out)
+{
+    redisReply *r;
+    res_t rc = rds_next_pipelined(cx, &r, "rds_reply");
+    if (rc != RES_OK)
+        return rc;
     *out = r;
     if (r->type == REDIS_REPLY_ERROR)
         return ctx_fail(cx, RES_INTERNAL, "redis error in pipeline: %s",
@@ -368,13 +384,8 @@ rds_send(struct ctx *cx)
         return rds_down(cx, "connection lost before send");
     int done = 0;
     while (!done)
-        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK) {
-            char msg[160];
-            snprintf(msg, sizeof(msg), "send: %s",
-                     rds_ctx->errstr[0] ? rds_ctx->errstr : "failed");
-            rds_drop(msg);
-            return rds_down(cx, msg);
-        }
+        if (redisBufferWrite(rds_ctx, &done) != REDIS_OK)
+            return rds_lost(cx, "send: ", "failed");
     return RES_OK;
 }
 
@@ -651,15 +662,10 @@ rds_eval_append(struct ctx *cx, struct rds_eval_q *q,
 res_t
 rds_eval_reply(struct ctx *cx, struct rds_eval_q *q, redisReply **out)
 {
-    if (rds_ctx == NULL)
-        return rds_down(cx, "connection lost mid-pipeline");
-    if (rds_pending <= 0)
-        return ctx_fail(cx, RES_INTERNAL, "rds_eval_reply without a command");
-    res_t rc = rds_settle(cx);
     redisReply *r;
-    if (rc != RES_OK || (rc = rds_read_one(cx, &r)) != RES_OK)
+    res_t rc = rds_next_pipelined(cx, &r, "rds_eval_reply");
+    if (rc != RES_OK)
         return rc;
-    rds_pending_read();
     return rds_eval_done(cx, q->s, q->argv, q->argc, r, out);
 }
 

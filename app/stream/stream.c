@@ -88,6 +88,30 @@ stream_group_ensure(struct ctx *cx, const char *key, const char *group,
     return RES_OK;
 }
 
+/* Parses an XREADGROUP reply r of key into *out, *n. */
+static res_t
+stream_take_read(struct ctx *cx, const char *key, const redisReply *r,
+                 struct stream_entry **out, size_t *n)
+{
+    if (stream_parse_read(cx->arena, r, out, n) < 0)
+        return ctx_fail(cx, RES_INTERNAL, "XREADGROUP %s: malformed reply",
+                        key);
+    return RES_OK;
+}
+
+/* argv of XACK key group ids... (3 + n words, in cx's arena). */
+static const char **
+stream_xack_argv(struct ctx *cx, const char *key, const char *group,
+                 const char *const *ids, size_t n)
+{
+    const char **argv = arena_alloc(cx->arena, (3 + n) * sizeof(*argv));
+    argv[0] = "XACK";
+    argv[1] = key;
+    argv[2] = group;
+    memcpy(argv + 3, ids, n * sizeof(*argv));
+    return argv;
+}
+
 /* argv of XREADGROUP (at most 11 words); returns argc. */
 static int
 stream_readgroup_argv(struct ctx *cx, const char *argv[11], const char *key,
@@ -123,10 +147,7 @@ stream_readgroup(struct ctx *cx, const char *key, const char *group,
     res_t rc = rds_cmdv(cx, &r, argc, argv, NULL);
     if (rc != RES_OK)
         return rc;
-    if (stream_parse_read(cx->arena, r, out, n) < 0)
-        return ctx_fail(cx, RES_INTERNAL, "XREADGROUP %s: malformed reply",
-                        key);
-    return RES_OK;
+    return stream_take_read(cx, key, r, out, n);
 }
 
 res_t
@@ -146,13 +167,8 @@ stream_read_start(struct ctx *cx, const char *key, const char *group,
 {
     res_t rc;
     if (nack > 0) {
-        size_t argc = 3 + nack;
-        const char **argv = arena_alloc(cx->arena, argc * sizeof(*argv));
-        argv[0] = "XACK";
-        argv[1] = key;
-        argv[2] = group;
-        memcpy(argv + 3, ack, nack * sizeof(*argv));
-        if ((rc = rds_appendv(cx, (int)argc, argv, NULL)) != RES_OK)
+        const char **argv = stream_xack_argv(cx, key, group, ack, nack);
+        if ((rc = rds_appendv(cx, (int)(3 + nack), argv, NULL)) != RES_OK)
             return rc;
     }
     const char *argv[11];
@@ -185,10 +201,7 @@ stream_read_finish(struct ctx *cx, const char *key, size_t nack,
         return rc2;
     if (rc != RES_OK)
         return rc;
-    if (stream_parse_read(cx->arena, r, out, n) < 0)
-        return ctx_fail(cx, RES_INTERNAL, "XREADGROUP %s: malformed reply",
-                        key);
-    return RES_OK;
+    return stream_take_read(cx, key, r, out, n);
 }
 
 res_t
@@ -207,15 +220,9 @@ stream_ack(struct ctx *cx, const char *key, const char *group,
         *acked = 0;
     if (n == 0)
         return RES_OK;
-    size_t argc = 3 + n;
-    const char **argv = arena_alloc(cx->arena, argc * sizeof(*argv));
-    argv[0] = "XACK";
-    argv[1] = key;
-    argv[2] = group;
-    for (size_t i = 0; i < n; i++)
-        argv[3 + i] = ids[i];
+    const char **argv = stream_xack_argv(cx, key, group, ids, n);
     redisReply *r;
-    res_t rc = rds_cmdv(cx, &r, (int)argc, argv, NULL);
+    res_t rc = rds_cmdv(cx, &r, (int)(3 + n), argv, NULL);
     if (rc != RES_OK)
         return rc;
     if (acked)
