@@ -21,7 +21,8 @@
  * inbox. Membership is never withdrawn, so a blog published unpushed stays
  * visible whatever its author's fans do later (an author back under T is
  * pushed again and also pulled; the merge drops the duplicate). Readers
- * learn their pulled followees with one SINTER, so a feed without any
+ * learn their pulled followees with one SINTER (or from what their last
+ * read kept, while nothing it depends on moved), so a feed without any
  * costs no MySQL. If the set is lost it is rebuilt from the authors with
  * more than T/2 fans. Pulled blogs are limited to those created since the
  * follow, as a push would be.

@@ -189,6 +189,34 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
     return ids;
 }
 
+/* The pulled followees of a fetched start: ids joined by ',' (the read
+ * script's second element), '' for none. */
+static int64_t *
+feed_big_csv(struct req *rq, const redisReply *r, unsigned *n)
+{
+    size_t len = r->type == REDIS_REPLY_STRING ? r->len : 0, m = 1;
+    for (size_t i = 0; i < len; i++)
+        m += r->str[i] == ',';
+    int64_t *ids = arena_alloc(rq->cx.arena, m * sizeof(*ids));
+    unsigned k = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && r->str[j] != ',')
+            j++;
+        int64_t id;
+        char buf[24];
+        if (j - i < sizeof(buf)) {
+            memcpy(buf, r->str + i, j - i);
+            buf[j - i] = '\0';
+            if (str_parse_i64(buf, &id) == 0 && id > 0)
+                ids[k++] = id;
+        }
+        i = j + 1;
+    }
+    *n = k;
+    return ids;
+}
+
 /* KEYS: KEY_FEED_BIG, KEY_FEED_OUTBOX_SEQ; ARGV: the caller's session
  * key, sentinel, last_id, offset, limit, the key prefixes of cache:blog:,
  * blog:liked:, follows:, feed:, follows:since:, feed:outbox:,
@@ -199,8 +227,9 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
  * {me, SINTER of follows:{me} and KEY_FEED_BIG} when those sets are not
  * both built, or a pulled followee's follow time (follows:since:{me}) or
  * outbox is missing and needed: the caller takes the long way. Else {me,
- * inter, the page (WITHSCORES), each entry's cached card (false when
- * missing), me's like flags ('1'/'0' per entry)}.
+ * the pulled followees (ids joined by ',', '' for none), the page
+ * (WITHSCORES), each entry's cached card (false when missing), me's like
+ * flags ('1'/'0' per entry)}.
  *
  * The page is the inbox window (last_id, offset, limit) when nobody is
  * pulled. With pulled followees it is the same window of the merge of
@@ -213,16 +242,23 @@ feed_big_ids(struct req *rq, const redisReply *r, unsigned *n, int *sentinel)
  *
  * What me pulls is kept merged in feed:pulled:{me}: its newest
  * FEED_PULLED_KEEP entries, plus a member at -inf naming the token they
- * were computed under (KEY_FEED_OUTBOX_SEQ, bumped by every outbox
- * change and every new pulled author; follows:gen:{me}, bumped by every
- * follow change of me, so also by any change of a follow time; and the
- * pulled followees themselves, sorted) and the floor: above it every
- * pulled entry is there ('' when all of them are). Built here, in the same
- * atomic step as its inputs are read, whenever the token differs; a page that
- * reaches below the floor merges the outboxes themselves. A window
- * deeper than FEED_SCRIPT_MAX_K entries (an offset that large means as
- * many blogs in one second) takes the long way: Redis runs one script at
- * a time, and merging that much belongs in a worker.
+ * were computed under, the floor (above it every pulled entry is there;
+ * '' when all of them are) and the pulled followees. The token is
+ * KEY_FEED_OUTBOX_SEQ (bumped by every outbox change and every new
+ * pulled author), follows:gen:{me} (bumped by every follow change of me,
+ * so also by any change of a follow time) and the sizes of KEY_FEED_BIG
+ * and follows:{me}: the app never removes a pulled author, so a size
+ * moves whenever a set changes behind the app's back (a member added or
+ * removed by hand, a set lost). While the token holds, who me pulls
+ * cannot have changed, so a read that finds it current costs no SINTER
+ * and reads the pulled followees from the member: the cost of a read
+ * does not grow with the follow count. Built here, in the same atomic
+ * step as its inputs are read, whenever the token differs (and dropped
+ * when me pulls nobody any more); a page that reaches below the floor
+ * merges the outboxes themselves. A window deeper than
+ * FEED_SCRIPT_MAX_K entries (an offset that large means as many blogs
+ * in one second) takes the long way: Redis runs one script at a time,
+ * and merging that much belongs in a worker.
  * Keys are built here from the session and the ids, so this assumes one
  * Redis (not Cluster), like the hot page. */
 static const struct rds_script feed_lua_start = {
@@ -231,19 +267,9 @@ static const struct rds_script feed_lua_start = {
     "if not me then\n"
     "  return {}\n"
     "end\n"
-    "local inter = redis.call('SINTER', ARGV[8] .. me, KEYS[1])\n"
-    "local authors, obs = {}, {}\n"
-    "for i = 1, #inter do\n"
-    "  if inter[i] ~= ARGV[2] then\n"
-    "    authors[#authors + 1] = inter[i]\n"
-    "    obs[#obs + 1] = ARGV[11] .. inter[i]\n"
-    "  end\n"
-    "end\n"
-    "if #authors == #inter then\n"
-    "  return {me, inter}\n"
-    "end\n"
     "local off, lim = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local inbox = ARGV[9] .. me\n"
+    "local k, maxk = off + lim, tonumber(ARGV[16])\n"
+    "local inbox, pk = ARGV[9] .. me, ARGV[13] .. me\n"
     "local function merge(src, skip, n)\n"
     "  local pos, hs, seen, out = {}, {}, {}, {}\n"
     "  for i = 1, #src do\n"
@@ -277,101 +303,125 @@ static const struct rds_script feed_lua_start = {
     "  end\n"
     "  return out\n"
     "end\n"
-    "local r\n"
+    "local function finish(r, pulled)\n"
+    "  local keys, vals, likes = {}, {}, {}\n"
+    "  for i = 1, #r, 2 do\n"
+    "    keys[#keys + 1] = ARGV[6] .. r[i]\n"
+    "    likes[#likes + 1] = redis.call('ZSCORE', ARGV[7] .. r[i], me) and '1' "
+    "or '0'\n"
+    "  end\n"
+    "  if #keys > 0 then\n"
+    "    vals = redis.call('MGET', unpack(keys))\n"
+    "  end\n"
+    "  return {me, pulled, r, vals, table.concat(likes)}\n"
+    "end\n"
+    "local function token()\n"
+    "  local v = redis.call('MGET', KEYS[2], ARGV[12] .. me)\n"
+    "  return (v[1] or '') .. ':' .. (v[2] or '') .. ':' .. "
+    "redis.call('SCARD', KEYS[1]) .. ':' .. redis.call('SCARD', ARGV[8] .. "
+    "me)\n"
+    "end\n"
+    "local tok, stale\n"
+    "local function cached()\n"
+    "  local meta = redis.call('ZRANGEBYSCORE', pk, '-inf', '-inf', 'LIMIT', "
+    "0, 1)[1]\n"
+    "  if not meta then\n"
+    "    return nil\n"
+    "  end\n"
+    "  stale = true\n"
+    "  local t, floor, csv = string.match(meta, '^#([^|]*)|([^|]*)|(.*)$')\n"
+    "  tok = tok or token()\n"
+    "  if t ~= tok then\n"
+    "    return nil\n"
+    "  end\n"
+    "  local p = redis.call('ZREVRANGEBYSCORE', pk, ARGV[3], '(' .. (floor == "
+    "'' and '-inf' or floor), 'WITHSCORES', 'LIMIT', 0, k)\n"
+    "  if floor == '' or #p == 2 * k then\n"
+    "    return p, csv\n"
+    "  end\n"
+    "  return false, csv\n"
+    "end\n"
+    "local p, csv\n"
+    "if k <= maxk then\n"
+    "  p, csv = cached()\n"
+    "  if p then\n"
+    "    return finish(merge({redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], "
+    "0, 'WITHSCORES', 'LIMIT', 0, k), p}, off, lim), csv)\n"
+    "  end\n"
+    "end\n"
+    "local inter = redis.call('SINTER', ARGV[8] .. me, KEYS[1])\n"
+    "local authors = {}\n"
+    "for i = 1, #inter do\n"
+    "  if inter[i] ~= ARGV[2] then\n"
+    "    authors[#authors + 1] = inter[i]\n"
+    "  end\n"
+    "end\n"
+    "if #authors == #inter then\n"
+    "  return {me, inter}\n"
+    "end\n"
     "if #authors == 0 then\n"
-    "  r = redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, 'WITHSCORES', "
-    "'LIMIT', off, lim)\n"
-    "else\n"
-    "  local k = off + lim\n"
-    "  if k > tonumber(ARGV[16]) then\n"
+    "  if stale then\n"
+    "    redis.call('DEL', pk)\n"
+    "  end\n"
+    "  return finish(redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
+    "'WITHSCORES', 'LIMIT', off, lim), '')\n"
+    "end\n"
+    "if k > maxk then\n"
+    "  return {me, inter}\n"
+    "end\n"
+    "table.sort(authors)\n"
+    "csv = table.concat(authors, ',')\n"
+    "local obs, since = {}, {}\n"
+    "for i = 1, #authors, 1000 do\n"
+    "  local j = math.min(i + 999, #authors)\n"
+    "  for x = i, j do\n"
+    "    obs[x] = ARGV[11] .. authors[x]\n"
+    "  end\n"
+    "  local v = redis.call('HMGET', ARGV[10] .. me, unpack(authors, i, j))\n"
+    "  if redis.call('EXISTS', unpack(obs, i, j)) ~= j - i + 1 then\n"
     "    return {me, inter}\n"
     "  end\n"
-    "  table.sort(authors)\n"
+    "  for x = 1, #v do\n"
+    "    if not v[x] then\n"
+    "      return {me, inter}\n"
+    "    end\n"
+    "    since[i + x - 1] = v[x] .. '000'\n"
+    "  end\n"
+    "end\n"
+    "local function fetch(top, n)\n"
+    "  local src = {}\n"
     "  for i = 1, #authors do\n"
-    "    obs[i] = ARGV[11] .. authors[i]\n"
-    "  end\n"
-    "  local tok = (redis.call('GET', KEYS[2]) or '') .. ':' .. "
-    "(redis.call('GET', ARGV[12] .. me) or '') .. ':' .. table.concat(authors, "
-    "',')\n"
-    "  local pk = ARGV[13] .. me\n"
-    "  local function cached()\n"
-    "    local meta = redis.call('ZRANGEBYSCORE', pk, '-inf', '-inf', 'LIMIT', "
-    "0, 1)[1]\n"
-    "    local t, floor = string.match(meta or '', '^#([^|]*)|(.*)$')\n"
-    "    if t ~= tok then\n"
-    "      return nil\n"
-    "    end\n"
-    "    local p = redis.call('ZREVRANGEBYSCORE', pk, ARGV[3], '(' .. (floor "
-    "== '' and '-inf' or floor), 'WITHSCORES', 'LIMIT', 0, k)\n"
-    "    if floor == '' or #p == 2 * k then\n"
-    "      return p\n"
-    "    end\n"
-    "    return false\n"
-    "  end\n"
-    "  local p = cached()\n"
-    "  if not p then\n"
-    "    local since = {}\n"
-    "    for i = 1, #authors, 1000 do\n"
-    "      local j = math.min(i + 999, #authors)\n"
-    "      local v = redis.call('HMGET', ARGV[10] .. me, unpack(authors, i, "
-    "j))\n"
-    "      if redis.call('EXISTS', unpack(obs, i, j)) ~= j - i + 1 then\n"
-    "        return {me, inter}\n"
-    "      end\n"
-    "      for x = 1, #v do\n"
-    "        if not v[x] then\n"
-    "          return {me, inter}\n"
-    "        end\n"
-    "        since[i + x - 1] = v[x] .. '000'\n"
-    "      end\n"
-    "    end\n"
-    "    local function fetch(top, n)\n"
-    "      local src = {}\n"
-    "      for i = 1, #authors do\n"
-    "        src[i] = redis.call('ZREVRANGEBYSCORE', obs[i], top, since[i], "
+    "    src[i] = redis.call('ZREVRANGEBYSCORE', obs[i], top, since[i], "
     "'WITHSCORES', 'LIMIT', 0, n)\n"
-    "      end\n"
-    "      return src\n"
-    "    end\n"
-    "    if p == nil then\n"
-    "      local keep = tonumber(ARGV[14])\n"
-    "      local all = merge(fetch('+inf', keep + 1), 0, keep + 1)\n"
-    "      local floor = ''\n"
-    "      if #all > 2 * keep then\n"
-    "        floor = all[2 * keep]\n"
-    "      end\n"
-    "      local z = {'-inf', '#' .. tok .. '|' .. floor}\n"
-    "      for i = 1, math.min(#all, 2 * keep), 2 do\n"
-    "        z[#z + 1] = all[i + 1]\n"
-    "        z[#z + 1] = all[i]\n"
-    "      end\n"
-    "      redis.call('DEL', pk)\n"
-    "      redis.call('ZADD', pk, unpack(z))\n"
-    "      redis.call('EXPIRE', pk, ARGV[15])\n"
-    "      p = cached()\n"
-    "    end\n"
-    "    if not p then\n"
-    "      local src = fetch(ARGV[3], k)\n"
-    "      src[#src + 1] = redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
+    "  end\n"
+    "  return src\n"
+    "end\n"
+    "if p == nil then\n"
+    "  local keep = tonumber(ARGV[14])\n"
+    "  local all = merge(fetch('+inf', keep + 1), 0, keep + 1)\n"
+    "  local floor = ''\n"
+    "  if #all > 2 * keep then\n"
+    "    floor = all[2 * keep]\n"
+    "  end\n"
+    "  tok = tok or token()\n"
+    "  local z = {'-inf', '#' .. tok .. '|' .. floor .. '|' .. csv}\n"
+    "  for i = 1, math.min(#all, 2 * keep), 2 do\n"
+    "    z[#z + 1] = all[i + 1]\n"
+    "    z[#z + 1] = all[i]\n"
+    "  end\n"
+    "  redis.call('DEL', pk)\n"
+    "  redis.call('ZADD', pk, unpack(z))\n"
+    "  redis.call('EXPIRE', pk, ARGV[15])\n"
+    "  p = cached()\n"
+    "end\n"
+    "if not p then\n"
+    "  local src = fetch(ARGV[3], k)\n"
+    "  src[#src + 1] = redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
     "'WITHSCORES', 'LIMIT', 0, k)\n"
-    "      r = merge(src, off, lim)\n"
-    "    end\n"
-    "  end\n"
-    "  if p then\n"
-    "    r = merge({redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
-    "'WITHSCORES', 'LIMIT', 0, k), p}, off, lim)\n"
-    "  end\n"
+    "  return finish(merge(src, off, lim), csv)\n"
     "end\n"
-    "local keys, vals, likes = {}, {}, {}\n"
-    "for i = 1, #r, 2 do\n"
-    "  keys[#keys + 1] = ARGV[6] .. r[i]\n"
-    "  likes[#likes + 1] = redis.call('ZSCORE', ARGV[7] .. r[i], me) and '1' "
-    "or '0'\n"
-    "end\n"
-    "if #keys > 0 then\n"
-    "  vals = redis.call('MGET', unpack(keys))\n"
-    "end\n"
-    "return {me, inter, r, vals, table.concat(likes)}\n"};
+    "return finish(merge({redis.call('ZREVRANGEBYSCORE', inbox, ARGV[3], 0, "
+    "'WITHSCORES', 'LIMIT', 0, k), p}, off, lim), csv)\n"};
 
 /* The fast start: the page with its cards' values and like flags (r is
  * feed_lua_start's 5-element reply). */
@@ -578,8 +628,7 @@ feed_start(struct req *rq, int64_t last_id, int64_t offset, size_t limit,
         str_parse_i64(r->element[0]->str, &who) < 0 || who != me)
         return feed_start_slow(rq, me, NULL, st);
     if (r->elements == 5) { /* everything at hand */
-        int sentinel;
-        st->pull_ids = feed_big_ids(rq, r->element[1], &st->npull, &sentinel);
+        st->pull_ids = feed_big_csv(rq, r->element[1], &st->npull);
         return feed_start_fetched(rq, r, st);
     }
     return feed_start_slow(rq, me, r->element[1], st);

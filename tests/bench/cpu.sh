@@ -6,6 +6,8 @@
 # per request for the FastCGI workers, mysqld, redis-server and nginx.
 # Usage: tests/bench/cpu.sh [endpoint-name ...]  Env: BENCH_SECONDS (5),
 # BENCH_RUNS (3), BENCH_CONNS (64), BENCH_WORKERS (4).
+# BENCH_DATA=demo (with BENCH_SCALE, BENCH_REUSE, TEST_KEEP as in run.sh):
+# the endpoints at scale of run.sh instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${BENCH_SECONDS:-5}
@@ -17,18 +19,34 @@ workers=${BENCH_WORKERS:-4}
 bench_stack "$workers"
 T=$BENCH_DIR
 api=$HMDP_URL/api
-token=$(bench_login 13900000001)
+token=$(bench_session 13900000001)
 [ ${#token} = 32 ] || { echo "login failed"; exit 1; }
 redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$token" 86400 >/dev/null
 mkdir -p "$T/bench"
-printf 'wrk.headers["authorization"] = "%s"\n' "$token" >"$T/bench/auth.lua"
+declare -A tokens=([1]=$token)
 
 ENDPOINTS=(
     "blog_hot|/blog/hot?current=1|1"
     "blog_detail|/blog/4|1"
     "shop_cached|/shop/1|0"
     "feed|/blog/of/follow?lastId=1800000000000|1"
+    "shops_near|/shop/of/type?typeId=1&current=1&x=120.149993&y=30.334229|0"
 )
+if [ "${BENCH_DATA:-}" = demo ]; then
+    bench_demo_load
+    tokens[f]=$DEMO_FEED_TOKEN
+    tokens[c]=$DEMO_COMMON_A_TOKEN
+    ENDPOINTS=(
+        "demo_big_blog|/blog/$DEMO_BIG_BLOG|1"
+        "demo_feed_1000|/blog/of/follow?lastId=$DEMO_FEED_LAST_ID|f"
+        "demo_shops_near|/shop/of/type?typeId=$DEMO_SHOP_TYPE&current=1&x=$DEMO_SHOP_X&y=$DEMO_SHOP_Y|0"
+        "demo_likers|/blog/likes/$DEMO_LIKED_BLOG|0"
+        "demo_common|/follow/common/$DEMO_COMMON_B|c"
+    )
+fi
+for k in "${!tokens[@]}"; do
+    printf 'wrk.headers["authorization"] = "%s"\n' "${tokens[$k]}" >"$T/bench/auth-$k.lua"
+done
 want=("$@")
 
 # pids of a group: the process in a pid file and its children
@@ -64,9 +82,9 @@ for e in "${ENDPOINTS[@]}"; do
         curl -s -XPUT -H "authorization: $token" "$api/follow/2/true" >/dev/null || true
         for b in 4 5 6 7; do redis-cli -p "$HMDP_REDIS_PORT" zadd "feed:$uid" "$((1700000000000 + b))" "$b" >/dev/null; done
     fi
-    extra=()
-    [ "$auth" = 1 ] && extra=(-s "$T/bench/auth.lua")
-    curl -s -H "authorization: $token" "$api$path" >/dev/null
+    extra=() hdr=()
+    [ "$auth" != 0 ] && extra=(-s "$T/bench/auth-$auth.lua") hdr=(-H "authorization: ${tokens[$auth]}")
+    curl -s "${hdr[@]}" "$api$path" >/dev/null
     for r in $(seq 1 "$runs"); do
         declare -A before
         for g in worker mysqld redis nginx; do before[$g]=$(ticks ${G[$g]}); done

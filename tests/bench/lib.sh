@@ -116,3 +116,25 @@ bench_session() {
     fi
     bench_login "$phone"
 }
+
+# bench_demo_load: the demo data (tests/bench/demo_data.c, SCALE
+# BENCH_SCALE, default 1) in the stack of BENCH_DIR: loaded now, or, in a
+# reused stack (BENCH_REUSE) that holds it already, read from its
+# demo.env, with the demo users logged in again (their sessions may have
+# expired). Sets the DEMO_* variables; both demo sessions are kept a day.
+bench_demo_load() {
+    if [ -s "$BENCH_DIR/demo.env" ]; then
+        # shellcheck disable=SC1091
+        . "$BENCH_DIR/demo.env"
+        DEMO_FEED_TOKEN=$(bench_session "$DEMO_FEED_USER_PHONE")
+        DEMO_COMMON_A_TOKEN=$(bench_session "$DEMO_COMMON_A_PHONE")
+    else
+        make --no-print-directory build/rel/demo-data >/dev/null
+        build/rel/demo-data "${BENCH_SCALE:-1}" "$BENCH_DIR/demo.env" ||
+            { echo "demo-data failed"; exit 1; }
+        # shellcheck disable=SC1091
+        . "$BENCH_DIR/demo.env"
+    fi
+    redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$DEMO_FEED_TOKEN" 86400 >/dev/null
+    redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$DEMO_COMMON_A_TOKEN" 86400 >/dev/null
+}

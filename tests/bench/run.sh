@@ -10,6 +10,8 @@
 # and compared round by round; the median ratio is the figure.
 # Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNS (64),
 # BENCH_WORKERS (4), TEST_KEEP=1.
+# shops_near is the small-data twin of demo_shops_near (the seed's shops
+# of type 1 near a point of the frontend's map).
 # BENCH_DATA=demo: load the demo data (tests/bench/demo_data.c, SCALE
 # BENCH_SCALE, default 1) into the private stack first and measure the
 # endpoints at scale instead: a big author's blog, the feed of a user who
@@ -59,25 +61,12 @@ ENDPOINTS=(
     "blog_detail|/blog/4|1"
     "shop_cached|/shop/1|0"
     "feed|/blog/of/follow?lastId=1800000000000|1"
+    "shops_near|/shop/of/type?typeId=1&current=1&x=120.149993&y=30.334229|0"
 )
 if [ "${BENCH_DATA:-}" = demo ]; then
-    if [ -s "$T/demo.env" ]; then
-        # a reused stack (BENCH_REUSE): loaded already; its sessions may
-        # have expired, so the demo users log in again
-        # shellcheck disable=SC1091
-        . "$T/demo.env"
-        DEMO_FEED_TOKEN=$(bench_session "$DEMO_FEED_USER_PHONE")
-        DEMO_COMMON_A_TOKEN=$(bench_session "$DEMO_COMMON_A_PHONE")
-    else
-        make --no-print-directory build/rel/demo-data >/dev/null
-        build/rel/demo-data "${BENCH_SCALE:-1}" "$T/demo.env" || { echo "demo-data failed"; exit 1; }
-        # shellcheck disable=SC1091
-        . "$T/demo.env"
-    fi
+    bench_demo_load
     tokens[f]=$DEMO_FEED_TOKEN
     tokens[c]=$DEMO_COMMON_A_TOKEN
-    rcli expire "login:token:$DEMO_FEED_TOKEN" 86400 >/dev/null
-    rcli expire "login:token:$DEMO_COMMON_A_TOKEN" 86400 >/dev/null
     ENDPOINTS=(
         "demo_big_blog|/blog/$DEMO_BIG_BLOG|1"
         "demo_feed_1000|/blog/of/follow?lastId=$DEMO_FEED_LAST_ID|f"
