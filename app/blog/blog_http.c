@@ -184,23 +184,6 @@ blog_http_get(struct req *rq)
     return reply_ok(rq, reply_raw(rq, t, len));
 }
 
-/* A request refused before the session lookup of a login-only
- * ROUTE_AUTH_LATE route: 401 comes before 400, so without a session the
- * refusal becomes a 401. */
-static res_t
-blog_http_refuse(struct req *rq, res_t rc)
-{
-    struct ctx_mark m = ctx_mark(&rq->cx);
-    ctx_clear(&rq->cx);
-    res_t ar = user_authenticate(rq, 1);
-    if (ar != RES_OK)
-        return ar;
-    if (!rq->has_user)
-        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
-    ctx_restore(&rq->cx, m);
-    return rc;
-}
-
 /* PUT /blog/like/{id}: toggles the caller's like. ROUTE_AUTH_LATE: the
  * session is looked up with the blog's author (blog_like_toggle). */
 static res_t
@@ -210,7 +193,7 @@ blog_http_like(struct req *rq)
     int delta, found;
     res_t rc;
     if ((rc = req_path_i64(rq, "id", &id)) != RES_OK)
-        return blog_http_refuse(rq, rc);
+        return user_auth_late_refuse(rq, rc);
     if ((rc = blog_like_toggle(rq, id, &delta, &found, &author)) != RES_OK)
         return rc;
     if (!found)

@@ -19,23 +19,6 @@
 #define FEED_MAX_OFFSET 100000
 #define FEED_MAX_HOPS   8 /* pages of only deleted blogs skipped per call */
 
-/* A cursor refused before the session lookup (ROUTE_AUTH_LATE): a
- * login-only route answers 401 before 400, so without a session the
- * refusal becomes a 401. */
-static res_t
-feed_http_refuse(struct req *rq, res_t rc)
-{
-    struct ctx_mark m = ctx_mark(&rq->cx);
-    ctx_clear(&rq->cx);
-    res_t ar = user_authenticate(rq, 1);
-    if (ar != RES_OK)
-        return ar;
-    if (!rq->has_user)
-        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
-    ctx_restore(&rq->cx, m);
-    return rc;
-}
-
 /* GET /blog/of/follow?lastId=&offset=: {list, minTime, offset}, or no
  * data when the feed is exhausted. ROUTE_AUTH_LATE: feed_start looks the
  * session up in the same round trip as the first page. */
@@ -49,7 +32,7 @@ feed_http_follow(struct req *rq)
             RES_OK ||
         (rc = req_query_i64(rq, "offset", 0, 0, FEED_MAX_OFFSET, &offset)) !=
             RES_OK)
-        return feed_http_refuse(rq, rc);
+        return user_auth_late_refuse(rq, rc);
     size_t limit = (size_t)g_cfg.page_size;
 
     struct feed_start st;

@@ -45,6 +45,10 @@ res_t user_auth_recv(struct req *rq, const char *key);
  * user_auth_recv, req_uid(rq) says who the caller is, and a reply sent
  * for another id (a session ended since: 0) must be thrown away. */
 int64_t user_auth_guess(const struct req *rq);
+/* A request of a login-only ROUTE_AUTH_LATE route refused (rc) before
+ * its session lookup: 401 comes before 400, so the session is looked up
+ * now, and without one the refusal becomes a 401; else rc, as it was. */
+res_t user_auth_late_refuse(struct req *rq, res_t rc);
 
 /* *found = whether user id exists (one indexed lookup). */
 res_t user_exists(struct req *rq, int64_t id, int *found);

@@ -378,6 +378,20 @@ user_auth_guess(const struct req *rq)
 }
 
 res_t
+user_auth_late_refuse(struct req *rq, res_t rc)
+{
+    struct ctx_mark m = ctx_mark(&rq->cx);
+    ctx_clear(&rq->cx);
+    res_t ar = user_authenticate(rq, 1);
+    if (ar != RES_OK)
+        return ar;
+    if (!rq->has_user)
+        return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
+    ctx_restore(&rq->cx, m);
+    return rc;
+}
+
+res_t
 user_auth_send(struct req *rq, const char **key)
 {
     *key = NULL;

@@ -25,25 +25,7 @@ redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$token" 86400 >/dev/null
 mkdir -p "$T/bench"
 declare -A tokens=([1]=$token)
 
-ENDPOINTS=(
-    "blog_hot|/blog/hot?current=1|1"
-    "blog_detail|/blog/4|1"
-    "shop_cached|/shop/1|0"
-    "feed|/blog/of/follow?lastId=1800000000000|1"
-    "shops_near|/shop/of/type?typeId=1&current=1&x=120.149993&y=30.334229|0"
-)
-if [ "${BENCH_DATA:-}" = demo ]; then
-    bench_demo_load
-    tokens[f]=$DEMO_FEED_TOKEN
-    tokens[c]=$DEMO_COMMON_A_TOKEN
-    ENDPOINTS=(
-        "demo_big_blog|/blog/$DEMO_BIG_BLOG|1"
-        "demo_feed_1000|/blog/of/follow?lastId=$DEMO_FEED_LAST_ID|f"
-        "demo_shops_near|/shop/of/type?typeId=$DEMO_SHOP_TYPE&current=1&x=$DEMO_SHOP_X&y=$DEMO_SHOP_Y|0"
-        "demo_likers|/blog/likes/$DEMO_LIKED_BLOG|0"
-        "demo_common|/follow/common/$DEMO_COMMON_B|c"
-    )
-fi
+bench_endpoints
 for k in "${!tokens[@]}"; do
     printf 'wrk.headers["authorization"] = "%s"\n' "${tokens[$k]}" >"$T/bench/auth-$k.lua"
 done
@@ -54,16 +36,6 @@ group() {
     local p
     p=$(cat "$T/$1.pid")
     echo "$p $(pgrep -P "$p" | tr '\n' ' ')"
-}
-ticks() { # pids... -> utime+stime sum in clock ticks
-    local s=0 p f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        set -- $f
-        s=$((s + ${12} + ${13}))
-    done
-    echo $s
 }
 hz=$(getconf CLK_TCK)
 declare -A G
@@ -87,7 +59,7 @@ for e in "${ENDPOINTS[@]}"; do
     curl -s "${hdr[@]}" "$api$path" >/dev/null
     for r in $(seq 1 "$runs"); do
         declare -A before
-        for g in worker mysqld redis nginx; do before[$g]=$(ticks ${G[$g]}); done
+        for g in worker mysqld redis nginx; do before[$g]=$(bench_ticks ${G[$g]}); done
         wrk -t2 -c"$conns" -d"${secs}s" --latency "${extra[@]}" "$api$path" >"$T/wrk.out" 2>&1
         n=$(awk '/requests in/ {print $1}' "$T/wrk.out")
         rps=$(awk '/Requests\/sec/ {print $2}' "$T/wrk.out")
@@ -95,7 +67,7 @@ for e in "${ENDPOINTS[@]}"; do
         line="| $name | $r | $rps | $p99"
         tot=0
         for g in worker mysqld redis nginx; do
-            d=$(($(ticks ${G[$g]}) - ${before[$g]}))
+            d=$(($(bench_ticks ${G[$g]}) - ${before[$g]}))
             us=$(awk -v d="$d" -v hz="$hz" -v n="$n" 'BEGIN{printf "%.0f", d*1e6/hz/n}')
             tot=$((tot + us))
             line="$line | $us"

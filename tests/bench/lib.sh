@@ -138,3 +138,45 @@ bench_demo_load() {
     redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$DEMO_FEED_TOKEN" 86400 >/dev/null
     redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$DEMO_COMMON_A_TOKEN" 86400 >/dev/null
 }
+
+# bench_endpoints: sets ENDPOINTS ("name|path|auth": auth 0 none, else a
+# key of the caller's associative array tokens) for run.sh and cpu.sh:
+# user_me (run.sh only: BENCH_USER_ME=1) and the small-data reads, or,
+# with BENCH_DATA=demo, the demo data's reads (loaded by bench_demo_load,
+# which also adds tokens f and c).
+bench_endpoints() {
+    ENDPOINTS=()
+    [ "${BENCH_USER_ME:-0}" = 1 ] && ENDPOINTS+=("user_me|/user/me|1")
+    ENDPOINTS+=(
+        "blog_hot|/blog/hot?current=1|1"
+        "blog_detail|/blog/4|1"
+        "shop_cached|/shop/1|0"
+        "feed|/blog/of/follow?lastId=1800000000000|1"
+        "shops_near|/shop/of/type?typeId=1&current=1&x=120.149993&y=30.334229|0"
+    )
+    if [ "${BENCH_DATA:-}" = demo ]; then
+        bench_demo_load
+        tokens[f]=$DEMO_FEED_TOKEN
+        tokens[c]=$DEMO_COMMON_A_TOKEN
+        ENDPOINTS=(
+            "demo_big_blog|/blog/$DEMO_BIG_BLOG|1"
+            "demo_feed_1000|/blog/of/follow?lastId=$DEMO_FEED_LAST_ID|f"
+            "demo_shops_near|/shop/of/type?typeId=$DEMO_SHOP_TYPE&current=1&x=$DEMO_SHOP_X&y=$DEMO_SHOP_Y|0"
+            "demo_likers|/blog/likes/$DEMO_LIKED_BLOG|0"
+            "demo_common|/follow/common/$DEMO_COMMON_B|c"
+        )
+    fi
+}
+
+# bench_ticks pids...: their CPU (utime + stime) summed, in clock ticks
+bench_ticks() {
+    local s=0 p f
+    for p in "$@"; do
+        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        f=${f##*) }
+        # shellcheck disable=SC2086
+        set -- $f
+        s=$((s + ${12} + ${13}))
+    done
+    echo $s
+}

@@ -55,25 +55,8 @@ setup_feed() {
 }
 
 # name|path|auth (0 none, else a key of tokens)
-ENDPOINTS=(
-    "user_me|/user/me|1"
-    "blog_hot|/blog/hot?current=1|1"
-    "blog_detail|/blog/4|1"
-    "shop_cached|/shop/1|0"
-    "feed|/blog/of/follow?lastId=1800000000000|1"
-    "shops_near|/shop/of/type?typeId=1&current=1&x=120.149993&y=30.334229|0"
-)
+BENCH_USER_ME=1 bench_endpoints
 if [ "${BENCH_DATA:-}" = demo ]; then
-    bench_demo_load
-    tokens[f]=$DEMO_FEED_TOKEN
-    tokens[c]=$DEMO_COMMON_A_TOKEN
-    ENDPOINTS=(
-        "demo_big_blog|/blog/$DEMO_BIG_BLOG|1"
-        "demo_feed_1000|/blog/of/follow?lastId=$DEMO_FEED_LAST_ID|f"
-        "demo_shops_near|/shop/of/type?typeId=$DEMO_SHOP_TYPE&current=1&x=$DEMO_SHOP_X&y=$DEMO_SHOP_Y|0"
-        "demo_likers|/blog/likes/$DEMO_LIKED_BLOG|0"
-        "demo_common|/follow/common/$DEMO_COMMON_B|c"
-    )
     echo "demo data: SCALE ${BENCH_SCALE:-1}, $DEMO_USERS users, $DEMO_FOLLOWS follows, $DEMO_BLOGS blogs, $DEMO_LIKES likes; big author $DEMO_BIG_AUTHOR_0 ($DEMO_BIG_AUTHOR_0_FANS fans), feed user $DEMO_FEED_USER ($DEMO_FEED_USER_FOLLOWS follows, $DEMO_FEED_USER_PULLED pulled), liked blog $DEMO_LIKED_BLOG ($DEMO_LIKED_BLOG_LIKES likes), common $DEMO_COMMON_A/$DEMO_COMMON_B ($DEMO_COMMON_FOLLOWS follows, $DEMO_COMMON_SHARED shared)"
     echo
 fi

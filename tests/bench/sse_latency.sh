@@ -81,22 +81,11 @@ out=$BENCH_DIR/bench/sse_bench.out
 "${SSE_BENCH:-build/rel/sse-bench}" likes "$HMDP_NGINX_PORT" "$HMDP_REDIS_PORT" \
     "$n" "$secs" "$rate" "$f" >"$out" &
 bpid=$!
-ticks() { # pids... -> utime+stime in clock ticks
-    local s=0 p f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        # shellcheck disable=SC2086
-        set -- $f
-        s=$((s + ${12} + ${13}))
-    done
-    echo $s
-}
 snap() { # "group ticks" per group, then "all busy idle" from /proc/stat
     local i
     for ((i = 0; i < ${#groups[@]}; i += 2)); do
         # shellcheck disable=SC2086
-        echo "${groups[i]} $(ticks ${groups[i + 1]})"
+        echo "${groups[i]} $(bench_ticks ${groups[i + 1]})"
     done
     awk '/^cpu / {print "all", $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat
     # MySQL's commits and redo fsyncs, Redis' commands
