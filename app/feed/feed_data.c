@@ -203,14 +203,10 @@ feed_big_csv(struct req *rq, const redisReply *r, unsigned *n)
         size_t j = i;
         while (j < len && r->str[j] != ',')
             j++;
-        int64_t id;
-        char buf[24];
-        if (j - i < sizeof(buf)) {
-            memcpy(buf, r->str + i, j - i);
-            buf[j - i] = '\0';
-            if (str_parse_i64(buf, &id) == 0 && id > 0)
-                ids[k++] = id;
-        }
+        uint64_t id;
+        if (str_parse_u64n(r->str + i, j - i, &id) == 0 && id > 0 &&
+            id <= INT64_MAX)
+            ids[k++] = (int64_t)id;
         i = j + 1;
     }
     *n = k;
