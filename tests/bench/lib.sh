@@ -139,10 +139,34 @@ bench_demo_load() {
     redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$DEMO_COMMON_A_TOKEN" 86400 >/dev/null
 }
 
+# bench_small_likers: the seed data's twins of demo_likers and
+# demo_common: five users (phones 13900000002-6) like blog 4 (once: a
+# rerun on a reused stack does not toggle them off) and follow the seed
+# authors 1 and 2, as the bench user (13900000001, tokens[1]) does; the
+# first of them is BENCH_COMMON_B, so the bench user's common follows
+# with them are those two.
+bench_small_likers() {
+    local api=$HMDP_URL/api phone t uid
+    curl -s -XPUT -H "authorization: ${tokens[1]}" "$api/follow/1/true" >/dev/null
+    curl -s -XPUT -H "authorization: ${tokens[1]}" "$api/follow/2/true" >/dev/null
+    BENCH_COMMON_B=
+    for phone in 13900000002 13900000003 13900000004 13900000005 13900000006; do
+        t=$(bench_login "$phone")
+        uid=$(redis-cli -p "$HMDP_REDIS_PORT" hget "login:token:$t" id)
+        [ -n "$uid" ] || { echo "login of $phone failed"; exit 1; }
+        BENCH_COMMON_B=${BENCH_COMMON_B:-$uid}
+        [ -n "$(redis-cli -p "$HMDP_REDIS_PORT" zscore blog:liked:4 "$uid")" ] ||
+            curl -s -XPUT -H "authorization: $t" "$api/blog/like/4" >/dev/null
+        curl -s -XPUT -H "authorization: $t" "$api/follow/1/true" >/dev/null
+        curl -s -XPUT -H "authorization: $t" "$api/follow/2/true" >/dev/null
+    done
+}
+
 # bench_endpoints: sets ENDPOINTS ("name|path|auth": auth 0 none, else a
 # key of the caller's associative array tokens) for run.sh and cpu.sh:
-# user_me (run.sh only: BENCH_USER_ME=1) and the small-data reads, or,
-# with BENCH_DATA=demo, the demo data's reads (loaded by bench_demo_load,
+# user_me (run.sh only: BENCH_USER_ME=1) and the small-data reads (the
+# likers and common follows set up by bench_small_likers), or, with
+# BENCH_DATA=demo, the demo data's reads (loaded by bench_demo_load,
 # which also adds tokens f and c).
 bench_endpoints() {
     ENDPOINTS=()
@@ -154,6 +178,13 @@ bench_endpoints() {
         "feed|/blog/of/follow?lastId=1800000000000|1"
         "shops_near|/shop/of/type?typeId=1&current=1&x=120.149993&y=30.334229|0"
     )
+    if [ "${BENCH_DATA:-}" != demo ]; then
+        bench_small_likers
+        ENDPOINTS+=(
+            "likers|/blog/likes/4|0"
+            "common|/follow/common/$BENCH_COMMON_B|1"
+        )
+    fi
     if [ "${BENCH_DATA:-}" = demo ]; then
         bench_demo_load
         tokens[f]=$DEMO_FEED_TOKEN

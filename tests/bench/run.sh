@@ -11,7 +11,9 @@
 # Env: BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_CONNS (64),
 # BENCH_WORKERS (4), TEST_KEEP=1.
 # shops_near is the small-data twin of demo_shops_near (the seed's shops
-# of type 1 near a point of the frontend's map).
+# of type 1 near a point of the frontend's map), likers and common those
+# of demo_likers and demo_common (five likers of blog 4; two common
+# follows, set up by bench_small_likers in lib.sh).
 # BENCH_DATA=demo: load the demo data (tests/bench/demo_data.c, SCALE
 # BENCH_SCALE, default 1) into the private stack first and measure the
 # endpoints at scale instead: a big author's blog, the feed of a user who
