@@ -40,17 +40,21 @@
  * the liker set and the count agree again after any crash, as soon as
  * any like is clicked.
  *
- * Round trips of a like: the session together with the blog's author
- * (`blog:owner:{id}`, see keys.h; on a miss a SELECT, whose answer is
- * written back), the script, the UPDATE. The author never changes, so
- * the cached id needs no invalidation; the delete's sweep replaces it
- * with "0" (gone), which a fill (SET NX) never overwrites. A like that
- * takes the author from the cache leaves the row's existence to the
- * UPDATE, as a like racing a delete always did (below: no row, undone).
- * The like notice (EVENT_BLOG_LIKED's
- * pipelined subscriber) rides in the script's round trip, guarded in
- * Redis by the like's score, so it is written only if the toggle added
- * the like, with the same fsync; should the UPDATE then fail, the like is
+ * Round trips of a warm like (blog_like_fast): the script and the
+ * UPDATE. The session is the one the worker last saw the token open
+ * (user_auth_guess_dto) and the author comes from the worker's map (else
+ * a SELECT: a read, no commit); the script checks both in Redis before it
+ * decides (blog_lua_toggle_auth) and writes nothing when either does not
+ * hold, and the like then takes the full path: the session together with
+ * the blog's author (`blog:owner:{id}`, see keys.h; on a miss a SELECT,
+ * whose answer is written back), the script, the UPDATE. The author never
+ * changes, so the cached id needs no invalidation; the delete's sweep replaces
+ * it with "0" (gone), which a fill (SET NX) never overwrites. A like that takes
+ * the author from the cache leaves the row's existence to the UPDATE, as a like
+ * racing a delete always did (below: no row, undone). The like notice
+ * (EVENT_BLOG_LIKED's pipelined subscriber) rides in the script's round trip,
+ * guarded in Redis by the like's score, so it is written only if the toggle
+ * added the like, with the same fsync; should the UPDATE then fail, the like is
  * taken back and the notice stays, as after a like and an unlike. The
  * cache invalidation and the mark's ZREM are fired after the UPDATE and
  * sent before the reply (rds_flush): nobody waits for their fsync.
