@@ -40,17 +40,21 @@
  * the liker set and the count agree again after any crash, as soon as
  * any like is clicked.
  *
- * Round trips of a like: the session together with the blog's author
- * (`blog:owner:{id}`, see keys.h; on a miss a SELECT, whose answer is
- * written back), the script, the UPDATE. The author never changes, so
- * the cached id needs no invalidation; the delete's sweep replaces it
- * with "0" (gone), which a fill (SET NX) never overwrites. A like that
- * takes the author from the cache leaves the row's existence to the
- * UPDATE, as a like racing a delete always did (below: no row, undone).
- * The like notice (EVENT_BLOG_LIKED's
- * pipelined subscriber) rides in the script's round trip, guarded in
- * Redis by the like's score, so it is written only if the toggle added
- * the like, with the same fsync; should the UPDATE then fail, the like is
+ * Round trips of a warm like (blog_like_fast): the script and the
+ * UPDATE. The session is the one the worker last saw the token open
+ * (user_auth_guess_dto) and the author comes from the worker's map (else
+ * a SELECT: a read, no commit); the script checks both in Redis before it
+ * decides (blog_lua_toggle_auth) and writes nothing when either does not
+ * hold, and the like then takes the full path: the session together with
+ * the blog's author (`blog:owner:{id}`, see keys.h; on a miss a SELECT,
+ * whose answer is written back), the script, the UPDATE. The author never
+ * changes, so the cached id needs no invalidation; the delete's sweep replaces
+ * it with "0" (gone), which a fill (SET NX) never overwrites. A like that takes
+ * the author from the cache leaves the row's existence to the UPDATE, as a like
+ * racing a delete always did (below: no row, undone). The like notice
+ * (EVENT_BLOG_LIKED's pipelined subscriber) rides in the script's round trip,
+ * guarded in Redis by the like's score, so it is written only if the toggle
+ * added the like, with the same fsync; should the UPDATE then fail, the like is
  * taken back and the notice stays, as after a like and an unlike. The
  * cache invalidation and the mark's ZREM are fired after the UPDATE and
  * sent before the reply (rds_flush): nobody waits for their fsync.
@@ -93,36 +97,60 @@
  * else {delta, previous score or '', swept}: +1 after ZADD, -1 after ZREM, with
  * the mark set; swept is '' or another item with a lost toggle, left to this
  * request. */
-static const struct rds_script blog_lua_toggle = {
-    "blog_like_toggle",
-    "local now = tonumber(ARGV[2])\n"
-    "if redis.call('ZCOUNT', KEYS[2], '-inf', now) > 0 then\n"
-    "  return {2, '', ''}\n"
+#define BLOG_LUA_TOGGLE_BODY                                                   \
+    "local now = tonumber(ARGV[2])\n"                                          \
+    "if redis.call('ZCOUNT', KEYS[2], '-inf', now) > 0 then\n"                 \
+    "  return {2, '', ''}\n"                                                   \
+    "end\n"                                                                    \
+    "if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return {0, '', ''} end\n"  \
+    "local swept = ''\n"                                                       \
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', "  \
+    "0, " BLOG_LIKE_SWEEP ")\n"                                                \
+    "for i = 1, #due do\n"                                                     \
+    "  local pre = ARGV[5]\n"                                                  \
+    "  if string.sub(due[i], 1, 1) == 'c' then pre = ARGV[6] end\n"            \
+    "  if redis.call('EXISTS', pre .. string.sub(due[i], 3)) == 0 then\n"      \
+    "    redis.call('ZREM', KEYS[3], due[i])\n"                                \
+    "  elseif swept == '' then\n"                                              \
+    "    redis.call('ZADD', KEYS[3], now + " BLOG_LIKE_SWEEP_HOLD              \
+    ", due[i])\n"                                                              \
+    "    swept = due[i]\n"                                                     \
+    "  end\n"                                                                  \
+    "end\n"                                                                    \
+    "local deadline = now + tonumber(ARGV[3])\n"                               \
+    "redis.call('ZADD', KEYS[2], deadline, ARGV[1])\n"                         \
+    "redis.call('ZADD', KEYS[3], 'GT', deadline, ARGV[4])\n"                   \
+    "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"                     \
+    "if old then\n"                                                            \
+    "  redis.call('ZREM', KEYS[1], ARGV[1])\n"                                 \
+    "  return {-1, old, swept}\n"                                              \
+    "end\n"                                                                    \
+    "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"                          \
+    "return {1, '', swept}\n"
+static const struct rds_script blog_lua_toggle = {"blog_like_toggle",
+                                                  BLOG_LUA_TOGGLE_BODY};
+
+/* blog_lua_toggle on a guessed session and author (a warm like in one
+ * round trip). KEYS as blog_lua_toggle, then KEYS[4] the session
+ * (key_login_token), KEYS[5] the blog's cached author (key_blog_owner);
+ * ARGV as blog_lua_toggle, then ARGV[7] the guessed user id, ARGV[8] and
+ * ARGV[9] user_session_check's stale and set ms, ARGV[10] the author,
+ * ARGV[11] '1' when the author was read from MySQL just now (the cache
+ * is filled when empty), ARGV[12] the cache's TTL (s). Returns {3, '',
+ * ''} when the session is not the guessed user's (or the cached author
+ * is another: not to be trusted), {4, '', ''} when the cache says the
+ * blog is gone, writing nothing either time; else as blog_lua_toggle. */
+static const struct rds_script blog_lua_toggle_auth = {
+    "blog_like_toggle_auth", USER_LUA_SESSION_CHECK
+    "if not user_session_check(KEYS[4], ARGV[7], ARGV[8], ARGV[9]) then\n"
+    "  return {3, '', ''}\n"
     "end\n"
-    "if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return {0, '', ''} end\n"
-    "local swept = ''\n"
-    "local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', "
-    "0, " BLOG_LIKE_SWEEP ")\n"
-    "for i = 1, #due do\n"
-    "  local pre = ARGV[5]\n"
-    "  if string.sub(due[i], 1, 1) == 'c' then pre = ARGV[6] end\n"
-    "  if redis.call('EXISTS', pre .. string.sub(due[i], 3)) == 0 then\n"
-    "    redis.call('ZREM', KEYS[3], due[i])\n"
-    "  elseif swept == '' then\n"
-    "    redis.call('ZADD', KEYS[3], now + " BLOG_LIKE_SWEEP_HOLD ", due[i])\n"
-    "    swept = due[i]\n"
-    "  end\n"
-    "end\n"
-    "local deadline = now + tonumber(ARGV[3])\n"
-    "redis.call('ZADD', KEYS[2], deadline, ARGV[1])\n"
-    "redis.call('ZADD', KEYS[3], 'GT', deadline, ARGV[4])\n"
-    "local old = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
-    "if old then\n"
-    "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
-    "  return {-1, old, swept}\n"
-    "end\n"
-    "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])\n"
-    "return {1, '', swept}\n"};
+    "local owner = redis.call('GET', KEYS[5])\n"
+    "if owner == '0' then return {4, '', ''} end\n"
+    "if owner and owner ~= ARGV[10] then return {3, '', ''} end\n"
+    "if not owner and ARGV[11] == '1' then\n"
+    "  redis.call('SET', KEYS[5], ARGV[10], 'EX', ARGV[12], 'NX')\n"
+    "end\n" BLOG_LUA_TOGGLE_BODY};
 
 /* KEYS as blog_lua_toggle (two); ARGV member, the delta to undo, the
  * score to restore (undoing -1). Takes a toggle back and clears the
@@ -176,6 +204,14 @@ static const struct blog_like_kind blog_like_comments = {
     "UPDATE tb_blog_comments SET liked = ? WHERE id = ?",
     key_comment_liked,
     key_comment_liking};
+
+/* A toggle on a guessed session (blog_like_fast): what
+ * blog_lua_toggle_auth checks, and what it found. */
+struct blog_like_auth {
+    struct user_dto guess;  /* the user the session is taken to be */
+    const char *owner_fill; /* "1": the author was read from MySQL */
+    int outcome;            /* out: 0 decided, 3 not trusted, 4 gone */
+};
 
 /* ---------------- lost toggles ---------------- */
 
@@ -288,9 +324,17 @@ blog_like_reconcile_swept(struct req *rq, const char *item)
 static res_t
 blog_toggle_decide(struct req *rq, const struct blog_like_kind *k, int64_t id,
                    const char *const *keys, const char **args, struct event *ev,
-                   int *delta, const char **old, const char **swept)
+                   struct blog_like_auth *auth, int *delta, const char **old,
+                   const char **swept)
 {
     int64_t deadline = util_mono_us() + BLOG_LIKE_WAIT_US;
+    const struct rds_script *script = &blog_lua_toggle;
+    int nkeys = 3, nargs = 6;
+    if (auth) { /* keys and args have room for the session's */
+        script = &blog_lua_toggle_auth;
+        nkeys = 5;
+        nargs = 12;
+    }
     for (int attempt = 1;; attempt++) {
         /* now: the like's score, and what the marks' deadlines are
          * compared with (a mark may have passed its own meanwhile) */
@@ -302,7 +346,7 @@ blog_toggle_decide(struct req *rq, const struct blog_like_kind *k, int64_t id,
         struct event_pipe pipe;
         redisReply *r = NULL;
         res_t rc =
-            rds_eval_append(&rq->cx, &q, &blog_lua_toggle, 3, keys, 6, args);
+            rds_eval_append(&rq->cx, &q, script, nkeys, keys, nargs, args);
         int piped = rc == RES_OK && ev && event_pipe_append(&rq->cx, ev, &pipe);
         if (rc == RES_OK)
             rc = rds_eval_reply(&rq->cx, &q, &r);
@@ -315,6 +359,14 @@ blog_toggle_decide(struct req *rq, const struct blog_like_kind *k, int64_t id,
             event_pipe_collect(&rq->cx, &pipe, rc != RES_OK ? -1 : d == 1);
         if (rc != RES_OK)
             return rc;
+        if (auth && (d == 3 || d == 4)) {
+            auth->outcome = (int)d; /* nothing written */
+            if (d == 4)             /* the session is confirmed */
+                user_auth_confirmed(rq, &auth->guess);
+            return RES_OK;
+        }
+        if (auth) /* the script confirmed the session */
+            user_auth_confirmed(rq, &auth->guess);
         if (d == 1 || d == -1) {
             *delta = (int)d;
             *old = rds_str(&rq->cx, r->element[1]);
@@ -372,7 +424,7 @@ blog_toggle_exists(struct req *rq, const struct blog_like_kind *k, int64_t id,
 static res_t
 blog_toggle(struct req *rq, const struct blog_like_kind *k, int64_t id,
             int64_t uid, struct event *ev, int *delta, int *found,
-            int64_t *owner, int owner_known)
+            int64_t *owner, int owner_known, struct blog_like_auth *auth)
 {
     struct arena *a = rq->cx.arena;
     res_t rc;
@@ -389,23 +441,35 @@ blog_toggle(struct req *rq, const struct blog_like_kind *k, int64_t id,
 
     char member[24];
     snprintf(member, sizeof(member), "%lld", (long long)uid);
-    const char *keys[3] = {k->liked_key(a, id), k->liking_key(a, id),
+    const char *keys[5] = {k->liked_key(a, id), k->liking_key(a, id),
                            KEY_LIKE_PENDING};
-    const char *args[6] = {member,
-                           NULL, /* now: set by blog_toggle_decide */
-                           arena_printf(a, "%d", TTL_LIKE_PENDING_MS),
-                           arena_printf(a, "%c:%lld", k->tag, (long long)id),
-                           KEY_BLOG_LIKING_PREFIX,
-                           KEY_COMMENT_LIKING_PREFIX};
+    const char *args[12] = {member,
+                            NULL, /* now: set by blog_toggle_decide */
+                            arena_printf(a, "%d", TTL_LIKE_PENDING_MS),
+                            arena_printf(a, "%c:%lld", k->tag, (long long)id),
+                            KEY_BLOG_LIKING_PREFIX,
+                            KEY_COMMENT_LIKING_PREFIX};
+    if (auth) {
+        user_session_check_args(rq, &keys[3], &args[7], &args[8]);
+        keys[4] = key_blog_owner(a, id);
+        args[6] = arena_printf(a, "%lld", (long long)auth->guess.id);
+        args[9] = arena_printf(a, "%lld", (long long)*owner);
+        args[10] = auth->owner_fill;
+        args[11] = arena_printf(a, "%d", TTL_BLOG_OWNER);
+    }
     const char *old = NULL, *swept = NULL;
     if (ev) { /* a like of a blog: its notice rides with the toggle */
         ev->u.blog_liked.liker = uid;
         ev->u.blog_liked.blog_id = id;
         ev->u.blog_liked.author = *owner;
     }
-    if ((rc = blog_toggle_decide(rq, k, id, keys, args, ev, delta, &old,
+    if ((rc = blog_toggle_decide(rq, k, id, keys, args, ev, auth, delta, &old,
                                  &swept)) != RES_OK)
         return rc;
+    if (auth && auth->outcome != 0) {
+        *found = auth->outcome != 4;
+        return RES_OK;
+    }
 
     uint64_t changed = 0;
     int attempt = 0;
@@ -461,13 +525,103 @@ blog_like_start(struct req *rq, int64_t id, int *known, int *found,
     return RES_OK;
 }
 
+/* The authors of blogs this worker has liked lately (a blog's author
+ * never changes), so that a warm like needs no look-up before its one
+ * round trip. Direct-mapped on the id; a colliding blog evicts. An entry
+ * was learnt while its blog existed (from a SELECT, or from
+ * key_blog_owner, which holds an id only for a blog that exists); a
+ * delete since then has set that key to "0" for TTL_BLOG_OWNER, which the
+ * toggle script checks, so an entry is trusted for less than that. */
+#define BLOG_OWNER_SLOTS    4096 /* a power of two */
+#define BLOG_OWNER_TRUST_MS (TTL_BLOG_OWNER * 1000LL / 2)
+static struct blog_owner_slot {
+    int64_t id, author, at_ms;
+} blog_owners[BLOG_OWNER_SLOTS];
+
+static int
+blog_owner_known(int64_t id, int64_t *author)
+{
+    const struct blog_owner_slot *o =
+        &blog_owners[(uint64_t)id & (BLOG_OWNER_SLOTS - 1)];
+    int64_t age = util_now_ms() - o->at_ms;
+    if (o->id != id || o->author <= 0 || age < 0 || age > BLOG_OWNER_TRUST_MS)
+        return 0;
+    *author = o->author;
+    return 1;
+}
+
+static void
+blog_owner_learn(int64_t id, int64_t author)
+{
+    struct blog_owner_slot *o =
+        &blog_owners[(uint64_t)id & (BLOG_OWNER_SLOTS - 1)];
+    o->id = id;
+    o->author = author;
+    o->at_ms = util_now_ms();
+}
+
+/* What follows a blog like's decided toggle on both paths. */
+static void
+blog_like_finish(struct req *rq, int64_t id, int delta, struct event *ev)
+{
+    /* liked and the hot order changed. Fired, with the mark's ZREM: the
+     * flush below sends them before the reply, so the frontend's GET
+     * /blog/{id} right after sees the new count */
+    blog_cache_invalidate_fire(rq, id, 1);
+    if (delta > 0)
+        event_emit(&rq->cx, ev); /* plain subscribers: after the commit */
+    rds_flush(&rq->cx);
+}
+
+/* A warm like in one Redis round trip. The session is the one this
+ * worker last saw the token open (user_auth_guess_dto), the author comes
+ * from the worker's map (or a SELECT: a read, no commit), and the toggle
+ * script checks both before it decides (blog_lua_toggle_auth), with the
+ * like's notice riding along as on the full path. *done = 0: not tried
+ * (no guess, no such row), or the guess did not hold and nothing was
+ * written: the caller takes the full path, which answers those cases. */
+static res_t
+blog_like_fast(struct req *rq, int64_t id, int *delta, int *found,
+               int64_t *author, int *done)
+{
+    struct blog_like_auth auth = {.owner_fill = "0"};
+    res_t rc;
+    *done = 0;
+    if (!user_auth_guess_dto(rq, &auth.guess))
+        return RES_OK;
+    if (!blog_owner_known(id, author)) {
+        struct sql_rows t;
+        if ((rc = sql_query(&rq->cx, &t, blog_like_blogs.find_sql, "l", id)) !=
+            RES_OK)
+            return rc;
+        if (t.nrows == 0)
+            return RES_OK; /* the full path says 401 or not found */
+        *author = sql_i64(&t, 0, 1);
+        auth.owner_fill = "1";
+        blog_owner_learn(id, *author);
+    }
+    struct event ev = {.kind = EVENT_BLOG_LIKED};
+    ev.u.blog_liked.liker_nick = auth.guess.nick_name;
+    ev.u.blog_liked.liker_icon = auth.guess.icon;
+    if ((rc = blog_toggle(rq, &blog_like_blogs, id, auth.guess.id, &ev, delta,
+                          found, author, 1, &auth)) != RES_OK ||
+        auth.outcome == 3)
+        return rc;
+    *done = 1;
+    if (*found)
+        blog_like_finish(rq, id, *delta, &ev);
+    return RES_OK;
+}
+
 res_t
 blog_like_toggle(struct req *rq, int64_t id, int *delta, int *found,
                  int64_t *author)
 {
-    int known;
-    res_t rc = blog_like_start(rq, id, &known, found, author);
-    if (rc != RES_OK)
+    int known, done;
+    res_t rc = blog_like_fast(rq, id, delta, found, author, &done);
+    if (rc != RES_OK || done)
+        return rc;
+    if ((rc = blog_like_start(rq, id, &known, found, author)) != RES_OK)
         return rc;
     if (!rq->has_user)
         return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
@@ -478,20 +632,15 @@ blog_like_toggle(struct req *rq, int64_t id, int *delta, int *found,
     ev.u.blog_liked.liker_nick = rq->user.nick_name;
     ev.u.blog_liked.liker_icon = rq->user.icon;
     rc = blog_toggle(rq, &blog_like_blogs, id, uid, &ev, delta, found, author,
-                     known);
+                     known, NULL);
     if (rc != RES_OK || !*found)
         return rc;
     if (!known) /* NX: a delete's "0" stays */
         rds_fire(&rq->cx, "SET %s %lld EX %d NX",
                  key_blog_owner(rq->cx.arena, id), (long long)*author,
                  TTL_BLOG_OWNER);
-    /* liked and the hot order changed. Fired, with the mark's ZREM: the
-     * flush below sends them before the reply, so the frontend's GET
-     * /blog/{id} right after sees the new count */
-    blog_cache_invalidate_fire(rq, id, 1);
-    if (*delta > 0)
-        event_emit(&rq->cx, &ev); /* plain subscribers: after the commit */
-    rds_flush(&rq->cx);
+    blog_owner_learn(id, *author);
+    blog_like_finish(rq, id, *delta, &ev);
     return RES_OK;
 }
 
@@ -501,7 +650,7 @@ blog_comment_like_toggle(struct req *rq, int64_t id, int64_t uid, int *delta,
 {
     int64_t owner;
     res_t rc = blog_toggle(rq, &blog_like_comments, id, uid, NULL, delta, found,
-                           &owner, 0);
+                           &owner, 0, NULL);
     rds_flush(&rq->cx);
     return rc;
 }

@@ -45,6 +45,38 @@ res_t user_auth_recv(struct req *rq, const char *key);
  * user_auth_recv, req_uid(rq) says who the caller is, and a reply sent
  * for another id (a session ended since: 0) must be thrown away. */
 int64_t user_auth_guess(const struct req *rq);
+/* The session this worker last saw rq->token open, whole: *u is the
+ * user with the name and icon the session holds (a session's values
+ * never change: a login makes a new token), copied into rq's arena. 0
+ * when the worker does not know the token. Only a hint, like
+ * user_auth_guess: a Redis script that acts on it checks the session
+ * first with USER_LUA_SESSION_CHECK, and the caller then makes it the
+ * request's user with user_auth_confirmed. */
+int user_auth_guess_dto(struct req *rq, struct user_dto *u);
+/* A Lua fragment for a script that runs on a guessed session: defines
+ * user_session_check(key, uid, stale_ms, set_ms), true when the session
+ * key (key_login_token) belongs to user uid (a string), in which case it
+ * also slides the session the way user_auth_recv does (to set_ms once
+ * its remaining TTL is below stale_ms: pass user_session_check_args'). A
+ * false writes nothing. */
+#define USER_LUA_SESSION_CHECK                                                 \
+    "local function user_session_check(key, uid, stale_ms, set_ms)\n"          \
+    "  if redis.call('HGET', key, 'id') ~= uid then return false end\n"        \
+    "  local t = redis.call('PTTL', key)\n"                                    \
+    "  if t == -1 or (t >= 0 and t < tonumber(stale_ms)) then\n"               \
+    "    redis.call('PEXPIRE', key, set_ms)\n"                                 \
+    "  end\n"                                                                  \
+    "  return true\n"                                                          \
+    "end\n"
+/* The session key of rq->token and the stale_ms and set_ms arguments
+ * of user_session_check (arena strings). */
+void user_session_check_args(struct req *rq, const char **key,
+                             const char **stale_ms, const char **set_ms);
+/* A script confirmed the guess u (user_auth_guess_dto) with
+ * user_session_check: u becomes the request's user, with what
+ * user_auth_recv does besides (the workers' session cache, the UV
+ * count). */
+void user_auth_confirmed(struct req *rq, const struct user_dto *u);
 /* A request of a login-only ROUTE_AUTH_LATE route refused (rc) before
  * its session lookup: 401 comes before 400, so the session is looked up
  * now, and without one the refusal becomes a 401; else rc, as it was. */

@@ -356,6 +356,11 @@ user_count_visit(struct req *rq, const char *visitor)
 static struct user_guess {
     char token[33];
     int64_t uid;
+    /* the session's name and icon (""-terminated; has_dto 0 when they
+     * did not fit: user_auth_guess_dto then does not guess) */
+    int has_dto;
+    char nick[132]; /* nick_name is varchar(32) utf8mb4, + NUL */
+    char icon[260];
 } user_guesses[USER_GUESS_SLOTS];
 
 static struct user_guess *
@@ -375,6 +380,40 @@ user_auth_guess(const struct req *rq)
         return 0;
     const struct user_guess *g = user_guess_slot(rq->token);
     return memcmp(g->token, rq->token, 32) == 0 ? g->uid : 0;
+}
+
+int
+user_auth_guess_dto(struct req *rq, struct user_dto *u)
+{
+    if (rq->token == NULL || !user_token_shape_ok(rq->token))
+        return 0;
+    const struct user_guess *g = user_guess_slot(rq->token);
+    if (g->uid <= 0 || !g->has_dto || memcmp(g->token, rq->token, 32) != 0)
+        return 0;
+    u->id = g->uid;
+    u->nick_name = arena_strdup(rq->cx.arena, g->nick);
+    u->icon = arena_strdup(rq->cx.arena, g->icon);
+    return 1;
+}
+
+void
+user_session_check_args(struct req *rq, const char **key, const char **stale_ms,
+                        const char **set_ms)
+{
+    *key = key_login_token(rq->cx.arena, rq->token);
+    *stale_ms = arena_printf(rq->cx.arena, "%lld", TTL_LOGIN_TOKEN * 1000LL);
+    *set_ms = arena_printf(rq->cx.arena, "%lld", TTL_LOGIN_TOKEN_SET * 1000LL);
+}
+
+void
+user_auth_confirmed(struct req *rq, const struct user_dto *u)
+{
+    rq->has_user = 1;
+    rq->user.id = u->id;
+    rq->user.nick_name = u->nick_name;
+    rq->user.icon = u->icon;
+    user_cache_fill(rq->token, u->id, u->nick_name, u->icon);
+    user_count_visit(rq, arena_printf(rq->cx.arena, "%lld", (long long)u->id));
 }
 
 res_t
@@ -471,6 +510,12 @@ user_auth_recv(struct req *rq, const char *key)
         struct user_guess *g = user_guess_slot(rq->token);
         memcpy(g->token, rq->token, 33);
         g->uid = uid;
+        size_t nn = strlen(nick), in = strlen(icon);
+        g->has_dto = nn < sizeof(g->nick) && in < sizeof(g->icon);
+        if (g->has_dto) {
+            memcpy(g->nick, nick, nn + 1);
+            memcpy(g->icon, icon, in + 1);
+        }
         if (pr->type == REDIS_REPLY_INTEGER)
             user_session_slide(rq, key, pr->integer);
         user_count_visit(rq, id);
