@@ -21,6 +21,12 @@
 #   HMDP_HTML_DIR   static frontend root (default DIR/html, created with a
 #                   placeholder index.html)
 #   HMDP_SMS_HOOK   passed on to the workers (recorded in DIR/env)
+#   HMDP_NGINX_WORKERS nginx worker processes (default 2). One worker
+#                   halves the p99 of API requests at 256-1,024 connections
+#                   on a 2-core box, but holds every SSE stream's two
+#                   descriptors alone: at most (descriptor hard limit) / 2
+#                   streams (tests/bench/RESULTS.md, "Session 6 (nginx
+#                   workers)"; README, Configuration).
 #   HMDP_FCGI_LISTEN unix (default: the pool on DIR/fcgi.sock) or tcp (on
 #                   127.0.0.1:BASE+1; kept for benchmark comparisons). Either
 #                   way the listen backlog is net.core.somaxconn: requests
@@ -244,7 +250,7 @@ if ((INHERIT)); then
         die "the stack in $DIR runs with HMDP_PORT_BASE=$OLD_BASE; stop it first"
     fi
     HMDP_PORT_BASE=$OLD_BASE
-    for v in HMDP_BIN HMDP_WORKERS HMDP_MODE HMDP_FCGI_KEEPALIVE HMDP_FCGI_LISTEN HMDP_HTML_DIR HMDP_SMS_HOOK; do
+    for v in HMDP_BIN HMDP_WORKERS HMDP_NGINX_WORKERS HMDP_MODE HMDP_FCGI_KEEPALIVE HMDP_FCGI_LISTEN HMDP_HTML_DIR HMDP_SMS_HOOK; do
         if [[ -z ${!v:-} ]]; then
             old=$(env_get "$v")
             [[ -n $old ]] && printf -v "$v" '%s' "$old"
@@ -268,6 +274,10 @@ HMDP_BIN=${HMDP_BIN:-$REPO/build/rel}
 HMDP_WORKERS=${HMDP_WORKERS:-$(conf_get workers 8)}
 if ! [[ $HMDP_WORKERS =~ ^[0-9]+$ ]] || ((HMDP_WORKERS < 1 || HMDP_WORKERS > 256)); then
     die "HMDP_WORKERS must be a number from 1 to 256"
+fi
+HMDP_NGINX_WORKERS=${HMDP_NGINX_WORKERS:-2}
+if ! [[ $HMDP_NGINX_WORKERS =~ ^[0-9]+$ ]] || ((HMDP_NGINX_WORKERS < 1 || HMDP_NGINX_WORKERS > 64)); then
+    die "HMDP_NGINX_WORKERS must be a number from 1 to 64"
 fi
 HMDP_MODE=${HMDP_MODE:-$(conf_get mode dev)}
 HMDP_FCGI_KEEPALIVE=${HMDP_FCGI_KEEPALIVE:-$(conf_get fcgi_keepalive off)}
@@ -549,6 +559,7 @@ write_env() {
         printf 'export HMDP_FCGI_BACKLOG=%q\n' "$FCGI_BACKLOG"
         printf 'export HMDP_MODE=%q\n' "$HMDP_MODE"
         printf 'export HMDP_WORKERS=%q\n' "$HMDP_WORKERS"
+        printf 'export HMDP_NGINX_WORKERS=%q\n' "$HMDP_NGINX_WORKERS"
         printf 'export HMDP_FCGI_KEEPALIVE=%q\n' "$HMDP_FCGI_KEEPALIVE"
         printf 'export HMDP_CONF=%q\n' "$CONF"
         printf 'export HMDP_LOG_FILE=%q\n' "$LOGS/worker.log"
@@ -770,6 +781,8 @@ start_nginx() {
         -e "s|@FCGI_KEEPALIVE@|$keepline|g" \
         -e "s|@FCGI_KEEP_CONN@|$keepconn|g" \
         -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
+        -e "s|@NGINX_WORKERS@|$HMDP_NGINX_WORKERS|g" \
+        -e "s|@NGINX_CONNECTIONS@|$((32768 / HMDP_NGINX_WORKERS))|g" \
         -e "s|@FCGI_ADDR@|$FCGI_UPSTREAM|g" \
         -e "s|@SSE_ADDR@|127.0.0.1:$SSE_PORT|g" \
         -e "s|@NOOP_ADDR@|$NOOP_UPSTREAM|g" \

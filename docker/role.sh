@@ -129,6 +129,8 @@ nginx | nginx-conf)
         -e "s|@FCGI_KEEPALIVE@||g" \
         -e "s|@FCGI_KEEP_CONN@|off|g" \
         -e "s|@NGINX_PORT@|8080|g" \
+        -e "s|@NGINX_WORKERS@|${HMDP_NGINX_WORKERS:-2}|g" \
+        -e "s|@NGINX_CONNECTIONS@|$((32768 / ${HMDP_NGINX_WORKERS:-2}))|g" \
         -e "s|listen 127.0.0.1:8080|listen 8080|" \
         -e "s|@FCGI_ADDR@|${HMDP_FCGI_ADDR:-fcgi:9000}|g" \
         -e "s|@SSE_ADDR@|${HMDP_SSE_ADDR:-sse:8084}|g" \
