@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -635,6 +636,37 @@ test_log_reopen(void)
     free(t);
 }
 
+/* nginx's worker processes come from HMDP_NGINX_WORKERS (default 2),
+ * with worker_connections 32768 split over them; a bad value is refused
+ * before anything starts. */
+static void
+test_nginx_workers(void)
+{
+    char path[1024], cmd[2048];
+    snprintf(path, sizeof(path), "%s/nginx.conf", h_env("HMDP_RUN_DIR"));
+    char *t = slurp(path);
+    CHECK(strstr(t, "\nworker_processes 2;\n") != NULL);
+    CHECK(strstr(t, "worker_connections 16384;") != NULL);
+    CHECK(strstr(t, "@NGINX_") == NULL);
+    free(t);
+    char dir[] = "/tmp/hmdp-nginx-workers.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof(cmd),
+             "HMDP_NGINX_WORKERS=0 bash %s/conf/stack.sh start %s "
+             ">%s/out 2>&1",
+             h_env("HMDP_REPO"), dir, dir);
+    CHECK(system(cmd) != 0);
+    snprintf(path, sizeof(path), "%s/out", dir);
+    t = slurp(path);
+    CHECK(strstr(t, "HMDP_NGINX_WORKERS must be a number from 1 to 64") !=
+          NULL);
+    free(t);
+    snprintf(path, sizeof(path), "%s/nginx.pid", dir);
+    CHECK(access(path, F_OK) != 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
@@ -651,5 +683,6 @@ main(void)
     RUN(test_unrouted_line);
     RUN(test_nginx_error_id);
     RUN(test_log_reopen);
+    RUN(test_nginx_workers);
     T_DONE();
 }
