@@ -359,14 +359,14 @@ blog_toggle_decide(struct req *rq, const struct blog_like_kind *k, int64_t id,
             event_pipe_collect(&rq->cx, &pipe, rc != RES_OK ? -1 : d == 1);
         if (rc != RES_OK)
             return rc;
+        /* the first answer but 3 confirms the session (once: a retry
+         * checks it again, but the request has its user already) */
+        if (auth && attempt == 1 && d != 3)
+            user_auth_confirmed(rq, &auth->guess);
         if (auth && (d == 3 || d == 4)) {
             auth->outcome = (int)d; /* nothing written */
-            if (d == 4)             /* the session is confirmed */
-                user_auth_confirmed(rq, &auth->guess);
             return RES_OK;
         }
-        if (auth) /* the script confirmed the session */
-            user_auth_confirmed(rq, &auth->guess);
         if (d == 1 || d == -1) {
             *delta = (int)d;
             *old = rds_str(&rq->cx, r->element[1]);
@@ -617,16 +617,19 @@ res_t
 blog_like_toggle(struct req *rq, int64_t id, int *delta, int *found,
                  int64_t *author)
 {
-    int known, done;
+    int cached, done;
     res_t rc = blog_like_fast(rq, id, delta, found, author, &done);
     if (rc != RES_OK || done)
         return rc;
-    if ((rc = blog_like_start(rq, id, &known, found, author)) != RES_OK)
+    if ((rc = blog_like_start(rq, id, &cached, found, author)) != RES_OK)
         return rc;
     if (!rq->has_user)
         return req_fail(rq, RES_UNAUTH, REQ_MSG_LOGIN);
     if (!*found)
         return RES_OK;
+    /* not in Redis: the worker's map (e.g. learnt by the fast path's
+     * SELECT just now) spares the SELECT */
+    int known = cached || blog_owner_known(id, author);
     int64_t uid = rq->user.id;
     struct event ev = {.kind = EVENT_BLOG_LIKED};
     ev.u.blog_liked.liker_nick = rq->user.nick_name;
@@ -635,7 +638,7 @@ blog_like_toggle(struct req *rq, int64_t id, int *delta, int *found,
                      known, NULL);
     if (rc != RES_OK || !*found)
         return rc;
-    if (!known) /* NX: a delete's "0" stays */
+    if (!cached) /* NX: a delete's "0" stays */
         rds_fire(&rq->cx, "SET %s %lld EX %d NX",
                  key_blog_owner(rq->cx.arena, id), (long long)*author,
                  TTL_BLOG_OWNER);
