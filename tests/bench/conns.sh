@@ -24,10 +24,8 @@ read -r -a levels <<<"${BENCH_CONNS_LIST:-64 256 1024}"
 bench_stack "$workers"
 T=$BENCH_DIR
 api=$HMDP_URL/api
-token=$(bench_login 13900000001)
-[ ${#token} = 32 ] || { echo "login failed"; exit 1; }
-redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$token" 86400 >/dev/null
-printf 'wrk.headers["authorization"] = "%s"\n' "$token" >"$T/bench/auth.lua"
+bench_token 13900000001
+token=$BENCH_TOKEN
 
 # name|path|auth (1: logged in)
 ENDPOINTS=(

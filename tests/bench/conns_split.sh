@@ -24,10 +24,8 @@ read -r -a levels <<<"${BENCH_CONNS_LIST:-64 256 1024}"
 . tests/bench/lib.sh
 bench_stack "$workers"
 T=$BENCH_DIR
-token=$(bench_login 13900000001)
-[ ${#token} = 32 ] || { echo "login failed"; exit 1; }
-redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$token" 86400 >/dev/null
-printf 'wrk.headers["authorization"] = "%s"\n' "$token" >"$T/bench/auth.lua"
+bench_token 13900000001
+token=$BENCH_TOKEN
 curl -s -H "authorization: $token" "$HMDP_URL/api/blog/4" -o "$T/bench/static.json"
 grep -q '^{"success":true' "$T/bench/static.json" || { echo "blog 4 not readable"; exit 1; }
 bench_noop_start "$T/bench/static.json" "$workers"

@@ -19,10 +19,8 @@ workers=${BENCH_WORKERS:-4}
 bench_stack "$workers"
 T=$BENCH_DIR
 api=$HMDP_URL/api
-token=$(bench_session 13900000001)
-[ ${#token} = 32 ] || { echo "login failed"; exit 1; }
-redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$token" 86400 >/dev/null
-mkdir -p "$T/bench"
+bench_token 13900000001
+token=$BENCH_TOKEN
 declare -A tokens=([1]=$token)
 
 bench_endpoints

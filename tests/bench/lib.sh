@@ -117,6 +117,18 @@ bench_session() {
     bench_login "$phone"
 }
 
+# bench_token PHONE: sets BENCH_TOKEN to a session of PHONE's user (an
+# open one reused: bench_session), kept a day so that it outlives the
+# run, and writes BENCH_DIR/bench/auth.lua, which sends it with wrk's
+# requests; exits when the login fails.
+bench_token() {
+    BENCH_TOKEN=$(bench_session "$1")
+    [ ${#BENCH_TOKEN} = 32 ] || { echo "login of $1 failed"; exit 1; }
+    redis-cli -p "$HMDP_REDIS_PORT" expire "login:token:$BENCH_TOKEN" 86400 >/dev/null
+    mkdir -p "$BENCH_DIR/bench"
+    printf 'wrk.headers["authorization"] = "%s"\n' "$BENCH_TOKEN" >"$BENCH_DIR/bench/auth.lua"
+}
+
 # bench_demo_load: the demo data (tests/bench/demo_data.c, SCALE
 # BENCH_SCALE, default 1) in the stack of BENCH_DIR: loaded now, or, in a
 # reused stack (BENCH_REUSE) that holds it already, read from its

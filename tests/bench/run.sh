@@ -39,11 +39,9 @@ T=$BENCH_DIR
 api=$HMDP_URL/api
 rcli() { redis-cli -p "$HMDP_REDIS_PORT" "$@"; }
 
-# a logged-in user
-token=$(bench_login 13900000001)
-[ ${#token} = 32 ] || { echo "login failed"; exit 1; }
-# keep the session alive for the whole run
-rcli expire "login:token:$token" 86400 >/dev/null
+# a logged-in user, kept for the whole run
+bench_token 13900000001
+token=$BENCH_TOKEN
 # tokens by the endpoint's auth column: 1 this user, f and c demo users
 declare -A tokens=([1]=$token)
 
